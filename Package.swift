@@ -1,0 +1,37 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "hotsecrets",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "hotsecrets", targets: ["hotsecrets"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CSodium",
+      pkgConfig: "libsodium",
+      providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+    ),
+    .target(name: "Sodium", dependencies: ["CSodium"]),
+    .target(
+      name: "HotSecretsCore",
+      dependencies: ["Sodium", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
+    .target(
+      name: "HotSecretsCLI",
+      dependencies: [
+        "HotSecretsCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "hotsecrets", dependencies: ["HotSecretsCLI"]),
+    .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
+    .testTarget(name: "HotSecretsCoreTests", dependencies: ["HotSecretsCore", "Sodium"]),
+    .testTarget(name: "HotSecretsCLITests", dependencies: ["hotsecrets", "HotSecretsCore"]),
+  ]
+)

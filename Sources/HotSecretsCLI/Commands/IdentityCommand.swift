@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import HotSecretsCore
+
+extension HotSecrets {
+  /// X25519 identities for CI and teammates.
+  struct IdentityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "identity",
+      abstract: "Create and inspect X25519 identities (for CI and teammates).",
+      subcommands: [New.self, Show.self])
+
+    struct New: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Write a new identity file (mode 0600) and print its recipient string.",
+        discussion: """
+          Give the printed hsr1… string to whoever runs `hotsecrets recipients add`. \
+          Refuses to overwrite an existing file.
+
+          \(ExitStatus.helpText)
+          """)
+
+      @Option(help: ArgumentHelp("Identity file to create.", valueName: "file"))
+      var out: String
+
+      func run() throws {
+        let identity = try Identity.generate()
+        try SecretFile.createExclusive(path: out, contents: Array(try identity.fileText(created: Date()).utf8))
+        StandardStreams.output(identity.recipient.description)
+      }
+    }
+
+    struct Show: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Print the recipient string of an identity file.", discussion: ExitStatus.helpText)
+
+      @Argument(help: "Identity file.") var file: String
+
+      func run() throws {
+        StandardStreams.output(try Identity.load(path: file).recipient.description)
+      }
+    }
+  }
+}
+
+/// Creating files that hold secrets.
+enum SecretFile {
+  /// Creates `path` with mode 0600, failing if it exists, and writes `contents` (then wipes them).
+  static func createExclusive(path: String, contents: [UInt8]) throws {
+    var bytes = contents
+    defer { wipe(&bytes) }
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard fd >= 0 else {
+      let reason = errno == EEXIST ? "already exists; refusing to overwrite it" : String(cString: strerror(errno))
+      throw CLIError.io(path: path, reason: reason)
+    }
+    defer { close(fd) }
+    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard written == bytes.count, fsync(fd) == 0 else {
+      unlink(path)
+      throw CLIError.io(path: path, reason: "cannot write the file")
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import HotSecretsCore
+
+extension HotSecrets {
+  /// Creates a new vault with its first recipient.
+  struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Create a new vault with its first recipient.",
+      discussion: """
+        The first recipient is an X25519 recipient (--recipient hsr1…, from `hotsecrets identity new`) \
+        or a passphrase from $HOTSECRETS_PASSPHRASE, --passphrase-file, or a terminal prompt. \
+        Refuses to touch an existing vault.
+
+        \(ExitStatus.helpText)
+        """)
+
+    @OptionGroup var vault: VaultOptions
+    @Option(help: ArgumentHelp("Make this X25519 recipient (hsr1…) the first recipient instead of a passphrase.", valueName: "recipient"))
+    var recipient: String?
+    @Option(help: "A name for the first recipient.")
+    var name: String?
+
+    func run() throws {
+      let path = vault.vaultPath
+      if FileManager.default.fileExists(atPath: path) { throw VaultError.vaultExists(path: path) }
+      let first: NewRecipient
+      if let recipient {
+        first = .x25519(try RecipientKey(parsing: recipient))
+      } else {
+        first = .passphrase(try newPassphrase(), .standard)
+      }
+      let session = try VaultAccess.create(path: path, firstRecipient: first, name: name, user: ProcessEnvironment.userName)
+      StandardStreams.output("created vault \(path) (id \(session.vaultID))")
+    }
+
+    private func newPassphrase() throws -> SecretBytes {
+      if let path = vault.passphraseFile { return try nonEmpty(PassphraseSource.read(file: path)) }
+      if let secret = try PassphraseSource.fromEnvironment() { return secret }
+      guard let first = try Terminal.readSecret(prompt: "New vault passphrase: ") else {
+        throw CLIError.invalidInput(
+          "no passphrase given: set HOTSECRETS_PASSPHRASE, pass --passphrase-file FILE or --recipient hsr1…, or run on a terminal")
+      }
+      guard let again = try Terminal.readSecret(prompt: "Repeat the passphrase: "), again.constantTimeEquals(first) else {
+        throw CLIError.invalidInput("the passphrases do not match")
+      }
+      if first.count < 12 { StandardStreams.error("warning: a passphrase shorter than 12 characters is weak") }
+      return try nonEmpty(first)
+    }
+
+    private func nonEmpty(_ secret: SecretBytes) throws -> SecretBytes {
+      guard secret.count > 0 else { throw CLIError.invalidInput("the passphrase is empty") }
+      return secret
+    }
+  }
+}

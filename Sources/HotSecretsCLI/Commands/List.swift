@@ -1,0 +1,74 @@
+import ArgumentParser
+import HotSecretsCore
+
+extension HotSecrets {
+  /// Lists secrets with their current versions, never their values.
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List secrets: environment, service, key, version, age, fingerprint (never values).",
+      discussion: ExitStatus.helpText)
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Only this environment.") var environment: String?
+
+    struct Row: Encodable {
+      let environment, service, key: String
+      let version: Int
+      let created_at: String
+      let age_days: Int
+      let fingerprint: String
+    }
+
+    func run() throws {
+      if let environment { try SecretAddress.validateEnvironment(environment) }
+      let secrets = try vault.unlock().list(environment: environment)
+      let rows = secrets.map {
+        Row(
+          environment: $0.address.environment, service: $0.address.service, key: $0.address.key, version: $0.version,
+          created_at: $0.createdAt, age_days: $0.ageDays, fingerprint: $0.fingerprint)
+      }
+      try output.write(["secrets": rows]) {
+        if rows.isEmpty { return "no secrets" + (environment.map { " in \($0)" } ?? "") }
+        var table = TextTable("ENV", "SERVICE", "KEY", "VERSION", "CREATED", "AGE", "FINGERPRINT")
+        for r in rows {
+          table.add(r.environment, r.service, r.key, String(r.version), r.created_at, "\(r.age_days)d", Short.fingerprint(r.fingerprint))
+        }
+        return table.rendered
+      }
+    }
+  }
+
+  /// Shows every version of one secret.
+  struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show every version of a secret: version, state, created, source, fingerprint.",
+      discussion: ExitStatus.helpText)
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var name: SecretAddressArguments
+
+    struct Version: Encodable {
+      let version: Int
+      let state, created_at, source, fingerprint: String
+    }
+    struct Report: Encodable {
+      let environment, service, key: String
+      let versions: [Version]
+    }
+
+    func run() throws {
+      let address = try name.address()
+      let versions = try vault.unlock().history(address).map {
+        Version(version: $0.version, state: $0.state.rawValue, created_at: $0.createdAt, source: $0.source.rawValue, fingerprint: $0.fingerprint)
+      }
+      let report = Report(environment: address.environment, service: address.service, key: address.key, versions: versions)
+      try output.write(report) {
+        var table = TextTable("VERSION", "STATE", "CREATED", "SOURCE", "FINGERPRINT")
+        for v in versions { table.add(String(v.version), v.state, v.created_at, v.source, Short.fingerprint(v.fingerprint)) }
+        return table.rendered
+      }
+    }
+  }
+}

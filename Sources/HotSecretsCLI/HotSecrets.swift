@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import HotSecretsCore
+
+/// The `hotsecrets` command: parses arguments, runs one subcommand, and maps every failure to the
+/// documented exit codes.
+public struct HotSecrets: AsyncParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "hotsecrets",
+    abstract: "An offline-first secrets vault: encrypted store, recipients, audit trail.",
+    discussion: """
+      The vault is one SQLite file (default vault/hotsecrets.db under --root). Values are \
+      encrypted with XChaCha20-Poly1305 under a data key wrapped for each recipient \
+      (a passphrase, or an X25519 identity from `hotsecrets identity new`).
+
+      Unlocking: --identity FILE or $HOTSECRETS_IDENTITY (a file), else --passphrase-file FILE \
+      or $HOTSECRETS_PASSPHRASE, else a prompt on the terminal.
+
+      \(ExitStatus.helpText)
+      """,
+    version: HotSecretsVersion.current,
+    subcommands: [
+      Init.self, SetValue.self, GetValue.self, List.self, History.self, Remove.self,
+      IdentityCommand.self, RecipientsCommand.self, AuditCommand.self,
+    ]
+  )
+
+  public init() {}
+
+  /// Entry point: hardens the process, runs the command, exits with 0, 1, 2 or 64.
+  public static func execute() async {
+    ProcessHardening.apply()
+    let command: ParsableCommand
+    do {
+      command = try parseAsRoot()
+    } catch {
+      exit(withError: error)  // usage errors: 64; --help and --version: 0
+    }
+    do {
+      if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        var syncCommand = command
+        try syncCommand.run()
+      }
+    } catch let code as ExitCode {
+      Foundation.exit(code.rawValue)
+    } catch let error as CleanExit {
+      exit(withError: error)
+    } catch let error as ValidationError {
+      exit(withError: error)
+    } catch {
+      StandardStreams.error("hotsecrets: error: \(ErrorMessage.describe(error))")
+      Foundation.exit(ExitStatus.error)
+    }
+  }
+}
+
+/// The tool's version string.
+public enum HotSecretsVersion {
+  public static let current = "0.1.0"
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import HotSecretsCore
+
+/// Where the vault is and how to unlock it; shared by every command that opens the vault.
+struct VaultOptions: ParsableArguments {
+  @Option(help: "Project root: the default vault is ROOT/vault/hotsecrets.db.")
+  var root: String = "."
+
+  @Option(help: ArgumentHelp("Vault file (overrides $HOTSECRETS_VAULT and the default).", valueName: "path"))
+  var vault: String?
+
+  @Option(help: ArgumentHelp("X25519 identity file to unlock with (or $HOTSECRETS_IDENTITY).", valueName: "file"))
+  var identity: String?
+
+  @Option(help: ArgumentHelp("File whose first line is the passphrase (or $HOTSECRETS_PASSPHRASE).", valueName: "file"))
+  var passphraseFile: String?
+
+  /// The resolved vault path.
+  var vaultPath: String {
+    VaultLocation.resolve(explicit: vault, environment: ProcessEnvironment.value(ProcessEnvironment.vault), root: root)
+  }
+
+  var busyTimeout: Double {
+    ProcessEnvironment.value(ProcessEnvironment.busyTimeout).flatMap(Double.init) ?? 10
+  }
+
+  /// Opens the vault file without unlocking it.
+  func openDatabase() throws -> VaultDatabase {
+    try VaultDatabase.open(path: vaultPath, busyTimeout: busyTimeout)
+  }
+
+  /// Opens and unlocks the vault: identity first, then passphrase, then a terminal prompt.
+  func unlock() throws -> VaultSession {
+    let database = try openDatabase()
+    return try VaultAccess.unlock(database, with: try unlockMethod(), user: ProcessEnvironment.userName)
+  }
+
+  func unlockMethod() throws -> UnlockMethod {
+    if let path = identity { return .identity(try Identity.load(path: path)) }
+    if let path = passphraseFile { return .passphrase(try PassphraseSource.read(file: path)) }
+    if let path = ProcessEnvironment.value(ProcessEnvironment.identity) { return .identity(try Identity.load(path: path)) }
+    if let secret = try PassphraseSource.fromEnvironment() { return .passphrase(secret) }
+    if let secret = try Terminal.readSecret(prompt: "Passphrase for \(vaultPath): ") { return .passphrase(secret) }
+    throw CLIError.noUnlockMethod
+  }
+}
+
+/// Reading passphrases from files and the environment into secure memory.
+enum PassphraseSource {
+  /// The file's content without one trailing newline.
+  static func read(file path: String) throws -> SecretBytes {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CLIError.io(path: path, reason: "cannot read the passphrase file")
+    }
+    var bytes = Array(data)
+    defer { wipe(&bytes) }
+    return try SecretBytes(copying: InputText.droppingOneTrailingNewline(bytes))
+  }
+
+  static func fromEnvironment() throws -> SecretBytes? {
+    guard let raw = getenv(ProcessEnvironment.passphrase), raw.pointee != 0 else { return nil }
+    return try SecretBytes(copying: UnsafeBufferPointer(start: raw, count: strlen(raw)).map { UInt8(bitPattern: $0) })
+  }
+}
+
+/// Small input helpers.
+enum InputText {
+  /// Removes one trailing "\n" (or "\r\n") if present.
+  static func droppingOneTrailingNewline(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
+    var slice = bytes[...]
+    if slice.last == UInt8(ascii: "\n") {
+      slice = slice.dropLast()
+      if slice.last == UInt8(ascii: "\r") { slice = slice.dropLast() }
+    }
+    return slice
+  }
+}
+

@@ -1,0 +1,43 @@
+import Foundation
+import HotSecretsCore
+
+/// The exit codes every command uses.
+enum ExitStatus {
+  /// Success.
+  static let success: Int32 = 0
+  /// A check found a problem: drift, failed verification, broken chain.
+  static let checkFailed: Int32 = 1
+  /// An error: cannot unlock, no vault, bad input, I/O.
+  static let error: Int32 = 2
+  /// A usage error (unknown flag, missing argument).
+  static let usage: Int32 = 64
+
+  static let helpText = """
+    Exit codes: 0 success; 1 a check found a problem (drift, failed verification, broken \
+    audit chain); 2 an error (cannot unlock, no vault, bad input, I/O); 64 usage error.
+    """
+}
+
+/// Errors raised by the command layer itself.
+enum CLIError: LocalizedError {
+  case noUnlockMethod
+  case invalidInput(String)
+  case io(path: String, reason: String)
+
+  var errorDescription: String? {
+    switch self {
+    case .noUnlockMethod:
+      "cannot unlock: no identity or passphrase given (pass --identity FILE or --passphrase-file FILE, set HOTSECRETS_IDENTITY or HOTSECRETS_PASSPHRASE, or run on a terminal)"
+    case .invalidInput(let reason): reason
+    case .io(let path, let reason): "\(path): \(reason)"
+    }
+  }
+}
+
+/// One-line, value-free descriptions of any error.
+enum ErrorMessage {
+  static func describe(_ error: Error) -> String {
+    if let e = error as? LocalizedError, let text = e.errorDescription { return text }
+    return String(describing: error)
+  }
+}

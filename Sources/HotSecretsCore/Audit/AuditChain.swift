@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+import Sodium
+
+/// Appends to and checks the hash-chained audit trail.
+public enum AuditChain {
+  /// `prev_hash` of the first entry.
+  public static let genesisHash = String(repeating: "0", count: 64)
+
+  /// Appends `event` inside the caller's transaction, so the change it records and the entry
+  /// commit together or not at all.
+  @discardableResult
+  static func append(_ event: AuditEvent, actor: Actor, at date: Date, in db: Database) throws -> AuditEntry {
+    let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    let seq: Int64 = (last?["seq"] ?? 0) + 1
+    let prev: String = last?["hash"] ?? genesisHash
+    var entry = AuditEntry(
+      seq: seq, time: Timestamp.string(from: date), actorUser: actor.user, actorRecipient: actor.recipient,
+      action: event.action, subject: event.subject, version: event.version, fingerprint: event.fingerprint,
+      detail: event.detail?.text, prevHash: prev, hash: "")
+    entry.hash = try hash(of: entry)
+    try entry.insert(db)
+    return entry
+  }
+
+  /// The hash an entry must carry, from its `prevHash` and canonical text.
+  public static func hash(of entry: AuditEntry) throws -> String {
+    guard let prev = ByteEncoding.bytes(hex: entry.prevHash), prev.count == 32 else {
+      return "invalid-prev-hash"
+    }
+    return ByteEncoding.hex(try GenericHash.hash(prev + Array(entry.canonicalText.utf8), length: 32))
+  }
+
+  /// The outcome of checking the whole chain.
+  public struct Verification: Sendable, Equatable, Codable {
+    public var intact: Bool
+    public var entries: Int
+    /// seq of the first entry that does not check, when the chain is broken.
+    public var firstBadSeq: Int64?
+    public var reason: String?
+    public var headSeq: Int64?
+    public var headHash: String?
+
+    enum CodingKeys: String, CodingKey {
+      case intact, entries, reason
+      case firstBadSeq = "first_bad_seq"
+      case headSeq = "head_seq"
+      case headHash = "head_hash"
+    }
+  }
+
+  /// Walks every entry in seq order and checks numbering, links and hashes. An edited entry breaks
+  /// its own hash; a deleted one leaves a gap in seq or a broken link; reordered ones break links.
+  public static func verify(in db: Database) throws -> Verification {
+    var expectedSeq: Int64 = 1
+    var prev = genesisHash
+    var count = 0
+    let cursor = try AuditEntry.order(Column("seq")).fetchCursor(db)
+    while let entry = try cursor.next() {
+      count += 1
+      func broken(_ reason: String) -> Verification {
+        Verification(intact: false, entries: count, firstBadSeq: entry.seq, reason: reason, headSeq: nil, headHash: nil)
+      }
+      if entry.seq != expectedSeq {
+        return Verification(
+          intact: false, entries: count, firstBadSeq: min(expectedSeq, entry.seq),
+          reason: "entry \(expectedSeq) is missing (next present entry is \(entry.seq))", headSeq: nil, headHash: nil)
+      }
+      if entry.prevHash != prev {
+        return broken("prev_hash does not match the hash of entry \(entry.seq - 1) (entries deleted or reordered)")
+      }
+      if try hash(of: entry) != entry.hash {
+        return broken("hash does not match the entry's contents (entry edited)")
+      }
+      prev = entry.hash
+      expectedSeq += 1
+    }
+    return Verification(
+      intact: true, entries: count, firstBadSeq: nil, reason: nil,
+      headSeq: count > 0 ? expectedSeq - 1 : nil, headHash: count > 0 ? prev : nil)
+  }
+}

@@ -1,0 +1,34 @@
+import Sodium
+
+/// Encrypts and decrypts secret values with XChaCha20-Poly1305, binding each ciphertext to its
+/// vault, address and version through the associated data: a ciphertext copied to another row,
+/// version or vault does not decrypt.
+struct ValueCipher: Sendable {
+  let keys: VaultKeys
+  let vaultID: String
+
+  struct Sealed {
+    let nonce: [UInt8]
+    let ciphertext: [UInt8]
+  }
+
+  func associatedData(_ address: SecretAddress, version: Int) -> [UInt8] {
+    Array("hotsecrets.value.v1\0\(vaultID)\0\(address.environment)\0\(address.service)\0\(address.key)\0\(version)".utf8)
+  }
+
+  func seal(_ value: [UInt8], for address: SecretAddress, version: Int) throws -> Sealed {
+    let (nonce, ciphertext) = try XChaCha20Poly1305.seal(
+      value, key: keys.valueKey, associatedData: associatedData(address, version: version))
+    return Sealed(nonce: nonce, ciphertext: ciphertext)
+  }
+
+  /// Throws `VaultError.integrity` naming the address when authentication fails.
+  func open(nonce: [UInt8], ciphertext: [UInt8], for address: SecretAddress, version: Int) throws -> SecureBytes {
+    do {
+      return try XChaCha20Poly1305.open(
+        ciphertext, nonce: nonce, key: keys.valueKey, associatedData: associatedData(address, version: version))
+    } catch {
+      throw VaultError.integrity(subject: address.description, version: version)
+    }
+  }
+}

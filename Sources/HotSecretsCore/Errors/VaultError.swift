@@ -1,0 +1,66 @@
+import Foundation
+
+/// Everything that can go wrong in the core. Each message is one lowercase sentence that names
+/// files, environments, services and keys, but never a secret value.
+public enum VaultError: LocalizedError, Equatable, Sendable {
+  case noVault(path: String)
+  case vaultExists(path: String)
+  case cannotUnlock
+  case integrity(subject: String, version: Int)
+  case corruptVault(String)
+  case invalidName(kind: String, name: String, rule: String)
+  case secretNotFound(subject: String)
+  case busy(seconds: Double)
+  case storage(String)
+  case io(path: String, reason: String)
+  case invalidIdentity(source: String, reason: String)
+  case invalidRecipient(reason: String)
+  case recipientNotFound(id: Int64)
+  case lastRecipient
+  case invalidValue(subject: String, reason: String)
+  case weakKeyDerivation(opsLimit: UInt64, memLimitMiB: Int)
+  case unsupportedVaultFormat(found: Int, supported: Int)
+
+  public var errorDescription: String? {
+    switch self {
+    case .noVault(let path):
+      "no vault at \(path); run `hotsecrets init` to create one (or pass --vault / set HOTSECRETS_VAULT)"
+    case .vaultExists(let path):
+      "a vault already exists at \(path); refusing to touch it"
+    case .cannotUnlock:
+      "cannot unlock: wrong passphrase or identity"
+    case .integrity(let subject, let version):
+      "integrity check failed for \(subject) version \(version): the stored ciphertext was altered or moved from another row"
+    case .corruptVault(let reason):
+      "the vault is damaged: \(reason)"
+    case .invalidName(let kind, let name, let rule):
+      "invalid \(kind) name \"\(name)\": it must match \(rule)"
+    case .secretNotFound(let subject):
+      "no secret \(subject)"
+    case .busy(let seconds):
+      "vault is busy: another hotsecrets process held it for more than \(Self.format(seconds)) s; try again"
+    case .storage(let reason):
+      "vault storage error: \(reason)"
+    case .io(let path, let reason):
+      "\(path): \(reason)"
+    case .invalidIdentity(let source, let reason):
+      "invalid identity \(source): \(reason)"
+    case .invalidRecipient(let reason):
+      "invalid recipient: \(reason)"
+    case .recipientNotFound(let id):
+      "no active recipient with id \(id) (see `hotsecrets recipients list`)"
+    case .lastRecipient:
+      "cannot remove the last recipient: nobody could unlock the vault any more"
+    case .invalidValue(let subject, let reason):
+      "invalid value for \(subject): \(reason)"
+    case .weakKeyDerivation(let ops, let mem):
+      "passphrase key derivation limits too low (opslimit \(ops), memlimit \(mem) MiB); minimum is opslimit 3, memlimit 64 MiB"
+    case .unsupportedVaultFormat(let found, let supported):
+      "the vault was written by a newer hotsecrets (format \(found), this one reads up to \(supported)); upgrade hotsecrets"
+    }
+  }
+
+  private static func format(_ seconds: Double) -> String {
+    seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
+  }
+}

@@ -1,0 +1,71 @@
+import GRDB
+
+/// The store's schema, as named migrations. A migration that has shipped is never edited:
+/// changes come as new migrations appended here.
+enum StoreMigrations {
+  static var migrator: DatabaseMigrator {
+    var m = DatabaseMigrator()
+    m.registerMigration("v1-vault") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE vault_meta (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            vault_id TEXT NOT NULL,
+            format INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            key_check TEXT NOT NULL
+          );
+          CREATE TABLE recipients (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ('passphrase', 'x25519')),
+            name TEXT NOT NULL,
+            public_key TEXT,
+            wrapped_key BLOB,
+            wrap_nonce BLOB,
+            salt BLOB,
+            ops_limit INTEGER,
+            mem_limit INTEGER,
+            added_at TEXT NOT NULL,
+            removed_at TEXT
+          );
+          CREATE UNIQUE INDEX recipients_active_public_key
+            ON recipients(public_key) WHERE removed_at IS NULL AND public_key IS NOT NULL;
+          CREATE TABLE secrets (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            environment TEXT NOT NULL,
+            service TEXT NOT NULL,
+            key TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (environment, service, key)
+          );
+          CREATE TABLE secret_versions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            secret_id INTEGER NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            nonce BLOB NOT NULL,
+            ciphertext BLOB NOT NULL,
+            UNIQUE (secret_id, version)
+          );
+          CREATE INDEX secret_versions_by_state ON secret_versions(secret_id, state);
+          CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY,
+            time TEXT NOT NULL,
+            actor_user TEXT NOT NULL,
+            actor_recipient TEXT,
+            action TEXT NOT NULL,
+            subject TEXT,
+            version INTEGER,
+            fingerprint TEXT,
+            detail TEXT,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+          );
+          """)
+    }
+    return m
+  }
+}

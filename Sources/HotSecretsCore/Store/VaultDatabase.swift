@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+
+/// The SQLite file behind a vault, opened through GRDB with WAL journaling, foreign keys, a busy
+/// timeout and IMMEDIATE write transactions (a second writer waits rather than losing an update).
+///
+/// The file and its WAL companions are created with mode 0600.
+public struct VaultDatabase: Sendable {
+  /// Newest vault format this build reads and writes.
+  static let format = 1
+  public let path: String
+  let queue: DatabaseQueue
+  let busyTimeout: Double
+
+  /// Opens an existing vault; throws `noVault` when the file does not exist.
+  public static func open(path: String, busyTimeout: Double = 10) throws -> VaultDatabase {
+    guard FileManager.default.fileExists(atPath: path) else { throw VaultError.noVault(path: path) }
+    return try VaultDatabase(path: path, busyTimeout: busyTimeout)
+  }
+
+  /// Creates a new vault file (and its folder, 0700, when missing); throws `vaultExists` when
+  /// the file is already there.
+  static func create(path: String, busyTimeout: Double = 10) throws -> VaultDatabase {
+    let fm = FileManager.default
+    guard !fm.fileExists(atPath: path) else { throw VaultError.vaultExists(path: path) }
+    let folder = (path as NSString).deletingLastPathComponent
+    if !folder.isEmpty, !fm.fileExists(atPath: folder) {
+      do {
+        try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      } catch {
+        throw VaultError.io(path: folder, reason: "cannot create the folder")
+      }
+    }
+    // Create the file ourselves with O_EXCL and 0600 so SQLite (and its -wal/-shm files, which copy
+    // the database file's mode) never exposes the vault to other users.
+    let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard fd >= 0 else {
+      if errno == EEXIST { throw VaultError.vaultExists(path: path) }
+      throw VaultError.io(path: path, reason: "cannot create the vault file (\(String(cString: strerror(errno))))")
+    }
+    close(fd)
+    return try VaultDatabase(path: path, busyTimeout: busyTimeout)
+  }
+
+  private init(path: String, busyTimeout: Double) throws {
+    var config = Configuration()
+    config.journalMode = .wal
+    config.busyMode = .timeout(busyTimeout)
+    config.foreignKeysEnabled = true
+    config.label = "hotsecrets"
+    self.path = path
+    self.busyTimeout = busyTimeout
+    do {
+      queue = try DatabaseQueue(path: path, configuration: config)
+      let migrator = StoreMigrations.migrator
+      let (complete, superseded) = try queue.read { db in
+        (try migrator.hasCompletedMigrations(db), try migrator.hasBeenSuperseded(db))
+      }
+      if superseded {
+        throw VaultError.unsupportedVaultFormat(found: Self.format + 1, supported: Self.format)
+      }
+      if !complete { try migrator.migrate(queue) }
+    } catch {
+      throw Self.translate(error, busyTimeout: busyTimeout)
+    }
+  }
+
+  /// Runs `body` in an IMMEDIATE transaction: all of it commits, or none of it does.
+  @discardableResult
+  func write<T>(_ body: (Database) throws -> T) throws -> T {
+    do { return try queue.write(body) } catch { throw Self.translate(error, busyTimeout: busyTimeout) }
+  }
+
+  /// Runs `body` against a consistent snapshot.
+  func read<T>(_ body: (Database) throws -> T) throws -> T {
+    do { return try queue.read(body) } catch { throw Self.translate(error, busyTimeout: busyTimeout) }
+  }
+
+  /// Maps SQLite errors to `VaultError` without echoing SQL arguments (which may hold ciphertext).
+  static func translate(_ error: Error, busyTimeout: Double) -> Error {
+    if error is VaultError { return error }
+    if let db = error as? DatabaseError {
+      switch db.resultCode {
+      case .SQLITE_BUSY, .SQLITE_LOCKED: return VaultError.busy(seconds: busyTimeout)
+      case .SQLITE_NOTADB, .SQLITE_CORRUPT: return VaultError.corruptVault("the file is not a hotsecrets vault or is corrupt")
+      case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_IOERR, .SQLITE_FULL:
+        return VaultError.storage(db.message ?? "\(db.resultCode)")
+      default: return VaultError.storage(db.message ?? "\(db.resultCode)")
+      }
+    }
+    return error
+  }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import Sodium
+
+/// How a caller proves it may open the vault.
+public enum UnlockMethod: Sendable {
+  /// An X25519 identity: one sealed-box open, no passphrase cost.
+  case identity(Identity)
+  /// A passphrase: one Argon2id derivation per passphrase recipient until one opens.
+  case passphrase(SecretBytes)
+}
+
+/// Creating and unlocking vaults.
+public enum VaultAccess {
+  /// Creates a vault at `path` with a fresh data key wrapped for `firstRecipient`, and returns it
+  /// unlocked. Throws `vaultExists` when a file is already there; on any failure the half-made
+  /// file is removed.
+  public static func create(
+    path: String, firstRecipient: NewRecipient, name: String?, user: String,
+    now: @escaping @Sendable () -> Date = Date.init
+  ) throws -> VaultSession {
+    let database = try VaultDatabase.create(path: path)
+    do {
+      let keys = try VaultKeys.generate()
+      let vaultID = UUID().uuidString.lowercased()
+      let date = now()
+      let stamp = Timestamp.string(from: date)
+      var record = try makeRecipientRecord(firstRecipient, name: name, keys: keys, vaultID: vaultID, stamp: stamp)
+      let actor = Actor(user: user)
+      try database.write { db in
+        try VaultMetaRecord(
+          vaultID: vaultID, format: VaultDatabase.format, createdAt: stamp,
+          keyCheck: try keys.keyCheck(vaultID: vaultID)
+        ).insert(db)
+        try record.insert(db)
+        try AuditChain.append(
+          AuditEvent(action: "init", detail: .object(["vault_id": .string(vaultID)])), actor: actor, at: date, in: db)
+        try AuditChain.append(
+          AuditEvent(
+            action: "recipient-add", subject: "recipient/\(record.id ?? 0)",
+            detail: .object(["kind": .string(record.kind), "name": .string(record.name)])),
+          actor: actor, at: date, in: db)
+      }
+      let id = record.id ?? 0
+      return VaultSession(
+        database: database, vaultID: vaultID, keys: keys, actor: Actor(user: user, recipient: "\(id):\(record.name)"),
+        recipientID: id, now: now)
+    } catch {
+      for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+      throw error
+    }
+  }
+
+  /// Opens the vault's data key with `method`. Throws `cannotUnlock` when no active recipient
+  /// accepts it, and `corruptVault` when the unwrapped key fails the vault's key check.
+  public static func unlock(
+    _ database: VaultDatabase, with method: UnlockMethod, user: String,
+    now: @escaping @Sendable () -> Date = Date.init
+  ) throws -> VaultSession {
+    let (meta, recipients) = try database.read { db in
+      guard let meta = try VaultMetaRecord.fetchOne(db) else {
+        throw VaultError.corruptVault("the vault header is missing")
+      }
+      let recipients = try RecipientRecord.filter(Column("removed_at") == nil).order(Column("id")).fetchAll(db)
+      return (meta, recipients)
+    }
+    guard meta.format <= VaultDatabase.format else {
+      throw VaultError.unsupportedVaultFormat(found: meta.format, supported: VaultDatabase.format)
+    }
+    var opened: (SecretBytes, RecipientRecord)?
+    switch method {
+    case .identity(let identity):
+      let wanted = identity.recipient.description
+      if let record = recipients.first(where: { $0.kind == Recipient.Kind.x25519.rawValue && $0.publicKey == wanted }),
+        let wrapped = record.wrappedKey,
+        let key = try KeyWrap.unwrap(wrapped, identity: identity, vaultID: meta.vaultID)
+      {
+        opened = (key, record)
+      }
+    case .passphrase(let passphrase):
+      for record in recipients where record.kind == Recipient.Kind.passphrase.rawValue {
+        guard let wrap = passphraseWrap(record) else { continue }
+        if let key = try KeyWrap.unwrap(wrap, passphrase: passphrase, vaultID: meta.vaultID) {
+          opened = (key, record)
+          break
+        }
+      }
+    }
+    guard let (dataKey, record) = opened, let id = record.id else { throw VaultError.cannotUnlock }
+    let keys = try VaultKeys(dataKey: dataKey)
+    guard try keys.keyCheck(vaultID: meta.vaultID) == meta.keyCheck else {
+      throw VaultError.corruptVault("the data key does not match the vault's key check (a recipient wrap was replaced)")
+    }
+    return VaultSession(
+      database: database, vaultID: meta.vaultID, keys: keys, actor: Actor(user: user, recipient: "\(id):\(record.name)"),
+      recipientID: id, now: now)
+  }
+
+  static func passphraseWrap(_ record: RecipientRecord) -> KeyWrap.PassphraseWrap? {
+    guard let salt = record.salt, let nonce = record.wrapNonce, let wrapped = record.wrappedKey,
+      let ops = record.opsLimit, let mem = record.memLimit, ops > 0, mem > 0
+    else { return nil }
+    return KeyWrap.PassphraseWrap(
+      salt: salt, nonce: nonce, wrapped: wrapped, limits: .init(opsLimit: UInt64(ops), memLimit: Int(mem)))
+  }
+
+  static func makeRecipientRecord(
+    _ recipient: NewRecipient, name: String?, keys: VaultKeys, vaultID: String, stamp: String
+  ) throws -> RecipientRecord {
+    switch recipient {
+    case .passphrase(let passphrase, let limits):
+      let wrap = try KeyWrap.wrap(keys, passphrase: passphrase, vaultID: vaultID, limits: limits)
+      return RecipientRecord(
+        id: nil, kind: Recipient.Kind.passphrase.rawValue, name: name ?? "passphrase", publicKey: nil,
+        wrappedKey: wrap.wrapped, wrapNonce: wrap.nonce, salt: wrap.salt, opsLimit: Int64(wrap.limits.opsLimit),
+        memLimit: Int64(wrap.limits.memLimit), addedAt: stamp, removedAt: nil)
+    case .x25519(let key):
+      return RecipientRecord(
+        id: nil, kind: Recipient.Kind.x25519.rawValue, name: name ?? "x25519-" + String(key.description.dropFirst(4).prefix(8)),
+        publicKey: key.description, wrappedKey: try KeyWrap.wrap(keys, to: key, vaultID: vaultID), wrapNonce: nil,
+        salt: nil, opsLimit: nil, memLimit: nil, addedAt: stamp, removedAt: nil)
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import GRDB
+import Sodium
+
+/// An unlocked vault: the open store, the data key's subkeys, and who is acting. Every operation
+/// that changes the store, and every read of a value, commits together with its audit entry.
+public struct VaultSession: Sendable {
+  public let database: VaultDatabase
+  public let vaultID: String
+  public let actor: Actor
+  /// Id of the recipient whose wrap unlocked this session.
+  public let recipientID: Int64
+  let keys: VaultKeys
+  let now: @Sendable () -> Date
+  var cipher: ValueCipher { ValueCipher(keys: keys, vaultID: vaultID) }
+
+  init(database: VaultDatabase, vaultID: String, keys: VaultKeys, actor: Actor, recipientID: Int64, now: @escaping @Sendable () -> Date) {
+    self.database = database
+    self.vaultID = vaultID
+    self.keys = keys
+    self.actor = actor
+    self.recipientID = recipientID
+    self.now = now
+  }
+
+  /// Keyed fingerprint of a value under this vault's key.
+  public func fingerprint(of value: some Collection<UInt8>) throws -> String {
+    try keys.fingerprint(of: value)
+  }
+
+  /// Records an event in the audit trail in its own transaction.
+  public func audit(_ event: AuditEvent) throws {
+    try database.write { db in try AuditChain.append(event, actor: actor, at: now(), in: db) }
+  }
+
+  // MARK: - Values
+
+  /// Stores `value` as the new current version of `address`, unless it equals the current value.
+  /// Throws `invalidValue` when the value is not UTF-8 or contains a NUL byte (it could not be an
+  /// environment variable).
+  @discardableResult
+  public func set(_ address: SecretAddress, value: [UInt8], source: VersionSource = .set) throws -> SetOutcome {
+    try Self.validate(value: value, for: address)
+    let fingerprint = try keys.fingerprint(of: value)
+    return try database.write { db in
+      try setInTransaction(address, value: value, fingerprint: fingerprint, source: source, db: db)
+    }
+  }
+
+  /// The body of `set`, for callers that batch several writes in one transaction.
+  func setInTransaction(
+    _ address: SecretAddress, value: [UInt8], fingerprint: String, source: VersionSource, db: Database
+  ) throws -> SetOutcome {
+    let date = now()
+    let stamp = Timestamp.string(from: date)
+    var secret = try SecretRecord.filter(
+      Column("environment") == address.environment && Column("service") == address.service
+        && Column("key") == address.key
+    ).fetchOne(db)
+    var isNew = false
+    if secret == nil {
+      var record = SecretRecord(
+        id: nil, environment: address.environment, service: address.service, key: address.key, createdAt: stamp)
+      try record.insert(db)
+      secret = record
+      isNew = true
+    }
+    guard let secretID = secret?.id else { throw VaultError.corruptVault("a secret row has no id") }
+    let current = try SecretVersionRecord.filter(Column("secret_id") == secretID && Column("state") == VersionState.current.rawValue)
+      .fetchOne(db)
+    if let current, current.fingerprint == fingerprint {
+      return .unchanged(version: current.version, fingerprint: fingerprint)
+    }
+    let maxVersion = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM secret_versions WHERE secret_id = ?", arguments: [secretID]) ?? 0
+    let version = maxVersion + 1
+    try db.execute(
+      sql: "UPDATE secret_versions SET state = ? WHERE secret_id = ? AND state = ?",
+      arguments: [VersionState.retired.rawValue, secretID, VersionState.previous.rawValue])
+    try db.execute(
+      sql: "UPDATE secret_versions SET state = ? WHERE secret_id = ? AND state = ?",
+      arguments: [VersionState.previous.rawValue, secretID, VersionState.current.rawValue])
+    let sealed = try cipher.seal(value, for: address, version: version)
+    var record = SecretVersionRecord(
+      id: nil, secretID: secretID, version: version, state: VersionState.current.rawValue, createdAt: stamp,
+      source: source.rawValue, fingerprint: fingerprint, nonce: sealed.nonce, ciphertext: sealed.ciphertext)
+    try record.insert(db)
+    try AuditChain.append(
+      AuditEvent(action: source.rawValue, subject: address.description, version: version, fingerprint: fingerprint),
+      actor: actor, at: date, in: db)
+    return isNew ? .added(version: version, fingerprint: fingerprint) : .changed(version: version, fingerprint: fingerprint)
+  }
+
+  /// The current value of `address`, decrypted into secure memory. The read is audited.
+  /// Throws `secretNotFound`, or `integrity` when the ciphertext does not authenticate.
+  public func get(_ address: SecretAddress) throws -> SecretBytes {
+    try database.write { db in
+      let row = try currentVersion(of: address, db: db)
+      let value = try cipher.open(nonce: row.nonce, ciphertext: row.ciphertext, for: address, version: row.version)
+      try AuditChain.append(
+        AuditEvent(action: "get", subject: address.description, version: row.version, fingerprint: row.fingerprint),
+        actor: actor, at: now(), in: db)
+      return value
+    }
+  }
+
+  private func currentVersion(of address: SecretAddress, db: Database) throws -> SecretVersionRecord {
+    let row = try SecretVersionRecord.fetchOne(
+      db,
+      sql: """
+        SELECT v.* FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
+        WHERE s.environment = ? AND s.service = ? AND s.key = ? AND v.state = 'current'
+        """, arguments: [address.environment, address.service, address.key])
+    guard let row else { throw VaultError.secretNotFound(subject: address.description) }
+    return row
+  }
+
+  /// Current versions of every secret (of one environment when given), sorted by address.
+  public func list(environment: String? = nil) throws -> [SecretSummary] {
+    let date = now()
+    return try database.read { db in
+      var sql = """
+        SELECT s.environment, s.service, s.key, v.version, v.created_at, v.fingerprint
+        FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
+        """
+      var args: StatementArguments = []
+      if let environment {
+        sql += " WHERE s.environment = ?"
+        args = [environment]
+      }
+      sql += " ORDER BY s.environment, s.service, s.key"
+      return try Row.fetchAll(db, sql: sql, arguments: args).map { row in
+        let created: String = row[4]
+        return SecretSummary(
+          address: SecretAddress(trusted: row[0], service: row[1], key: row[2]), version: row[3],
+          createdAt: created, ageDays: Timestamp.date(from: created).map { Timestamp.days(from: $0, to: date) } ?? 0,
+          fingerprint: row[5])
+      }
+    }
+  }
+
+  /// Every version of `address`, newest first. Throws `secretNotFound`.
+  public func history(_ address: SecretAddress) throws -> [SecretVersionInfo] {
+    try database.read { db in
+      let rows = try SecretVersionRecord.fetchAll(
+        db,
+        sql: """
+          SELECT v.* FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
+          WHERE s.environment = ? AND s.service = ? AND s.key = ? ORDER BY v.version DESC
+          """, arguments: [address.environment, address.service, address.key])
+      guard !rows.isEmpty else { throw VaultError.secretNotFound(subject: address.description) }
+      return rows.map {
+        SecretVersionInfo(
+          version: $0.version, state: VersionState(rawValue: $0.state) ?? .retired, createdAt: $0.createdAt,
+          source: VersionSource(rawValue: $0.source) ?? .set, fingerprint: $0.fingerprint)
+      }
+    }
+  }
+
+  /// Deletes `address` and all its versions. Throws `secretNotFound`.
+  public func remove(_ address: SecretAddress) throws {
+    try database.write { db in
+      let current = try currentVersion(of: address, db: db)
+      try db.execute(
+        sql: "DELETE FROM secrets WHERE environment = ? AND service = ? AND key = ?",
+        arguments: [address.environment, address.service, address.key])
+      try AuditChain.append(
+        AuditEvent(action: "remove", subject: address.description, version: current.version, fingerprint: current.fingerprint),
+        actor: actor, at: now(), in: db)
+    }
+  }
+
+  // MARK: - Audit
+
+  /// Every audit entry, in seq order.
+  public func auditEntries() throws -> [AuditEntry] {
+    try database.read { db in try AuditEntry.order(Column("seq")).fetchAll(db) }
+  }
+
+  static func validate(value: [UInt8], for address: SecretAddress) throws {
+    if value.contains(0) {
+      throw VaultError.invalidValue(subject: address.description, reason: "it contains a NUL byte")
+    }
+    if String(validating: value, as: UTF8.self) == nil {
+      throw VaultError.invalidValue(subject: address.description, reason: "it is not valid UTF-8")
+    }
+  }
+}

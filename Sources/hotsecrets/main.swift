@@ -1,0 +1,3 @@
+import HotSecretsCLI
+
+await HotSecrets.execute()
