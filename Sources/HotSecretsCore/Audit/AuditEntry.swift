@@ -5,7 +5,7 @@ import GRDB
 ///
 /// `hash` = BLAKE2b-256(`prev_hash` bytes ‖ UTF-8 of `canonicalText`), chaining every entry to
 /// the one before; the first entry's `prev_hash` is 32 zero bytes.
-public struct AuditEntry: Equatable, Sendable, Codable, FetchableRecord, PersistableRecord {
+public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecord {
   public static let databaseTableName = "audit_log"
 
   public var seq: Int64
@@ -24,11 +24,49 @@ public struct AuditEntry: Equatable, Sendable, Codable, FetchableRecord, Persist
   public var prevHash: String
   public var hash: String
 
-  enum CodingKeys: String, CodingKey {
-    case seq, time, action, subject, version, fingerprint, detail, hash
-    case actorUser = "actor_user"
-    case actorRecipient = "actor_recipient"
-    case prevHash = "prev_hash"
+  public init(
+    seq: Int64, time: String, actorUser: String, actorRecipient: String?, action: String, subject: String?,
+    version: Int?, fingerprint: String?, detail: String?, prevHash: String, hash: String
+  ) {
+    self.seq = seq
+    self.time = time
+    self.actorUser = actorUser
+    self.actorRecipient = actorRecipient
+    self.action = action
+    self.subject = subject
+    self.version = version
+    self.fingerprint = fingerprint
+    self.detail = detail
+    self.prevHash = prevHash
+    self.hash = hash
+  }
+
+  public init(row: Row) {
+    seq = row["seq"]
+    time = row["time"]
+    actorUser = row["actor_user"]
+    actorRecipient = row["actor_recipient"]
+    action = row["action"]
+    subject = row["subject"]
+    version = row["version"]
+    fingerprint = row["fingerprint"]
+    detail = row["detail"]
+    prevHash = row["prev_hash"]
+    hash = row["hash"]
+  }
+
+  public func encode(to c: inout PersistenceContainer) {
+    c["seq"] = seq
+    c["time"] = time
+    c["actor_user"] = actorUser
+    c["actor_recipient"] = actorRecipient
+    c["action"] = action
+    c["subject"] = subject
+    c["version"] = version
+    c["fingerprint"] = fingerprint
+    c["detail"] = detail
+    c["prev_hash"] = prevHash
+    c["hash"] = hash
   }
 
   /// The canonical encoding hashed into the chain: every field but the two hashes.

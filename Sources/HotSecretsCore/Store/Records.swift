@@ -1,7 +1,11 @@
+import Foundation
 import GRDB
 
+// Records map rows by hand (no Codable): decoding through Codable costs milliseconds of runtime
+// type lookups at start-up, and these rows are read on every command.
+
 /// The one-row vault header.
-struct VaultMetaRecord: Codable, FetchableRecord, PersistableRecord {
+struct VaultMetaRecord: FetchableRecord, PersistableRecord {
   static let databaseTableName = "vault_meta"
   var id: Int = 1
   var vaultID: String
@@ -9,17 +13,33 @@ struct VaultMetaRecord: Codable, FetchableRecord, PersistableRecord {
   var createdAt: String
   var keyCheck: String
 
-  enum CodingKeys: String, CodingKey {
-    case id, format
-    case vaultID = "vault_id"
-    case createdAt = "created_at"
-    case keyCheck = "key_check"
+  init(vaultID: String, format: Int, createdAt: String, keyCheck: String) {
+    self.vaultID = vaultID
+    self.format = format
+    self.createdAt = createdAt
+    self.keyCheck = keyCheck
+  }
+
+  init(row: Row) {
+    id = row["id"]
+    vaultID = row["vault_id"]
+    format = row["format"]
+    createdAt = row["created_at"]
+    keyCheck = row["key_check"]
+  }
+
+  func encode(to c: inout PersistenceContainer) {
+    c["id"] = id
+    c["vault_id"] = vaultID
+    c["format"] = format
+    c["created_at"] = createdAt
+    c["key_check"] = keyCheck
   }
 }
 
 /// A recipient's wrap of the data key. Removed recipients keep their row (with the wrap erased)
 /// so access history stays answerable.
-struct RecipientRecord: Codable, FetchableRecord, MutablePersistableRecord {
+struct RecipientRecord: FetchableRecord, MutablePersistableRecord {
   static let databaseTableName = "recipients"
   var id: Int64?
   var kind: String
@@ -33,22 +53,56 @@ struct RecipientRecord: Codable, FetchableRecord, MutablePersistableRecord {
   var addedAt: String
   var removedAt: String?
 
-  enum CodingKeys: String, CodingKey {
-    case id, kind, name, salt
-    case publicKey = "public_key"
-    case wrappedKey = "wrapped_key"
-    case wrapNonce = "wrap_nonce"
-    case opsLimit = "ops_limit"
-    case memLimit = "mem_limit"
-    case addedAt = "added_at"
-    case removedAt = "removed_at"
+  init(
+    id: Int64?, kind: String, name: String, publicKey: String?, wrappedKey: [UInt8]?, wrapNonce: [UInt8]?,
+    salt: [UInt8]?, opsLimit: Int64?, memLimit: Int64?, addedAt: String, removedAt: String?
+  ) {
+    self.id = id
+    self.kind = kind
+    self.name = name
+    self.publicKey = publicKey
+    self.wrappedKey = wrappedKey
+    self.wrapNonce = wrapNonce
+    self.salt = salt
+    self.opsLimit = opsLimit
+    self.memLimit = memLimit
+    self.addedAt = addedAt
+    self.removedAt = removedAt
+  }
+
+  init(row: Row) {
+    id = row["id"]
+    kind = row["kind"]
+    name = row["name"]
+    publicKey = row["public_key"]
+    wrappedKey = Bytes.optional(row["wrapped_key"])
+    wrapNonce = Bytes.optional(row["wrap_nonce"])
+    salt = Bytes.optional(row["salt"])
+    opsLimit = row["ops_limit"]
+    memLimit = row["mem_limit"]
+    addedAt = row["added_at"]
+    removedAt = row["removed_at"]
+  }
+
+  func encode(to c: inout PersistenceContainer) {
+    c["id"] = id
+    c["kind"] = kind
+    c["name"] = name
+    c["public_key"] = publicKey
+    c["wrapped_key"] = Bytes.blob(wrappedKey)
+    c["wrap_nonce"] = Bytes.blob(wrapNonce)
+    c["salt"] = Bytes.blob(salt)
+    c["ops_limit"] = opsLimit
+    c["mem_limit"] = memLimit
+    c["added_at"] = addedAt
+    c["removed_at"] = removedAt
   }
 
   mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// A secret's identity: (environment, service, KEY).
-struct SecretRecord: Codable, FetchableRecord, MutablePersistableRecord {
+struct SecretRecord: FetchableRecord, MutablePersistableRecord {
   static let databaseTableName = "secrets"
   var id: Int64?
   var environment: String
@@ -56,9 +110,28 @@ struct SecretRecord: Codable, FetchableRecord, MutablePersistableRecord {
   var key: String
   var createdAt: String
 
-  enum CodingKeys: String, CodingKey {
-    case id, environment, service, key
-    case createdAt = "created_at"
+  init(id: Int64?, environment: String, service: String, key: String, createdAt: String) {
+    self.id = id
+    self.environment = environment
+    self.service = service
+    self.key = key
+    self.createdAt = createdAt
+  }
+
+  init(row: Row) {
+    id = row["id"]
+    environment = row["environment"]
+    service = row["service"]
+    key = row["key"]
+    createdAt = row["created_at"]
+  }
+
+  func encode(to c: inout PersistenceContainer) {
+    c["id"] = id
+    c["environment"] = environment
+    c["service"] = service
+    c["key"] = key
+    c["created_at"] = createdAt
   }
 
   mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -67,7 +140,7 @@ struct SecretRecord: Codable, FetchableRecord, MutablePersistableRecord {
 }
 
 /// One encrypted version of a secret.
-struct SecretVersionRecord: Codable, FetchableRecord, MutablePersistableRecord {
+struct SecretVersionRecord: FetchableRecord, MutablePersistableRecord {
   static let databaseTableName = "secret_versions"
   var id: Int64?
   var secretID: Int64
@@ -79,11 +152,51 @@ struct SecretVersionRecord: Codable, FetchableRecord, MutablePersistableRecord {
   var nonce: [UInt8]
   var ciphertext: [UInt8]
 
-  enum CodingKeys: String, CodingKey {
-    case id, version, state, source, fingerprint, nonce, ciphertext
-    case secretID = "secret_id"
-    case createdAt = "created_at"
+  init(
+    id: Int64?, secretID: Int64, version: Int, state: String, createdAt: String, source: String,
+    fingerprint: String, nonce: [UInt8], ciphertext: [UInt8]
+  ) {
+    self.id = id
+    self.secretID = secretID
+    self.version = version
+    self.state = state
+    self.createdAt = createdAt
+    self.source = source
+    self.fingerprint = fingerprint
+    self.nonce = nonce
+    self.ciphertext = ciphertext
+  }
+
+  init(row: Row) {
+    id = row["id"]
+    secretID = row["secret_id"]
+    version = row["version"]
+    state = row["state"]
+    createdAt = row["created_at"]
+    source = row["source"]
+    fingerprint = row["fingerprint"]
+    nonce = Bytes.optional(row["nonce"]) ?? []
+    ciphertext = Bytes.optional(row["ciphertext"]) ?? []
+  }
+
+  func encode(to c: inout PersistenceContainer) {
+    c["id"] = id
+    c["secret_id"] = secretID
+    c["version"] = version
+    c["state"] = state
+    c["created_at"] = createdAt
+    c["source"] = source
+    c["fingerprint"] = fingerprint
+    c["nonce"] = Bytes.blob(nonce)
+    c["ciphertext"] = Bytes.blob(ciphertext)
   }
 
   mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
+
+/// Blob columns as byte arrays.
+enum Bytes {
+  static func optional(_ data: Data?) -> [UInt8]? { data.map { Array($0) } }
+  static func blob(_ bytes: [UInt8]?) -> Data? { bytes.map { Data($0) } }
+}
+

@@ -39,12 +39,18 @@ public struct VaultDatabase: Sendable {
       throw VaultError.io(path: path, reason: "cannot create the vault file (\(String(cString: strerror(errno))))")
     }
     close(fd)
-    return try VaultDatabase(path: path, busyTimeout: busyTimeout)
+    let database = try VaultDatabase(path: path, busyTimeout: busyTimeout)
+    // WAL is a property of the file: set once here, not on every open.
+    do {
+      try database.queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+    } catch {
+      throw translate(error, busyTimeout: busyTimeout)
+    }
+    return database
   }
 
   private init(path: String, busyTimeout: Double) throws {
     var config = Configuration()
-    config.journalMode = .wal
     config.busyMode = .timeout(busyTimeout)
     config.foreignKeysEnabled = true
     config.label = "hotsecrets"
@@ -53,13 +59,15 @@ public struct VaultDatabase: Sendable {
     do {
       queue = try DatabaseQueue(path: path, configuration: config)
       let migrator = StoreMigrations.migrator
-      let (complete, superseded) = try queue.read { db in
-        (try migrator.hasCompletedMigrations(db), try migrator.hasBeenSuperseded(db))
+      let applied = try queue.read { db in
+        try db.tableExists("grdb_migrations")
+          ? try String.fetchSet(db, sql: "SELECT identifier FROM grdb_migrations") : []
       }
-      if superseded {
+      let known = Set(migrator.migrations)
+      if !applied.isSubset(of: known) {
         throw VaultError.unsupportedVaultFormat(found: Self.format + 1, supported: Self.format)
       }
-      if !complete { try migrator.migrate(queue) }
+      if applied != known { try migrator.migrate(queue) }
     } catch {
       throw Self.translate(error, busyTimeout: busyTimeout)
     }
