@@ -10,6 +10,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     .systemLibrary(
@@ -18,6 +19,7 @@ let package = Package(
       providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
     ),
     .target(name: "Sodium", dependencies: ["CSodium"]),
+    .target(name: "DotEnv"),
     .target(
       name: "HotSecretsCore",
       dependencies: ["Sodium", .product(name: "GRDB", package: "GRDB.swift")]
@@ -31,6 +33,10 @@ let package = Package(
     ),
     .executableTarget(name: "hotsecrets", dependencies: ["HotSecretsCLI"]),
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
+    .testTarget(
+      name: "DotEnvTests",
+      dependencies: ["DotEnv", .product(name: "PropertyBased", package: "swift-property-based")]
+    ),
     .testTarget(name: "HotSecretsCoreTests", dependencies: ["HotSecretsCore", "Sodium"]),
     .testTarget(name: "HotSecretsCLITests", dependencies: ["hotsecrets", "HotSecretsCore"]),
   ]

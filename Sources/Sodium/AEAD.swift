@@ -12,9 +12,20 @@ public enum XChaCha20Poly1305 {
     _ plaintext: some Collection<UInt8>, key: SecureBytes, associatedData: [UInt8]
   ) throws -> (nonce: [UInt8], ciphertext: [UInt8]) {
     try SodiumLibrary.ensureInitialized()
-    try SodiumLibrary.check("AEAD key", count: key.count, equals: keyBytes)
     var nonce = [UInt8](repeating: 0, count: nonceBytes)
     randombytes_buf(&nonce, nonceBytes)
+    return (nonce, try seal(plaintext, key: key, associatedData: associatedData, nonce: nonce))
+  }
+
+  /// Encrypts with a caller-chosen nonce. Internal: reusing a nonce under one key breaks the
+  /// cipher, so production code always goes through the random-nonce `seal`; tests use this for
+  /// known-answer vectors.
+  static func seal(
+    _ plaintext: some Collection<UInt8>, key: SecureBytes, associatedData: [UInt8], nonce: [UInt8]
+  ) throws -> [UInt8] {
+    try SodiumLibrary.ensureInitialized()
+    try SodiumLibrary.check("AEAD key", count: key.count, equals: keyBytes)
+    try SodiumLibrary.check("AEAD nonce", nonce, equals: nonceBytes)
     let message = Array(plaintext)
     var ciphertext = [UInt8](repeating: 0, count: message.count + tagBytes)
     var written: UInt64 = 0
@@ -25,7 +36,7 @@ public enum XChaCha20Poly1305 {
         k.baseAddress!.assumingMemoryBound(to: UInt8.self))
     }
     guard rc == 0 else { throw SodiumError.operationFailed("AEAD encryption") }
-    return (nonce, Array(ciphertext.prefix(Int(written))))
+    return Array(ciphertext.prefix(Int(written)))
   }
 
   /// Encrypts bytes held in secure memory (for wrapping keys) without copying them out.

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import HotSecretsCore
+
+@Suite struct IntegrityTests {
+  @Test func swappedCiphertextFailsWithTheAddress() throws {
+    let vault = try TestVault()
+    try vault.session.set(address("prod", "openai", "A"), value: bytes("alpha"))
+    try vault.session.set(address("prod", "openai", "B"), value: bytes("bravo"))
+    // Copy A's ciphertext and nonce into B's row.
+    try vault.tamper(
+      """
+      UPDATE secret_versions SET ciphertext = (SELECT ciphertext FROM secret_versions WHERE id = 1),
+        nonce = (SELECT nonce FROM secret_versions WHERE id = 1) WHERE id = 2
+      """)
+    #expect(throws: VaultError.integrity(subject: "prod/openai/B", version: 1)) {
+      try vault.session.get(address("prod", "openai", "B"))
+    }
+    #expect(try vault.session.get(address("prod", "openai", "A")).copyBytes() == bytes("alpha"))
+  }
+
+  @Test func flippedBitAndChangedVersionFail() throws {
+    let vault = try TestVault()
+    let a = try address()
+    try vault.session.set(a, value: bytes("value"))
+    try vault.tamper("UPDATE secret_versions SET ciphertext = zeroblob(length(ciphertext))")
+    #expect(throws: VaultError.integrity(subject: a.description, version: 1)) { try vault.session.get(a) }
+
+    let other = try TestVault()
+    try other.session.set(a, value: bytes("value"))
+    try other.tamper("UPDATE secret_versions SET version = 7")
+    #expect(throws: VaultError.integrity(subject: a.description, version: 7)) { try other.session.get(a) }
+  }
+
+  @Test func ciphertextFromAnotherVaultFails() throws {
+    let one = try TestVault()
+    let two = try TestVault()
+    let a = try address()
+    try one.session.set(a, value: bytes("one"))
+    try two.session.set(a, value: bytes("two"))
+    let (nonce, ct) = try one.session.database.read { db in
+      let row = try Row.fetchOne(db, sql: "SELECT nonce, ciphertext FROM secret_versions")!
+      return (row["nonce"] as Data, row["ciphertext"] as Data)
+    }
+    try two.tamper("UPDATE secret_versions SET nonce = ?, ciphertext = ?", [nonce, ct])
+    #expect(throws: VaultError.integrity(subject: a.description, version: 1)) { try two.session.get(a) }
+  }
+}

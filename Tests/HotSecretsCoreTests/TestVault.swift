@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import HotSecretsCore
+
+/// A scratch folder removed when the value goes away.
+final class ScratchDirectory {
+  let path: String
+
+  init() throws {
+    let base = FileManager.default.temporaryDirectory.path + "/hotsecrets-core-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+    path = base
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+
+  func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// A vault with one X25519 recipient, for tests that do not care about passphrases.
+struct TestVault {
+  let scratch: ScratchDirectory
+  let identity: Identity
+  let session: VaultSession
+  var path: String { scratch.file("vault/hotsecrets.db") }
+
+  init(now: @escaping @Sendable () -> Date = Date.init) throws {
+    scratch = try ScratchDirectory()
+    identity = try Identity.generate()
+    session = try VaultAccess.create(
+      path: scratch.file("vault/hotsecrets.db"), firstRecipient: .x25519(identity.recipient), name: "test",
+      user: "tester", now: now)
+  }
+
+  func reopen() throws -> VaultSession {
+    try VaultAccess.unlock(try VaultDatabase.open(path: path), with: .identity(identity), user: "tester")
+  }
+
+  /// Raw SQL against the file, bypassing the core (to simulate tampering).
+  func tamper(_ sql: String, _ arguments: StatementArguments = []) throws {
+    let queue = try DatabaseQueue(path: path)
+    try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
+  }
+}
+
+func address(_ env: String = "prod", _ service: String = "openai", _ key: String = "API_KEY") throws -> SecretAddress {
+  try SecretAddress(environment: env, service: service, key: key)
+}
+
+func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
