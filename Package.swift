@@ -38,6 +38,9 @@ let package = Package(
       dependencies: ["DotEnv", .product(name: "PropertyBased", package: "swift-property-based")]
     ),
     .testTarget(name: "HotSecretsCoreTests", dependencies: ["HotSecretsCore", "Sodium"]),
-    .testTarget(name: "HotSecretsCLITests", dependencies: ["hotsecrets", "HotSecretsCore"]),
+    .testTarget(
+      name: "HotSecretsCLITests",
+      dependencies: ["hotsecrets", "HotSecretsCore", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
   ]
 )

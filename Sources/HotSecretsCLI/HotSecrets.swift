@@ -49,6 +49,8 @@ public struct HotSecrets: AsyncParsableCommand {
       exit(withError: error)
     } catch let error as ValidationError {
       exit(withError: error)
+    } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+      exit(withError: error)  // e.g. `hotsecrets help list`
     } catch {
       StandardStreams.error("hotsecrets: error: \(ErrorMessage.describe(error))")
       Foundation.exit(ExitStatus.error)

@@ -30,6 +30,31 @@ extension HotSecrets {
         struct Actor: Encodable {
           let user: String
           let recipient: String?
+
+          func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(user, forKey: .user)
+            try c.encode(recipient, forKey: .recipient)
+          }
+          enum CodingKeys: String, CodingKey { case user, recipient }
+        }
+
+        // Absent fields are written as null, so every entry has the same keys.
+        func encode(to encoder: Encoder) throws {
+          var c = encoder.container(keyedBy: CodingKeys.self)
+          try c.encode(seq, forKey: .seq)
+          try c.encode(time, forKey: .time)
+          try c.encode(actor, forKey: .actor)
+          try c.encode(action, forKey: .action)
+          try c.encode(subject, forKey: .subject)
+          try c.encode(version, forKey: .version)
+          try c.encode(fingerprint, forKey: .fingerprint)
+          try c.encode(detail, forKey: .detail)
+          try c.encode(prev_hash, forKey: .prev_hash)
+          try c.encode(hash, forKey: .hash)
+        }
+        enum CodingKeys: String, CodingKey {
+          case seq, time, actor, action, subject, version, fingerprint, detail, prev_hash, hash
         }
       }
 

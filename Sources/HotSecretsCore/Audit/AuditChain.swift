@@ -32,7 +32,7 @@ public enum AuditChain {
   }
 
   /// The outcome of checking the whole chain.
-  public struct Verification: Sendable, Equatable, Codable {
+  public struct Verification: Sendable, Equatable, Encodable {
     public var intact: Bool
     public var entries: Int
     /// seq of the first entry that does not check, when the chain is broken.
@@ -46,6 +46,17 @@ public enum AuditChain {
       case firstBadSeq = "first_bad_seq"
       case headSeq = "head_seq"
       case headHash = "head_hash"
+    }
+
+    /// Absent fields are encoded as null, so the JSON always has the same keys.
+    public func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(intact, forKey: .intact)
+      try c.encode(entries, forKey: .entries)
+      try c.encode(firstBadSeq, forKey: .firstBadSeq)
+      try c.encode(reason, forKey: .reason)
+      try c.encode(headSeq, forKey: .headSeq)
+      try c.encode(headHash, forKey: .headHash)
     }
   }
 
