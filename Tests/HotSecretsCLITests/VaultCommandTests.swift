@@ -118,6 +118,18 @@ import Testing
     #expect(bad.stderr.contains("invalid recipient"))
   }
 
+  @Test func passphraseRecipientAddedToAnIdentityVault() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "K"], stdin: "v")
+    let added = try h.run(["recipients", "add", "--passphrase", "--name", "break-glass"], env: ["HOTSECRETS_NEW_PASSPHRASE": "a long break-glass passphrase"])
+    #expect(added.status == 0)
+    #expect(added.stdout.contains("(break-glass)"))
+    let get = try h.run(["get", "prod", "app", "K"], env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "a long break-glass passphrase"])
+    #expect(get.stdout == "v")
+    #expect(try h.run(["recipients", "add"]).status == 64)
+    #expect(try h.run(["recipients", "add", "hsr1x", "--passphrase"]).status == 64)
+  }
+
   @Test func identityFileIsPrivateAndNeverOverwritten() throws {
     let h = try CLIHarness()
     let first = try h.run(["identity", "new", "--out", "id.txt"])

@@ -35,22 +35,7 @@ extension HotSecrets {
     }
 
     private func newPassphrase() throws -> SecretBytes {
-      if let path = vault.passphraseFile { return try nonEmpty(PassphraseSource.read(file: path)) }
-      if let secret = try PassphraseSource.fromEnvironment() { return secret }
-      guard let first = try Terminal.readSecret(prompt: "New vault passphrase: ") else {
-        throw CLIError.invalidInput(
-          "no passphrase given: set HOTSECRETS_PASSPHRASE, pass --passphrase-file FILE or --recipient hsr1…, or run on a terminal")
-      }
-      guard let again = try Terminal.readSecret(prompt: "Repeat the passphrase: "), again.constantTimeEquals(first) else {
-        throw CLIError.invalidInput("the passphrases do not match")
-      }
-      if first.count < 12 { StandardStreams.error("warning: a passphrase shorter than 12 characters is weak") }
-      return try nonEmpty(first)
-    }
-
-    private func nonEmpty(_ secret: SecretBytes) throws -> SecretBytes {
-      guard secret.count > 0 else { throw CLIError.invalidInput("the passphrase is empty") }
-      return secret
+      try PassphraseSource.readNew(file: vault.passphraseFile, variable: ProcessEnvironment.passphrase)
     }
   }
 }

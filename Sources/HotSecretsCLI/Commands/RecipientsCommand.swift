@@ -61,14 +61,34 @@ extension HotSecrets {
 
     struct Add: ParsableCommand {
       static let configuration = CommandConfiguration(
-        abstract: "Let an X25519 identity (hsr1…) unlock the vault.", discussion: ExitStatus.helpText)
+        abstract: "Let an X25519 identity (hsr1…) or another passphrase unlock the vault.",
+        discussion: """
+          With --passphrase, the new passphrase comes from --new-passphrase-file, \
+          $HOTSECRETS_NEW_PASSPHRASE, or a terminal prompt (asked twice).
+
+          \(ExitStatus.helpText)
+          """)
       @OptionGroup var vault: VaultOptions
-      @Argument(help: "Recipient string from `hotsecrets identity new`.") var recipient: String
+      @Argument(help: "Recipient string from `hotsecrets identity new`.") var recipient: String?
+      @Flag(help: "Add a passphrase recipient instead of an identity.") var passphrase = false
+      @Option(help: ArgumentHelp("File whose first line is the new passphrase.", valueName: "file"))
+      var newPassphraseFile: String?
       @Option(help: "A name for the recipient, e.g. ci or alice.") var name: String?
 
+      func validate() throws {
+        guard (recipient != nil) != passphrase else {
+          throw ValidationError("give either a recipient string (hsr1…) or --passphrase")
+        }
+      }
+
       func run() throws {
-        let key = try RecipientKey(parsing: recipient)
-        let added = try vault.unlock().addRecipient(.x25519(key), name: name)
+        let newRecipient: NewRecipient
+        if let recipient {
+          newRecipient = .x25519(try RecipientKey(parsing: recipient))
+        } else {
+          newRecipient = .passphrase(try PassphraseSource.readNew(file: newPassphraseFile, variable: ProcessEnvironment.newPassphrase), .standard)
+        }
+        let added = try vault.unlock().addRecipient(newRecipient, name: name)
         StandardStreams.output("added recipient \(added.id) (\(added.name))")
       }
     }

@@ -58,9 +58,32 @@ enum PassphraseSource {
     return try SecretBytes(copying: InputText.droppingOneTrailingNewline(bytes))
   }
 
-  static func fromEnvironment() throws -> SecretBytes? {
-    guard let raw = getenv(ProcessEnvironment.passphrase), raw.pointee != 0 else { return nil }
+  /// The passphrase in `variable` ($HOTSECRETS_PASSPHRASE by default), or nil when unset or empty.
+  static func fromEnvironment(_ variable: String = ProcessEnvironment.passphrase) throws -> SecretBytes? {
+    guard let raw = getenv(variable), raw.pointee != 0 else { return nil }
     return try SecretBytes(copying: UnsafeBufferPointer(start: raw, count: strlen(raw)).map { UInt8(bitPattern: $0) })
+  }
+
+  /// A new passphrase: from `file`, else `variable`, else asked twice on the terminal.
+  /// Throws when none is available, the two entries differ, or it is empty.
+  static func readNew(file: String?, variable: String) throws -> SecretBytes {
+    let secret: SecretBytes
+    if let file {
+      secret = try read(file: file)
+    } else if let fromEnvironment = try fromEnvironment(variable) {
+      secret = fromEnvironment
+    } else {
+      guard let first = try Terminal.readSecret(prompt: "New passphrase: ") else {
+        throw CLIError.invalidInput("no new passphrase given: set \(variable), pass a passphrase file, or run on a terminal")
+      }
+      guard let again = try Terminal.readSecret(prompt: "Repeat the passphrase: "), again.constantTimeEquals(first) else {
+        throw CLIError.invalidInput("the passphrases do not match")
+      }
+      if first.count < 12 { StandardStreams.error("warning: a passphrase shorter than 12 characters is weak") }
+      secret = first
+    }
+    guard secret.count > 0 else { throw CLIError.invalidInput("the passphrase is empty") }
+    return secret
   }
 }
 

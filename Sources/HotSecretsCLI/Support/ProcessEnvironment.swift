@@ -6,6 +6,7 @@ enum ProcessEnvironment {
   static let vault = "HOTSECRETS_VAULT"
   static let identity = "HOTSECRETS_IDENTITY"
   static let passphrase = "HOTSECRETS_PASSPHRASE"
+  static let newPassphrase = "HOTSECRETS_NEW_PASSPHRASE"
   static let busyTimeout = "HOTSECRETS_BUSY_TIMEOUT"
 
   static func value(_ name: String) -> String? {
