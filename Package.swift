@@ -22,7 +22,7 @@ let package = Package(
     .target(name: "DotEnv"),
     .target(
       name: "HotSecretsCore",
-      dependencies: ["Sodium", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: ["Sodium", "DotEnv", .product(name: "GRDB", package: "GRDB.swift")]
     ),
     .target(
       name: "HotSecretsCLI",

@@ -21,6 +21,7 @@ public struct HotSecrets: AsyncParsableCommand {
     version: HotSecretsVersion.current,
     subcommands: [
       Init.self, SetValue.self, GetValue.self, List.self, History.self, Remove.self,
+      Import.self, Render.self, Status.self, Run.self,
       IdentityCommand.self, RecipientsCommand.self, AuditCommand.self,
     ]
   )
@@ -64,7 +65,8 @@ extension HotSecrets {
   /// parsed on its own gives the same command value. Anything unusual (help, a parse error) goes
   /// through the full tree so messages and usage text are the normal ones.
   private static let directlyParsed: [String: ParsableCommand.Type] = [
-    "list": List.self, "get": GetValue.self, "history": History.self,
+    "list": List.self, "get": GetValue.self, "history": History.self, "status": Status.self,
+    "render": Render.self, "run": Run.self,
   ]
 
   static func parse(_ arguments: [String]) throws -> ParsableCommand {

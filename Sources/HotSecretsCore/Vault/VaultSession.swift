@@ -51,34 +51,40 @@ public struct VaultSession: Sendable {
   func setInTransaction(
     _ address: SecretAddress, value: [UInt8], fingerprint: String, source: VersionSource, db: Database
   ) throws -> SetOutcome {
+    let state = try SecretState.fetch(address, db: db)
+    if let current = state.current, current.fingerprint == fingerprint {
+      return .unchanged(version: current.version, fingerprint: fingerprint)
+    }
+    let version = try writeVersion(address, state: state, value: value, fingerprint: fingerprint, source: source, db: db)
+    return state.secretID == nil
+      ? .added(version: version, fingerprint: fingerprint) : .changed(version: version, fingerprint: fingerprint)
+  }
+
+  /// Makes `value` the current version of `address`: creates the secret when `state` has none,
+  /// demotes current → previous → retired, encrypts, and appends the audit entry. Returns the new
+  /// version number. Must run inside a write transaction.
+  func writeVersion(
+    _ address: SecretAddress, state: SecretState, value: [UInt8], fingerprint: String, source: VersionSource,
+    db: Database
+  ) throws -> Int {
     let date = now()
     let stamp = Timestamp.string(from: date)
-    var secret = try SecretRecord.filter(
-      Column("environment") == address.environment && Column("service") == address.service
-        && Column("key") == address.key
-    ).fetchOne(db)
-    var isNew = false
-    if secret == nil {
+    let secretID: Int64
+    if let existing = state.secretID {
+      secretID = existing
+      try db.execute(
+        sql: """
+          UPDATE secret_versions SET state = CASE state WHEN 'previous' THEN 'retired' ELSE 'previous' END
+          WHERE secret_id = ? AND state IN ('current', 'previous')
+          """, arguments: [secretID])
+    } else {
       var record = SecretRecord(
         id: nil, environment: address.environment, service: address.service, key: address.key, createdAt: stamp)
       try record.insert(db)
-      secret = record
-      isNew = true
+      guard let id = record.id else { throw VaultError.corruptVault("a secret row has no id") }
+      secretID = id
     }
-    guard let secretID = secret?.id else { throw VaultError.corruptVault("a secret row has no id") }
-    let current = try SecretVersionRecord.filter(Column("secret_id") == secretID && Column("state") == VersionState.current.rawValue)
-      .fetchOne(db)
-    if let current, current.fingerprint == fingerprint {
-      return .unchanged(version: current.version, fingerprint: fingerprint)
-    }
-    let maxVersion = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM secret_versions WHERE secret_id = ?", arguments: [secretID]) ?? 0
-    let version = maxVersion + 1
-    try db.execute(
-      sql: "UPDATE secret_versions SET state = ? WHERE secret_id = ? AND state = ?",
-      arguments: [VersionState.retired.rawValue, secretID, VersionState.previous.rawValue])
-    try db.execute(
-      sql: "UPDATE secret_versions SET state = ? WHERE secret_id = ? AND state = ?",
-      arguments: [VersionState.previous.rawValue, secretID, VersionState.current.rawValue])
+    let version = state.maxVersion + 1
     let sealed = try cipher.seal(value, for: address, version: version)
     var record = SecretVersionRecord(
       id: nil, secretID: secretID, version: version, state: VersionState.current.rawValue, createdAt: stamp,
@@ -87,7 +93,7 @@ public struct VaultSession: Sendable {
     try AuditChain.append(
       AuditEvent(action: source.rawValue, subject: address.description, version: version, fingerprint: fingerprint),
       actor: actor, at: date, in: db)
-    return isNew ? .added(version: version, fingerprint: fingerprint) : .changed(version: version, fingerprint: fingerprint)
+    return version
   }
 
   /// The current value of `address`, decrypted into secure memory. The read is audited.
@@ -158,15 +164,20 @@ public struct VaultSession: Sendable {
 
   /// Deletes `address` and all its versions. Throws `secretNotFound`.
   public func remove(_ address: SecretAddress) throws {
-    try database.write { db in
-      let current = try currentVersion(of: address, db: db)
-      try db.execute(
-        sql: "DELETE FROM secrets WHERE environment = ? AND service = ? AND key = ?",
-        arguments: [address.environment, address.service, address.key])
-      try AuditChain.append(
-        AuditEvent(action: "remove", subject: address.description, version: current.version, fingerprint: current.fingerprint),
-        actor: actor, at: now(), in: db)
-    }
+    try database.write { db in try removeInTransaction(address, reason: nil, db: db) }
+  }
+
+  /// The body of `remove`; `reason` (e.g. `prune`) goes into the audit entry's detail.
+  func removeInTransaction(_ address: SecretAddress, reason: String?, db: Database) throws {
+    let current = try currentVersion(of: address, db: db)
+    try db.execute(
+      sql: "DELETE FROM secrets WHERE environment = ? AND service = ? AND key = ?",
+      arguments: [address.environment, address.service, address.key])
+    try AuditChain.append(
+      AuditEvent(
+        action: "remove", subject: address.description, version: current.version, fingerprint: current.fingerprint,
+        detail: reason.map { .object(["reason": .string($0)]) }),
+      actor: actor, at: now(), in: db)
   }
 
   // MARK: - Audit

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import HotSecretsCore
+
+extension HotSecrets {
+  /// Runs a command with an environment's secrets as environment variables.
+  struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Run COMMAND with ENV's secrets as environment variables (no file written).",
+      discussion: """
+        hotsecrets replaces itself with COMMAND (exec), so COMMAND's exit code is the exit code. \
+        Variables are named by KEY; two services defining the same KEY is an error unless \
+        --service picks one. Secrets override variables already set. If COMMAND cannot be \
+        started: exit 127 (not found) or 126 (not executable). The read is audited (the \
+        command's name and the number of keys, never its arguments).
+
+        Example: hotsecrets run prod --service openai -- ./bin/server --port 8080
+
+        \(ExitStatus.helpText)
+        """)
+
+    @OptionGroup var vault: VaultOptions
+    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Option(name: .customLong("service"), help: ArgumentHelp("Only this service (repeatable).", valueName: "service"))
+    var services: [String] = []
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
+
+    func validate() throws {
+      guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. hotsecrets run prod -- env") }
+    }
+
+    func run() throws {
+      try SecretAddress.validateEnvironment(environment)
+      for service in services { try SecretAddress.validateService(service) }
+      let session = try vault.unlock()
+      let program = (command[0] as NSString).lastPathComponent
+      let values = try session.currentValues(
+        environment: environment, services: services.isEmpty ? nil : Set(services), action: "run",
+        detail: ["command": .string(program)])
+      var owners: [String: [String]] = [:]
+      for (name, _) in values { owners[name.key, default: []].append(name.service) }
+      if let (key, services) = owners.first(where: { $0.value.count > 1 }) {
+        throw MirrorError.keyCollision(key: key, services: services)
+      }
+      for (name, value) in values {
+        let ok = value.withUnsafeBytes { raw -> Bool in
+          var bytes = Array(raw)
+          defer { wipe(&bytes) }
+          bytes.append(0)
+          return bytes.withUnsafeBufferPointer { setenv(name.key, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 1) == 0 }
+        }
+        guard ok else { throw CLIError.invalidInput("cannot set \(name.key) in the environment") }
+      }
+      ProcessHardening.restoreForChild()
+      var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+      execvp(command[0], &argv)
+      let reason = String(cString: strerror(errno))
+      let notFound = errno == ENOENT
+      StandardStreams.error("hotsecrets: error: cannot run \(command[0]): \(reason)")
+      throw ExitCode(notFound ? 127 : 126)
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import HotSecretsCore
+
+extension HotSecrets {
+  /// Drift between the working copies and the vault.
+  struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Compare DIR/<service>/ENV.env with the vault by name and fingerprint (exit 1 on drift).",
+      discussion: """
+        Lists keys added in the files, changed, and missing from the files. Never prints values \
+        and decrypts nothing.
+
+        \(ExitStatus.helpText)
+        """)
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Option(help: ArgumentHelp("Folder of service folders (default: ROOT/vault/occ).", valueName: "dir"))
+    var from: String?
+
+    struct Report: Encodable {
+      let in_sync: Bool
+      let added, changed, missing: [ServiceKeyJSON]
+      let warnings: [String]
+    }
+
+    func run() throws {
+      try SecretAddress.validateEnvironment(environment)
+      let folder = MirrorFolder.resolve(from, root: vault.root)
+      let snapshot = try MirrorReader.read(directory: folder, environment: environment)
+      for warning in snapshot.warnings { StandardStreams.error("warning: \(warning)") }
+      let drift = try vault.unlock().mirrorDrift(snapshot, environment: environment)
+      let report = Report(
+        in_sync: drift.inSync, added: drift.added.map(ServiceKeyJSON.init), changed: drift.changed.map(ServiceKeyJSON.init),
+        missing: drift.missing.map(ServiceKeyJSON.init), warnings: snapshot.warnings)
+      try output.write(report) {
+        if drift.inSync { return "\(environment): files and vault in sync (\(snapshot.values.count) keys in \(folder))" }
+        var lines = ["\(environment): files and vault differ"]
+        for name in drift.added { lines.append("  added in files:     \(name)") }
+        for name in drift.changed { lines.append("  changed in files:   \(name)") }
+        for name in drift.missing { lines.append("  missing from files: \(name)") }
+        lines.append("run `hotsecrets import \(environment)` to store the files, or `hotsecrets render \(environment)` to rewrite them")
+        return lines.joined(separator: "\n")
+      }
+      if !drift.inSync { throw ExitCode(ExitStatus.checkFailed) }
+    }
+  }
+
+  /// Writes the working copies from the vault.
+  struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write DIR/<service>/ENV.env from the vault (atomic, 0600; unchanged files untouched).",
+      discussion: """
+        Refuses to write into a git work tree unless git ignores the files. The read of the \
+        values is recorded in the audit trail.
+
+        \(ExitStatus.helpText)
+        """)
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Option(help: ArgumentHelp("Folder of service folders (default: ROOT/vault/occ).", valueName: "dir"))
+    var to: String?
+
+    struct Report: Encodable {
+      let environment: String
+      let written, unchanged: [String]
+      let keys: Int
+    }
+
+    func run() throws {
+      try SecretAddress.validateEnvironment(environment)
+      let folder = MirrorFolder.resolve(to, root: vault.root)
+      let session = try vault.unlock()
+      let values = try session.currentValues(environment: environment, action: "render", detail: ["to": .string(folder)])
+      let result = try MirrorWriter.render(values, environment: environment, directory: folder)
+      try output.write(Report(environment: environment, written: result.written, unchanged: result.unchanged, keys: result.keys)) {
+        var lines = result.written.map { "  wrote \($0)" }
+        lines.append(
+          "render \(environment): \(result.keys) keys, \(result.written.count) files written, \(result.unchanged.count) unchanged")
+        return lines.joined(separator: "\n")
+      }
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import DotEnv
+import Foundation
+import GRDB
+
+/// What `import` did (or, with a dry run, would do).
+public struct ImportReport: Sendable {
+  public var added: [ServiceKey] = []
+  public var changed: [ServiceKey] = []
+  public var unchanged: [ServiceKey] = []
+  /// In the store but in no file. Removed when `prune` was asked, kept otherwise.
+  public var onlyInStore: [ServiceKey] = []
+  public var pruned = false
+  public var dryRun = false
+}
+
+/// Drift between the working copies and the store, by name and fingerprint.
+public struct MirrorDrift: Sendable {
+  /// In the files, not in the store.
+  public var added: [ServiceKey] = []
+  /// In both, with different values.
+  public var changed: [ServiceKey] = []
+  /// In the store, not in the files.
+  public var missing: [ServiceKey] = []
+  public var inSync: Bool { added.isEmpty && changed.isEmpty && missing.isEmpty }
+}
+
+extension VaultSession {
+  /// Mirrors `snapshot` into the store for `environment` in ONE transaction: new keys are added,
+  /// changed values get a new version (source `import`), unchanged ones are left alone (no version,
+  /// no audit entry). Keys only in the store are reported, and removed when `prune` is true.
+  /// With `dryRun`, nothing is written. Throws `invalidValue` (nothing written) for a value that
+  /// cannot be stored.
+  public func importMirror(
+    _ snapshot: MirrorSnapshot, environment: String, prune: Bool, dryRun: Bool
+  ) throws -> ImportReport {
+    try SecretAddress.validateEnvironment(environment)
+    // Validate and fingerprint outside the transaction: the write lock is held only for writes.
+    var incoming: [(address: SecretAddress, name: ServiceKey, value: [UInt8], fingerprint: String)] = []
+    incoming.reserveCapacity(snapshot.files.reduce(0) { $0 + $1.entries.count })
+    for (name, value) in snapshot.values {
+      let address = try SecretAddress(environment: environment, service: name.service, key: name.key)
+      let bytes = Array(value.utf8)
+      try Self.validate(value: bytes, for: address)
+      incoming.append((address, name, bytes, try keys.fingerprint(of: bytes)))
+    }
+    let body = { (db: Database) throws -> ImportReport in
+      var report = ImportReport(pruned: prune, dryRun: dryRun)
+      let states = try SecretState.fetchAll(environment: environment, db: db)
+      var seen = Set<ServiceKey>()
+      for item in incoming {
+        seen.insert(item.name)
+        let state = states[item.name] ?? .absent
+        if let current = state.current, current.fingerprint == item.fingerprint {
+          report.unchanged.append(item.name)
+          continue
+        }
+        if state.current == nil { report.added.append(item.name) } else { report.changed.append(item.name) }
+        if !dryRun {
+          _ = try writeVersion(item.address, state: state, value: item.value, fingerprint: item.fingerprint, source: .import, db: db)
+        }
+      }
+      report.onlyInStore = states.filter { !seen.contains($0.key) && $0.value.current != nil }.map(\.key).sorted()
+      if prune && !dryRun {
+        for name in report.onlyInStore {
+          try removeInTransaction(
+            SecretAddress(trusted: environment, service: name.service, key: name.key), reason: "prune", db: db)
+        }
+      }
+      return report
+    }
+    return dryRun ? try database.read(body) : try database.write(body)
+  }
+
+  /// Compares `snapshot` with the store's current versions by fingerprint. Decrypts nothing.
+  public func mirrorDrift(_ snapshot: MirrorSnapshot, environment: String) throws -> MirrorDrift {
+    let files = try snapshot.values.map { ($0.name, try keys.fingerprint(of: Array($0.value.utf8))) }
+    let states = try database.read { db in try SecretState.fetchAll(environment: environment, db: db) }
+    var drift = MirrorDrift()
+    var seen = Set<ServiceKey>()
+    for (name, fingerprint) in files {
+      seen.insert(name)
+      guard let current = states[name]?.current else {
+        drift.added.append(name)
+        continue
+      }
+      if current.fingerprint != fingerprint { drift.changed.append(name) }
+    }
+    drift.missing = states.filter { !seen.contains($0.key) && $0.value.current != nil }.map(\.key).sorted()
+    drift.added.sort()
+    drift.changed.sort()
+    return drift
+  }
+
+  /// The current values of `environment` (only `services`, when given), decrypted, sorted by
+  /// service and key. The read is audited as one `action` entry naming the environment and counts.
+  public func currentValues(
+    environment: String, services: Set<String>? = nil, action: String, detail: [String: CanonicalJSON] = [:]
+  ) throws -> [(name: ServiceKey, value: SecretBytes)] {
+    try SecretAddress.validateEnvironment(environment)
+    return try database.write { db in
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT s.service, s.key, v.version, v.nonce, v.ciphertext
+          FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
+          WHERE s.environment = ? ORDER BY s.service, s.key
+          """, arguments: [environment])
+      var values: [(name: ServiceKey, value: SecretBytes)] = []
+      for row in rows {
+        let name = ServiceKey(service: row[0], key: row[1])
+        if let services, !services.contains(name.service) { continue }
+        let address = SecretAddress(trusted: environment, service: name.service, key: name.key)
+        let value = try cipher.open(
+          nonce: Array(row[3] as Data), ciphertext: Array(row[4] as Data), for: address, version: row[2])
+        values.append((name, value))
+      }
+      var fields = detail
+      fields["keys"] = .int(values.count)
+      if let services { fields["services"] = .array(services.sorted().map { .string($0) }) }
+      try AuditChain.append(
+        AuditEvent(action: action, subject: environment, detail: .object(fields)), actor: actor, at: now(), in: db)
+      return values
+    }
+  }
+}
