@@ -1,0 +1,188 @@
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct MirrorCommandTests {
+  /// Writes `files` under the harness directory with mode 0600.
+  func write(_ h: CLIHarness, _ files: [String: String], mode: mode_t = 0o600) throws {
+    for (relative, content) in files {
+      let path = h.path(relative)
+      try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try content.write(toFile: path, atomically: false, encoding: .utf8)
+      chmod(path, mode)
+    }
+  }
+
+  @Test func importStatusRenderRoundTrip() throws {
+    let h = try CLIHarness.withIdentityVault()
+    let tricky = "p@ss #not-comment $HOME 'single' \"double\" \\back"
+    try write(h, [
+      "vault/occ/openai/prod.env": "export API_KEY_PROD=sk-canary-openai-111\n",
+      "vault/occ/supabase/prod.env": "SUPABASE_URL = https://abcdefghijklmnopqrst.supabase.co\nSERVICE_KEY='\(tricky.replacingOccurrences(of: "'", with: "\\'"))'\nMULTI=\"line1\\nline2\"\n",
+    ])
+    let imported = try h.run(["import", "prod"])
+    #expect(imported.status == 0)
+    #expect(imported.stdout.contains("import prod: 4 added, 0 changed, 0 unchanged, 0 only in vault"))
+    #expect(try h.run(["get", "prod", "supabase", "MULTI"]).stdout == "line1\nline2")
+
+    let inSync = try h.run(["status", "prod"])
+    #expect(inSync.status == 0)
+    #expect(inSync.stdout.contains("in sync"))
+
+    // Render to a fresh folder and compare by status: lossless.
+    let rendered = try h.run(["render", "prod", "--to", "out"])
+    #expect(rendered.status == 0)
+    #expect(rendered.stdout.contains("2 files written"))
+    #expect(try h.run(["status", "prod", "--from", "out"]).status == 0)
+    #expect(try h.run(["render", "prod", "--to", "out"]).stdout.contains("0 files written, 2 unchanged"))
+    let attributes = try FileManager.default.attributesOfItem(atPath: h.path("out/supabase/prod.env"))
+    #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+    // Re-import is quiet: nothing changes, no audit noise.
+    let auditBefore = try h.json(try h.run(["audit", "log", "--format", "json"]))["entries"] as? [Any]
+    #expect(try h.run(["import", "prod"]).stdout.contains("0 added, 0 changed, 4 unchanged"))
+    let auditAfter = try h.json(try h.run(["audit", "log", "--format", "json"]))["entries"] as? [Any]
+    #expect(auditAfter?.count == auditBefore?.count)
+  }
+
+  @Test func statusReportsDriftAsJSONAndExit1() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try write(h, ["vault/occ/app/prod.env": "SAME=1\nCHANGED=old\nGONE=g\n"])
+    #expect(try h.run(["import", "prod"]).status == 0)
+    try write(h, ["vault/occ/app/prod.env": "SAME=1\nCHANGED=new-canary\nNEW=n\n"])
+    let r = try h.run(["status", "prod", "--format", "json"])
+    #expect(r.status == 1)
+    let json = try h.json(r)
+    #expect(json["in_sync"] as? Bool == false)
+    func names(_ key: String) -> [String] {
+      ((json[key] as? [[String: String]]) ?? []).map { "\($0["service"] ?? "")/\($0["key"] ?? "")" }
+    }
+    #expect(names("added") == ["app/NEW"])
+    #expect(names("changed") == ["app/CHANGED"])
+    #expect(names("missing") == ["app/GONE"])
+    #expect(!r.allOutput.contains("new-canary"))
+    let text = try h.run(["status", "prod"])
+    #expect(text.status == 1)
+    #expect(text.stdout.contains("changed in files:   app/CHANGED"))
+  }
+
+  @Test func dryRunAndPrune() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "OLD"], stdin: "o")
+    try write(h, ["vault/occ/app/prod.env": "NEW=n\n"])
+    let dry = try h.run(["import", "prod", "--dry-run", "--prune"])
+    #expect(dry.status == 0)
+    #expect(dry.stdout.contains("would add     app/NEW"))
+    #expect(dry.stdout.contains("would remove  app/OLD"))
+    #expect(try h.run(["list", "prod", "--format", "json"]).stdout.contains("OLD"))
+    #expect(!(try h.run(["list", "prod"]).stdout.contains("NEW")))
+    let kept = try h.run(["import", "prod"])
+    #expect(kept.stdout.contains("only in vault: app/OLD (kept; --prune removes)"))
+    let pruned = try h.run(["import", "prod", "--prune", "--format", "json"])
+    let json = try h.json(pruned)
+    #expect(json["pruned"] as? Bool == true)
+    #expect(!(try h.run(["list", "prod"]).stdout.contains("OLD")))
+  }
+
+  @Test func oneBadFileImportsNothingAndNamesThePosition() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try write(h, [
+      "vault/occ/aaa/prod.env": "GOOD=secret-canary-good\n",
+      "vault/occ/bbb/prod.env": "# comment\nOK=1\nVALUE='unterminated-canary\n",
+    ])
+    let r = try h.run(["import", "prod"])
+    #expect(r.status == 2)
+    #expect(r.stdout.isEmpty)
+    #expect(r.stderr.contains("vault/occ/bbb/prod.env:3:7: unterminated single quote in value of VALUE"))
+    #expect(!r.stderr.contains("canary"))
+    #expect(try h.run(["list"]).stdout == "no secrets\n")
+  }
+
+  @Test func readableFilesAreWarnedAbout() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try write(h, ["vault/occ/app/prod.env": "A=1\n"], mode: 0o644)
+    let imported = try h.run(["import", "prod"])
+    #expect(imported.status == 0)
+    #expect(imported.stderr.contains("warning: vault/occ/app/prod.env is readable by other users (mode 644)"))
+    #expect(try h.run(["status", "prod"]).stderr.contains("readable by other users"))
+  }
+
+  @Test func renderRefusesAGitTrackedFolder() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "K"], stdin: "v")
+    #expect(try h.runProcess("/usr/bin/env", ["git", "init", "-q", "."], stdin: nil, env: [:]).status == 0)
+    let refused = try h.run(["render", "prod"])
+    #expect(refused.status == 2)
+    #expect(refused.stderr.contains("refusing to write plaintext secrets into a git work tree"))
+    #expect(refused.stderr.contains("add `*.env`"))
+    #expect(!FileManager.default.fileExists(atPath: h.path("vault/occ/app/prod.env")))
+    try write(h, ["vault/.gitignore": "*.env\n"])
+    #expect(try h.run(["render", "prod"]).status == 0)
+    #expect(FileManager.default.fileExists(atPath: h.path("vault/occ/app/prod.env")))
+  }
+
+  @Test func runPassesSecretsAndTheExitCode() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "openai", "OPENAI_KEY"], stdin: "sk-run")
+    try h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "multi\nline $HOME")
+    let r = try h.run(["run", "prod", "--", "/bin/sh", "-c", "printf '%s|%s' \"$OPENAI_KEY\" \"$SERVICE_KEY\"; exit 7"])
+    #expect(r.status == 7)
+    #expect(r.stdout == "sk-run|multi\nline $HOME")
+    let only = try h.run(["run", "prod", "--service", "openai", "--", "/bin/sh", "-c", "printf '%s' \"${SERVICE_KEY-unset}\""])
+    #expect(only.stdout == "unset")
+    #expect(try h.run(["run", "prod", "--", "no-such-command-xyz"]).status == 127)
+    #expect(try h.run(["run", "prod"]).status == 64)
+
+    try h.run(["set", "prod", "other", "OPENAI_KEY"], stdin: "clash")
+    let clash = try h.run(["run", "prod", "--", "/bin/true"])
+    #expect(clash.status == 2)
+    #expect(clash.stderr.contains("OPENAI_KEY is defined by more than one service"))
+    // The run is audited by command name and key count only.
+    let log = try h.run(["audit", "log", "--format", "json"]).stdout
+    #expect(log.contains("\"action\" : \"run\""))
+    #expect(!log.contains("printf"))
+  }
+
+  @Test func killedImportLeavesAllOrNothing() throws {
+    let h = try CLIHarness.withIdentityVault()
+    var files: [String: String] = [:]
+    for s in 0..<50 {
+      files["vault/occ/svc\(s)/prod.env"] = (0..<200).map { "KEY_\($0)=value-\(s)-\($0)-xxxxxxxxxxxxxxxxxxxxxxxx" }.joined(separator: "\n") + "\n"
+    }
+    try write(h, files)
+    // Kill once while the transaction is demonstrably writing (its pages are spilling into the
+    // WAL file), and once at a fixed early moment.
+    let wal = h.path("vault/hotsecrets.db-wal")
+    for trigger in ["wal", "early"] {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: CLIHarness.binary)
+      process.arguments = ["import", "prod"]
+      process.currentDirectoryURL = URL(fileURLWithPath: h.directory)
+      process.environment = ["HOTSECRETS_IDENTITY": "ci.identity", "PATH": "/usr/bin:/bin"]
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      if trigger == "wal" {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning {
+          let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+          if size > 256 * 1024 { break }
+          Thread.sleep(forTimeInterval: 0.002)
+        }
+        #expect(process.isRunning, "the import finished before it could be killed mid-write")
+      } else {
+        Thread.sleep(forTimeInterval: 0.2)
+      }
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+      let count = try DatabaseQueue(path: h.path("vault/hotsecrets.db")).read { db in
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secrets") ?? -1
+      }
+      #expect(count == 0, "killed (\(trigger)): \(count) secrets committed")
+      #expect(try h.run(["audit", "verify"]).status == 0)
+    }
+    let finished = try h.run(["import", "prod"])
+    #expect(finished.status == 0)
+    #expect(try h.run(["status", "prod"]).status == 0)
+  }
+}
