@@ -99,8 +99,11 @@ private struct Parser {
         if let bad = B.firstInvalidUTF8(p, from: start) {
             throw error(.invalidUTF8, at: bad)
         }
-        entries.reserveCapacity(end / 32)
-        firstLineOfKey.reserveCapacity(end / 32)
+        // Each entry starts on its own line, so the line count bounds the entry count.
+        var lines = B.count(of: B.lf, in: p, from: start)
+        if lines == 0 { lines = B.count(of: B.cr, in: p, from: start) }
+        entries.reserveCapacity(lines + 1)
+        firstLineOfKey.reserveCapacity(lines + 1)
         while true {
             skipWhitespaceAndLineBreaks()
             if pos == end { return entries }
@@ -128,6 +131,7 @@ private struct Parser {
 
         // Key token as python-dotenv reads it: up to `=`, `#` or whitespace.
         let keyStart = pos
+        while pos < end && B.isKeyTail(p[pos]) { pos += 1 }  // fast path for valid names
         while pos < end {
             let b = p[pos]
             if b == B.equals || b == B.hash || B.whitespaceLength(p, pos) > 0 { break }
@@ -188,23 +192,26 @@ private struct Parser {
     /// Unquoted: to end of line, cut at the first `#` that follows whitespace, trimmed.
     private mutating func unquotedValue() -> String {
         let valueStart = pos  // not whitespace, not a line break
-        var valueEnd = pos
-        var afterWhitespace = false
-        while pos < end {
-            let b = p[pos]
-            if B.isLineBreak(b) { break }
-            let ws = B.whitespaceLength(p, pos)
-            if ws > 0 {
-                afterWhitespace = true
-                pos += ws
-                continue
+        var i = pos
+        var valueEnd: Int
+        while true {
+            i = B.firstIndex(in: p, from: i, to: end, of: B.lf, B.cr, B.hash, B.hash)
+            if i == end || p[i] != B.hash {
+                valueEnd = i
+                pos = i
+                break
             }
-            if b == B.hash && afterWhitespace { break }
-            afterWhitespace = false
-            pos += B.scalarLength(lead: b)
-            valueEnd = pos
+            if B.whitespaceStart(endingAt: i, in: p, lowerBound: valueStart) != nil {
+                valueEnd = i
+                pos = i
+                skipRestOfLine()
+                break
+            }
+            i += 1
         }
-        skipRestOfLine()
+        while let wsStart = B.whitespaceStart(endingAt: valueEnd, in: p, lowerBound: valueStart) {
+            valueEnd = wsStart
+        }
         return String(decoding: UnsafeBufferPointer(rebasing: p[valueStart..<valueEnd]), as: UTF8.self)
     }
 
@@ -217,6 +224,7 @@ private struct Parser {
         let contentStart = pos
         var plain = true  // no escapes or CRs to rewrite
         while true {
+            pos = B.firstIndex(in: p, from: pos, to: end, of: quote, B.backslash, B.lf, B.cr)
             guard pos < end else {
                 throw error(
                     quote == B.singleQuote ? .unterminatedSingleQuote(key: key) : .unterminatedDoubleQuote(key: key),
@@ -255,25 +263,28 @@ private struct Parser {
     /// python-dotenv's `decode_escapes` (left to right, unknown escapes kept verbatim),
     /// plus its universal-newline reading: CRLF and lone CR become LF.
     private static func decode(_ s: UnsafeBufferPointer<UInt8>, doubleQuoted: Bool) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(s.count)
-        var i = 0
-        let n = s.count
-        while i < n {
-            let b = s[i]
-            if b == B.backslash && i + 1 < n, let decoded = unescape(s[i + 1], doubleQuoted: doubleQuoted) {
-                out.append(decoded)
-                i += 2
-            } else if b == B.cr {
-                out.append(B.lf)
-                i += 1
-                if i < n && s[i] == B.lf { i += 1 }
-            } else {
-                out.append(b)
-                i += 1
+        // Decoding only shrinks the text, so the content length is enough capacity.
+        String(unsafeUninitializedCapacity: s.count) { out in
+            var i = 0
+            var o = 0
+            let n = s.count
+            while i < n {
+                let b = s[i]
+                if b == B.backslash && i + 1 < n, let decoded = unescape(s[i + 1], doubleQuoted: doubleQuoted) {
+                    out[o] = decoded
+                    i += 2
+                } else if b == B.cr {
+                    out[o] = B.lf
+                    i += 1
+                    if i < n && s[i] == B.lf { i += 1 }
+                } else {
+                    out[o] = b
+                    i += 1
+                }
+                o += 1
             }
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     @inline(__always)
@@ -339,7 +350,7 @@ private struct Parser {
 
     /// Moves to the line break ending this line (or to the end of input), not past it.
     private mutating func skipRestOfLine() {
-        while pos < end && !B.isLineBreak(p[pos]) { pos += 1 }
+        pos = B.firstIndex(in: p, from: pos, to: end, of: B.lf, B.cr, B.lf, B.cr)
     }
 
     private func error(_ problem: DotEnvError.Problem, at offset: Int) -> DotEnvError {

@@ -55,6 +55,69 @@ enum UTF8Bytes {
         }
     }
 
+    /// Start offset of the whitespace scalar that ends right before `i`, or nil if the scalar
+    /// ending there is not whitespace. `lowerBound` must be a scalar boundary `<= i`.
+    @inline(__always)
+    static func whitespaceStart(endingAt i: Int, in p: UnsafeBufferPointer<UInt8>, lowerBound: Int) -> Int? {
+        guard i > lowerBound else { return nil }
+        var j = i - 1
+        if p[j] >= 0x80 {
+            while j > lowerBound && p[j] & 0xC0 == 0x80 { j -= 1 }
+        }
+        return whitespaceLength(p, j) == i - j ? j : nil
+    }
+
+    /// Offset of the first byte in `p[from..<to]` equal to any of `t0...t3`, or `to` if none.
+    /// Scans eight bytes at a time (SWAR); the targets must be ASCII.
+    @inline(__always)
+    static func firstIndex(
+        in p: UnsafeBufferPointer<UInt8>, from: Int, to end: Int,
+        of t0: UInt8, _ t1: UInt8, _ t2: UInt8, _ t3: UInt8
+    ) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func has(_ w: UInt64, _ t: UInt8) -> UInt64 {
+            let x = w ^ (ones &* UInt64(t))
+            return (x &- ones) & ~x & highs  // nonzero iff some byte of w equals t
+        }
+        var i = from
+        if let base = p.baseAddress {
+            while i + 8 <= end {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                if has(w, t0) | has(w, t1) | has(w, t2) | has(w, t3) != 0 { break }
+                i += 8
+            }
+        }
+        while i < end {
+            let b = p[i]
+            if b == t0 || b == t1 || b == t2 || b == t3 { return i }
+            i += 1
+        }
+        return end
+    }
+
+    /// Number of bytes equal to `target` in `p[from...]`, eight bytes at a time.
+    static func count(of target: UInt8, in p: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let pattern = 0x0101_0101_0101_0101 &* UInt64(target)
+        var total = 0
+        var i = from
+        if let base = p.baseAddress {
+            while i + 8 <= p.count {
+                let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ pattern
+                // High bit of each byte set iff that byte of x is non-zero (exact, no borrows).
+                let nonZero = (((x & lows) &+ lows) | x) & ~lows
+                total += 8 - nonZero.nonzeroBitCount
+                i += 8
+            }
+        }
+        while i < p.count {
+            if p[i] == target { total += 1 }
+            i += 1
+        }
+        return total
+    }
+
     @inline(__always)
     static func isKeyHead(_ b: UInt8) -> Bool {
         (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
@@ -63,6 +126,14 @@ enum UTF8Bytes {
     @inline(__always)
     static func isKeyTail(_ b: UInt8) -> Bool {
         isKeyHead(b) || (b >= 0x30 && b <= 0x39)
+    }
+
+    /// Whether `bytes` is a valid key: `[A-Za-z_][A-Za-z0-9_]*`.
+    @inline(__always)
+    static func isValidKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first, isKeyHead(first) else { return false }
+        for i in 1..<bytes.count where !isKeyTail(bytes[i]) { return false }
+        return true
     }
 
     /// Whether `bytes` is a valid key: `[A-Za-z_][A-Za-z0-9_]*`.

@@ -1,2 +1,0 @@
-import Testing
-@Test func dotenvPlaceholder() { #expect(Bool(true)) }
