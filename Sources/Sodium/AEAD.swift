@@ -84,4 +84,30 @@ public enum XChaCha20Poly1305 {
     guard rc == 0, Int(written) == plaintext.count else { throw SodiumError.authenticationFailed }
     return plaintext
   }
+
+  /// Like `open`, but returns the plaintext in ordinary memory. For bulk reads (thousands of values
+  /// rendered to files or an environment) where a guarded allocation per value would cost several
+  /// system calls each; the caller should `secureZero` the result when done.
+  public static func openPlain(
+    _ ciphertext: [UInt8], nonce: [UInt8], key: SecureBytes, associatedData: [UInt8]
+  ) throws -> [UInt8] {
+    try SodiumLibrary.ensureInitialized()
+    try SodiumLibrary.check("AEAD key", count: key.count, equals: keyBytes)
+    try SodiumLibrary.check("AEAD nonce", nonce, equals: nonceBytes)
+    guard ciphertext.count >= tagBytes else { throw SodiumError.authenticationFailed }
+    var plaintext = [UInt8](repeating: 0, count: ciphertext.count - tagBytes)
+    var written: UInt64 = 0
+    let rc = key.withUnsafeBytes { k in
+      plaintext.withUnsafeMutableBufferPointer { out in
+        crypto_aead_xchacha20poly1305_ietf_decrypt(
+          out.baseAddress, &written, nil, ciphertext, UInt64(ciphertext.count),
+          associatedData, UInt64(associatedData.count), nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+      }
+    }
+    guard rc == 0, Int(written) == plaintext.count else {
+      secureZero(&plaintext)
+      throw SodiumError.authenticationFailed
+    }
+    return plaintext
+  }
 }

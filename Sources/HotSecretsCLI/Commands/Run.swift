@@ -43,11 +43,10 @@ extension HotSecrets {
         throw MirrorError.keyCollision(key: key, services: services)
       }
       for (name, value) in values {
-        let ok = value.withUnsafeBytes { raw -> Bool in
-          var bytes = Array(raw)
-          defer { wipe(&bytes) }
-          bytes.append(0)
-          return bytes.withUnsafeBufferPointer { setenv(name.key, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 1) == 0 }
+        var bytes = value + [0]
+        defer { wipe(&bytes) }
+        let ok = bytes.withUnsafeBufferPointer {
+          setenv(name.key, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 1) == 0
         }
         guard ok else { throw CLIError.invalidInput("cannot set \(name.key) in the environment") }
       }

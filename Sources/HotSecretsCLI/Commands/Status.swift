@@ -74,7 +74,8 @@ extension HotSecrets {
       try SecretAddress.validateEnvironment(environment)
       let folder = MirrorFolder.resolve(to, root: vault.root)
       let session = try vault.unlock()
-      let values = try session.currentValues(environment: environment, action: "render", detail: ["to": .string(folder)])
+      var values = try session.currentValues(environment: environment, action: "render", detail: ["to": .string(folder)])
+      defer { for i in values.indices { wipe(&values[i].value) } }
       let result = try MirrorWriter.render(values, environment: environment, directory: folder)
       try output.write(Report(environment: environment, written: result.written, unchanged: result.unchanged, keys: result.keys)) {
         var lines = result.written.map { "  wrote \($0)" }

@@ -11,7 +11,7 @@ public enum AuditChain {
   /// commit together or not at all.
   @discardableResult
   static func append(_ event: AuditEvent, actor: Actor, at date: Date, in db: Database) throws -> AuditEntry {
-    let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
     let seq: Int64 = (last?["seq"] ?? 0) + 1
     let prev: String = last?["hash"] ?? genesisHash
     var entry = AuditEntry(
@@ -19,7 +19,15 @@ public enum AuditChain {
       action: event.action, subject: event.subject, version: event.version, fingerprint: event.fingerprint,
       detail: event.detail?.text, prevHash: prev, hash: "")
     entry.hash = try hash(of: entry)
-    try entry.insert(db)
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO audit_log (seq, time, actor_user, actor_recipient, action, subject, version, fingerprint, detail, prev_hash, hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    ).execute(arguments: [
+      entry.seq, entry.time, entry.actorUser, entry.actorRecipient, entry.action, entry.subject, entry.version,
+      entry.fingerprint, entry.detail, entry.prevHash, entry.hash,
+    ])
     return entry
   }
 

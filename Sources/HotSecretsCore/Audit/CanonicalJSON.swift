@@ -22,7 +22,7 @@ public indirect enum CanonicalJSON: Equatable, Sendable {
     case .null: out += "null"
     case .bool(let b): out += b ? "true" : "false"
     case .int(let i): out += String(i)
-    case .string(let s): Self.writeString(s, to: &out)
+    case .string(let s): Self.appendString(s, to: &out)
     case .array(let items):
       out += "["
       for (i, item) in items.enumerated() {
@@ -37,7 +37,7 @@ public indirect enum CanonicalJSON: Equatable, Sendable {
       let keys = fields.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
       for (i, key) in keys.enumerated() {
         if i > 0 { out += "," }
-        Self.writeString(key, to: &out)
+        Self.appendString(key, to: &out)
         out += ":"
         fields[key]!.write(to: &out)
       }
@@ -45,7 +45,15 @@ public indirect enum CanonicalJSON: Equatable, Sendable {
     }
   }
 
-  private static func writeString(_ s: String, to out: inout String) {
+  /// Appends `s` as a JSON string literal with Python's escapes.
+  static func appendString(_ s: String, to out: inout String) {
+    // Fast path: printable ASCII without quote or backslash needs no escaping.
+    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 0x22 && $0 != 0x5c }) {
+      out += "\""
+      out += s
+      out += "\""
+      return
+    }
     out += "\""
     for scalar in s.unicodeScalars {
       switch scalar {

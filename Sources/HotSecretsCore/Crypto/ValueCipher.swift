@@ -31,4 +31,14 @@ struct ValueCipher: Sendable {
       throw VaultError.integrity(subject: address.description, version: version)
     }
   }
+
+  /// `open` into ordinary memory, for bulk reads; the caller wipes the result when done.
+  func openPlain(nonce: [UInt8], ciphertext: [UInt8], for address: SecretAddress, version: Int) throws -> [UInt8] {
+    do {
+      return try XChaCha20Poly1305.openPlain(
+        ciphertext, nonce: nonce, key: keys.valueKey, associatedData: associatedData(address, version: version))
+    } catch {
+      throw VaultError.integrity(subject: address.description, version: version)
+    }
+  }
 }

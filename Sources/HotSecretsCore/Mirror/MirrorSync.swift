@@ -93,9 +93,11 @@ extension VaultSession {
 
   /// The current values of `environment` (only `services`, when given), decrypted, sorted by
   /// service and key. The read is audited as one `action` entry naming the environment and counts.
+  /// Values are in ordinary memory (they are headed for files or an environment): wipe them with
+  /// `wipe(_:)` when done.
   public func currentValues(
     environment: String, services: Set<String>? = nil, action: String, detail: [String: CanonicalJSON] = [:]
-  ) throws -> [(name: ServiceKey, value: SecretBytes)] {
+  ) throws -> [(name: ServiceKey, value: [UInt8])] {
     try SecretAddress.validateEnvironment(environment)
     return try database.write { db in
       let rows = try Row.fetchAll(
@@ -105,12 +107,12 @@ extension VaultSession {
           FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
           WHERE s.environment = ? ORDER BY s.service, s.key
           """, arguments: [environment])
-      var values: [(name: ServiceKey, value: SecretBytes)] = []
+      var values: [(name: ServiceKey, value: [UInt8])] = []
       for row in rows {
         let name = ServiceKey(service: row[0], key: row[1])
         if let services, !services.contains(name.service) { continue }
         let address = SecretAddress(trusted: environment, service: name.service, key: name.key)
-        let value = try cipher.open(
+        let value = try cipher.openPlain(
           nonce: Array(row[3] as Data), ciphertext: Array(row[4] as Data), for: address, version: row[2])
         values.append((name, value))
       }

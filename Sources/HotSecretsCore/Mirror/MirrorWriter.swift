@@ -23,11 +23,11 @@ public enum MirrorWriter {
   /// every file about to be written must be ignored by git when it lies in a git work tree
   /// (`MirrorError.notIgnoredByGit` otherwise).
   public static func render(
-    _ values: [(name: ServiceKey, value: SecretBytes)], environment: String, directory: String
+    _ values: [(name: ServiceKey, value: [UInt8])], environment: String, directory: String
   ) throws -> RenderReport {
     var byService: [(service: String, entries: [(key: String, value: String)])] = []
     for (name, value) in values {
-      let text = value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+      let text = String(decoding: value, as: UTF8.self)
       if byService.last?.service == name.service {
         byService[byService.count - 1].entries.append((name.key, text))
       } else {
@@ -40,17 +40,22 @@ public enum MirrorWriter {
     for (service, entries) in byService {
       let folder = VaultLocation.join(directory, service)
       let path = VaultLocation.join(folder, fileName)
-      let bytes = Array(DotEnvWriter.write(entries, header: header(environment: environment)).utf8)
-      if let existing = try? MirrorReader.readFile(path).0, existing == bytes {
-        report.unchanged.append(path)
-      } else {
-        pending.append((path, folder, bytes))
+      var bytes = Array(DotEnvWriter.write(entries, header: header(environment: environment)).utf8)
+      if var existing = try? MirrorReader.readFile(path).0 {
+        defer { wipe(&existing) }
+        if existing == bytes {
+          report.unchanged.append(path)
+          wipe(&bytes)
+          continue
+        }
       }
+      pending.append((path, folder, bytes))
     }
     guard !pending.isEmpty else { return report }
     let unignored = try GitIgnoreGuard.unignored(pending.map(\.path), near: directory)
     guard unignored.isEmpty else { throw MirrorError.notIgnoredByGit(paths: unignored) }
-    for item in pending {
+    for var item in pending {
+      defer { wipe(&item.bytes) }
       try makeFolder(item.folder)
       try AtomicFile.write(item.bytes, to: item.path, mode: 0o600)
       report.written.append(item.path)
@@ -82,7 +87,7 @@ enum AtomicFile {
     var template = Array((VaultLocation.join(folder.isEmpty ? "." : folder, ".hotsecrets-XXXXXX")).utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     guard fd >= 0 else { throw MirrorError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
-    let tempPath = String(cString: template)
+    let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     var ok = false
     defer {
       if !ok { unlink(tempPath) }

@@ -8,10 +8,31 @@ public enum Timestamp {
     var t = time_t(date.timeIntervalSince1970.rounded(.down))
     var parts = tm()
     gmtime_r(&t, &parts)
-    return String(
-      format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
-      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    var out = [UInt8]()
+    out.reserveCapacity(20)
+    func digits(_ value: Int, _ count: Int) {
+      var divisor = 1
+      for _ in 1..<count { divisor *= 10 }
+      var v = value
+      while divisor > 0 {
+        out.append(UInt8(48 + (v / divisor) % 10))
+        v %= divisor
+        divisor /= 10
+      }
+    }
+    digits(Int(parts.tm_year) + 1900, 4)
+    out.append(45)  // -
+    digits(Int(parts.tm_mon) + 1, 2)
+    out.append(45)
+    digits(Int(parts.tm_mday), 2)
+    out.append(84)  // T
+    digits(Int(parts.tm_hour), 2)
+    out.append(58)  // :
+    digits(Int(parts.tm_min), 2)
+    out.append(58)
+    digits(Int(parts.tm_sec), 2)
+    out.append(90)  // Z
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// Parses the format written by `string(from:)`; nil for anything else.

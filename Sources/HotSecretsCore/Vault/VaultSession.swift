@@ -70,26 +70,30 @@ public struct VaultSession: Sendable {
     let date = now()
     let stamp = Timestamp.string(from: date)
     let secretID: Int64
+    // Cached statements: imports run this thousands of times in one transaction.
     if let existing = state.secretID {
       secretID = existing
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           UPDATE secret_versions SET state = CASE state WHEN 'previous' THEN 'retired' ELSE 'previous' END
           WHERE secret_id = ? AND state IN ('current', 'previous')
-          """, arguments: [secretID])
+          """
+      ).execute(arguments: [secretID])
     } else {
-      var record = SecretRecord(
-        id: nil, environment: address.environment, service: address.service, key: address.key, createdAt: stamp)
-      try record.insert(db)
-      guard let id = record.id else { throw VaultError.corruptVault("a secret row has no id") }
-      secretID = id
+      try db.cachedStatement(sql: "INSERT INTO secrets (environment, service, key, created_at) VALUES (?, ?, ?, ?)")
+        .execute(arguments: [address.environment, address.service, address.key, stamp])
+      secretID = db.lastInsertedRowID
     }
     let version = state.maxVersion + 1
     let sealed = try cipher.seal(value, for: address, version: version)
-    var record = SecretVersionRecord(
-      id: nil, secretID: secretID, version: version, state: VersionState.current.rawValue, createdAt: stamp,
-      source: source.rawValue, fingerprint: fingerprint, nonce: sealed.nonce, ciphertext: sealed.ciphertext)
-    try record.insert(db)
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO secret_versions (secret_id, version, state, created_at, source, fingerprint, nonce, ciphertext)
+        VALUES (?, ?, 'current', ?, ?, ?, ?, ?)
+        """
+    ).execute(arguments: [
+      secretID, version, stamp, source.rawValue, fingerprint, Data(sealed.nonce), Data(sealed.ciphertext),
+    ])
     try AuditChain.append(
       AuditEvent(action: source.rawValue, subject: address.description, version: version, fingerprint: fingerprint),
       actor: actor, at: date, in: db)
