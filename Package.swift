@@ -11,6 +11,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     .systemLibrary(
@@ -22,25 +25,36 @@ let package = Package(
     .target(name: "DotEnv"),
     .target(
       name: "HotSecretsCore",
-      dependencies: ["Sodium", "DotEnv", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "Sodium", "DotEnv", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+      ]
     ),
+    .target(name: "Integrations", dependencies: ["HotSecretsCore"]),
     .target(
       name: "HotSecretsCLI",
       dependencies: [
-        "HotSecretsCore",
+        "HotSecretsCore", "Integrations",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(name: "hotsecrets", dependencies: ["HotSecretsCLI"]),
+    // In-process loopback fakes of the remote APIs, for tests and benchmarks only.
+    .target(
+      name: "TestSupport",
+      dependencies: [
+        "Sodium", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
     .testTarget(
       name: "DotEnvTests",
       dependencies: ["DotEnv", .product(name: "PropertyBased", package: "swift-property-based")]
     ),
     .testTarget(name: "HotSecretsCoreTests", dependencies: ["HotSecretsCore", "Sodium"]),
+    .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "HotSecretsCore", "TestSupport"]),
     .testTarget(
       name: "HotSecretsCLITests",
-      dependencies: ["hotsecrets", "HotSecretsCore", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: ["hotsecrets", "HotSecretsCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
     ),
   ]
 )

@@ -21,7 +21,7 @@ public struct HotSecrets: AsyncParsableCommand {
     version: HotSecretsVersion.current,
     subcommands: [
       Init.self, SetValue.self, GetValue.self, List.self, History.self, Remove.self,
-      Import.self, Render.self, Status.self, Run.self,
+      Import.self, Render.self, Status.self, Run.self, Verify.self,
       IdentityCommand.self, RecipientsCommand.self, AuditCommand.self,
     ]
   )
@@ -66,7 +66,7 @@ extension HotSecrets {
   /// through the full tree so messages and usage text are the normal ones.
   private static let directlyParsed: [String: ParsableCommand.Type] = [
     "list": List.self, "get": GetValue.self, "history": History.self, "status": Status.self,
-    "render": Render.self, "run": Run.self,
+    "render": Render.self, "run": Run.self, "verify": Verify.self,
   ]
 
   static func parse(_ arguments: [String]) throws -> ParsableCommand {

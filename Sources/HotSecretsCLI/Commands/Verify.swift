@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import HotSecretsCore
+import Integrations
+
+extension HotSecrets {
+  /// Checks an environment's secrets against its policy; the pre-deploy gate.
+  struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Check ENV's secrets against policies/ENV.yaml: the pre-deploy gate.",
+      discussion: """
+        Checks every key the policy declares: missing, empty, placeholder, format, age (error \
+        past max age, warning within 14 days of it), drift against the mirror files when \
+        DIR exists, and with --live whether each provider accepts the credential. Keys in the \
+        vault that the policy does not declare get a warning. Nothing is written; no value is \
+        ever printed.
+
+        Exit codes: 0 no check failed (warnings fail only with --strict); 1 a check failed; \
+        2 verification could not run (no vault, cannot unlock, bad policy); 64 usage error.
+        """)
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Option(help: ArgumentHelp("Policy file (default: ROOT/policies/ENV.yaml).", valueName: "file"))
+    var policy: String?
+    @Option(help: ArgumentHelp("Mirror folder checked for drift when it exists (default: ROOT/vault/occ).", valueName: "dir"))
+    var from: String?
+    @Flag(help: "Also ask each provider whether the credential works (network).") var live = false
+    @Flag(help: "Warnings fail too.") var strict = false
+    @Option(help: ArgumentHelp("Measure ages at this date (YYYY-MM-DD or ISO 8601), e.g. the next deploy.", valueName: "date"))
+    var asOf: String?
+    @Option(help: "Seconds each --live probe may take.") var timeout: Double = 10
+
+    func run() async throws {
+      try SecretAddress.validateEnvironment(environment)
+      let path = policy ?? VaultLocation.join(vault.root, "policies/\(environment).yaml")
+      let parsed = try PolicyParser.load(path: path)
+      guard parsed.environment == environment else {
+        throw CLIError.invalidInput("\(path) is the policy for \(parsed.environment), not \(environment)")
+      }
+      let date = try asOf.map(DateArgument.parse) ?? Date()
+      let session = try vault.unlock()
+      let probe = ProviderProbe(
+        endpoints: .init(openAI: ProcessEnvironment.value("HOTSECRETS_OPENAI_API_URL") ?? "https://api.openai.com"),
+        timeout: timeout)
+      let report = try await PolicyCheck(
+        session: session, policy: parsed, probe: live ? probe : nil,
+        options: .init(live: live, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root), asOf: date)
+      ).run()
+      try output.write(VerifyOutput.json(report, policy: parsed, strict: strict)) { VerifyOutput.text(report, policy: parsed) }
+      if !report.passed(strict: strict) { throw ExitCode(ExitStatus.checkFailed) }
+    }
+  }
+}
+
+/// Dates given on the command line.
+enum DateArgument {
+  /// `YYYY-MM-DD` (midnight UTC) or `YYYY-MM-DDTHH:MM:SSZ`.
+  static func parse(_ text: String) throws -> Date {
+    if let date = Timestamp.date(from: text) ?? Timestamp.date(from: text + "T00:00:00Z") { return date }
+    throw ValidationError("invalid date '\(text)': use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
+  }
+}
+
+/// Formatting of `verify` results.
+enum VerifyOutput {
+  struct FindingJSON: Encodable {
+    let service, key, check, severity, message: String
+  }
+  struct Summary: Encodable {
+    let passed, failed, warnings: Int
+  }
+  struct Report: Encodable {
+    let environment, policy: String
+    let passed: Bool
+    let findings: [FindingJSON]
+    let summary: Summary
+  }
+
+  static func json(_ report: VerifyReport, policy: Policy, strict: Bool) -> Report {
+    Report(
+      environment: report.environment, policy: policy.file, passed: report.passed(strict: strict),
+      findings: report.findings.map {
+        FindingJSON(service: $0.service, key: $0.key, check: $0.check.rawValue, severity: $0.severity.rawValue, message: $0.message)
+      },
+      summary: Summary(passed: report.passedChecks, failed: report.errors, warnings: report.warnings))
+  }
+
+  /// One block per service, one line per key: `ok`, `FAIL` or `warn`, then each finding.
+  static func text(_ report: VerifyReport, policy: Policy) -> String {
+    var byKey: [ServiceKey: [Finding]] = [:]
+    for finding in report.findings { byKey[ServiceKey(service: finding.service, key: finding.key), default: []].append(finding) }
+    var order: [String] = policy.services.map(\.name)
+    for finding in report.findings where !order.contains(finding.service) { order.append(finding.service) }
+    let width = max(12, (policy.services.flatMap { $0.keys.map(\.name.count) } + report.findings.map(\.key.count)).max() ?? 12)
+    var lines: [String] = []
+    for service in order {
+      lines.append(service)
+      var keys = policy.service(service)?.keys.map(\.name) ?? []
+      for finding in report.findings where finding.service == service && !keys.contains(finding.key) { keys.append(finding.key) }
+      for key in keys {
+        let findings = byKey[ServiceKey(service: service, key: key)] ?? []
+        let padded = key.padding(toLength: width, withPad: " ", startingAt: 0)
+        if findings.isEmpty {
+          lines.append("  ok    \(padded)")
+          continue
+        }
+        for (i, finding) in findings.enumerated() {
+          let mark = finding.severity == .error ? "FAIL" : "warn"
+          let name = i == 0 ? padded : String(repeating: " ", count: width)
+          lines.append("  \(mark)  \(name)  \(finding.check.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(finding.message)")
+        }
+      }
+    }
+    let warnings = report.warnings == 1 ? "1 warning" : "\(report.warnings) warnings"
+    lines.append("verify \(report.environment): \(report.passedChecks) passed, \(report.errors) failed, \(warnings)")
+    return lines.joined(separator: "\n")
+  }
+}

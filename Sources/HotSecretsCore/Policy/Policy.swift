@@ -1,0 +1,130 @@
+import Foundation
+
+/// `policies/<env>.yaml`, schema version 1: which keys an environment must hold, their format and
+/// maximum age, how each is rotated, and where they are deployed. See docs/policy.md.
+public struct Policy: Sendable {
+  /// The file it was read from (for messages).
+  public let file: String
+  public let version: Int
+  public let environment: String
+  /// Default maximum age for secret keys; nil means no limit.
+  public let maxAgeDays: Int?
+  public let services: [ServicePolicy]
+  public let flyTargets: [FlyTarget]
+  public let githubTargets: [GitHubTarget]
+
+  /// The policy of `service`, if declared.
+  public func service(_ name: String) -> ServicePolicy? { services.first { $0.name == name } }
+}
+
+/// One service's provider and keys.
+public struct ServicePolicy: Sendable {
+  public let name: String
+  public let provider: ProviderConfig?
+  public let keys: [KeyPolicy]
+
+  public func key(_ name: String) -> KeyPolicy? { keys.first { $0.name == name } }
+}
+
+/// The providers hotsecrets knows, and the settings each takes.
+public enum ProviderKind: String, Sendable, CaseIterable {
+  case openai, supabase, shopify, chatwoot
+
+  /// Settings this kind requires.
+  var requiredSettings: [String] {
+    switch self {
+    case .openai: ["project_id"]
+    case .supabase: ["project_ref"]
+    case .shopify: ["shop"]
+    case .chatwoot: ["base_url"]
+    }
+  }
+
+  /// Settings this kind accepts besides the required ones.
+  var optionalSettings: [String] {
+    switch self {
+    case .openai: []
+    case .supabase: ["url_key"]
+    case .shopify: ["api_version"]
+    case .chatwoot: ["account_id"]
+    }
+  }
+}
+
+/// A service's provider and its settings (`project_id`, `project_ref`, `shop`, `base_url`, …).
+public struct ProviderConfig: Sendable {
+  public let kind: ProviderKind
+  public let settings: [String: String]
+
+  public subscript(_ setting: String) -> String? { settings[setting] }
+}
+
+/// How a key is replaced by `hotsecrets rotate`.
+public enum RotationMode: Sendable, Equatable {
+  /// The service's provider mints a new credential.
+  case provider
+  /// A random value of `length` URL-safe characters.
+  case generate(length: Int)
+  /// The operator supplies the new value.
+  case manual
+
+  public var name: String {
+    switch self {
+    case .provider: "provider"
+    case .generate: "generate"
+    case .manual: "manual"
+    }
+  }
+}
+
+/// A position in a policy file (1-based).
+public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
+  public let line: Int
+  public let column: Int
+  public var description: String { "\(line):\(column)" }
+}
+
+/// The rules for one key.
+public struct KeyPolicy: @unchecked Sendable {
+  public let name: String
+  public let required: Bool
+  /// Non-secret keys have no maximum age and may be printed.
+  public let secret: Bool
+  /// The regular expression's source text.
+  public let format: String?
+  /// Compiled `format`; searched in the value, not implicitly anchored. (NSRegularExpression is
+  /// immutable and thread-safe, hence `@unchecked Sendable`.)
+  public let formatExpression: NSRegularExpression?
+  /// This key's own limit (overrides the policy's); see `effectiveMaxAgeDays`.
+  public let maxAgeDays: Int?
+  public let rotate: RotationMode
+  /// The name the key gets in Fly and GitHub when it differs from the store's.
+  public let targetName: String?
+  public let position: SourcePosition
+
+  /// The name the key is deployed under.
+  public var deployedName: String { targetName ?? name }
+
+  /// The age limit that applies: none for non-secrets, else the key's, else the policy's.
+  public func effectiveMaxAgeDays(in policy: Policy) -> Int? {
+    secret ? (maxAgeDays ?? policy.maxAgeDays) : nil
+  }
+}
+
+/// A Fly.io app that receives services' keys as app secrets.
+public struct FlyTarget: Sendable {
+  public enum Deploy: String, Sendable { case stage, rolling }
+  public let app: String
+  public let services: [String]
+  /// How machines pick up new secrets; nil means the command's default.
+  public let deploy: Deploy?
+  /// Answers 200 when the app is healthy (checked after a rolling restart).
+  public let healthURL: String?
+}
+
+/// A GitHub Actions environment that receives services' keys as environment secrets.
+public struct GitHubTarget: Sendable {
+  public let repository: String
+  public let environment: String
+  public let services: [String]
+}

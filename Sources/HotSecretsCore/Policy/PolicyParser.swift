@@ -1,0 +1,266 @@
+import Foundation
+import Yams
+
+/// Reads policy files (schema version 1) with Yams, checking every field and naming the
+/// file:line:column of the first problem: unknown fields, wrong types, bad regular expressions,
+/// unknown provider kinds, targets naming services that do not exist.
+public enum PolicyParser {
+  public static let supportedVersion = 1
+
+  /// Reads and parses `path`; throws `PolicyError`.
+  public static func load(path: String) throws -> Policy {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw PolicyError(
+        file: path, position: nil,
+        problem: FileManager.default.fileExists(atPath: path)
+          ? "cannot read the file" : "no such file (write one: see docs/policy.md, or pass --policy FILE)")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw PolicyError(file: path, position: nil, problem: "not valid UTF-8")
+    }
+    return try parse(text, file: path)
+  }
+
+  /// Parses policy text; `file` names it in errors.
+  public static func parse(_ text: String, file: String) throws -> Policy {
+    let root: Node
+    do {
+      guard let node = try Yams.compose(yaml: text) else {
+        throw PolicyError(file: file, position: nil, problem: "the file is empty")
+      }
+      root = node
+    } catch let error as PolicyError {
+      throw error
+    } catch let error as YamlError {
+      throw translate(error, file: file)
+    }
+    return try Reader(file: file).policy(root)
+  }
+
+  private static func translate(_ error: YamlError, file: String) -> PolicyError {
+    switch error {
+    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+      .composer(let context, let problem, let mark, _):
+      let prefix = context.map { "\($0.text) " } ?? ""
+      return PolicyError(file: file, position: .init(line: mark.line, column: mark.column), problem: "invalid YAML: \(prefix)\(problem)")
+    case .duplicatedKeysInMapping(let duplicates, let context):
+      return PolicyError(
+        file: file, position: .init(line: context.mark.line, column: context.mark.column),
+        problem: "duplicate key \(duplicates.joined(separator: ", "))")
+    default:
+      return PolicyError(file: file, position: nil, problem: "invalid YAML")
+    }
+  }
+
+  /// Walks the node tree; every error carries the offending node's position.
+  private struct Reader {
+    let file: String
+
+    func fail(_ node: Node?, _ problem: String) -> PolicyError {
+      PolicyError(file: file, position: node?.mark.map { .init(line: $0.line, column: $0.column) }, problem: problem)
+    }
+
+    /// The mapping's entries by key, rejecting keys not in `allowed`.
+    func fields(_ node: Node, _ what: String, allowed: [String]) throws -> [String: (key: Node, value: Node)] {
+      guard let mapping = node.mapping else { throw fail(node, "\(what) must be a mapping") }
+      var result: [String: (key: Node, value: Node)] = [:]
+      for (key, value) in mapping {
+        guard let name = key.scalar?.string else { throw fail(key, "\(what): keys must be plain names") }
+        guard allowed.contains(name) else {
+          throw fail(key, "unknown field '\(name)' in \(what) (expected one of: \(allowed.joined(separator: ", ")))")
+        }
+        result[name] = (key, value)
+      }
+      return result
+    }
+
+    func string(_ node: Node, _ what: String) throws -> String {
+      guard let scalar = node.scalar else { throw fail(node, "\(what) must be a string") }
+      return scalar.string
+    }
+
+    func int(_ node: Node, _ what: String, min: Int = 0) throws -> Int {
+      guard let scalar = node.scalar, let value = Int(scalar.string), value >= min else {
+        throw fail(node, "\(what) must be a whole number ≥ \(min)")
+      }
+      return value
+    }
+
+    func bool(_ node: Node, _ what: String) throws -> Bool {
+      guard let scalar = node.scalar else { throw fail(node, "\(what) must be true or false") }
+      switch scalar.string.lowercased() {
+      case "true", "yes": return true
+      case "false", "no": return false
+      default: throw fail(node, "\(what) must be true or false")
+      }
+    }
+
+    func stringList(_ node: Node, _ what: String) throws -> [(String, Node)] {
+      guard let sequence = node.sequence else { throw fail(node, "\(what) must be a list") }
+      return try sequence.map { (try string($0, what), $0) }
+    }
+
+    func policy(_ root: Node) throws -> Policy {
+      let f = try fields(root, "the policy", allowed: ["version", "environment", "max_age_days", "services", "targets"])
+      guard let versionNode = f["version"]?.value else { throw fail(root, "missing field 'version' (use version: 1)") }
+      let version = try int(versionNode, "version", min: 1)
+      guard version == PolicyParser.supportedVersion else {
+        throw fail(versionNode, "unsupported policy version \(version) (this hotsecrets reads version 1)")
+      }
+      guard let envNode = f["environment"]?.value else { throw fail(root, "missing field 'environment'") }
+      let environment = try string(envNode, "environment")
+      guard SecretAddress.isServiceName(environment) else {
+        throw fail(envNode, "environment must match \(SecretAddress.serviceRule)")
+      }
+      let maxAge = try f["max_age_days"].map { try int($0.value, "max_age_days", min: 1) }
+      var services: [ServicePolicy] = []
+      if let servicesNode = f["services"]?.value {
+        guard let mapping = servicesNode.mapping else { throw fail(servicesNode, "services must be a mapping") }
+        for (nameNode, body) in mapping {
+          let name = try string(nameNode, "a service name")
+          guard SecretAddress.isServiceName(name) else {
+            throw fail(nameNode, "service name '\(name)' must match \(SecretAddress.serviceRule)")
+          }
+          services.append(try service(name, body))
+        }
+      }
+      let known = Set(services.map(\.name))
+      var fly: [FlyTarget] = []
+      var github: [GitHubTarget] = []
+      if let targetsNode = f["targets"]?.value {
+        let t = try fields(targetsNode, "targets", allowed: ["fly", "github"])
+        if let list = t["fly"]?.value {
+          guard let items = list.sequence else { throw fail(list, "targets.fly must be a list") }
+          fly = try items.map { try flyTarget($0, known: known) }
+        }
+        if let list = t["github"]?.value {
+          guard let items = list.sequence else { throw fail(list, "targets.github must be a list") }
+          github = try items.map { try githubTarget($0, known: known) }
+        }
+      }
+      return Policy(
+        file: file, version: version, environment: environment, maxAgeDays: maxAge, services: services,
+        flyTargets: fly, githubTargets: github)
+    }
+
+    func service(_ name: String, _ node: Node) throws -> ServicePolicy {
+      let f = try fields(node, "service \(name)", allowed: ["provider", "keys"])
+      let provider = try f["provider"].map { try self.provider($0.value, service: name) }
+      var keys: [KeyPolicy] = []
+      if let keysNode = f["keys"]?.value {
+        guard let mapping = keysNode.mapping else { throw fail(keysNode, "keys of service \(name) must be a mapping") }
+        for (keyNode, body) in mapping {
+          let key = try string(keyNode, "a key name")
+          guard SecretAddress.isKeyName(key) else {
+            throw fail(keyNode, "key name '\(key)' must match \(SecretAddress.keyRule)")
+          }
+          keys.append(try self.key(key, body, at: keyNode, service: name))
+        }
+      }
+      return ServicePolicy(name: name, provider: provider, keys: keys)
+    }
+
+    func provider(_ node: Node, service: String) throws -> ProviderConfig {
+      guard let mapping = node.mapping else { throw fail(node, "provider of service \(service) must be a mapping") }
+      guard let kindNode = mapping["kind"] else { throw fail(node, "provider of service \(service) needs a 'kind'") }
+      let kindName = try string(kindNode, "provider kind")
+      guard let kind = ProviderKind(rawValue: kindName) else {
+        throw fail(
+          kindNode,
+          "unknown provider kind '\(kindName)' (known: \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+      }
+      let allowed = ["kind"] + kind.requiredSettings + kind.optionalSettings
+      let f = try fields(node, "provider \(kind.rawValue) of service \(service)", allowed: allowed)
+      var settings: [String: String] = [:]
+      for (name, entry) in f where name != "kind" { settings[name] = try string(entry.value, name) }
+      for required in kind.requiredSettings where settings[required] == nil {
+        throw fail(node, "provider \(kind.rawValue) of service \(service) needs '\(required)'")
+      }
+      if kind == .supabase, let ref = settings["project_ref"], let entry = f["project_ref"],
+        !(ref.count == 20 && ref.utf8.allSatisfy({ $0 >= 97 && $0 <= 122 }))
+      {
+        throw fail(entry.value, "project_ref must be 20 lower-case letters")
+      }
+      return ProviderConfig(kind: kind, settings: settings)
+    }
+
+    func key(_ name: String, _ node: Node, at keyNode: Node, service: String) throws -> KeyPolicy {
+      let what = "key \(service)/\(name)"
+      // `KEY: {}` and `KEY:` (null) both mean "all defaults".
+      let f: [String: (key: Node, value: Node)]
+      if let scalar = node.scalar, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" {
+        f = [:]
+      } else {
+        f = try fields(
+          node, what, allowed: ["required", "secret", "format", "max_age_days", "rotate", "length", "target_name"])
+      }
+      var expression: NSRegularExpression?
+      let format = try f["format"].map { try string($0.value, "format") }
+      if let format, let entry = f["format"] {
+        do { expression = try NSRegularExpression(pattern: format) } catch {
+          throw fail(entry.value, "format of \(what) is not a valid regular expression")
+        }
+      }
+      var rotate = RotationMode.manual
+      if let entry = f["rotate"] {
+        switch try string(entry.value, "rotate") {
+        case "provider": rotate = .provider
+        case "generate": rotate = .generate(length: try f["length"].map { try int($0.value, "length", min: 16) } ?? 32)
+        case "manual": rotate = .manual
+        case let other: throw fail(entry.value, "rotate of \(what) must be provider, generate or manual, not '\(other)'")
+        }
+      }
+      if let entry = f["length"], rotate.name != "generate" {
+        throw fail(entry.key, "length of \(what) applies only to rotate: generate")
+      }
+      let targetName = try f["target_name"].map { try string($0.value, "target_name") }
+      if let targetName, let entry = f["target_name"], !SecretAddress.isKeyName(targetName) {
+        throw fail(entry.value, "target_name '\(targetName)' must match \(SecretAddress.keyRule)")
+      }
+      let mark = keyNode.mark
+      return KeyPolicy(
+        name: name, required: try f["required"].map { try bool($0.value, "required") } ?? true,
+        secret: try f["secret"].map { try bool($0.value, "secret") } ?? true, format: format, formatExpression: expression,
+        maxAgeDays: try f["max_age_days"].map { try int($0.value, "max_age_days", min: 1) }, rotate: rotate,
+        targetName: targetName, position: SourcePosition(line: mark?.line ?? 0, column: mark?.column ?? 0))
+    }
+
+    func services(_ node: Node?, in what: String, known: Set<String>, at parent: Node) throws -> [String] {
+      guard let node else { throw fail(parent, "\(what) needs 'services'") }
+      return try stringList(node, "services").map { name, item in
+        guard known.contains(name) else { throw fail(item, "\(what) names service '\(name)', which the policy does not declare") }
+        return name
+      }
+    }
+
+    func flyTarget(_ node: Node, known: Set<String>) throws -> FlyTarget {
+      let f = try fields(node, "a fly target", allowed: ["app", "services", "deploy", "health_url"])
+      guard let appNode = f["app"]?.value else { throw fail(node, "a fly target needs 'app'") }
+      let app = try string(appNode, "app")
+      var deploy: FlyTarget.Deploy?
+      if let entry = f["deploy"] {
+        let text = try string(entry.value, "deploy")
+        guard let value = FlyTarget.Deploy(rawValue: text) else {
+          throw fail(entry.value, "deploy must be stage or rolling, not '\(text)'")
+        }
+        deploy = value
+      }
+      return FlyTarget(
+        app: app, services: try services(f["services"]?.value, in: "fly target \(app)", known: known, at: node),
+        deploy: deploy, healthURL: try f["health_url"].map { try string($0.value, "health_url") })
+    }
+
+    func githubTarget(_ node: Node, known: Set<String>) throws -> GitHubTarget {
+      let f = try fields(node, "a github target", allowed: ["repository", "environment", "services"])
+      guard let repoNode = f["repository"]?.value else { throw fail(node, "a github target needs 'repository'") }
+      let repository = try string(repoNode, "repository")
+      guard repository.split(separator: "/").count == 2 else {
+        throw fail(repoNode, "repository must be owner/name, not '\(repository)'")
+      }
+      guard let envNode = f["environment"]?.value else { throw fail(node, "a github target needs 'environment'") }
+      return GitHubTarget(
+        repository: repository, environment: try string(envNode, "environment"),
+        services: try services(f["services"]?.value, in: "github target \(repository)", known: known, at: node))
+    }
+  }
+}

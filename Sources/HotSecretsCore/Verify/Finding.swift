@@ -1,0 +1,41 @@
+/// One problem `verify` found, named by service, key and check, with a one-line reason that never
+/// contains the value.
+public struct Finding: Sendable, Equatable {
+  public enum Severity: String, Sendable { case error, warning }
+
+  /// The checks `verify` runs. Raw values are the `check` field of the JSON output.
+  public enum Check: String, Sendable {
+    case missing, empty, placeholder, format, age, drift, live, unreachable, undeclared
+  }
+
+  public let service: String
+  public let key: String
+  public let check: Check
+  public let severity: Severity
+  public let message: String
+
+  public init(service: String, key: String, check: Check, severity: Severity, message: String) {
+    self.service = service
+    self.key = key
+    self.check = check
+    self.severity = severity
+    self.message = message
+  }
+}
+
+/// The outcome of `verify`: every finding, and how many checks ran and passed.
+public struct VerifyReport: Sendable {
+  public let environment: String
+  public var findings: [Finding] = []
+  /// Checks that ran and found nothing (one per key and check).
+  public var passedChecks = 0
+
+  public init(environment: String) { self.environment = environment }
+
+  public var errors: Int { findings.filter { $0.severity == .error }.count }
+  public var warnings: Int { findings.filter { $0.severity == .warning }.count }
+  /// True when no check failed; with `strict`, warnings fail too.
+  public func passed(strict: Bool) -> Bool { errors == 0 && (!strict || warnings == 0) }
+
+  mutating func record(_ finding: Finding) { findings.append(finding) }
+}
