@@ -19,19 +19,12 @@ func largeFile(keys: Int = 10_000) -> [UInt8] {
     return Array(DotEnvWriter.write(pairs, header: "generated").utf8)
 }
 
-/// Correctness at scale plus a loose time bound that holds even in debug builds.
-/// The release-mode figure is measured separately (see the report): well under 10 ms.
+/// Correctness at scale. Timings belong to the benchmark (`scripts/bench`: import of 10,000 keys).
 @Test func parsesTenThousandKeys() throws {
     let bytes = largeFile()
-    let clock = ContinuousClock()
-    var file: DotEnvFile?
-    let elapsed = try clock.measure {
-        file = try DotEnvParser.parse(bytes, file: "big.env")
-    }
-    let parsed = try #require(file)
+    let parsed = try DotEnvParser.parse(bytes, file: "big.env")
     #expect(parsed.entries.count == 10_000)
     #expect(parsed.entries[3].value == "it's \"quoted\" \\ 3 $HOME")
     // Header + blank line, then one line per entry plus two extra for each three-line value.
     #expect(parsed.entries[9_999].line == 3 + 9_999 + 2 * 2_000)
-    #expect(elapsed < .seconds(2))
 }

@@ -11,7 +11,7 @@ import Testing
     let entries = try #require(log["entries"] as? [[String: Any]])
     #expect(entries.map { $0["action"] as? String } == ["init", "recipient-add", "set", "get"])
     let set = entries[2]
-    #expect(Set(set.keys) == ["seq", "time", "actor", "action", "subject", "version", "fingerprint", "detail", "prev_hash", "hash"])
+    #expect(Set(set.keys) == ["seq", "time", "actor", "action", "subject", "version", "fingerprint", "detail", "prev_hash", "hash", "mac"])
     #expect((set["actor"] as? [String: Any])?["recipient"] as? String == "1:ci")
     #expect(set["subject"] as? String == "prod/openai/API_KEY_PROD")
 
@@ -21,6 +21,10 @@ import Testing
     let okJSON = try h.json(try h.run(["audit", "verify", "--format", "json"]))
     #expect(okJSON["intact"] as? Bool == true)
     #expect(okJSON["entries"] as? Int == 4)
+    #expect(okJSON["authenticated"] as? Bool == true)
+    let anonymous = try h.json(try h.run(["audit", "verify", "--format", "json"], env: ["HOTSECRETS_IDENTITY": ""]))
+    #expect(anonymous["intact"] as? Bool == true)
+    #expect(anonymous["authenticated"] as? Bool == false)
 
     let queue = try DatabaseQueue(path: h.path("vault/hotsecrets.db"))
     try queue.write { db in try db.execute(sql: "UPDATE audit_log SET action = 'set' WHERE seq = 4") }

@@ -88,12 +88,22 @@ import Testing
     #expect(try h.run(["get", "a", "b", "c", "--bogus"]).status == 64)
   }
 
+  @Test func aFailedWriteToStdoutIsAnErrorNotACrash() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "K"], stdin: "v")
+    for command in ["list", "get prod app K"] {
+      let r = try h.runProcess("/bin/sh", ["-c", "\"$0\" \(command) > /dev/full", CLIHarness.binary], stdin: nil, env: [:])
+      #expect(r.status == 2, "\(command)")
+      #expect(r.stderr.contains("cannot write to standard output"), "\(command)")
+    }
+  }
+
   @Test func everyCommandHasHelpWithExitCodes() throws {
     let h = try CLIHarness()
     let commands: [[String]] = [
       [], ["init"], ["set"], ["get"], ["list"], ["history"], ["rm"], ["identity"], ["identity", "new"],
       ["identity", "show"], ["recipients"], ["recipients", "list"], ["recipients", "add"], ["recipients", "remove"],
-      ["audit"], ["audit", "log"], ["audit", "verify"],
+      ["audit"], ["audit", "log"], ["audit", "verify"], ["import"], ["status"], ["render"], ["run"], ["verify"],
     ]
     for command in commands {
       let r = try h.run(command + ["--help"])
@@ -119,6 +129,12 @@ import Testing
     outputs.append(try h.run(["audit", "log"]))
     outputs.append(try h.run(["audit", "verify", "--format", "json"]))
     outputs.append(try h.run(["recipients", "list"]))
+    outputs.append(try h.run(["render", "prod"]))
+    outputs.append(try h.run(["status", "prod"]))
+    outputs.append(try h.run(["status", "prod", "--format", "json"]))
+    outputs.append(try h.run(["import", "prod"]))
+    outputs.append(try h.run(["import", "prod", "--format", "json", "--dry-run"]))
+    outputs.append(try h.run(["run", "prod", "--service", "svc0", "--", "/bin/true"]))
     outputs.append(try h.run(["rm", "prod", "svc2", "KEY"]))
     for output in outputs {
       for canary in canaries { #expect(!output.allOutput.contains(canary)) }

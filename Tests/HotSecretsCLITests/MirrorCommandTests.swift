@@ -84,6 +84,40 @@ import Testing
     #expect(!(try h.run(["list", "prod"]).stdout.contains("OLD")))
   }
 
+  @Test func pruneNeverEmptiesAServiceWhoseFileWasNotRead() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "openai", "KEY"], stdin: "o")
+    try h.run(["set", "prod", "supabase", "OLD"], stdin: "s")
+    try FileManager.default.createDirectory(atPath: h.path("empty"), withIntermediateDirectories: true)
+    let none = try h.run(["import", "prod", "--from", "empty", "--prune"])
+    #expect(none.status == 2)
+    #expect(none.stderr.contains("no empty/<service>/prod.env files found"))
+    try write(h, ["vault/occ/supabase/prod.env": "NEW=n\n"])
+    let pruned = try h.run(["import", "prod", "--prune"])
+    #expect(pruned.status == 0)
+    #expect(pruned.stdout.contains("remove  supabase/OLD"))
+    #expect(pruned.stdout.contains("only in vault: openai/KEY (kept: no openai/prod.env file was read)"))
+    let list = try h.run(["list", "prod"]).stdout
+    #expect(list.contains("openai") && list.contains("NEW") && !list.contains("OLD"))
+  }
+
+  @Test func renderTightensPermissionsAndLeavesNoLooseTemporaryFiles() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "K"], stdin: "v")
+    #expect(try h.run(["render", "prod"]).status == 0)
+    chmod(h.path("vault/occ/app/prod.env"), 0o644)
+    chmod(h.path("vault/occ/app"), 0o755)
+    let again = try h.run(["render", "prod"])
+    #expect(again.stdout.contains("chmod vault/occ/app/prod.env"))
+    let file = try FileManager.default.attributesOfItem(atPath: h.path("vault/occ/app/prod.env"))
+    #expect((file[.posixPermissions] as? Int) == 0o600)
+    try h.run(["set", "prod", "app", "K"], stdin: "v2")
+    #expect(try h.run(["render", "prod"]).status == 0)
+    let folder = try FileManager.default.attributesOfItem(atPath: h.path("vault/occ/app"))
+    #expect((folder[.posixPermissions] as? Int) == 0o700)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: h.path("vault/occ/app")) == ["prod.env"])
+  }
+
   @Test func oneBadFileImportsNothingAndNamesThePosition() throws {
     let h = try CLIHarness.withIdentityVault()
     try write(h, [
@@ -131,6 +165,13 @@ import Testing
     let only = try h.run(["run", "prod", "--service", "openai", "--", "/bin/sh", "-c", "printf '%s' \"${SERVICE_KEY-unset}\""])
     #expect(only.stdout == "unset")
     #expect(try h.run(["run", "prod", "--", "no-such-command-xyz"]).status == 127)
+    // The child never receives the means to unlock the vault.
+    let env = try h.run(["run", "prod", "--", "/usr/bin/env"], env: ["HOTSECRETS_PASSPHRASE": "master-pass"])
+    #expect(!env.stdout.contains("HOTSECRETS_"))
+    #expect(!env.stdout.contains("master-pass"))
+    let unknown = try h.run(["run", "prod", "--service", "nosuch", "--", "/bin/true"])
+    #expect(unknown.status == 2)
+    #expect(unknown.stderr.contains("no secrets match prod/nosuch/*"))
     #expect(try h.run(["run", "prod"]).status == 64)
 
     try h.run(["set", "prod", "other", "OPENAI_KEY"], stdin: "clash")

@@ -76,6 +76,34 @@ import Testing
     #expect(result.firstBadSeq == 3)
   }
 
+  @Test func chainRewrittenWithRecomputedHashesFailsItsMACs() throws {
+    let vault = try populated()
+    // Delete entry 3, renumber, and recompute every hash from there on: the hash-only check
+    // cannot tell, the MAC check can.
+    try vault.tamper("DELETE FROM audit_log WHERE seq = 3")
+    try vault.tamper("UPDATE audit_log SET seq = seq - 1 WHERE seq > 3")
+    var entries = try vault.session.database.read { db in try AuditEntry.order(Column("seq")).fetchAll(db) }
+    for i in 2..<entries.count {
+      entries[i].prevHash = entries[i - 1].hash
+      entries[i].hash = try AuditChain.hash(of: entries[i])
+      try vault.tamper(
+        "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", [entries[i].prevHash, entries[i].hash, entries[i].seq])
+    }
+    let unauthenticated = try vault.session.database.verifyAudit()
+    #expect(unauthenticated.intact)
+    #expect(!unauthenticated.authenticated)
+    let authenticated = try vault.session.verifyAudit()
+    #expect(authenticated.authenticated)
+    #expect(!authenticated.intact)
+    #expect(authenticated.firstBadSeq == 3)
+  }
+
+  @Test func intactChainPassesTheMACCheck() throws {
+    let vault = try populated()
+    let result = try vault.session.verifyAudit()
+    #expect(result.intact && result.authenticated)
+  }
+
   @Test func reorderedEntriesAreDetected() throws {
     let vault = try populated()
     try vault.tamper("UPDATE audit_log SET seq = -1 WHERE seq = 3")

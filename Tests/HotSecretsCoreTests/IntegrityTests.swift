@@ -34,6 +34,22 @@ import Testing
     #expect(throws: VaultError.integrity(subject: a.description, version: 7)) { try other.session.get(a) }
   }
 
+  @Test func sameKeyDifferentVaultIDFails() throws {
+    // Two vaults that (hypothetically) shared a data key still cannot swap ciphertexts: the vault
+    // id is part of the associated data.
+    let keys = try VaultKeys.generate()
+    let a = try address()
+    let sealed = try ValueCipher(keys: keys, vaultID: "vault-one").seal(bytes("v"), for: a, version: 1)
+    #expect(try ValueCipher(keys: keys, vaultID: "vault-one").open(nonce: sealed.nonce, ciphertext: sealed.ciphertext, for: a, version: 1).copyBytes() == bytes("v"))
+    #expect(throws: VaultError.integrity(subject: a.description, version: 1)) {
+      try ValueCipher(keys: keys, vaultID: "vault-two").open(nonce: sealed.nonce, ciphertext: sealed.ciphertext, for: a, version: 1)
+    }
+    #expect(throws: VaultError.integrity(subject: "prod/openai/OTHER", version: 1)) {
+      try ValueCipher(keys: keys, vaultID: "vault-one").open(
+        nonce: sealed.nonce, ciphertext: sealed.ciphertext, for: try address("prod", "openai", "OTHER"), version: 1)
+    }
+  }
+
   @Test func ciphertextFromAnotherVaultFails() throws {
     let one = try TestVault()
     let two = try TestVault()

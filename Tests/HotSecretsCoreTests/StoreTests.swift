@@ -44,7 +44,7 @@ import Testing
     #expect(try vault.session.list().first?.ageDays == 40)
   }
 
-  @Test func removeDeletesEveryVersion() throws {
+  @Test func removeErasesEveryVersionAndNeverReusesNumbers() throws {
     let vault = try TestVault()
     let a = try address()
     try vault.session.set(a, value: bytes("x"))
@@ -53,8 +53,14 @@ import Testing
     #expect(try vault.session.list().isEmpty)
     #expect(throws: VaultError.secretNotFound(subject: "prod/openai/API_KEY")) { try vault.session.get(a) }
     #expect(throws: VaultError.secretNotFound(subject: "prod/openai/API_KEY")) { try vault.session.remove(a) }
-    let count = try vault.session.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secret_versions") }
-    #expect(count == 0)
+    let remaining = try vault.session.database.read { db in
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secret_versions WHERE length(ciphertext) > 0 OR state != 'removed'")
+    }
+    #expect(remaining == 0)
+    #expect(try vault.session.history(a).map(\.state) == [.removed, .removed])
+    // Re-adding continues the numbering.
+    #expect(try vault.session.set(a, value: bytes("z")) == .added(version: 3, fingerprint: try vault.session.fingerprint(of: bytes("z"))))
+    #expect(try vault.session.get(a).copyBytes() == bytes("z"))
   }
 
   @Test func invalidNamesAndValuesWriteNothing() throws {

@@ -26,7 +26,7 @@ extension HotSecrets {
         let version: Int?
         let fingerprint: String?
         let detail: String?
-        let prev_hash, hash: String
+        let prev_hash, hash, mac: String
         struct Actor: Encodable {
           let user: String
           let recipient: String?
@@ -52,9 +52,10 @@ extension HotSecrets {
           try c.encode(detail, forKey: .detail)
           try c.encode(prev_hash, forKey: .prev_hash)
           try c.encode(hash, forKey: .hash)
+          try c.encode(mac, forKey: .mac)
         }
         enum CodingKeys: String, CodingKey {
-          case seq, time, actor, action, subject, version, fingerprint, detail, prev_hash, hash
+          case seq, time, actor, action, subject, version, fingerprint, detail, prev_hash, hash, mac
         }
       }
 
@@ -65,7 +66,7 @@ extension HotSecrets {
           Entry(
             seq: $0.seq, time: $0.time, actor: .init(user: $0.actorUser, recipient: $0.actorRecipient), action: $0.action,
             subject: $0.subject, version: $0.version, fingerprint: $0.fingerprint, detail: $0.detail,
-            prev_hash: $0.prevHash, hash: $0.hash)
+            prev_hash: $0.prevHash, hash: $0.hash, mac: $0.mac)
         }
         try output.write(["entries": rows]) {
           var table = TextTable("SEQ", "TIME", "USER", "RECIPIENT", "ACTION", "SUBJECT", "VERSION", "FINGERPRINT")
@@ -82,16 +83,26 @@ extension HotSecrets {
     struct Verify: ParsableCommand {
       static let configuration = CommandConfiguration(
         abstract: "Check the audit chain: exit 0 when intact, 1 naming the first bad entry.",
-        discussion: "Needs no unlock: the chain holds no secrets.\n\n\(ExitStatus.helpText)")
+        discussion: """
+          Checks numbering, links and hashes, which needs no unlock (the chain holds no secrets). \
+          When an identity or passphrase is given (flag or environment), every entry's MAC is \
+          checked too, which also catches a chain rewritten with recomputed hashes by someone \
+          without the vault's key.
+
+          \(ExitStatus.helpText)
+          """)
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
 
       func run() throws {
-        let result = try vault.openDatabase().verifyAudit()
+        let session = try vault.unlockIfGiven()
+        let result = try session?.verifyAudit() ?? vault.openDatabase().verifyAudit()
         try output.write(result) {
           if result.intact {
             return "audit chain intact: \(result.entries) entries"
               + (result.headSeq.map { ", head seq \($0) hash \(Short.fingerprint(result.headHash))" } ?? "")
+              + (result.authenticated
+                ? " (hashes and MACs checked)" : " (hashes checked; give an identity or passphrase to check MACs too)")
           }
           return "audit chain broken at seq \(result.firstBadSeq ?? 0): \(result.reason ?? "unknown")"
         }

@@ -36,9 +36,10 @@ extension HotSecrets {
       let folder = MirrorFolder.resolve(from, root: vault.root)
       let snapshot = try MirrorReader.read(directory: folder, environment: environment)
       for warning in snapshot.warnings { StandardStreams.error("warning: \(warning)") }
-      let report = try vault.unlock().importMirror(snapshot, environment: environment, prune: prune, dryRun: dryRun)
+      let report = try vault.unlock().importMirror(
+        snapshot, environment: environment, prune: prune, dryRun: dryRun, directory: folder)
       let json = Report(
-        environment: environment, dry_run: dryRun, pruned: prune && !report.onlyInStore.isEmpty,
+        environment: environment, dry_run: dryRun, pruned: prune && !dryRun && !report.prunable.isEmpty,
         added: report.added.map(ServiceKeyJSON.init), changed: report.changed.map(ServiceKeyJSON.init),
         only_in_store: report.onlyInStore.map(ServiceKeyJSON.init), unchanged: report.unchanged.count,
         warnings: snapshot.warnings)
@@ -48,12 +49,19 @@ extension HotSecrets {
         for name in report.added { lines.append("  \(verb)add     \(name)") }
         for name in report.changed { lines.append("  \(verb)change  \(name)") }
         for name in report.onlyInStore {
-          lines.append(prune ? "  \(verb)remove  \(name) (in no file)" : "  only in vault: \(name) (kept; --prune removes)")
+          if prune && report.prunable.contains(name) {
+            lines.append("  \(verb)remove  \(name) (in no file)")
+          } else if report.prunable.contains(name) {
+            lines.append("  only in vault: \(name) (kept; --prune removes)")
+          } else {
+            lines.append("  only in vault: \(name) (kept: no \(name.service)/\(environment).env file was read)")
+          }
         }
         let prefix = dryRun ? "import \(environment) (dry run, nothing written)" : "import \(environment)"
         lines.append(
           "\(prefix): \(report.added.count) added, \(report.changed.count) changed, \(report.unchanged.count) unchanged, "
-            + "\(report.onlyInStore.count) only in vault" + (prune && !report.onlyInStore.isEmpty ? " (\(dryRun ? "would be " : "")removed)" : ""))
+            + "\(report.onlyInStore.count) only in vault"
+            + (prune && !report.prunable.isEmpty ? " (\(report.prunable.count) \(dryRun ? "would be " : "")removed)" : ""))
         return lines.joined(separator: "\n")
       }
     }

@@ -23,7 +23,6 @@ extension HotSecrets {
 
     func run() throws {
       let path = vault.vaultPath
-      if FileManager.default.fileExists(atPath: path) { throw VaultError.vaultExists(path: path) }
       let first: NewRecipient
       if let recipient {
         first = .x25519(try RecipientKey(parsing: recipient))

@@ -34,21 +34,16 @@ extension HotSecrets {
       for service in services { try SecretAddress.validateService(service) }
       let session = try vault.unlock()
       let program = (command[0] as NSString).lastPathComponent
-      let values = try session.currentValues(
-        environment: environment, services: services.isEmpty ? nil : Set(services), action: "run",
-        detail: ["command": .string(program)])
-      var owners: [String: [String]] = [:]
-      for (name, _) in values { owners[name.key, default: []].append(name.service) }
-      if let (key, services) = owners.first(where: { $0.value.count > 1 }) {
-        throw MirrorError.keyCollision(key: key, services: services)
-      }
+      var values = try session.environmentVariables(
+        environment: environment, services: services.isEmpty ? nil : Set(services), command: program)
+      defer { for i in values.indices { wipe(&values[i].value) } }
       for (name, value) in values {
         var bytes = value + [0]
         defer { wipe(&bytes) }
         let ok = bytes.withUnsafeBufferPointer {
-          setenv(name.key, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 1) == 0
+          setenv(name, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 1) == 0
         }
-        guard ok else { throw CLIError.invalidInput("cannot set \(name.key) in the environment") }
+        guard ok else { throw CLIError.invalidInput("cannot set \(name) in the environment") }
       }
       ProcessHardening.restoreForChild()
       var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]

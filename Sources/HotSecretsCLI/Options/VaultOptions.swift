@@ -13,7 +13,7 @@ struct VaultOptions: ParsableArguments {
   @Option(help: ArgumentHelp("X25519 identity file to unlock with (or $HOTSECRETS_IDENTITY).", valueName: "file"))
   var identity: String?
 
-  @Option(help: ArgumentHelp("File whose first line is the passphrase (or $HOTSECRETS_PASSPHRASE).", valueName: "file"))
+  @Option(help: ArgumentHelp("File holding the passphrase; one trailing newline is ignored (or $HOTSECRETS_PASSPHRASE).", valueName: "file"))
   var passphraseFile: String?
 
   /// The resolved vault path.
@@ -30,16 +30,27 @@ struct VaultOptions: ParsableArguments {
     try VaultDatabase.open(path: vaultPath, busyTimeout: busyTimeout)
   }
 
-  /// Opens and unlocks the vault: identity first, then passphrase, then a terminal prompt.
+  /// Opens and unlocks the vault: an identity (--identity, then $HOTSECRETS_IDENTITY) first, then a
+  /// passphrase (--passphrase-file, then $HOTSECRETS_PASSPHRASE), then a terminal prompt.
   func unlock() throws -> VaultSession {
     let database = try openDatabase()
     return try VaultAccess.unlock(database, with: try unlockMethod(), user: ProcessEnvironment.userName)
   }
 
+  /// Unlocks when an identity or passphrase was given (flag or environment), without prompting;
+  /// nil when none was. A given one that does not open the vault is still an error.
+  func unlockIfGiven() throws -> VaultSession? {
+    let given =
+      identity != nil || passphraseFile != nil || ProcessEnvironment.value(ProcessEnvironment.identity) != nil
+      || ProcessEnvironment.value(ProcessEnvironment.passphrase) != nil
+    return given ? try unlock() : nil
+  }
+
   func unlockMethod() throws -> UnlockMethod {
-    if let path = identity { return .identity(try Identity.load(path: path)) }
+    if let path = identity ?? ProcessEnvironment.value(ProcessEnvironment.identity) {
+      return .identity(try IdentityFile.load(path: path))
+    }
     if let path = passphraseFile { return .passphrase(try PassphraseSource.read(file: path)) }
-    if let path = ProcessEnvironment.value(ProcessEnvironment.identity) { return .identity(try Identity.load(path: path)) }
     if let secret = try PassphraseSource.fromEnvironment() { return .passphrase(secret) }
     if let secret = try Terminal.readSecret(prompt: "Passphrase for \(vaultPath): ") { return .passphrase(secret) }
     throw CLIError.noUnlockMethod
@@ -84,6 +95,17 @@ enum PassphraseSource {
     }
     guard secret.count > 0 else { throw CLIError.invalidInput("the passphrase is empty") }
     return secret
+  }
+}
+
+/// Loading identity files, with a warning when others can read them.
+enum IdentityFile {
+  static func load(path: String) throws -> Identity {
+    var info = stat()
+    if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+      StandardStreams.error("warning: identity file \(path) is readable by other users; run: chmod 600 \(path)")
+    }
+    return try Identity.load(path: path)
   }
 }
 

@@ -19,5 +19,9 @@ enum ProcessHardening {
   /// default (the child's environment holds secrets); the child may raise the soft limit.
   static func restoreForChild() {
     umask(originalUmask)
+    // The child gets the secrets it asked for, never the means to unlock the vault.
+    for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("HOTSECRETS_") {
+      unsetenv(name)
+    }
   }
 }

@@ -1,28 +1,41 @@
 import Foundation
 
-/// Writing to stdout and stderr, and asking whether they are terminals.
+/// Writing to stdout and stderr, and asking whether they are terminals. Writes go through
+/// `write(2)`: a full disk or a closed stdout ends the process with exit 2 and a message, not a
+/// crash, and never a silent exit 0.
 enum StandardStreams {
   /// Writes `text` and a newline to stdout.
   static func output(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    let bytes = Array((text + "\n").utf8)
+    bytes.withUnsafeBytes { outputBytes($0) }
   }
 
-  /// Writes raw bytes to stdout.
+  /// Writes raw bytes to stdout; exits 2 when they cannot all be written.
   static func outputBytes(_ bytes: UnsafeRawBufferPointer) {
-    var offset = 0
-    while offset < bytes.count {
-      let n = Foundation.write(1, bytes.baseAddress! + offset, bytes.count - offset)
-      if n < 0 {
-        if errno == EINTR { continue }
-        return
-      }
-      offset += n
+    guard writeAll(1, bytes) else {
+      let reason = String(cString: strerror(errno))
+      error("hotsecrets: error: cannot write to standard output: \(reason)")
+      exit(ExitStatus.error)
     }
   }
 
-  /// Writes `text` and a newline to stderr.
+  /// Writes `text` and a newline to stderr (best effort).
   static func error(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    let bytes = Array((text + "\n").utf8)
+    _ = bytes.withUnsafeBytes { writeAll(2, $0) }
+  }
+
+  private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+      let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+      if n < 0 {
+        if errno == EINTR { continue }
+        return false
+      }
+      offset += n
+    }
+    return true
   }
 
   static var stdoutIsTerminal: Bool { isatty(1) == 1 }

@@ -10,23 +10,24 @@ public enum AuditChain {
   /// Appends `event` inside the caller's transaction, so the change it records and the entry
   /// commit together or not at all.
   @discardableResult
-  static func append(_ event: AuditEvent, actor: Actor, at date: Date, in db: Database) throws -> AuditEntry {
+  static func append(_ event: AuditEvent, actor: Actor, keys: VaultKeys, at date: Date, in db: Database) throws -> AuditEntry {
     let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
     let seq: Int64 = (last?["seq"] ?? 0) + 1
     let prev: String = last?["hash"] ?? genesisHash
     var entry = AuditEntry(
       seq: seq, time: Timestamp.string(from: date), actorUser: actor.user, actorRecipient: actor.recipient,
       action: event.action, subject: event.subject, version: event.version, fingerprint: event.fingerprint,
-      detail: event.detail?.text, prevHash: prev, hash: "")
+      detail: event.detail?.text, prevHash: prev, hash: "", mac: "")
     entry.hash = try hash(of: entry)
+    entry.mac = try keys.auditMAC(hash: entry.hash)
     try db.cachedStatement(
       sql: """
-        INSERT INTO audit_log (seq, time, actor_user, actor_recipient, action, subject, version, fingerprint, detail, prev_hash, hash)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO audit_log (seq, time, actor_user, actor_recipient, action, subject, version, fingerprint, detail, prev_hash, hash, mac)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     ).execute(arguments: [
       entry.seq, entry.time, entry.actorUser, entry.actorRecipient, entry.action, entry.subject, entry.version,
-      entry.fingerprint, entry.detail, entry.prevHash, entry.hash,
+      entry.fingerprint, entry.detail, entry.prevHash, entry.hash, entry.mac,
     ])
     return entry
   }
@@ -48,12 +49,16 @@ public enum AuditChain {
     public var reason: String?
     public var headSeq: Int64?
     public var headHash: String?
+    /// Whether every entry's MAC was checked too (needs the unlocked vault). Without it, a
+    /// writer who recomputes every hash after an edit goes unnoticed.
+    public var authenticated: Bool
 
     enum CodingKeys: String, CodingKey {
       case intact, entries, reason
       case firstBadSeq = "first_bad_seq"
       case headSeq = "head_seq"
       case headHash = "head_hash"
+      case authenticated
     }
 
     /// Absent fields are encoded as null, so the JSON always has the same keys.
@@ -65,12 +70,15 @@ public enum AuditChain {
       try c.encode(reason, forKey: .reason)
       try c.encode(headSeq, forKey: .headSeq)
       try c.encode(headHash, forKey: .headHash)
+      try c.encode(authenticated, forKey: .authenticated)
     }
   }
 
-  /// Walks every entry in seq order and checks numbering, links and hashes. An edited entry breaks
-  /// its own hash; a deleted one leaves a gap in seq or a broken link; reordered ones break links.
-  public static func verify(in db: Database) throws -> Verification {
+  /// Walks every entry in seq order and checks numbering, links and hashes — and, given the vault's
+  /// keys, every entry's MAC. An edited entry breaks its own hash; a deleted one leaves a gap in seq
+  /// or a broken link; reordered ones break links; a chain rewritten with recomputed hashes by
+  /// someone without the data key fails its MACs.
+  static func verify(in db: Database, keys: VaultKeys?) throws -> Verification {
     var expectedSeq: Int64 = 1
     var prev = genesisHash
     var count = 0
@@ -78,12 +86,15 @@ public enum AuditChain {
     while let entry = try cursor.next() {
       count += 1
       func broken(_ reason: String) -> Verification {
-        Verification(intact: false, entries: count, firstBadSeq: entry.seq, reason: reason, headSeq: nil, headHash: nil)
+        Verification(
+          intact: false, entries: count, firstBadSeq: entry.seq, reason: reason, headSeq: nil, headHash: nil,
+          authenticated: keys != nil)
       }
       if entry.seq != expectedSeq {
         return Verification(
           intact: false, entries: count, firstBadSeq: min(expectedSeq, entry.seq),
-          reason: "entry \(expectedSeq) is missing (next present entry is \(entry.seq))", headSeq: nil, headHash: nil)
+          reason: "entry \(expectedSeq) is missing (next present entry is \(entry.seq))", headSeq: nil, headHash: nil,
+          authenticated: keys != nil)
       }
       if entry.prevHash != prev {
         return broken("prev_hash does not match the hash of entry \(entry.seq - 1) (entries deleted or reordered)")
@@ -91,11 +102,14 @@ public enum AuditChain {
       if try hash(of: entry) != entry.hash {
         return broken("hash does not match the entry's contents (entry edited)")
       }
+      if let keys, try keys.auditMAC(hash: entry.hash) != entry.mac {
+        return broken("MAC does not match: the entry was written or rewritten without the vault's key")
+      }
       prev = entry.hash
       expectedSeq += 1
     }
     return Verification(
       intact: true, entries: count, firstBadSeq: nil, reason: nil,
-      headSeq: count > 0 ? expectedSeq - 1 : nil, headHash: count > 0 ? prev : nil)
+      headSeq: count > 0 ? expectedSeq - 1 : nil, headHash: count > 0 ? prev : nil, authenticated: keys != nil)
   }
 }

@@ -23,10 +23,12 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
   public var detail: String?
   public var prevHash: String
   public var hash: String
+  /// Keyed BLAKE2b of `hash` under a subkey of the data key: proves a recipient wrote the entry.
+  public var mac: String
 
   public init(
     seq: Int64, time: String, actorUser: String, actorRecipient: String?, action: String, subject: String?,
-    version: Int?, fingerprint: String?, detail: String?, prevHash: String, hash: String
+    version: Int?, fingerprint: String?, detail: String?, prevHash: String, hash: String, mac: String
   ) {
     self.seq = seq
     self.time = time
@@ -39,6 +41,7 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
     self.detail = detail
     self.prevHash = prevHash
     self.hash = hash
+    self.mac = mac
   }
 
   public init(row: Row) {
@@ -53,6 +56,7 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
     detail = row["detail"]
     prevHash = row["prev_hash"]
     hash = row["hash"]
+    mac = row["mac"]
   }
 
   public func encode(to c: inout PersistenceContainer) {
@@ -67,6 +71,7 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
     c["detail"] = detail
     c["prev_hash"] = prevHash
     c["hash"] = hash
+    c["mac"] = mac
   }
 
   /// The canonical encoding hashed into the chain: every field but the two hashes, as the JSON

@@ -11,6 +11,8 @@ public struct VaultKeys: Sendable {
   let valueKey: SecureBytes
   let fingerprintKey: SecureBytes
   let checkKey: SecureBytes
+  /// Authenticates audit entries: only holders of the data key can write a valid chain.
+  let auditKey: SecureBytes
 
   private static let context = "hsvault1"
 
@@ -23,6 +25,7 @@ public struct VaultKeys: Sendable {
     valueKey = try KeyDerivation.deriveSubkey(from: dataKey, id: 1, context: Self.context)
     fingerprintKey = try KeyDerivation.deriveSubkey(from: dataKey, id: 2, context: Self.context)
     checkKey = try KeyDerivation.deriveSubkey(from: dataKey, id: 3, context: Self.context)
+    auditKey = try KeyDerivation.deriveSubkey(from: dataKey, id: 4, context: Self.context)
   }
 
   /// A new random data key.
@@ -34,6 +37,11 @@ public struct VaultKeys: Sendable {
   /// within one vault; without the data key a fingerprint reveals nothing about the value.
   public func fingerprint(of value: some Collection<UInt8>) throws -> String {
     ByteEncoding.hex(try GenericHash.hash(value, key: fingerprintKey, length: 32))
+  }
+
+  /// The MAC of an audit entry: keyed BLAKE2b-256 of its hash.
+  func auditMAC(hash: String) throws -> String {
+    ByteEncoding.hex(try GenericHash.hash(Array("hotsecrets.audit.v1\0\(hash)".utf8), key: auditKey, length: 32))
   }
 
   /// The value stored in the vault header that proves a data key belongs to vault `vaultID`.

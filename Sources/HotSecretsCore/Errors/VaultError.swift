@@ -36,7 +36,7 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
     case .invalidName(let kind, let name, let rule):
       "invalid \(kind) name \"\(name)\": it must match \(rule)"
     case .secretNotFound(let subject):
-      "no secret \(subject)"
+      subject.hasSuffix("/*") ? "no secrets match \(subject)" : "no secret \(subject)"
     case .busy(let seconds):
       "vault is busy: another hotsecrets process held it for more than \(Self.format(seconds)) s; try again"
     case .storage(let reason):

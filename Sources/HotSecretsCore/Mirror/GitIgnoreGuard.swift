@@ -21,6 +21,8 @@ enum GitIgnoreGuard {
     process.standardInput = input
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
+    // GIT_DIR, GIT_WORK_TREE and friends could point the check at another repository.
+    process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GIT_") }
     do { try process.run() } catch { throw MirrorError.gitUnavailable(path: directory) }
     input.fileHandleForWriting.write(Data(relative.joined(separator: "\0").utf8 + [0]))
     try? input.fileHandleForWriting.close()

@@ -13,6 +13,7 @@ public enum MirrorError: LocalizedError, Equatable, Sendable {
   case gitUnavailable(path: String)
   case writeFailed(path: String, reason: String)
   case keyCollision(key: String, services: [String])
+  case noFiles(directory: String, fileName: String)
 
   public var errorDescription: String? {
     switch self {
@@ -28,6 +29,8 @@ public enum MirrorError: LocalizedError, Equatable, Sendable {
     case .gitUnavailable(let path):
       "\(path) is inside a git work tree but git could not be run to check .gitignore; refusing to write plaintext secrets"
     case .writeFailed(let path, let reason): "\(path): cannot write (\(reason))"
+    case .noFiles(let directory, let fileName):
+      "no \(directory)/<service>/\(fileName) files found; nothing to import (wrong --from or environment?)"
     case .keyCollision(let key, let services):
       "\(key) is defined by more than one service (\(services.joined(separator: ", "))); choose with --service"
     }

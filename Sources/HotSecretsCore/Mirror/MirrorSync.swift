@@ -7,8 +7,11 @@ public struct ImportReport: Sendable {
   public var added: [ServiceKey] = []
   public var changed: [ServiceKey] = []
   public var unchanged: [ServiceKey] = []
-  /// In the store but in no file. Removed when `prune` was asked, kept otherwise.
+  /// In the store but in no file.
   public var onlyInStore: [ServiceKey] = []
+  /// The part of `onlyInStore` in services whose file was read: what `prune` removes. Keys of
+  /// services without a file are never pruned.
+  public var prunable: [ServiceKey] = []
   public var pruned = false
   public var dryRun = false
 }
@@ -27,13 +30,18 @@ public struct MirrorDrift: Sendable {
 extension VaultSession {
   /// Mirrors `snapshot` into the store for `environment` in ONE transaction: new keys are added,
   /// changed values get a new version (source `import`), unchanged ones are left alone (no version,
-  /// no audit entry). Keys only in the store are reported, and removed when `prune` is true.
-  /// With `dryRun`, nothing is written. Throws `invalidValue` (nothing written) for a value that
-  /// cannot be stored.
+  /// no audit entry). Keys only in the store are reported, and removed when `prune` is true — but
+  /// only in services whose file was read, so a missing file never empties a service. With
+  /// `dryRun`, nothing is written. Throws `noFiles` for a snapshot without files (nothing read from
+  /// `directory`), and `invalidValue` (nothing written) for a value that cannot be stored.
   public func importMirror(
-    _ snapshot: MirrorSnapshot, environment: String, prune: Bool, dryRun: Bool
+    _ snapshot: MirrorSnapshot, environment: String, prune: Bool, dryRun: Bool, directory: String = "DIR"
   ) throws -> ImportReport {
     try SecretAddress.validateEnvironment(environment)
+    guard !snapshot.files.isEmpty else {
+      throw MirrorError.noFiles(directory: directory, fileName: MirrorReader.fileName(environment: environment))
+    }
+    let servicesRead = Set(snapshot.files.map(\.service))
     // Validate and fingerprint outside the transaction: the write lock is held only for writes.
     var incoming: [(address: SecretAddress, name: ServiceKey, value: [UInt8], fingerprint: String)] = []
     incoming.reserveCapacity(snapshot.files.reduce(0) { $0 + $1.entries.count })
@@ -60,8 +68,9 @@ extension VaultSession {
         }
       }
       report.onlyInStore = states.filter { !seen.contains($0.key) && $0.value.current != nil }.map(\.key).sorted()
+      report.prunable = report.onlyInStore.filter { servicesRead.contains($0.service) }
       if prune && !dryRun {
-        for name in report.onlyInStore {
+        for name in report.prunable {
           try removeInTransaction(
             SecretAddress(trusted: environment, service: name.service, key: name.key), reason: "prune", db: db)
         }
@@ -89,6 +98,27 @@ extension VaultSession {
     drift.added.sort()
     drift.changed.sort()
     return drift
+  }
+
+  /// The variables `hotsecrets run` sets: KEY → value for `environment` (only `services`, when
+  /// given). Throws `keyCollision` when two services define one KEY, and `noSuchService` when a
+  /// requested service holds no secret. Audited as one `run` entry naming `command` (never its
+  /// arguments). Wipe the values when done.
+  public func environmentVariables(
+    environment: String, services: Set<String>?, command: String
+  ) throws -> [(name: String, value: [UInt8])] {
+    var values = try currentValues(
+      environment: environment, services: services, action: "run", detail: ["command": .string(command)])
+    var owners: [String: [String]] = [:]
+    for (name, _) in values { owners[name.key, default: []].append(name.service) }
+    let collision = owners.filter { $0.value.count > 1 }.min { $0.key < $1.key }
+    let missing = (services ?? []).subtracting(values.map(\.name.service)).sorted().first
+    if collision != nil || missing != nil {
+      for i in values.indices { wipe(&values[i].value) }
+      if let (key, owners) = collision { throw MirrorError.keyCollision(key: key, services: owners) }
+      if let missing { throw VaultError.secretNotFound(subject: "\(environment)/\(missing)/*") }
+    }
+    return values.map { ($0.name.key, $0.value) }
   }
 
   /// The current values of `environment` (only `services`, when given), decrypted, sorted by
@@ -120,7 +150,7 @@ extension VaultSession {
       fields["keys"] = .int(values.count)
       if let services { fields["services"] = .array(services.sorted().map { .string($0) }) }
       try AuditChain.append(
-        AuditEvent(action: action, subject: environment, detail: .object(fields)), actor: actor, at: now(), in: db)
+        AuditEvent(action: action, subject: environment, detail: .object(fields)), actor: actor, keys: keys, at: now(), in: db)
       return values
     }
   }

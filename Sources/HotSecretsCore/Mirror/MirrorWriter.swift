@@ -8,6 +8,8 @@ public struct RenderReport: Sendable {
   /// Files already holding exactly what the store holds.
   public var unchanged: [String] = []
   public var keys = 0
+  /// Files and folders whose permissions were narrowed to 0600 / 0700.
+  public var tightened: [String] = []
 }
 
 /// Writes an environment's working copies from the store.
@@ -41,10 +43,14 @@ public enum MirrorWriter {
       let folder = VaultLocation.join(directory, service)
       let path = VaultLocation.join(folder, fileName)
       var bytes = Array(DotEnvWriter.write(entries, header: header(environment: environment)).utf8)
-      if var existing = try? MirrorReader.readFile(path).0 {
+      if var (existing, mode) = try? MirrorReader.readFile(path) {
         defer { wipe(&existing) }
         if existing == bytes {
           report.unchanged.append(path)
+          if mode & 0o077 != 0 {
+            chmod(path, 0o600)
+            report.tightened.append(path)
+          }
           wipe(&bytes)
           continue
         }
@@ -64,9 +70,10 @@ public enum MirrorWriter {
   }
 
   private static func makeFolder(_ path: String) throws {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-      guard isDirectory.boolValue else { throw MirrorError.writeFailed(path: path, reason: "not a folder") }
+    var info = stat()
+    if stat(path, &info) == 0 {
+      guard info.st_mode & S_IFMT == S_IFDIR else { throw MirrorError.writeFailed(path: path, reason: "not a folder") }
+      if info.st_mode & 0o077 != 0 { chmod(path, 0o700) }
       return
     }
     do {
@@ -81,11 +88,13 @@ public enum MirrorWriter {
 /// Crash-safe file replacement.
 enum AtomicFile {
   /// Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path`, then
-  /// fsyncs the folder: a reader sees the old content or the new, never a mix.
+  /// fsyncs the folder: a reader sees the old content or the new, never a mix. The temporary file
+  /// ends like `path` (e.g. `.env`), so the ignore rule that covers `path` covers it too.
   static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
     let folder = (path as NSString).deletingLastPathComponent
-    var template = Array((VaultLocation.join(folder.isEmpty ? "." : folder, ".hotsecrets-XXXXXX")).utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    let suffix = (path as NSString).pathExtension.isEmpty ? "" : "." + (path as NSString).pathExtension
+    var template = Array((VaultLocation.join(folder.isEmpty ? "." : folder, ".hotsecrets-XXXXXX" + suffix)).utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, Int32(suffix.utf8.count)) }
     guard fd >= 0 else { throw MirrorError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
     let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     var ok = false

@@ -62,7 +62,8 @@ enum StoreMigrations {
             fingerprint TEXT,
             detail TEXT,
             prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL
+            hash TEXT NOT NULL,
+            mac TEXT NOT NULL
           );
           """)
     }

@@ -31,7 +31,7 @@ extension VaultSession {
         AuditEvent(
           action: "recipient-add", subject: "recipient/\(record.id ?? 0)",
           detail: .object(["kind": .string(record.kind), "name": .string(record.name)])),
-        actor: actor, at: date, in: db)
+        actor: actor, keys: keys, at: date, in: db)
       return describe(record)
     }
   }
@@ -60,7 +60,7 @@ extension VaultSession {
         AuditEvent(
           action: "recipient-remove", subject: "recipient/\(id)",
           detail: .object(["kind": .string(target.kind), "name": .string(target.name)])),
-        actor: actor, at: date, in: db)
+        actor: actor, keys: keys, at: date, in: db)
     }
   }
 

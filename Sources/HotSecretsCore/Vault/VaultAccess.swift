@@ -34,12 +34,12 @@ public enum VaultAccess {
         ).insert(db)
         try record.insert(db)
         try AuditChain.append(
-          AuditEvent(action: "init", detail: .object(["vault_id": .string(vaultID)])), actor: actor, at: date, in: db)
+          AuditEvent(action: "init", detail: .object(["vault_id": .string(vaultID)])), actor: actor, keys: keys, at: date, in: db)
         try AuditChain.append(
           AuditEvent(
             action: "recipient-add", subject: "recipient/\(record.id ?? 0)",
             detail: .object(["kind": .string(record.kind), "name": .string(record.name)])),
-          actor: actor, at: date, in: db)
+          actor: actor, keys: keys, at: date, in: db)
       }
       let id = record.id ?? 0
       return VaultSession(

@@ -28,11 +28,6 @@ public struct VaultSession: Sendable {
     try keys.fingerprint(of: value)
   }
 
-  /// Records an event in the audit trail in its own transaction.
-  public func audit(_ event: AuditEvent) throws {
-    try database.write { db in try AuditChain.append(event, actor: actor, at: now(), in: db) }
-  }
-
   // MARK: - Values
 
   /// Stores `value` as the new current version of `address`, unless it equals the current value.
@@ -56,7 +51,7 @@ public struct VaultSession: Sendable {
       return .unchanged(version: current.version, fingerprint: fingerprint)
     }
     let version = try writeVersion(address, state: state, value: value, fingerprint: fingerprint, source: source, db: db)
-    return state.secretID == nil
+    return state.current == nil
       ? .added(version: version, fingerprint: fingerprint) : .changed(version: version, fingerprint: fingerprint)
   }
 
@@ -96,7 +91,7 @@ public struct VaultSession: Sendable {
     ])
     try AuditChain.append(
       AuditEvent(action: source.rawValue, subject: address.description, version: version, fingerprint: fingerprint),
-      actor: actor, at: date, in: db)
+      actor: actor, keys: keys, at: date, in: db)
     return version
   }
 
@@ -108,7 +103,7 @@ public struct VaultSession: Sendable {
       let value = try cipher.open(nonce: row.nonce, ciphertext: row.ciphertext, for: address, version: row.version)
       try AuditChain.append(
         AuditEvent(action: "get", subject: address.description, version: row.version, fingerprint: row.fingerprint),
-        actor: actor, at: now(), in: db)
+        actor: actor, keys: keys, at: now(), in: db)
       return value
     }
   }
@@ -166,7 +161,10 @@ public struct VaultSession: Sendable {
     }
   }
 
-  /// Deletes `address` and all its versions. Throws `secretNotFound`.
+  /// Removes `address`: every version's ciphertext is erased and its state becomes `removed`. The
+  /// rows stay as tombstones so version numbers are never reused (a re-added secret continues at
+  /// the next number, and an old ciphertext from a backup cannot pass for a new version).
+  /// Throws `secretNotFound`.
   public func remove(_ address: SecretAddress) throws {
     try database.write { db in try removeInTransaction(address, reason: nil, db: db) }
   }
@@ -175,13 +173,13 @@ public struct VaultSession: Sendable {
   func removeInTransaction(_ address: SecretAddress, reason: String?, db: Database) throws {
     let current = try currentVersion(of: address, db: db)
     try db.execute(
-      sql: "DELETE FROM secrets WHERE environment = ? AND service = ? AND key = ?",
-      arguments: [address.environment, address.service, address.key])
+      sql: "UPDATE secret_versions SET state = 'removed', nonce = x'', ciphertext = x'' WHERE secret_id = ?",
+      arguments: [current.secretID])
     try AuditChain.append(
       AuditEvent(
         action: "remove", subject: address.description, version: current.version, fingerprint: current.fingerprint,
         detail: reason.map { .object(["reason": .string($0)]) }),
-      actor: actor, at: now(), in: db)
+      actor: actor, keys: keys, at: now(), in: db)
   }
 
   // MARK: - Audit

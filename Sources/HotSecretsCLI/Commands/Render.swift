@@ -1,0 +1,46 @@
+import ArgumentParser
+import HotSecretsCore
+
+extension HotSecrets {
+  /// Writes the working copies from the vault.
+  struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write DIR/<service>/ENV.env from the vault (atomic, 0600; unchanged files untouched).",
+      discussion: """
+        Refuses to write into a git work tree unless git ignores the files. The read of the \
+        values is recorded in the audit trail.
+
+        \(ExitStatus.helpText)
+        """)
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Option(help: ArgumentHelp("Folder of service folders (default: ROOT/vault/occ).", valueName: "dir"))
+    var to: String?
+
+    struct Report: Encodable {
+      let environment: String
+      let written, unchanged, tightened: [String]
+      let keys: Int
+    }
+
+    func run() throws {
+      try SecretAddress.validateEnvironment(environment)
+      let folder = MirrorFolder.resolve(to, root: vault.root)
+      let session = try vault.unlock()
+      var values = try session.currentValues(environment: environment, action: "render", detail: ["to": .string(folder)])
+      defer { for i in values.indices { wipe(&values[i].value) } }
+      let result = try MirrorWriter.render(values, environment: environment, directory: folder)
+      try output.write(Report(
+          environment: environment, written: result.written, unchanged: result.unchanged, tightened: result.tightened,
+          keys: result.keys)) {
+        var lines = result.written.map { "  wrote \($0)" }
+        lines += result.tightened.map { "  chmod \($0) (was readable by other users)" }
+        lines.append(
+          "render \(environment): \(result.keys) keys, \(result.written.count) files written, \(result.unchanged.count) unchanged")
+        return lines.joined(separator: "\n")
+      }
+    }
+  }
+}
