@@ -146,8 +146,8 @@ import TestSupport
     #expect(!bad.allOutput.contains("cw-revoked-token"))
 
     fakes.inject(.none, into: .openai)
-    fakes.inject(.delay(4), into: .supabase)
-    let slow = try h.run(["verify", "prod", "--live", "--timeout", "1", "--format", "json"])
+    fakes.inject(.delay(8), into: .supabase)
+    let slow = try h.run(["verify", "prod", "--live", "--timeout", "2", "--format", "json"])
     #expect(slow.status == 1)
     let slowChecks = (try h.json(slow)["findings"] as? [[String: String]] ?? []).map { "\($0["key"]!) \($0["check"]!)" }
     #expect(slowChecks.contains("SERVICE_KEY unreachable"))
