@@ -14,6 +14,7 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
   ],
   targets: [
     .systemLibrary(
@@ -29,7 +30,13 @@ let package = Package(
         "Sodium", "DotEnv", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
       ]
     ),
-    .target(name: "Integrations", dependencies: ["HotSecretsCore"]),
+    // HTTP through AsyncHTTPClient (SwiftNIO + BoringSSL, linked statically). Foundation's
+    // URLSession was measured first: on Linux it links libcurl and ~30 shared libraries, which
+    // added 8 ms to the start-up of every command (docs/performance.md).
+    .target(
+      name: "Integrations",
+      dependencies: ["HotSecretsCore", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+    ),
     .target(
       name: "HotSecretsCLI",
       dependencies: [

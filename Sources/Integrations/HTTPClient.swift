@@ -1,8 +1,7 @@
+import AsyncHTTPClient
 import Foundation
-
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// A plain HTTP response.
 public struct HTTPResponse: Sendable {
@@ -17,7 +16,7 @@ public struct HTTPResponse: Sendable {
   }
 }
 
-/// Why a request got no HTTP answer.
+/// Why a request got no HTTP answer. Reasons name the host, never a credential.
 public enum HTTPFailure: Error, Sendable, Equatable {
   case timedOut(host: String)
   case connection(host: String, reason: String)
@@ -32,59 +31,59 @@ public enum HTTPFailure: Error, Sendable, Equatable {
   }
 }
 
-/// HTTP through Foundation's URLSession (libcurl underneath on Linux). Every request has a
-/// timeout; nothing is logged; credentials travel only in headers the caller sets.
-public struct HTTPClient: Sendable {
+/// HTTP(S) requests through AsyncHTTPClient's shared client. Every request has a deadline;
+/// nothing is logged; credentials travel only in headers and bodies the caller sets.
+public struct HTTPTransport: Sendable {
   public let timeout: TimeInterval
-  private let session: URLSession
+  /// Largest response body read (responses here are small JSON documents).
+  static let maximumBody = 8 << 20
 
   public init(timeout: TimeInterval = 10) {
     self.timeout = timeout
-    let configuration = URLSessionConfiguration.ephemeral
-    configuration.timeoutIntervalForRequest = timeout
-    configuration.timeoutIntervalForResource = timeout
-    configuration.httpCookieStorage = nil
-    configuration.urlCache = nil
-    configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-    session = URLSession(configuration: configuration)
   }
 
-  /// Sends one request. Throws `HTTPFailure` when no HTTP response arrived.
+  /// Sends one request. Throws `HTTPFailure` when no HTTP response arrived in time.
   public func send(
     _ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil
   ) async throws -> HTTPResponse {
-    var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-    request.httpMethod = method
-    request.setValue("hotsecrets/\(IntegrationsVersion.current)", forHTTPHeaderField: "User-Agent")
-    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-    request.httpBody = body
-    let host = url.host ?? url.absoluteString
+    let host = url.host ?? "the server"
+    guard url.scheme == "http" || url.scheme == "https", url.host != nil else { throw HTTPFailure.invalidURL }
+    var request = HTTPClientRequest(url: url.absoluteString)
+    request.method = HTTPMethod(rawValue: method)
+    request.headers.add(name: "User-Agent", value: "hotsecrets/\(IntegrationsVersion.current)")
+    for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+    if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+    let deadline = TimeAmount.milliseconds(Int64(timeout * 1000))
     do {
-      let (data, response) = try await session.data(for: request)
-      guard let http = response as? HTTPURLResponse else { throw HTTPFailure.connection(host: host, reason: "not an HTTP response") }
+      let response = try await HTTPClient.shared.execute(request, timeout: deadline)
+      let bytes = try await response.body.collect(upTo: Self.maximumBody)
       var fields: [String: String] = [:]
-      for (key, value) in http.allHeaderFields {
-        if let k = key as? String, let v = value as? String { fields[k] = v }
+      for header in response.headers { fields[header.name] = header.value }
+      return HTTPResponse(status: Int(response.status.code), headers: fields, body: Data(bytes.readableBytesView))
+    } catch let error as HTTPClientError {
+      switch error {
+      case .deadlineExceeded, .connectTimeout, .readTimeout, .writeTimeout:
+        throw HTTPFailure.timedOut(host: host)
+      case .remoteConnectionClosed:
+        throw HTTPFailure.connection(host: host, reason: "connection closed")
+      default:
+        throw HTTPFailure.connection(host: host, reason: "request failed")
       }
-      return HTTPResponse(status: http.statusCode, headers: fields, body: data)
     } catch let error as HTTPFailure {
       throw error
-    } catch let error as URLError {
-      if error.code == .timedOut { throw HTTPFailure.timedOut(host: host) }
-      throw HTTPFailure.connection(host: host, reason: Self.describe(error))
     } catch {
-      throw HTTPFailure.connection(host: host, reason: "request failed")
+      throw HTTPFailure.connection(host: host, reason: Self.describe(error))
     }
   }
 
-  private static func describe(_ error: URLError) -> String {
-    switch error.code {
-    case .cannotConnectToHost: "connection refused"
-    case .cannotFindHost, .dnsLookupFailed: "unknown host"
-    case .notConnectedToInternet, .networkConnectionLost: "network unavailable"
-    case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate: "TLS failure"
-    default: "network error \(error.code.rawValue)"
-    }
+  /// A short reason without the error's full description (which may contain a URL).
+  private static func describe(_ error: Error) -> String {
+    let text = String(describing: error).lowercased()
+    if text.contains("refused") { return "connection refused" }
+    if text.contains("timeout") || text.contains("timed out") { return "timed out" }
+    if text.contains("lookup") || text.contains("resolve") || text.contains("dns") { return "unknown host" }
+    if text.contains("ssl") || text.contains("tls") || text.contains("certificate") { return "TLS failure" }
+    return "network error"
   }
 }
 

@@ -11,11 +11,11 @@ public struct ProviderProbe: LiveProbe {
   }
 
   let endpoints: Endpoints
-  let http: HTTPClient
+  let http: HTTPTransport
 
   public init(endpoints: Endpoints, timeout: TimeInterval = 10) {
     self.endpoints = endpoints
-    http = HTTPClient(timeout: timeout)
+    http = HTTPTransport(timeout: timeout)
   }
 
   public func check(_ check: LiveCheck) async -> LiveResult {

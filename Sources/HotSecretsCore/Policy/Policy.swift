@@ -84,17 +84,34 @@ public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
   public var description: String { "\(line):\(column)" }
 }
 
+/// A key's `format`: a regular expression searched in the value, not implicitly anchored (the
+/// convention of JSON Schema's `pattern`). Compiled with Swift's native `Regex` (no ICU to load).
+public struct FormatRule: @unchecked Sendable {
+  /// The expression's source text, as written in the policy.
+  public let pattern: String
+  // Regex is immutable once built; it is shared read-only across tasks.
+  private let regex: Regex<AnyRegexOutput>
+
+  /// Throws when `pattern` is not a valid regular expression.
+  init(pattern: String) throws {
+    self.pattern = pattern
+    regex = try Regex(pattern)
+  }
+
+  /// Whether the expression matches somewhere in `value`.
+  public func matches(_ value: String) -> Bool {
+    (try? regex.firstMatch(in: value)) != nil
+  }
+}
+
 /// The rules for one key.
-public struct KeyPolicy: @unchecked Sendable {
+public struct KeyPolicy: Sendable {
   public let name: String
   public let required: Bool
   /// Non-secret keys have no maximum age and may be printed.
   public let secret: Bool
-  /// The regular expression's source text.
-  public let format: String?
-  /// Compiled `format`; searched in the value, not implicitly anchored. (NSRegularExpression is
-  /// immutable and thread-safe, hence `@unchecked Sendable`.)
-  public let formatExpression: NSRegularExpression?
+  /// The regular expression the value must contain a match of.
+  public let format: FormatRule?
   /// This key's own limit (overrides the policy's); see `effectiveMaxAgeDays`.
   public let maxAgeDays: Int?
   public let rotate: RotationMode

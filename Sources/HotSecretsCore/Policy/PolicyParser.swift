@@ -53,8 +53,12 @@ public enum PolicyParser {
   }
 
   /// Walks the node tree; every error carries the offending node's position.
-  private struct Reader {
+  private final class Reader {
     let file: String
+    /// Compiled formats by source text: policies repeat the same few patterns many times.
+    var formats: [String: FormatRule] = [:]
+
+    init(file: String) { self.file = file }
 
     func fail(_ node: Node?, _ problem: String) -> PolicyError {
       PolicyError(file: file, position: node?.mark.map { .init(line: $0.line, column: $0.column) }, problem: problem)
@@ -194,11 +198,16 @@ public enum PolicyParser {
         f = try fields(
           node, what, allowed: ["required", "secret", "format", "max_age_days", "rotate", "length", "target_name"])
       }
-      var expression: NSRegularExpression?
-      let format = try f["format"].map { try string($0.value, "format") }
-      if let format, let entry = f["format"] {
-        do { expression = try NSRegularExpression(pattern: format) } catch {
-          throw fail(entry.value, "format of \(what) is not a valid regular expression")
+      var format: FormatRule?
+      if let entry = f["format"] {
+        let pattern = try string(entry.value, "format")
+        if let cached = formats[pattern] {
+          format = cached
+        } else {
+          do { format = try FormatRule(pattern: pattern) } catch {
+            throw fail(entry.value, "format of \(what) is not a valid regular expression")
+          }
+          formats[pattern] = format
         }
       }
       var rotate = RotationMode.manual
@@ -220,7 +229,7 @@ public enum PolicyParser {
       let mark = keyNode.mark
       return KeyPolicy(
         name: name, required: try f["required"].map { try bool($0.value, "required") } ?? true,
-        secret: try f["secret"].map { try bool($0.value, "secret") } ?? true, format: format, formatExpression: expression,
+        secret: try f["secret"].map { try bool($0.value, "secret") } ?? true, format: format,
         maxAgeDays: try f["max_age_days"].map { try int($0.value, "max_age_days", min: 1) }, rotate: rotate,
         targetName: targetName, position: SourcePosition(line: mark?.line ?? 0, column: mark?.column ?? 0))
     }

@@ -69,10 +69,9 @@ public struct PolicyCheck: Sendable {
         } else {
           report.passedChecks += 1
         }
-        if let expression = key.formatExpression, let pattern = key.format {
-          let range = NSRange(value.startIndex..., in: value)
-          if expression.firstMatch(in: value, range: range) == nil {
-            finding(.format, .error, "value does not match format '\(pattern)'")
+        if let format = key.format {
+          if !format.matches(value) {
+            finding(.format, .error, "value does not match format '\(format.pattern)'")
           } else {
             report.passedChecks += 1
           }
