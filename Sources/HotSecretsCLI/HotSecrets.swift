@@ -69,6 +69,10 @@ extension HotSecrets {
     "render": Render.self, "run": Run.self, "verify": Verify.self,
   ]
 
+  /// The name shown as these leaves' parent when they are parsed directly. Setting it also skips
+  /// argument-parser's completion-script probe (another ~2 ms), which only the root needs.
+  static let directParent = "hotsecrets"
+
   static func parse(_ arguments: [String]) throws -> ParsableCommand {
     if let name = arguments.first, let leaf = directlyParsed[name],
       !arguments.contains(where: { $0 == "-h" || $0 == "--help" || $0 == "--version" || $0.hasPrefix("--generate-completion") }),
@@ -77,6 +81,16 @@ extension HotSecrets {
       return command
     }
     return try parseAsRoot(arguments)
+  }
+}
+
+extension CommandConfiguration {
+  /// This configuration for a leaf that `HotSecrets.parse` may parse on its own (see
+  /// `HotSecrets.directParent`). As a subcommand of `hotsecrets` nothing changes.
+  func parsedDirectly() -> CommandConfiguration {
+    var copy = self
+    copy._superCommandName = HotSecrets.directParent
+    return copy
   }
 }
 

@@ -6,7 +6,7 @@ extension HotSecrets {
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "List secrets: environment, service, key, version, age, fingerprint (never values).",
-      discussion: ExitStatus.helpText)
+      discussion: ExitStatus.helpText).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
@@ -43,7 +43,7 @@ extension HotSecrets {
   struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show every version of a secret: version, state, created, source, fingerprint.",
-      discussion: ExitStatus.helpText)
+      discussion: ExitStatus.helpText).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions

@@ -11,7 +11,7 @@ extension HotSecrets {
         values is recorded in the audit trail.
 
         \(ExitStatus.helpText)
-        """)
+        """).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions

@@ -17,7 +17,7 @@ extension HotSecrets {
         Example: hotsecrets run prod --service openai -- ./bin/server --port 8080
 
         \(ExitStatus.helpText)
-        """)
+        """).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @Argument(help: "Environment, e.g. prod.") var environment: String

@@ -50,7 +50,7 @@ extension HotSecrets {
     static let configuration = CommandConfiguration(
       commandName: "get",
       abstract: "Print a secret's current value (exactly; a newline is added only on a terminal).",
-      discussion: "Every read is recorded in the audit trail.\n\n\(ExitStatus.helpText)")
+      discussion: "Every read is recorded in the audit trail.\n\n\(ExitStatus.helpText)").parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var name: SecretAddressArguments

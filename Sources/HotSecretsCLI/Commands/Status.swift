@@ -11,7 +11,7 @@ extension HotSecrets {
         and decrypts nothing.
 
         \(ExitStatus.helpText)
-        """)
+        """).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions

@@ -17,7 +17,7 @@ extension HotSecrets {
 
         Exit codes: 0 no check failed (warnings fail only with --strict); 1 a check failed; \
         2 verification could not run (no vault, cannot unlock, bad policy); 64 usage error.
-        """)
+        """).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions

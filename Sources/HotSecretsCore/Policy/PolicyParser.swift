@@ -25,7 +25,9 @@ public enum PolicyParser {
   public static func parse(_ text: String, file: String) throws -> Policy {
     let root: Node
     do {
-      guard let node = try Yams.compose(yaml: text) else {
+      // The basic resolver: no implicit typing by regular expression (which would load ICU);
+      // the reader interprets scalars itself.
+      guard let node = try Yams.compose(yaml: text, .basic) else {
         throw PolicyError(file: file, position: nil, problem: "the file is empty")
       }
       root = node
