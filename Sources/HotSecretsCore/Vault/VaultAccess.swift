@@ -97,8 +97,10 @@ public enum VaultAccess {
   }
 
   static func passphraseWrap(_ record: RecipientRecord) -> KeyWrap.PassphraseWrap? {
+    // Limits come from the file: bound them so an edited vault cannot make unlock allocate
+    // gigabytes or spin for hours (libsodium's "sensitive" preset is 4 passes, 1 GiB).
     guard let salt = record.salt, let nonce = record.wrapNonce, let wrapped = record.wrappedKey,
-      let ops = record.opsLimit, let mem = record.memLimit, ops > 0, mem > 0
+      let ops = record.opsLimit, let mem = record.memLimit, (1...64).contains(ops), (1...(4 << 30)).contains(mem)
     else { return nil }
     return KeyWrap.PassphraseWrap(
       salt: salt, nonce: nonce, wrapped: wrapped, limits: .init(opsLimit: UInt64(ops), memLimit: Int(mem)))
