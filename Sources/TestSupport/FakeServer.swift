@@ -51,6 +51,50 @@ public final class FakeServer: Sendable {
 
 public enum FakeServerError: Error { case didNotStart }
 
+/// A plain listening TCP socket on 127.0.0.1 (the kernel completes connections in its backlog;
+/// nothing is accepted). For TCP reachability checks without an HTTP server.
+public final class LoopbackListener: @unchecked Sendable {
+  public let port: Int
+  private let fd: Int32
+
+  public init() throws {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    self.fd = fd
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) { pointer in
+      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+        bind(fd, raw, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, raw, &length) == 0
+      }
+    }
+    guard fd >= 0, ok else { throw FakeServerError.didNotStart }
+    port = Int(UInt16(bigEndian: address.sin_port))
+  }
+
+  deinit { close(fd) }
+}
+
+/// A loopback TCP port nothing listens on: bound once to learn a free port, then closed. (Connecting
+/// to a fake server while it shuts down can crash SwiftNIO, so tests never use a stopped one.)
+public func closedLoopbackPort() -> Int {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  guard fd >= 0 else { return 9 }
+  defer { close(fd) }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = 0
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let bound = withUnsafeMutablePointer(to: &address) { pointer in
+    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+      bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+    }
+  }
+  return bound ? Int(UInt16(bigEndian: address.sin_port)) : 9
+}
+
 /// How a fake endpoint misbehaves.
 public enum Fault: Sendable, Equatable {
   case none

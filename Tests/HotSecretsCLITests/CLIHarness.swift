@@ -1,4 +1,5 @@
 import Foundation
+import HotSecretsCore
 import Testing
 
 /// What one run of the built `hotsecrets` binary did.
@@ -60,17 +61,18 @@ final class CLIHarness: @unchecked Sendable {
     process.standardError = err
     process.standardInput = input
     try process.run()
-    if let stdin { input.fileHandleForWriting.write(stdin) }
+    // POSIX reads and writes: FileHandle's legacy methods crash on EINTR.
+    if let stdin { FileDescriptorIO.writeAll(input.fileHandleForWriting.fileDescriptor, Array(stdin)) }
     try input.fileHandleForWriting.close()
     // Drain both pipes concurrently so a chatty process cannot block on a full pipe.
     nonisolated(unsafe) var errData = Data()
     let group = DispatchGroup()
     group.enter()
     DispatchQueue.global().async {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
+      errData = Data(FileDescriptorIO.readAll(err.fileHandleForReading.fileDescriptor) ?? [])
       group.leave()
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let outData = Data(FileDescriptorIO.readAll(out.fileHandleForReading.fileDescriptor) ?? [])
     group.wait()
     process.waitUntilExit()
     return CLIResult(status: process.terminationStatus, stdoutData: outData, stderr: String(decoding: errData, as: UTF8.self))

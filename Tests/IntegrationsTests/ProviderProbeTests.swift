@@ -49,24 +49,25 @@ import TestSupport
   }
 
   @Test func tcpProbeConnectsOrSaysWhy() async throws {
-    let fakes = try await FakeProviders.start()
-    let port = fakes.server.port
+    // A plain listening socket: connecting to a SwiftNIO server and dropping the connection right
+    // away races its shutdown at the end of the test.
+    let listener = try LoopbackListener()
+    let port = listener.port
     let probe = ProviderProbe(endpoints: .init(), timeout: 2)
     #expect(await probe.check(.tcp(url: "postgresql://u:p@127.0.0.1:\(port)/db")) == .accepted)
     #expect(await probe.check(.tcp(url: "rediss://default:pw@127.0.0.1:\(port)")) == .accepted)
-    fakes.stop()
-    try await Task.sleep(for: .milliseconds(200))
-    let closed = await probe.check(.tcp(url: "redis://127.0.0.1:\(port)"))
+    let closedPort = closedLoopbackPort()
+    let closed = await probe.check(.tcp(url: "redis://default:pw@127.0.0.1:\(closedPort)"))
     guard case .unreachable(let reason) = closed else {
       Issue.record("expected unreachable, got \(closed)")
       return
     }
-    #expect(reason.contains("127.0.0.1:\(port)"))
+    #expect(reason.contains("127.0.0.1:\(closedPort)"))
     #expect(!reason.contains("pw"))
   }
 
   @Test func unreachableHostIsReported() async throws {
-    let probe = ProviderProbe(endpoints: .init(openAI: "http://127.0.0.1:9"), timeout: 2)
+    let probe = ProviderProbe(endpoints: .init(openAI: "http://127.0.0.1:\(closedLoopbackPort())"), timeout: 2)
     guard case .unreachable(let reason) = await probe.check(.openAI(apiKey: "sk")) else {
       Issue.record("expected unreachable")
       return

@@ -39,7 +39,7 @@ extension HotSecrets {
       {
         return secret.copyBytes()
       }
-      var data = Array(FileHandle.standardInput.readDataToEndOfFile())
+      guard var data = FileDescriptorIO.readAll(0) else { throw CLIError.io(path: "standard input", reason: "cannot read") }
       defer { wipe(&data) }
       return Array(InputText.droppingOneTrailingNewline(data))
     }

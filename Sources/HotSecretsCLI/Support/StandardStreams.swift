@@ -1,4 +1,5 @@
 import Foundation
+import HotSecretsCore
 
 /// Writing to stdout and stderr, and asking whether they are terminals. Writes go through
 /// `write(2)`: a full disk or a closed stdout ends the process with exit 2 and a message, not a
@@ -12,7 +13,7 @@ enum StandardStreams {
 
   /// Writes raw bytes to stdout; exits 2 when they cannot all be written.
   static func outputBytes(_ bytes: UnsafeRawBufferPointer) {
-    guard writeAll(1, bytes) else {
+    guard FileDescriptorIO.writeAll(1, bytes) else {
       let reason = String(cString: strerror(errno))
       error("hotsecrets: error: cannot write to standard output: \(reason)")
       exit(ExitStatus.error)
@@ -22,20 +23,7 @@ enum StandardStreams {
   /// Writes `text` and a newline to stderr (best effort).
   static func error(_ text: String) {
     let bytes = Array((text + "\n").utf8)
-    _ = bytes.withUnsafeBytes { writeAll(2, $0) }
-  }
-
-  private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-    var offset = 0
-    while offset < bytes.count {
-      let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-      if n < 0 {
-        if errno == EINTR { continue }
-        return false
-      }
-      offset += n
-    }
-    return true
+    FileDescriptorIO.writeAll(2, bytes)
   }
 
   static var stdoutIsTerminal: Bool { isatty(1) == 1 }

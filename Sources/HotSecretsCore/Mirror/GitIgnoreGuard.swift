@@ -24,9 +24,9 @@ enum GitIgnoreGuard {
     // GIT_DIR, GIT_WORK_TREE and friends could point the check at another repository.
     process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GIT_") }
     do { try process.run() } catch { throw MirrorError.gitUnavailable(path: directory) }
-    input.fileHandleForWriting.write(Data(relative.joined(separator: "\0").utf8 + [0]))
+    FileDescriptorIO.writeAll(input.fileHandleForWriting.fileDescriptor, Array(relative.joined(separator: "\0").utf8) + [0])
     try? input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let data = FileDescriptorIO.readAll(output.fileHandleForReading.fileDescriptor) ?? []
     process.waitUntilExit()
     // check-ignore exits 0 when some path is ignored, 1 when none is, 128 on error.
     guard process.terminationStatus == 0 || process.terminationStatus == 1 else {
