@@ -59,6 +59,22 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
     mac = row["mac"]
   }
 
+  /// From a row whose columns are in declaration order (seq … mac), without name lookups.
+  init(positional row: Row) {
+    seq = row[0]
+    time = row[1]
+    actorUser = row[2]
+    actorRecipient = row[3]
+    action = row[4]
+    subject = row[5]
+    version = row[6]
+    fingerprint = row[7]
+    detail = row[8]
+    prevHash = row[9]
+    hash = row[10]
+    mac = row[11]
+  }
+
   public func encode(to c: inout PersistenceContainer) {
     c["seq"] = seq
     c["time"] = time
