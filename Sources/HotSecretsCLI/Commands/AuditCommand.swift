@@ -22,40 +22,14 @@ extension HotSecrets {
         let time: String
         let actor: Actor
         let action: String
-        let subject: String?
-        let version: Int?
-        let fingerprint: String?
-        let detail: String?
+        @NullEncoded var subject: String?
+        @NullEncoded var version: Int?
+        @NullEncoded var fingerprint: String?
+        @NullEncoded var detail: String?
         let prev_hash, hash, mac: String
         struct Actor: Encodable {
           let user: String
-          let recipient: String?
-
-          func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(user, forKey: .user)
-            try c.encode(recipient, forKey: .recipient)
-          }
-          enum CodingKeys: String, CodingKey { case user, recipient }
-        }
-
-        // Absent fields are written as null, so every entry has the same keys.
-        func encode(to encoder: Encoder) throws {
-          var c = encoder.container(keyedBy: CodingKeys.self)
-          try c.encode(seq, forKey: .seq)
-          try c.encode(time, forKey: .time)
-          try c.encode(actor, forKey: .actor)
-          try c.encode(action, forKey: .action)
-          try c.encode(subject, forKey: .subject)
-          try c.encode(version, forKey: .version)
-          try c.encode(fingerprint, forKey: .fingerprint)
-          try c.encode(detail, forKey: .detail)
-          try c.encode(prev_hash, forKey: .prev_hash)
-          try c.encode(hash, forKey: .hash)
-          try c.encode(mac, forKey: .mac)
-        }
-        enum CodingKeys: String, CodingKey {
-          case seq, time, actor, action, subject, version, fingerprint, detail, prev_hash, hash, mac
+          @NullEncoded var recipient: String?
         }
       }
 

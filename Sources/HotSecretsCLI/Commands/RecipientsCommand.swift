@@ -12,26 +12,14 @@ extension HotSecrets {
     struct Row: Encodable {
       let id: Int64
       let kind, name: String
-      let recipient: String?
+      @NullEncoded var recipient: String?
       let added_at: String
-      let removed_at: String?
+      @NullEncoded var removed_at: String?
       let isSelf: Bool
 
       enum CodingKeys: String, CodingKey {
         case id, kind, name, recipient, added_at, removed_at
         case isSelf = "self"
-      }
-
-      // Absent fields are written as null, so every row has the same keys.
-      func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(name, forKey: .name)
-        try c.encode(recipient, forKey: .recipient)
-        try c.encode(added_at, forKey: .added_at)
-        try c.encode(removed_at, forKey: .removed_at)
-        try c.encode(isSelf, forKey: .isSelf)
       }
     }
 

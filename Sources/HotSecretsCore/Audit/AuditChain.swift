@@ -45,32 +45,32 @@ public enum AuditChain {
     public var intact: Bool
     public var entries: Int
     /// seq of the first entry that does not check, when the chain is broken.
-    public var firstBadSeq: Int64?
-    public var reason: String?
-    public var headSeq: Int64?
-    public var headHash: String?
+    @NullEncoded public var firstBadSeq: Int64?
+    @NullEncoded public var reason: String?
+    @NullEncoded public var headSeq: Int64?
+    @NullEncoded public var headHash: String?
     /// Whether every entry's MAC was checked too (needs the unlocked vault). Without it, a
     /// writer who recomputes every hash after an edit goes unnoticed.
     public var authenticated: Bool
 
+    public init(
+      intact: Bool, entries: Int, firstBadSeq: Int64?, reason: String?, headSeq: Int64?, headHash: String?,
+      authenticated: Bool
+    ) {
+      self.intact = intact
+      self.entries = entries
+      self.firstBadSeq = firstBadSeq
+      self.reason = reason
+      self.headSeq = headSeq
+      self.headHash = headHash
+      self.authenticated = authenticated
+    }
+
     enum CodingKeys: String, CodingKey {
-      case intact, entries, reason
+      case intact, entries, reason, authenticated
       case firstBadSeq = "first_bad_seq"
       case headSeq = "head_seq"
       case headHash = "head_hash"
-      case authenticated
-    }
-
-    /// Absent fields are encoded as null, so the JSON always has the same keys.
-    public func encode(to encoder: Encoder) throws {
-      var c = encoder.container(keyedBy: CodingKeys.self)
-      try c.encode(intact, forKey: .intact)
-      try c.encode(entries, forKey: .entries)
-      try c.encode(firstBadSeq, forKey: .firstBadSeq)
-      try c.encode(reason, forKey: .reason)
-      try c.encode(headSeq, forKey: .headSeq)
-      try c.encode(headHash, forKey: .headHash)
-      try c.encode(authenticated, forKey: .authenticated)
     }
   }
 
