@@ -101,20 +101,24 @@ enum VerifyOutput {
       for finding in report.findings where finding.service == service && !keys.contains(finding.key) { keys.append(finding.key) }
       for key in keys {
         let findings = byKey[ServiceKey(service: service, key: key)] ?? []
-        let padded = key.padding(toLength: width, withPad: " ", startingAt: 0)
         if findings.isEmpty {
-          lines.append("  ok    \(padded)")
+          lines.append("  ok    \(key)")
           continue
         }
         for (i, finding) in findings.enumerated() {
           let mark = finding.severity == .error ? "FAIL" : "warn"
-          let name = i == 0 ? padded : String(repeating: " ", count: width)
-          lines.append("  \(mark)  \(name)  \(finding.check.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(finding.message)")
+          let name = i == 0 ? pad(key, width) : pad("", width)
+          lines.append("  \(mark)  \(name)  \(pad(finding.check.rawValue, 12))\(finding.message)")
         }
       }
     }
     let warnings = report.warnings == 1 ? "1 warning" : "\(report.warnings) warnings"
     lines.append("verify \(report.environment): \(report.passedChecks) passed, \(report.errors) failed, \(warnings)")
     return lines.joined(separator: "\n")
+  }
+
+  /// `text` followed by spaces up to `width` characters.
+  private static func pad(_ text: String, _ width: Int) -> String {
+    text + String(repeating: " ", count: max(0, width - text.count))
   }
 }
