@@ -107,6 +107,15 @@ import Testing
     }
   }
 
+  @Test func aForeignSQLiteFileIsNotTakenOver() throws {
+    let scratch = try ScratchDirectory()
+    let path = scratch.file("other.db")
+    try DatabaseQueue(path: path).write { db in try db.execute(sql: "CREATE TABLE notes (body TEXT)") }
+    #expect(throws: VaultError.self) { try VaultDatabase.open(path: path) }
+    let tables = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+    #expect(tables == ["notes"])
+  }
+
   @Test func aFailedTransactionLeavesNoTrace() throws {
     let vault = try TestVault()
     let before = try vault.session.auditEntries().count

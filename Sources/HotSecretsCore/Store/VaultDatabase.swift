@@ -15,7 +15,7 @@ public struct VaultDatabase: Sendable {
   /// Opens an existing vault; throws `noVault` when the file does not exist.
   public static func open(path: String, busyTimeout: Double = 10) throws -> VaultDatabase {
     guard FileManager.default.fileExists(atPath: path) else { throw VaultError.noVault(path: path) }
-    return try VaultDatabase(path: path, busyTimeout: busyTimeout)
+    return try VaultDatabase(path: path, busyTimeout: busyTimeout, creating: false)
   }
 
   /// Creates a new vault file (and its folder, 0700, when missing); throws `vaultExists` when
@@ -39,7 +39,7 @@ public struct VaultDatabase: Sendable {
       throw VaultError.io(path: path, reason: "cannot create the vault file (\(String(cString: strerror(errno))))")
     }
     close(fd)
-    let database = try VaultDatabase(path: path, busyTimeout: busyTimeout)
+    let database = try VaultDatabase(path: path, busyTimeout: busyTimeout, creating: true)
     // WAL is a property of the file: set once here, not on every open.
     do {
       try database.queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
@@ -49,7 +49,9 @@ public struct VaultDatabase: Sendable {
     return database
   }
 
-  private init(path: String, busyTimeout: Double) throws {
+  /// Opens the file and brings its schema up to date. An existing file that was never a
+  /// hotsecrets vault (no migration history) is refused rather than given our tables.
+  private init(path: String, busyTimeout: Double, creating: Bool) throws {
     var config = Configuration()
     config.busyMode = .timeout(busyTimeout)
     config.foreignKeysEnabled = true
@@ -66,6 +68,9 @@ public struct VaultDatabase: Sendable {
       let known = Set(migrator.migrations)
       if !applied.isSubset(of: known) {
         throw VaultError.unsupportedVaultFormat(found: Self.format + 1, supported: Self.format)
+      }
+      if applied.isEmpty && !creating {
+        throw VaultError.corruptVault("\(path) is not a hotsecrets vault (or its `hotsecrets init` was interrupted: if it holds no secrets, delete it and run init again)")
       }
       if applied != known { try migrator.migrate(queue) }
     } catch {

@@ -59,7 +59,8 @@ public enum VaultAccess {
   ) throws -> VaultSession {
     let (meta, recipients) = try database.read { db in
       guard let meta = try VaultMetaRecord.fetchOne(db) else {
-        throw VaultError.corruptVault("the vault header is missing")
+        throw VaultError.corruptVault(
+          "the vault header is missing (an interrupted `hotsecrets init`? if the file holds no secrets, delete it and run init again)")
       }
       let recipients = try RecipientRecord.filter(Column("removed_at") == nil).order(Column("id")).fetchAll(db)
       return (meta, recipients)
