@@ -101,7 +101,7 @@ extension VaultSession {
   }
 
   /// The variables `hotsecrets run` sets: KEY → value for `environment` (only `services`, when
-  /// given). Throws `keyCollision` when two services define one KEY, and `noSuchService` when a
+  /// given). Throws `keyCollision` when two services define one KEY, and `secretNotFound` when a
   /// requested service holds no secret. Audited as one `run` entry naming `command` (never its
   /// arguments). Wipe the values when done.
   public func environmentVariables(
@@ -130,22 +130,10 @@ extension VaultSession {
   ) throws -> [(name: ServiceKey, value: [UInt8])] {
     try SecretAddress.validateEnvironment(environment)
     return try database.write { db in
-      let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT s.service, s.key, v.version, v.nonce, v.ciphertext
-          FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
-          WHERE s.environment = ? ORDER BY s.service, s.key
-          """, arguments: [environment])
-      var values: [(name: ServiceKey, value: [UInt8])] = []
-      for row in rows {
-        let name = ServiceKey(service: row[0], key: row[1])
-        if let services, !services.contains(name.service) { continue }
-        let address = SecretAddress(trusted: environment, service: name.service, key: name.key)
-        let value = try cipher.openPlain(
-          nonce: Array(row[3] as Data), ciphertext: Array(row[4] as Data), for: address, version: row[2])
-        values.append((name, value))
-      }
+      let secrets = try currentSecrets(
+        environment: environment, decrypting: { services?.contains($0.service) ?? true }, db: db)
+      let values = secrets.filter { services?.contains($0.key.service) ?? true }.sorted { $0.key < $1.key }
+        .map { (name: $0.key, value: $0.value.value) }
       var fields = detail
       fields["keys"] = .int(values.count)
       if let services { fields["services"] = .array(services.sorted().map { .string($0) }) }

@@ -43,7 +43,10 @@ public struct PolicyCheck: Sendable {
   public func run() async throws -> VerifyReport {
     let environment = policy.environment
     var report = VerifyReport(environment: environment)
-    let stored = try session.currentSecrets(environment: environment, decrypting: Set(declaredNames))
+    let declaredSet = Set(declaredNames)
+    let stored = try session.database.read { db in
+      try session.currentSecrets(environment: environment, decrypting: { declaredSet.contains($0) }, db: db)
+    }
     defer { for var secret in stored.values { wipe(&secret.value) } }
     var liveChecks: [(service: String, key: String, check: LiveCheck)] = []
 
@@ -158,44 +161,6 @@ public struct PolicyCheck: Sendable {
       return .shopify(shop: provider["shop"] ?? "", apiVersion: provider["api_version"] ?? "2025-10", accessToken: value)
     case .chatwoot:
       return .chatwoot(baseURL: provider["base_url"] ?? "", apiToken: value)
-    }
-  }
-}
-
-/// A current version as `verify` sees it.
-struct StoredSecret: Sendable {
-  let version: Int
-  let createdAt: String
-  let fingerprint: String
-  /// Decrypted only for names that were asked for; empty otherwise. Wipe after use.
-  var value: [UInt8]
-}
-
-extension VaultSession {
-  /// Current versions of `environment`; values decrypted (into ordinary memory) only for `decrypting`.
-  /// Not audited: the caller must not reveal values.
-  func currentSecrets(environment: String, decrypting: Set<ServiceKey>) throws -> [ServiceKey: StoredSecret] {
-    try database.read { db in
-      var result: [ServiceKey: StoredSecret] = [:]
-      let rows = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT s.service, s.key, v.version, v.created_at, v.fingerprint, v.nonce, v.ciphertext
-          FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
-          WHERE s.environment = ?
-          """, arguments: [environment])
-      while let row = try rows.next() {
-        let name = ServiceKey(service: row[0], key: row[1])
-        let version: Int = row[2]
-        var value: [UInt8] = []
-        if decrypting.contains(name) {
-          value = try cipher.openPlain(
-            nonce: Array(row[5] as Data), ciphertext: Array(row[6] as Data),
-            for: SecretAddress(trusted: environment, service: name.service, key: name.key), version: version)
-        }
-        result[name] = StoredSecret(version: version, createdAt: row[3], fingerprint: row[4], value: value)
-      }
-      return result
     }
   }
 }
