@@ -49,7 +49,8 @@ let package = Package(
     .target(
       name: "TestSupport",
       dependencies: [
-        "Sodium", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+        "Sodium", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),

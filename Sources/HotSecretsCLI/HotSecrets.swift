@@ -50,7 +50,7 @@ public struct HotSecrets: AsyncParsableCommand {
       exit(withError: error)
     } catch let error as ValidationError {
       exit(withError: error)
-    } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+    } catch  where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
       exit(withError: error)  // e.g. `hotsecrets help list`
     } catch {
       StandardStreams.error("hotsecrets: error: \(ErrorMessage.describe(error))")
@@ -75,7 +75,9 @@ extension HotSecrets {
 
   static func parse(_ arguments: [String]) throws -> ParsableCommand {
     if let name = arguments.first, let leaf = directlyParsed[name],
-      !arguments.contains(where: { $0 == "-h" || $0 == "--help" || $0 == "--version" || $0.hasPrefix("--generate-completion") }),
+      !arguments.contains(where: {
+        $0 == "-h" || $0 == "--help" || $0 == "--version" || $0.hasPrefix("--generate-completion")
+      }),
       let command = try? leaf.parseAsRoot(Array(arguments.dropFirst()))
     {
       return command

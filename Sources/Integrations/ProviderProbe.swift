@@ -36,9 +36,12 @@ public struct ProviderProbe: LiveProbe {
 
   private func get(_ base: String, _ path: String, _ headers: [String: String], provider: String) async -> LiveResult {
     let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
-    guard let url = URL(string: trimmed + path), url.host != nil else { return .unreachable("\(provider): invalid URL") }
+    guard let url = URL(string: trimmed + path), url.host != nil else {
+      return .unreachable("\(provider): invalid URL")
+    }
     do {
-      let response = try await http.send("GET", url, headers: headers.merging(["Accept": "application/json"]) { a, _ in a })
+      let response = try await http.send(
+        "GET", url, headers: headers.merging(["Accept": "application/json"]) { a, _ in a })
       switch response.status {
       case 200..<300: return .accepted
       case 401, 403: return .rejected("\(provider) rejected the credential (HTTP \(response.status))")

@@ -29,7 +29,8 @@ public enum GenericHash {
     let m = Array(message)
     var out = [UInt8](repeating: 0, count: length)
     let rc = key.withUnsafeBytes {
-      crypto_generichash(&out, length, m, UInt64(m.count), $0.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
+      crypto_generichash(
+        &out, length, m, UInt64(m.count), $0.baseAddress!.assumingMemoryBound(to: UInt8.self), key.count)
     }
     guard rc == 0 else { throw SodiumError.operationFailed("BLAKE2b") }
     return out

@@ -20,7 +20,9 @@ public struct BoxKeyPair: Sendable {
     try SodiumLibrary.ensureInitialized()
     try SodiumLibrary.check("X25519 secret key", count: secretKey.count, equals: SealedBox.secretKeyBytes)
     var pk = [UInt8](repeating: 0, count: SealedBox.publicKeyBytes)
-    let rc = secretKey.withUnsafeBytes { crypto_scalarmult_base(&pk, $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+    let rc = secretKey.withUnsafeBytes {
+      crypto_scalarmult_base(&pk, $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+    }
     guard rc == 0 else { throw SodiumError.operationFailed("public key derivation") }
     self.publicKey = pk
     self.secretKey = secretKey

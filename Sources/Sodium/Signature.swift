@@ -26,7 +26,8 @@ public enum Ed25519 {
     let sk = try SecureBytes(count: secretKeyBytes)
     let rc = seed.withUnsafeBytes { s in
       sk.withUnsafeMutableBytes { o in
-        crypto_sign_seed_keypair(&pk, o.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        crypto_sign_seed_keypair(
+          &pk, o.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress!.assumingMemoryBound(to: UInt8.self))
       }
     }
     guard rc == 0 else { throw SodiumError.operationFailed("signing key generation") }

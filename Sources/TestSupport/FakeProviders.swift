@@ -27,7 +27,9 @@ public final class FakeProviders: Sendable {
   public static func start() async throws -> FakeProviders {
     let state = Locked(State())
     let router = Router()
-    func handle(_ provider: Provider, credential: @escaping @Sendable (Request) -> String?) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+    func handle(_ provider: Provider, credential: @escaping @Sendable (Request) -> String?)
+      -> @Sendable (Request, BasicRequestContext) async throws -> Response
+    {
       { request, _ in
         let (fault, valid) = state.withLock { s -> (Fault, Set<String>) in
           s.requests.append("\(provider.rawValue) \(request.method) \(request.uri.path)")
@@ -46,9 +48,11 @@ public final class FakeProviders: Sendable {
         return .json(["ok": true])
       }
     }
-    router.get("/v1/models", use: handle(.openai) { request in
-      request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-    })
+    router.get(
+      "/v1/models",
+      use: handle(.openai) { request in
+        request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+      })
     router.get("/rest/v1/", use: handle(.supabase) { $0.headers[.init("apikey")!] })
     router.get("/admin/api/{version}/shop.json", use: handle(.shopify) { $0.headers[.init("X-Shopify-Access-Token")!] })
     router.get("/api/v1/profile", use: handle(.chatwoot) { $0.headers[.init("api_access_token")!] })

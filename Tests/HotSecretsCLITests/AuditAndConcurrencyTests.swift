@@ -11,7 +11,10 @@ import Testing
     let entries = try #require(log["entries"] as? [[String: Any]])
     #expect(entries.map { $0["action"] as? String } == ["init", "recipient-add", "set", "get"])
     let set = entries[2]
-    #expect(Set(set.keys) == ["seq", "time", "actor", "action", "subject", "version", "fingerprint", "detail", "prev_hash", "hash", "mac"])
+    #expect(
+      Set(set.keys) == [
+        "seq", "time", "actor", "action", "subject", "version", "fingerprint", "detail", "prev_hash", "hash", "mac",
+      ])
     #expect((set["actor"] as? [String: Any])?["recipient"] as? String == "1:ci")
     #expect(set["subject"] as? String == "prod/openai/API_KEY_PROD")
 

@@ -53,7 +53,8 @@ import Testing
     #expect(r.stderr.contains("integrity check failed for prod/openai/API_KEY_PROD"))
     #expect(!r.stderr.contains("cw-") && !r.stderr.contains("sk-"))
 
-    try queue.write { db in try db.execute(sql: "UPDATE secret_versions SET ciphertext = zeroblob(length(ciphertext))") }
+    try queue.write { db in try db.execute(sql: "UPDATE secret_versions SET ciphertext = zeroblob(length(ciphertext))")
+    }
     let r2 = try h.run(["get", "prod", "chatwoot", "API_TOKEN"])
     #expect(r2.status == 2)
     #expect(r2.stdoutData.isEmpty)
@@ -62,7 +63,10 @@ import Testing
 
   @Test func invalidNamesWriteNothing() throws {
     let h = try CLIHarness.withIdentityVault()
-    for args in [["prod", "OpenAI", "K"], ["prod", "openai", "1K"], ["Prod", "openai", "K"], ["prod", "open ai", "K"], ["prod", "openai", "K-EY"]] {
+    for args in [
+      ["prod", "OpenAI", "K"], ["prod", "openai", "1K"], ["Prod", "openai", "K"], ["prod", "open ai", "K"],
+      ["prod", "openai", "K-EY"],
+    ] {
       let r = try h.run(["set"] + args, stdin: "value")
       #expect(r.status == 2, "\(args)")
       #expect(r.stderr.contains("invalid"), "\(args)")
@@ -75,7 +79,8 @@ import Testing
 
   @Test func invalidValueIsRefused() throws {
     let h = try CLIHarness.withIdentityVault()
-    let r = try h.runProcess(CLIHarness.binary, ["set", "prod", "app", "K"], stdin: Data([0x61, 0xff, 0x62]), env: [:])
+    let r = try h.runProcess(
+      CLIHarness.binary, ["set", "prod", "app", "K"], stdin: Data([0x61, 0xff, 0x62]), env: [:])
     #expect(r.status == 2)
     #expect(r.stderr.contains("not valid UTF-8"))
   }
@@ -92,7 +97,8 @@ import Testing
     let h = try CLIHarness.withIdentityVault()
     try h.run(["set", "prod", "app", "K"], stdin: "v")
     for command in ["list", "get prod app K"] {
-      let r = try h.runProcess("/bin/sh", ["-c", "\"$0\" \(command) > /dev/full", CLIHarness.binary], stdin: nil, env: [:])
+      let r = try h.runProcess(
+        "/bin/sh", ["-c", "\"$0\" \(command) > /dev/full", CLIHarness.binary], stdin: nil, env: [:])
       #expect(r.status == 2, "\(command)")
       #expect(r.stderr.contains("cannot write to standard output"), "\(command)")
     }

@@ -45,7 +45,9 @@ final class CLIHarness: @unchecked Sendable {
     try runProcess(Self.binary, arguments, stdin: stdin.map { Data($0.utf8) }, env: extra)
   }
 
-  func runProcess(_ executable: String, _ arguments: [String], stdin: Data?, env extra: [String: String]) throws -> CLIResult {
+  func runProcess(_ executable: String, _ arguments: [String], stdin: Data?, env extra: [String: String]) throws
+    -> CLIResult
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -75,7 +77,8 @@ final class CLIHarness: @unchecked Sendable {
     let outData = Data(FileDescriptorIO.readAll(out.fileHandleForReading.fileDescriptor) ?? [])
     group.wait()
     process.waitUntilExit()
-    return CLIResult(status: process.terminationStatus, stdoutData: outData, stderr: String(decoding: errData, as: UTF8.self))
+    return CLIResult(
+      status: process.terminationStatus, stdoutData: outData, stderr: String(decoding: errData, as: UTF8.self))
   }
 
   /// A vault unlocked by an identity file `ci.identity`, set through HOTSECRETS_IDENTITY.

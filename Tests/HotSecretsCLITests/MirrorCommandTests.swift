@@ -7,7 +7,8 @@ import Testing
   func write(_ h: CLIHarness, _ files: [String: String], mode: mode_t = 0o600) throws {
     for (relative, content) in files {
       let path = h.path(relative)
-      try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
       try content.write(toFile: path, atomically: false, encoding: .utf8)
       chmod(path, mode)
     }
@@ -16,10 +17,13 @@ import Testing
   @Test func importStatusRenderRoundTrip() throws {
     let h = try CLIHarness.withIdentityVault()
     let tricky = "p@ss #not-comment $HOME 'single' \"double\" \\back"
-    try write(h, [
-      "vault/occ/openai/prod.env": "export API_KEY_PROD=sk-canary-openai-111\n",
-      "vault/occ/supabase/prod.env": "SUPABASE_URL = https://abcdefghijklmnopqrst.supabase.co\nSERVICE_KEY='\(tricky.replacingOccurrences(of: "'", with: "\\'"))'\nMULTI=\"line1\\nline2\"\n",
-    ])
+    try write(
+      h,
+      [
+        "vault/occ/openai/prod.env": "export API_KEY_PROD=sk-canary-openai-111\n",
+        "vault/occ/supabase/prod.env":
+          "SUPABASE_URL = https://abcdefghijklmnopqrst.supabase.co\nSERVICE_KEY='\(tricky.replacingOccurrences(of: "'", with: "\\'"))'\nMULTI=\"line1\\nline2\"\n",
+      ])
     let imported = try h.run(["import", "prod"])
     #expect(imported.status == 0)
     #expect(imported.stdout.contains("import prod: 4 added, 0 changed, 0 unchanged, 0 only in vault"))
@@ -120,10 +124,12 @@ import Testing
 
   @Test func oneBadFileImportsNothingAndNamesThePosition() throws {
     let h = try CLIHarness.withIdentityVault()
-    try write(h, [
-      "vault/occ/aaa/prod.env": "GOOD=secret-canary-good\n",
-      "vault/occ/bbb/prod.env": "# comment\nOK=1\nVALUE='unterminated-canary\n",
-    ])
+    try write(
+      h,
+      [
+        "vault/occ/aaa/prod.env": "GOOD=secret-canary-good\n",
+        "vault/occ/bbb/prod.env": "# comment\nOK=1\nVALUE='unterminated-canary\n",
+      ])
     let r = try h.run(["import", "prod"])
     #expect(r.status == 2)
     #expect(r.stdout.isEmpty)
@@ -162,7 +168,9 @@ import Testing
     let r = try h.run(["run", "prod", "--", "/bin/sh", "-c", "printf '%s|%s' \"$OPENAI_KEY\" \"$SERVICE_KEY\"; exit 7"])
     #expect(r.status == 7)
     #expect(r.stdout == "sk-run|multi\nline $HOME")
-    let only = try h.run(["run", "prod", "--service", "openai", "--", "/bin/sh", "-c", "printf '%s' \"${SERVICE_KEY-unset}\""])
+    let only = try h.run([
+      "run", "prod", "--service", "openai", "--", "/bin/sh", "-c", "printf '%s' \"${SERVICE_KEY-unset}\"",
+    ])
     #expect(only.stdout == "unset")
     #expect(try h.run(["run", "prod", "--", "no-such-command-xyz"]).status == 127)
     // The child never receives the means to unlock the vault.
@@ -188,7 +196,8 @@ import Testing
     let h = try CLIHarness.withIdentityVault()
     var files: [String: String] = [:]
     for s in 0..<50 {
-      files["vault/occ/svc\(s)/prod.env"] = (0..<200).map { "KEY_\($0)=value-\(s)-\($0)-xxxxxxxxxxxxxxxxxxxxxxxx" }.joined(separator: "\n") + "\n"
+      files["vault/occ/svc\(s)/prod.env"] =
+        (0..<200).map { "KEY_\($0)=value-\(s)-\($0)-xxxxxxxxxxxxxxxxxxxxxxxx" }.joined(separator: "\n") + "\n"
     }
     try write(h, files)
     // Kill once while the transaction is demonstrably writing (its pages are spilling into the

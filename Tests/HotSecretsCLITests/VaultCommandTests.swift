@@ -26,7 +26,10 @@ import Testing
 
   @Test func setRemovesExactlyOneTrailingNewline() throws {
     let h = try CLIHarness.withIdentityVault()
-    for (input, stored) in [("a\n\n", "a\n"), ("b", "b"), ("c\r\n", "c"), ("", ""), ("multi\nline\n", "multi\nline"), ("  spaced  \n", "  spaced  ")] {
+    for (input, stored) in [
+      ("a\n\n", "a\n"), ("b", "b"), ("c\r\n", "c"), ("", ""), ("multi\nline\n", "multi\nline"),
+      ("  spaced  \n", "  spaced  "),
+    ] {
       try #require(h.run(["set", "prod", "app", "K"], stdin: input).status == 0)
       #expect(try h.run(["get", "prod", "app", "K"]).stdoutData == Data(stored.utf8))
     }
@@ -68,7 +71,8 @@ import Testing
 
   @Test func vaultLocationFromFlagEnvironmentAndRoot() throws {
     let h = try CLIHarness()
-    let id = try h.run(["identity", "new", "--out", "me.identity"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let id = try h.run(["identity", "new", "--out", "me.identity"]).stdout.trimmingCharacters(
+      in: .whitespacesAndNewlines)
     #expect(try h.run(["init", "--recipient", id, "--vault", "custom/a.db"]).status == 0)
     #expect(FileManager.default.fileExists(atPath: h.path("custom/a.db")))
     #expect(try h.run(["init", "--recipient", id], env: ["HOTSECRETS_VAULT": "b.db"]).status == 0)
@@ -85,7 +89,8 @@ import Testing
     #expect(try h.run(["init", "--passphrase-file", "pass.txt"]).status == 0)
     #expect(try h.run(["set", "prod", "app", "K", "--passphrase-file", "pass.txt"], stdin: "v").status == 0)
     // The same passphrase from the environment unlocks too.
-    #expect(try h.run(["get", "prod", "app", "K"], env: ["HOTSECRETS_PASSPHRASE": "file passphrase 123"]).stdout == "v")
+    #expect(
+      try h.run(["get", "prod", "app", "K"], env: ["HOTSECRETS_PASSPHRASE": "file passphrase 123"]).stdout == "v")
     // An identity that is not a recipient fails clearly, without falling back.
     try h.run(["identity", "new", "--out", "stranger.identity"])
     let r = try h.run(["get", "prod", "app", "K", "--identity", "stranger.identity"])
@@ -96,7 +101,8 @@ import Testing
   @Test func recipientsAddListRemove() throws {
     let h = try CLIHarness.withIdentityVault()
     try h.run(["set", "prod", "app", "K"], stdin: "v")
-    let alice = try h.run(["identity", "new", "--out", "alice.identity"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let alice = try h.run(["identity", "new", "--out", "alice.identity"]).stdout.trimmingCharacters(
+      in: .whitespacesAndNewlines)
     let added = try h.run(["recipients", "add", alice, "--name", "alice"])
     #expect(added.status == 0)
     #expect(added.stdout.contains("added recipient 2 (alice)"))
@@ -121,10 +127,14 @@ import Testing
   @Test func passphraseRecipientAddedToAnIdentityVault() throws {
     let h = try CLIHarness.withIdentityVault()
     try h.run(["set", "prod", "app", "K"], stdin: "v")
-    let added = try h.run(["recipients", "add", "--passphrase", "--name", "break-glass"], env: ["HOTSECRETS_NEW_PASSPHRASE": "a long break-glass passphrase"])
+    let added = try h.run(
+      ["recipients", "add", "--passphrase", "--name", "break-glass"],
+      env: ["HOTSECRETS_NEW_PASSPHRASE": "a long break-glass passphrase"])
     #expect(added.status == 0)
     #expect(added.stdout.contains("(break-glass)"))
-    let get = try h.run(["get", "prod", "app", "K"], env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "a long break-glass passphrase"])
+    let get = try h.run(
+      ["get", "prod", "app", "K"],
+      env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "a long break-glass passphrase"])
     #expect(get.stdout == "v")
     #expect(try h.run(["recipients", "add"]).status == 64)
     #expect(try h.run(["recipients", "add", "hsr1x", "--passphrase"]).status == 64)

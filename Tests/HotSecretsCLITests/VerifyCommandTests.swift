@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct VerifyCommandTests {
   func policy(providers base: String = "https://example.invalid") -> String {
@@ -30,7 +30,9 @@ import TestSupport
   }
 
   /// A vault holding good values for `policy()`, with the policy at policies/prod.yaml.
-  func prepared(supabaseURL: String = "https://abcdefghijklmnopqrst.supabase.co", providers: String = "https://example.invalid") throws -> CLIHarness {
+  func prepared(
+    supabaseURL: String = "https://abcdefghijklmnopqrst.supabase.co", providers: String = "https://example.invalid"
+  ) throws -> CLIHarness {
     let h = try CLIHarness.withIdentityVault()
     try FileManager.default.createDirectory(atPath: h.path("policies"), withIntermediateDirectories: true)
     try policy(providers: providers).write(toFile: h.path("policies/prod.yaml"), atomically: true, encoding: .utf8)
@@ -71,10 +73,11 @@ import TestSupport
     #expect(json["environment"] as? String == "prod")
     let findings = try #require(json["findings"] as? [[String: String]])
     #expect(findings.allSatisfy { Set($0.keys) == ["service", "key", "check", "severity", "message"] })
-    #expect(findings.map { "\($0["service"]!)/\($0["key"]!) \($0["check"]!) \($0["severity"]!)" } == [
-      "openai/API_KEY_PROD placeholder error", "openai/API_KEY_PROD format error", "chatwoot/API_TOKEN missing error",
-      "app/UNDECLARED undeclared warning",
-    ])
+    #expect(
+      findings.map { "\($0["service"]!)/\($0["key"]!) \($0["check"]!) \($0["severity"]!)" } == [
+        "openai/API_KEY_PROD placeholder error", "openai/API_KEY_PROD format error", "chatwoot/API_TOKEN missing error",
+        "app/UNDECLARED undeclared warning",
+      ])
     #expect(json["summary"] as? [String: Int] == ["passed": 15, "failed": 3, "warnings": 1])
   }
 
@@ -116,7 +119,8 @@ import TestSupport
   @Test func driftInTheMirrorFails() throws {
     let h = try prepared()
     try FileManager.default.createDirectory(atPath: h.path("vault/occ/openai"), withIntermediateDirectories: true)
-    try "API_KEY_PROD=sk-live-abcdefghijklmnopqrstuv\n".write(toFile: h.path("vault/occ/openai/prod.env"), atomically: true, encoding: .utf8)
+    try "API_KEY_PROD=sk-live-abcdefghijklmnopqrstuv\n".write(
+      toFile: h.path("vault/occ/openai/prod.env"), atomically: true, encoding: .utf8)
     let r = try h.run(["verify", "prod", "--format", "json"])
     #expect(r.status == 1)
     let checks = (try h.json(r)["findings"] as? [[String: String]] ?? []).map { $0["check"] ?? "" }

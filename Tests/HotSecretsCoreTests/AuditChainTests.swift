@@ -50,7 +50,9 @@ import Testing
 
   @Test func editedAndRehashedEntryBreaksTheNextLink() throws {
     let vault = try populated()
-    var entry = try vault.session.database.read { db in try AuditEntry.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = 3")! }
+    var entry = try vault.session.database.read { db in
+      try AuditEntry.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = 3")!
+    }
     entry.action = "get"
     entry.hash = try AuditChain.hash(of: entry)
     try vault.tamper("UPDATE audit_log SET action = ?, hash = ? WHERE seq = 3", [entry.action, entry.hash])
@@ -87,7 +89,8 @@ import Testing
       entries[i].prevHash = entries[i - 1].hash
       entries[i].hash = try AuditChain.hash(of: entries[i])
       try vault.tamper(
-        "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", [entries[i].prevHash, entries[i].hash, entries[i].seq])
+        "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
+        [entries[i].prevHash, entries[i].hash, entries[i].seq])
     }
     let unauthenticated = try vault.session.database.verifyAudit()
     #expect(unauthenticated.intact)

@@ -40,9 +40,13 @@ import Testing
     let keys = try VaultKeys.generate()
     let a = try address()
     let sealed = try ValueCipher(keys: keys, vaultID: "vault-one").seal(bytes("v"), for: a, version: 1)
-    #expect(try ValueCipher(keys: keys, vaultID: "vault-one").open(nonce: sealed.nonce, ciphertext: sealed.ciphertext, for: a, version: 1).copyBytes() == bytes("v"))
+    #expect(
+      try ValueCipher(keys: keys, vaultID: "vault-one").open(
+        nonce: sealed.nonce, ciphertext: sealed.ciphertext, for: a, version: 1
+      ).copyBytes() == bytes("v"))
     #expect(throws: VaultError.integrity(subject: a.description, version: 1)) {
-      try ValueCipher(keys: keys, vaultID: "vault-two").open(nonce: sealed.nonce, ciphertext: sealed.ciphertext, for: a, version: 1)
+      try ValueCipher(keys: keys, vaultID: "vault-two").open(
+        nonce: sealed.nonce, ciphertext: sealed.ciphertext, for: a, version: 1)
     }
     #expect(throws: VaultError.integrity(subject: "prod/openai/OTHER", version: 1)) {
       try ValueCipher(keys: keys, vaultID: "vault-one").open(

@@ -21,7 +21,8 @@ import Testing
 
   @Test func importAddsChangesAndLeavesUnchangedAlone() throws {
     let vault = try TestVault()
-    let dir = try tree(vault, ["openai/prod.env": "API_KEY_PROD=sk-1\n", "supabase/prod.env": "SERVICE_KEY=a\nURL=u\n"])
+    let dir = try tree(
+      vault, ["openai/prod.env": "API_KEY_PROD=sk-1\n", "supabase/prod.env": "SERVICE_KEY=a\nURL=u\n"])
     let first = try vault.session.importMirror(
       try MirrorReader.read(directory: dir, environment: "prod"), environment: "prod", prune: false, dryRun: false)
     #expect(first.added.map(\.description) == ["openai/API_KEY_PROD", "supabase/SERVICE_KEY", "supabase/URL"])
@@ -73,7 +74,9 @@ import Testing
   @Test func oneBadFileMeansNothingIsRead() throws {
     let vault = try TestVault()
     let dir = try tree(vault, ["a/prod.env": "GOOD=1\n", "b/prod.env": "GOOD=1\nBROKEN\n"])
-    #expect(throws: MirrorError.parse(DotEnvError(file: dir + "/b/prod.env", line: 2, column: 1, problem: .missingEquals))) {
+    #expect(
+      throws: MirrorError.parse(DotEnvError(file: dir + "/b/prod.env", line: 2, column: 1, problem: .missingEquals))
+    ) {
       try MirrorReader.read(directory: dir, environment: "prod")
     }
     let badFolder = try tree(vault, ["Bad Name/prod.env": "A=1\n"])
@@ -87,7 +90,8 @@ import Testing
 
   @Test func otherEnvironmentsAndHiddenFoldersAreIgnored() throws {
     let vault = try TestVault()
-    let dir = try tree(vault, ["openai/prod.env": "A=1\n", "openai/staging.env": "B=2\n", ".git/prod.env": "C=3\n", "empty/README": "x"])
+    let dir = try tree(
+      vault, ["openai/prod.env": "A=1\n", "openai/staging.env": "B=2\n", ".git/prod.env": "C=3\n", "empty/README": "x"])
     let snapshot = try MirrorReader.read(directory: dir, environment: "prod")
     #expect(snapshot.values.map(\.name.description) == ["openai/A"])
     #expect(snapshot.warnings.isEmpty)
@@ -108,7 +112,8 @@ import Testing
     try vault.session.set(address("prod", "openai", "CHANGED"), value: bytes("old"))
     try vault.session.set(address("prod", "openai", "GONE"), value: bytes("g"))
     let dir = try tree(vault, ["openai/prod.env": "SAME=1\nCHANGED=new\nNEW=n\n"])
-    let drift = try vault.session.mirrorDrift(try MirrorReader.read(directory: dir, environment: "prod"), environment: "prod")
+    let drift = try vault.session.mirrorDrift(
+      try MirrorReader.read(directory: dir, environment: "prod"), environment: "prod")
     #expect(!drift.inSync)
     #expect(drift.added.map(\.description) == ["openai/NEW"])
     #expect(drift.changed.map(\.description) == ["openai/CHANGED"])
@@ -129,7 +134,8 @@ import Testing
     let folder = try FileManager.default.attributesOfItem(atPath: out + "/openai")
     #expect((folder[.posixPermissions] as? Int) == 0o700)
     // What was written parses back to the same values, so status is in sync.
-    let drift = try vault.session.mirrorDrift(try MirrorReader.read(directory: out, environment: "prod"), environment: "prod")
+    let drift = try vault.session.mirrorDrift(
+      try MirrorReader.read(directory: out, environment: "prod"), environment: "prod")
     #expect(drift.inSync)
 
     try vault.session.set(address("prod", "supabase", "B"), value: bytes("changed"))
@@ -163,7 +169,8 @@ import Testing
     let vault = try TestVault()
     try vault.session.set(address("prod", "openai", "A"), value: bytes("secret-a"))
     try vault.session.set(address("prod", "supabase", "B"), value: bytes("secret-b"))
-    let values = try vault.session.currentValues(environment: "prod", services: ["openai"], action: "run", detail: ["command": .string("env")])
+    let values = try vault.session.currentValues(
+      environment: "prod", services: ["openai"], action: "run", detail: ["command": .string("env")])
     #expect(values.map(\.name.description) == ["openai/A"])
     let entry = try #require(try vault.session.auditEntries().last)
     #expect(entry.action == "run")

@@ -41,7 +41,9 @@ extension LiveCheck: Hashable {
           OPTIONAL: { required: false }
     """
 
-  func check(_ vault: TestVault, live: Bool = false, probe: LiveProbe? = nil, asOf: Date = Date(), mirror: String? = nil) async throws -> VerifyReport {
+  func check(
+    _ vault: TestVault, live: Bool = false, probe: LiveProbe? = nil, asOf: Date = Date(), mirror: String? = nil
+  ) async throws -> VerifyReport {
     let policy = try PolicyParser.parse(policyText, file: "policies/prod.yaml")
     return try await PolicyCheck(
       session: vault.session, policy: policy, probe: probe,
@@ -51,7 +53,8 @@ extension LiveCheck: Hashable {
 
   func fill(_ vault: TestVault, except: Set<String> = [], _ overrides: [String: String] = [:]) throws {
     let values = [
-      "openai/API_KEY": "sk-abcdefghijklmnopqrstuvwx", "supabase/SUPABASE_URL": "https://abcdefghijklmnopqrst.supabase.co",
+      "openai/API_KEY": "sk-abcdefghijklmnopqrstuvwx",
+      "supabase/SUPABASE_URL": "https://abcdefghijklmnopqrst.supabase.co",
       "supabase/SERVICE_KEY": "sb_secret_k3y", "supabase/DATABASE_URL": "postgresql://u:p@127.0.0.1:1/db",
     ].merging(overrides) { $1 }
     for (name, value) in values where !except.contains(name) {
@@ -82,7 +85,10 @@ extension LiveCheck: Hashable {
     #expect(!report.passed(strict: false))
   }
 
-  @Test(arguments: ["changeme", "TODO", "xxx", "your-api-key-here", "<paste key>", "sk-EXAMPLEabcdefghijklmnopq", "dummy", "aaaaaaaaaaaa", "0000"])
+  @Test(arguments: [
+    "changeme", "TODO", "xxx", "your-api-key-here", "<paste key>", "sk-EXAMPLEabcdefghijklmnopq", "dummy",
+    "aaaaaaaaaaaa", "0000",
+  ])
   func placeholders(value: String) async throws {
     let vault = try TestVault()
     try fill(vault, ["supabase/SERVICE_KEY": value])
@@ -101,7 +107,8 @@ extension LiveCheck: Hashable {
   @Test func formatIsSearchedNotAnchored() async throws {
     let vault = try TestVault()
     // DATABASE_URL's format 'postgres' is found inside the value; API_KEY's anchored one is not.
-    try fill(vault, ["openai/API_KEY": "xsk-abcdefghijklmnopqrstuvwx", "supabase/DATABASE_URL": "jdbc:postgresql://h/db"])
+    try fill(
+      vault, ["openai/API_KEY": "xsk-abcdefghijklmnopqrstuvwx", "supabase/DATABASE_URL": "jdbc:postgresql://h/db"])
     let report = try await check(vault)
     #expect(findings(report) == ["openai/API_KEY format error"])
     #expect(report.findings[0].message == "value does not match format '^sk-[A-Za-z0-9_-]{20,}$'")
@@ -121,7 +128,10 @@ extension LiveCheck: Hashable {
     #expect(late.findings[0].message == "current version is 91 days old (max 90); rotate it")
     // DATABASE_URL has its own 180 days; SUPABASE_URL is not secret and has no age.
     let later = try await check(vault, asOf: clock.now + 200 * 86_400)
-    #expect(findings(later) == ["openai/API_KEY age error", "supabase/SERVICE_KEY age error", "supabase/DATABASE_URL age error"])
+    #expect(
+      findings(later) == [
+        "openai/API_KEY age error", "supabase/SERVICE_KEY age error", "supabase/DATABASE_URL age error",
+      ])
   }
 
   @Test func undeclaredKeysWarnExceptManagementTokens() async throws {
@@ -139,13 +149,15 @@ extension LiveCheck: Hashable {
     try fill(vault)
     let dir = vault.scratch.file("occ")
     try FileManager.default.createDirectory(atPath: dir + "/openai", withIntermediateDirectories: true)
-    try "API_KEY=sk-different-value-0000000000\n".write(toFile: dir + "/openai/prod.env", atomically: true, encoding: .utf8)
+    try "API_KEY=sk-different-value-0000000000\n".write(
+      toFile: dir + "/openai/prod.env", atomically: true, encoding: .utf8)
     chmod(dir + "/openai/prod.env", 0o600)
     let report = try await check(vault, mirror: dir)
-    #expect(findings(report) == [
-      "openai/API_KEY drift error", "supabase/DATABASE_URL drift error", "supabase/SERVICE_KEY drift error",
-      "supabase/SUPABASE_URL drift error",
-    ])
+    #expect(
+      findings(report) == [
+        "openai/API_KEY drift error", "supabase/DATABASE_URL drift error", "supabase/SERVICE_KEY drift error",
+        "supabase/SUPABASE_URL drift error",
+      ])
     #expect(try await check(vault, mirror: vault.scratch.file("no-such-dir")).findings.isEmpty)
   }
 

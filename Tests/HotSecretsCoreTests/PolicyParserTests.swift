@@ -17,7 +17,9 @@ import Testing
     #expect(supabase.key("SERVICE_KEY")?.deployedName == "SUPABASE_SERVICE_KEY")
     #expect(supabase.key("SUPABASE_URL")?.secret == false)
     #expect(policy.service("chatwoot")?.key("REDIS_URL")?.deployedName == "CHATWOOT_REDIS_URL")
-    #expect(policy.service("openai")?.key(environment == "prod" ? "API_KEY_PROD" : "API_KEY_STAGING")?.deployedName == "OPENAI_API_KEY")
+    #expect(
+      policy.service("openai")?.key(environment == "prod" ? "API_KEY_PROD" : "API_KEY_STAGING")?.deployedName
+        == "OPENAI_API_KEY")
     #expect(policy.flyTargets.count == 1)
     #expect(policy.githubTargets.first?.services == ["openai", "supabase"])
   }
@@ -51,21 +53,62 @@ import Testing
     ("version: 2\nenvironment: prod\n", 1, 10, "unsupported policy version 2"),
     ("environment: prod\n", 1, 1, "missing field 'version'"),
     ("version: 1\nenvironment: Prod\n", 2, 14, "environment must match"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { fromat: 'x' }\n", 6, 12, "unknown field 'fromat' in key app/K"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { format: '([a-z' }\n", 6, 20, "format of key app/K is not a valid regular expression"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    provider: { kind: aws }\n", 5, 23, "unknown provider kind 'aws'"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    provider: { kind: openai }\n", 5, 15, "provider openai of service app needs 'project_id'"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    provider: { kind: openai, project_id: p, shop: x }\n", 5, 46, "unknown field 'shop' in provider openai"),
-    ("version: 1\nenvironment: prod\nservices:\n  db:\n    provider: { kind: supabase, project_ref: short }\n", 5, 46, "project_ref must be 20 lower-case letters"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    keys: {}\ntargets:\n  fly:\n    - { app: a, services: [app, ghost] }\n", 8, 33, "names service 'ghost', which the policy does not declare"),
-    ("version: 1\nenvironment: prod\ntargets:\n  github:\n    - { repository: nope, environment: e, services: [] }\n", 5, 21, "repository must be owner/name"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { rotate: sometimes }\n", 6, 20, "rotate of key app/K must be provider, generate or manual"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { length: 40 }\n", 6, 12, "length of key app/K applies only to rotate: generate"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { required: maybe }\n", 6, 22, "required must be true or false"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      1BAD: {}\n", 6, 7, "key name '1BAD' must match"),
-    ("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: {}\n      K: {}\n", 6, 7, "duplicate key K"),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { fromat: 'x' }\n", 6, 12,
+      "unknown field 'fromat' in key app/K"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { format: '([a-z' }\n", 6, 20,
+      "format of key app/K is not a valid regular expression"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    provider: { kind: aws }\n", 5, 23,
+      "unknown provider kind 'aws'"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    provider: { kind: openai }\n", 5, 15,
+      "provider openai of service app needs 'project_id'"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    provider: { kind: openai, project_id: p, shop: x }\n", 5,
+      46, "unknown field 'shop' in provider openai"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  db:\n    provider: { kind: supabase, project_ref: short }\n", 5, 46,
+      "project_ref must be 20 lower-case letters"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    keys: {}\ntargets:\n  fly:\n    - { app: a, services: [app, ghost] }\n",
+      8, 33, "names service 'ghost', which the policy does not declare"
+    ),
+    (
+      "version: 1\nenvironment: prod\ntargets:\n  github:\n    - { repository: nope, environment: e, services: [] }\n",
+      5, 21, "repository must be owner/name"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { rotate: sometimes }\n", 6, 20,
+      "rotate of key app/K must be provider, generate or manual"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { length: 40 }\n", 6, 12,
+      "length of key app/K applies only to rotate: generate"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { required: maybe }\n", 6, 22,
+      "required must be true or false"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      1BAD: {}\n", 6, 7,
+      "key name '1BAD' must match"
+    ),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: {}\n      K: {}\n", 6, 7, "duplicate key K"
+    ),
     ("version: 1\nenvironment: prod\nservices: [\n", 4, 1, "invalid YAML"),
-    ("version: 1\nenvironment: prod\ntargets:\n  fly:\n    - { app: a, services: [], deploy: sometimes }\n", 5, 39, "deploy must be stage or rolling"),
+    (
+      "version: 1\nenvironment: prod\ntargets:\n  fly:\n    - { app: a, services: [], deploy: sometimes }\n", 5, 39,
+      "deploy must be stage or rolling"
+    ),
   ])
   func errorsCarryTheirPosition(text: String, line: Int, column: Int, problem: String) throws {
     do {
@@ -79,7 +122,11 @@ import Testing
   }
 
   @Test func missingFileSaysWhatToDo() throws {
-    #expect(throws: PolicyError(file: "/nonexistent/p.yaml", position: nil, problem: "no such file (write one: see docs/policy.md, or pass --policy FILE)")) {
+    #expect(
+      throws: PolicyError(
+        file: "/nonexistent/p.yaml", position: nil,
+        problem: "no such file (write one: see docs/policy.md, or pass --policy FILE)")
+    ) {
       try PolicyParser.load(path: "/nonexistent/p.yaml")
     }
   }

@@ -34,7 +34,8 @@ import Testing
     let scratch = try ScratchDirectory()
     #expect(throws: VaultError.self) {
       try VaultAccess.create(
-        path: scratch.file("v.db"), firstRecipient: .passphrase(try passphrase("p"), .init(opsLimit: 1, memLimit: 8 << 20)),
+        path: scratch.file("v.db"),
+        firstRecipient: .passphrase(try passphrase("p"), .init(opsLimit: 1, memLimit: 8 << 20)),
         name: nil, user: "t")
     }
     #expect(!FileManager.default.fileExists(atPath: scratch.file("v.db")))

@@ -8,10 +8,18 @@ import Testing
   @Test func setGetAndVersionStates() throws {
     let vault = try TestVault()
     let a = try address()
-    #expect(try vault.session.set(a, value: bytes("one")) == .added(version: 1, fingerprint: try vault.session.fingerprint(of: bytes("one"))))
-    guard case .changed(let v2, _) = try vault.session.set(a, value: bytes("two")) else { Issue.record("expected a change"); return }
+    #expect(
+      try vault.session.set(a, value: bytes("one"))
+        == .added(version: 1, fingerprint: try vault.session.fingerprint(of: bytes("one"))))
+    guard case .changed(let v2, _) = try vault.session.set(a, value: bytes("two")) else {
+      Issue.record("expected a change")
+      return
+    }
     #expect(v2 == 2)
-    guard case .unchanged(let same, _) = try vault.session.set(a, value: bytes("two")) else { Issue.record("expected unchanged"); return }
+    guard case .unchanged(let same, _) = try vault.session.set(a, value: bytes("two")) else {
+      Issue.record("expected unchanged")
+      return
+    }
     #expect(same == 2)
     _ = try vault.session.set(a, value: bytes("three"))
     #expect(try vault.session.get(a).copyBytes() == bytes("three"))
@@ -54,12 +62,15 @@ import Testing
     #expect(throws: VaultError.secretNotFound(subject: "prod/openai/API_KEY")) { try vault.session.get(a) }
     #expect(throws: VaultError.secretNotFound(subject: "prod/openai/API_KEY")) { try vault.session.remove(a) }
     let remaining = try vault.session.database.read { db in
-      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secret_versions WHERE length(ciphertext) > 0 OR state != 'removed'")
+      try Int.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM secret_versions WHERE length(ciphertext) > 0 OR state != 'removed'")
     }
     #expect(remaining == 0)
     #expect(try vault.session.history(a).map(\.state) == [.removed, .removed])
     // Re-adding continues the numbering.
-    #expect(try vault.session.set(a, value: bytes("z")) == .added(version: 3, fingerprint: try vault.session.fingerprint(of: bytes("z"))))
+    #expect(
+      try vault.session.set(a, value: bytes("z"))
+        == .added(version: 3, fingerprint: try vault.session.fingerprint(of: bytes("z"))))
     #expect(try vault.session.get(a).copyBytes() == bytes("z"))
   }
 
@@ -112,7 +123,9 @@ import Testing
     let path = scratch.file("other.db")
     try DatabaseQueue(path: path).write { db in try db.execute(sql: "CREATE TABLE notes (body TEXT)") }
     #expect(throws: VaultError.self) { try VaultDatabase.open(path: path) }
-    let tables = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+    let tables = try DatabaseQueue(path: path).read { db in
+      try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     #expect(tables == ["notes"])
   }
 

@@ -1,8 +1,8 @@
 import Foundation
 import HotSecretsCore
 import Integrations
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ProviderProbeTests {
   @Test func eachProviderAcceptsValidAndRejectsRevokedCredentials() async throws {
@@ -15,13 +15,20 @@ import TestSupport
     fakes.accept("cw-good", for: .chatwoot)
     #expect(await probe.check(.openAI(apiKey: "sk-good")) == .accepted)
     #expect(await probe.check(.supabase(url: fakes.baseURL, serviceKey: "sb-good")) == .accepted)
-    #expect(await probe.check(.shopify(shop: fakes.baseURL, apiVersion: "2025-10", accessToken: "shpat-good")) == .accepted)
+    #expect(
+      await probe.check(.shopify(shop: fakes.baseURL, apiVersion: "2025-10", accessToken: "shpat-good")) == .accepted)
     #expect(await probe.check(.chatwoot(baseURL: fakes.baseURL, apiToken: "cw-good")) == .accepted)
 
     #expect(await probe.check(.openAI(apiKey: "sk-revoked")) == .rejected("openai rejected the credential (HTTP 401)"))
-    #expect(await probe.check(.supabase(url: fakes.baseURL + "/", serviceKey: "x")) == .rejected("supabase rejected the credential (HTTP 401)"))
-    #expect(await probe.check(.shopify(shop: fakes.baseURL, apiVersion: "2025-10", accessToken: "x")) == .rejected("shopify rejected the credential (HTTP 401)"))
-    #expect(await probe.check(.chatwoot(baseURL: fakes.baseURL, apiToken: "x")) == .rejected("chatwoot rejected the credential (HTTP 401)"))
+    #expect(
+      await probe.check(.supabase(url: fakes.baseURL + "/", serviceKey: "x"))
+        == .rejected("supabase rejected the credential (HTTP 401)"))
+    #expect(
+      await probe.check(.shopify(shop: fakes.baseURL, apiVersion: "2025-10", accessToken: "x"))
+        == .rejected("shopify rejected the credential (HTTP 401)"))
+    #expect(
+      await probe.check(.chatwoot(baseURL: fakes.baseURL, apiToken: "x"))
+        == .rejected("chatwoot rejected the credential (HTTP 401)"))
     #expect(fakes.requests.contains("shopify GET /admin/api/2025-10/shop.json"))
     #expect(fakes.requests.contains("supabase GET /rest/v1/"))
   }
@@ -35,7 +42,9 @@ import TestSupport
     fakes.inject(.status(500), into: .openai)
     #expect(await probe.check(.openAI(apiKey: "sk-good")) == .unreachable("openai answered HTTP 500"))
     fakes.inject(.status(429), into: .openai)
-    #expect(await probe.check(.openAI(apiKey: "sk-good")) == .unreachable("openai is rate limiting (HTTP 429); try again later"))
+    #expect(
+      await probe.check(.openAI(apiKey: "sk-good"))
+        == .unreachable("openai is rate limiting (HTTP 429); try again later"))
     fakes.inject(.delay(6), into: .chatwoot)
     let impatient = ProviderProbe(endpoints: .init(openAI: fakes.baseURL), timeout: 1)
     let started = Date()

@@ -34,7 +34,9 @@ func response(_ status: Int, _ headers: [String: String] = [:]) -> HTTPResponse 
 
   @Test func retriesServerErrorsAndConnectionFailuresThenSucceeds() async throws {
     let waits = Waits()
-    let script = Script([.success(response(500)), .failure(.connection(host: "h", reason: "refused")), .success(response(200))])
+    let script = Script([
+      .success(response(500)), .failure(.connection(host: "h", reason: "refused")), .success(response(200)),
+    ])
     let result = try await policy(waits).run { try script.next() }
     #expect(result.status == 200)
     #expect(script.calls == 3)
@@ -44,7 +46,10 @@ func response(_ status: Int, _ headers: [String: String] = [:]) -> HTTPResponse 
 
   @Test func honoursRetryAfter() async throws {
     let waits = Waits()
-    let script = Script([.success(response(429, ["Retry-After": "3"])), .success(response(429, ["retry-after-ms": "250"])), .success(response(201))])
+    let script = Script([
+      .success(response(429, ["Retry-After": "3"])), .success(response(429, ["retry-after-ms": "250"])),
+      .success(response(201)),
+    ])
     #expect(try await policy(waits).run { try script.next() }.status == 201)
     #expect(waits.values == [3, 0.25])
   }

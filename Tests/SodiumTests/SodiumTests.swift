@@ -12,8 +12,6 @@ func hex(_ s: String) -> [UInt8] {
 
 func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
 
-
-
 @Suite struct AEADTests {
   let key: SecureBytes
 
@@ -21,11 +19,16 @@ func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.jo
 
   @Test func knownAnswerFromXChaChaDraft() throws {
     // draft-irtf-cfrg-xchacha-03, appendix A.3.1.
-    let plaintext = Array("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".utf8)
+    let plaintext = Array(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."
+        .utf8)
     let ad = hex("50515253c0c1c2c3c4c5c6c7")
     let nonce = Array(0x40...0x57) as [UInt8]
     let sealed = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: ad, nonce: nonce)
-    #expect(hexString(sealed) == "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e" + "c0875924c1c7987947deafd8780acf49")
+    #expect(
+      hexString(sealed)
+        == "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e"
+        + "c0875924c1c7987947deafd8780acf49")
     let opened = try XChaCha20Poly1305.open(sealed, nonce: nonce, key: key, associatedData: ad)
     #expect(opened.copyBytes() == plaintext)
   }
@@ -35,7 +38,9 @@ func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.jo
     let b = try XChaCha20Poly1305.seal(Array("value".utf8), key: key, associatedData: [1])
     #expect(a.nonce != b.nonce)
     #expect(a.ciphertext != b.ciphertext)
-    #expect(try XChaCha20Poly1305.open(a.ciphertext, nonce: a.nonce, key: key, associatedData: [1]).copyBytes() == Array("value".utf8))
+    #expect(
+      try XChaCha20Poly1305.open(a.ciphertext, nonce: a.nonce, key: key, associatedData: [1]).copyBytes()
+        == Array("value".utf8))
   }
 
   @Test func everyTamperIsRejected() throws {
@@ -70,7 +75,8 @@ func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.jo
       try XChaCha20Poly1305.seal([1], key: shortKey, associatedData: [])
     }
     #expect(throws: SodiumError.invalidLength(what: "AEAD nonce", expected: 24, actual: 12)) {
-      try XChaCha20Poly1305.open([UInt8](repeating: 0, count: 32), nonce: [UInt8](repeating: 0, count: 12), key: key, associatedData: [])
+      try XChaCha20Poly1305.open(
+        [UInt8](repeating: 0, count: 32), nonce: [UInt8](repeating: 0, count: 12), key: key, associatedData: [])
     }
   }
 }
@@ -78,11 +84,18 @@ func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.jo
 @Suite struct HashTests {
   @Test func blake2bKnownAnswers() throws {
     // RFC 7693 appendix A: BLAKE2b-512("abc").
-    #expect(hexString(try GenericHash.hash(Array("abc".utf8), length: 64)) == "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923")
-    #expect(hexString(try GenericHash.hash([], length: 32)) == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8")
+    #expect(
+      hexString(try GenericHash.hash(Array("abc".utf8), length: 64))
+        == "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923"
+    )
+    #expect(
+      hexString(try GenericHash.hash([], length: 32))
+        == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8")
     // Keyed, cross-checked with Python's hashlib.blake2b(b"abc", key=bytes(range(32)), digest_size=32).
     let key = try SecureBytes(copying: Array(0..<32) as [UInt8])
-    #expect(hexString(try GenericHash.hash(Array("abc".utf8), key: key, length: 32)) == "d63a32d3e44738d7907f964316c241adaba0abfeabc32349677578a15a203f7f")
+    #expect(
+      hexString(try GenericHash.hash(Array("abc".utf8), key: key, length: 32))
+        == "d63a32d3e44738d7907f964316c241adaba0abfeabc32349677578a15a203f7f")
   }
 
   @Test func rejectsBadLengths() throws {
@@ -107,7 +120,9 @@ func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.jo
   @Test func x25519KnownAnswer() throws {
     // RFC 7748 section 6.1: Alice's key pair.
     let sk = try SecureBytes(copying: hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
-    #expect(hexString(try BoxKeyPair(secretKey: sk).publicKey) == "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+    #expect(
+      hexString(try BoxKeyPair(secretKey: sk).publicKey)
+        == "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
   }
 
   @Test func sealedBoxRoundTripAndTamper() throws {
@@ -125,10 +140,14 @@ func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.jo
 
   @Test func ed25519KnownAnswer() throws {
     // RFC 8032 section 7.1, test 1 (empty message).
-    let pair = try Ed25519.keyPair(seed: try SecureBytes(copying: hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")))
+    let pair = try Ed25519.keyPair(
+      seed: try SecureBytes(copying: hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")))
     #expect(hexString(pair.publicKey) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
     let sig = try Ed25519.sign([], secretKey: pair.secretKey)
-    #expect(hexString(sig) == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+    #expect(
+      hexString(sig)
+        == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+    )
     #expect(Ed25519.verify(signature: sig, message: [], publicKey: pair.publicKey))
     var bad = sig
     bad[0] ^= 1
@@ -151,13 +170,15 @@ func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.jo
     let c = try PasswordHash.deriveKey(length: 32, passphrase: pw, salt: otherSalt, opsLimit: 3, memLimit: 8 << 20)
     #expect(!a.constantTimeEquals(c))
     let d = try PasswordHash.deriveKey(
-      length: 32, passphrase: try SecureBytes(copying: Array("correct horsf".utf8)), salt: salt, opsLimit: 3, memLimit: 8 << 20)
+      length: 32, passphrase: try SecureBytes(copying: Array("correct horsf".utf8)), salt: salt, opsLimit: 3,
+      memLimit: 8 << 20)
     #expect(!a.constantTimeEquals(d))
   }
 
   @Test func rejectsBadSalt() throws {
     #expect(throws: SodiumError.invalidLength(what: "argon2id salt", expected: 16, actual: 3)) {
-      try PasswordHash.deriveKey(length: 32, passphrase: try SecureBytes(count: 1), salt: [1, 2, 3], opsLimit: 3, memLimit: 8 << 20)
+      try PasswordHash.deriveKey(
+        length: 32, passphrase: try SecureBytes(count: 1), salt: [1, 2, 3], opsLimit: 3, memLimit: 8 << 20)
     }
   }
 }

@@ -38,7 +38,8 @@ extension HotSecrets {
         if let limit, limit >= 0, entries.count > limit { entries = Array(entries.suffix(limit)) }
         let rows = entries.map {
           Entry(
-            seq: $0.seq, time: $0.time, actor: .init(user: $0.actorUser, recipient: $0.actorRecipient), action: $0.action,
+            seq: $0.seq, time: $0.time, actor: .init(user: $0.actorUser, recipient: $0.actorRecipient),
+            action: $0.action,
             subject: $0.subject, version: $0.version, fingerprint: $0.fingerprint, detail: $0.detail,
             prev_hash: $0.prevHash, hash: $0.hash, mac: $0.mac)
         }

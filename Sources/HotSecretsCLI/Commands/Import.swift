@@ -61,7 +61,8 @@ extension HotSecrets {
         lines.append(
           "\(prefix): \(report.added.count) added, \(report.changed.count) changed, \(report.unchanged.count) unchanged, "
             + "\(report.onlyInStore.count) only in vault"
-            + (prune && !report.prunable.isEmpty ? " (\(report.prunable.count) \(dryRun ? "would be " : "")removed)" : ""))
+            + (prune && !report.prunable.isEmpty
+              ? " (\(report.prunable.count) \(dryRun ? "would be " : "")removed)" : ""))
         return lines.joined(separator: "\n")
       }
     }

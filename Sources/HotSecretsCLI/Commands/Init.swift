@@ -16,7 +16,9 @@ extension HotSecrets {
         """)
 
     @OptionGroup var vault: VaultOptions
-    @Option(help: ArgumentHelp("Make this X25519 recipient (hsr1…) the first recipient instead of a passphrase.", valueName: "recipient"))
+    @Option(
+      help: ArgumentHelp(
+        "Make this X25519 recipient (hsr1…) the first recipient instead of a passphrase.", valueName: "recipient"))
     var recipient: String?
     @Option(help: "A name for the first recipient.")
     var name: String?
@@ -29,7 +31,8 @@ extension HotSecrets {
       } else {
         first = .passphrase(try newPassphrase(), .standard)
       }
-      let session = try VaultAccess.create(path: path, firstRecipient: first, name: name, user: ProcessEnvironment.userName)
+      let session = try VaultAccess.create(
+        path: path, firstRecipient: first, name: name, user: ProcessEnvironment.userName)
       StandardStreams.output("created vault \(path) (id \(session.vaultID))")
     }
 

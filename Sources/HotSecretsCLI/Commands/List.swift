@@ -6,7 +6,8 @@ extension HotSecrets {
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "List secrets: environment, service, key, version, age, fingerprint (never values).",
-      discussion: ExitStatus.helpText).parsedDirectly()
+      discussion: ExitStatus.helpText
+    ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
@@ -32,7 +33,9 @@ extension HotSecrets {
         if rows.isEmpty { return "no secrets" + (environment.map { " in \($0)" } ?? "") }
         var table = TextTable("ENV", "SERVICE", "KEY", "VERSION", "CREATED", "AGE", "FINGERPRINT")
         for r in rows {
-          table.add(r.environment, r.service, r.key, String(r.version), r.created_at, "\(r.age_days)d", Short.fingerprint(r.fingerprint))
+          table.add(
+            r.environment, r.service, r.key, String(r.version), r.created_at, "\(r.age_days)d",
+            Short.fingerprint(r.fingerprint))
         }
         return table.rendered
       }
@@ -43,7 +46,8 @@ extension HotSecrets {
   struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show every version of a secret: version, state, created, source, fingerprint.",
-      discussion: ExitStatus.helpText).parsedDirectly()
+      discussion: ExitStatus.helpText
+    ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
@@ -61,12 +65,17 @@ extension HotSecrets {
     func run() throws {
       let address = try name.address()
       let versions = try vault.unlock().history(address).map {
-        Version(version: $0.version, state: $0.state.rawValue, created_at: $0.createdAt, source: $0.source.rawValue, fingerprint: $0.fingerprint)
+        Version(
+          version: $0.version, state: $0.state.rawValue, created_at: $0.createdAt, source: $0.source.rawValue,
+          fingerprint: $0.fingerprint)
       }
-      let report = Report(environment: address.environment, service: address.service, key: address.key, versions: versions)
+      let report = Report(
+        environment: address.environment, service: address.service, key: address.key, versions: versions)
       try output.write(report) {
         var table = TextTable("VERSION", "STATE", "CREATED", "SOURCE", "FINGERPRINT")
-        for v in versions { table.add(String(v.version), v.state, v.created_at, v.source, Short.fingerprint(v.fingerprint)) }
+        for v in versions {
+          table.add(String(v.version), v.state, v.created_at, v.source, Short.fingerprint(v.fingerprint))
+        }
         return table.rendered
       }
     }

@@ -25,7 +25,8 @@ extension HotSecrets {
 
     struct ListRecipients: ParsableCommand {
       static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List recipients (the one you unlocked with is marked *).", discussion: ExitStatus.helpText)
+        commandName: "list", abstract: "List recipients (the one you unlocked with is marked *).",
+        discussion: ExitStatus.helpText)
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
       @Flag(help: "Include removed recipients.") var all = false
@@ -74,7 +75,9 @@ extension HotSecrets {
         if let recipient {
           newRecipient = .x25519(try RecipientKey(parsing: recipient))
         } else {
-          newRecipient = .passphrase(try PassphraseSource.readNew(file: newPassphraseFile, variable: ProcessEnvironment.newPassphrase), .standard)
+          newRecipient = .passphrase(
+            try PassphraseSource.readNew(file: newPassphraseFile, variable: ProcessEnvironment.newPassphrase), .standard
+          )
         }
         let added = try vault.unlock().addRecipient(newRecipient, name: name)
         StandardStreams.output("added recipient \(added.id) (\(added.name))")

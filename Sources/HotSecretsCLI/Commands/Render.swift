@@ -11,7 +11,8 @@ extension HotSecrets {
         values is recorded in the audit trail.
 
         \(ExitStatus.helpText)
-        """).parsedDirectly()
+        """
+    ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
@@ -29,16 +30,20 @@ extension HotSecrets {
       try SecretAddress.validateEnvironment(environment)
       let folder = MirrorFolder.resolve(to, root: vault.root)
       let session = try vault.unlock()
-      var values = try session.currentValues(environment: environment, action: "render", detail: ["to": .string(folder)])
+      var values = try session.currentValues(
+        environment: environment, action: "render", detail: ["to": .string(folder)])
       defer { for i in values.indices { wipe(&values[i].value) } }
       let result = try MirrorWriter.render(values, environment: environment, directory: folder)
-      try output.write(Report(
+      try output.write(
+        Report(
           environment: environment, written: result.written, unchanged: result.unchanged, tightened: result.tightened,
-          keys: result.keys)) {
+          keys: result.keys)
+      ) {
         var lines = result.written.map { "  wrote \($0)" }
         lines += result.tightened.map { "  chmod \($0) (was readable by other users)" }
         lines.append(
-          "render \(environment): \(result.keys) keys, \(result.written.count) files written, \(result.unchanged.count) unchanged")
+          "render \(environment): \(result.keys) keys, \(result.written.count) files written, \(result.unchanged.count) unchanged"
+        )
         return lines.joined(separator: "\n")
       }
     }

@@ -17,7 +17,8 @@ extension HotSecrets {
         Example: hotsecrets run prod --service openai -- ./bin/server --port 8080
 
         \(ExitStatus.helpText)
-        """).parsedDirectly()
+        """
+    ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @Argument(help: "Environment, e.g. prod.") var environment: String
@@ -26,7 +27,9 @@ extension HotSecrets {
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func validate() throws {
-      guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. hotsecrets run prod -- env") }
+      guard !command.isEmpty else {
+        throw ValidationError("give the command after --, e.g. hotsecrets run prod -- env")
+      }
     }
 
     func run() throws {

@@ -39,7 +39,9 @@ extension HotSecrets {
       {
         return secret.copyBytes()
       }
-      guard var data = FileDescriptorIO.readAll(0) else { throw CLIError.io(path: "standard input", reason: "cannot read") }
+      guard var data = FileDescriptorIO.readAll(0) else {
+        throw CLIError.io(path: "standard input", reason: "cannot read")
+      }
       defer { wipe(&data) }
       return Array(InputText.droppingOneTrailingNewline(data))
     }
@@ -50,7 +52,8 @@ extension HotSecrets {
     static let configuration = CommandConfiguration(
       commandName: "get",
       abstract: "Print a secret's current value (exactly; a newline is added only on a terminal).",
-      discussion: "Every read is recorded in the audit trail.\n\n\(ExitStatus.helpText)").parsedDirectly()
+      discussion: "Every read is recorded in the audit trail.\n\n\(ExitStatus.helpText)"
+    ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var name: SecretAddressArguments

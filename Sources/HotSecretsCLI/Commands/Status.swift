@@ -11,7 +11,8 @@ extension HotSecrets {
         and decrypts nothing.
 
         \(ExitStatus.helpText)
-        """).parsedDirectly()
+        """
+    ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
@@ -32,15 +33,20 @@ extension HotSecrets {
       for warning in snapshot.warnings { StandardStreams.error("warning: \(warning)") }
       let drift = try vault.unlock().mirrorDrift(snapshot, environment: environment)
       let report = Report(
-        in_sync: drift.inSync, added: drift.added.map(ServiceKeyJSON.init), changed: drift.changed.map(ServiceKeyJSON.init),
+        in_sync: drift.inSync, added: drift.added.map(ServiceKeyJSON.init),
+        changed: drift.changed.map(ServiceKeyJSON.init),
         missing: drift.missing.map(ServiceKeyJSON.init), warnings: snapshot.warnings)
       try output.write(report) {
-        if drift.inSync { return "\(environment): files and vault in sync (\(snapshot.values.count) keys in \(folder))" }
+        if drift.inSync {
+          return "\(environment): files and vault in sync (\(snapshot.values.count) keys in \(folder))"
+        }
         var lines = ["\(environment): files and vault differ"]
         for name in drift.added { lines.append("  added in files:     \(name)") }
         for name in drift.changed { lines.append("  changed in files:   \(name)") }
         for name in drift.missing { lines.append("  missing from files: \(name)") }
-        lines.append("run `hotsecrets import \(environment)` to store the files, or `hotsecrets render \(environment)` to rewrite them")
+        lines.append(
+          "run `hotsecrets import \(environment)` to store the files, or `hotsecrets render \(environment)` to rewrite them"
+        )
         return lines.joined(separator: "\n")
       }
       if !drift.inSync { throw ExitCode(ExitStatus.checkFailed) }

@@ -17,18 +17,22 @@ extension HotSecrets {
 
         Exit codes: 0 no check failed (warnings fail only with --strict); 1 a check failed; \
         2 verification could not run (no vault, cannot unlock, bad policy); 64 usage error.
-        """).parsedDirectly()
+        """
+    ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
     @Argument(help: "Environment, e.g. prod.") var environment: String
     @Option(help: ArgumentHelp("Policy file (default: ROOT/policies/ENV.yaml).", valueName: "file"))
     var policy: String?
-    @Option(help: ArgumentHelp("Mirror folder checked for drift when it exists (default: ROOT/vault/occ).", valueName: "dir"))
+    @Option(
+      help: ArgumentHelp("Mirror folder checked for drift when it exists (default: ROOT/vault/occ).", valueName: "dir"))
     var from: String?
     @Flag(help: "Also ask each provider whether the credential works (network).") var live = false
     @Flag(help: "Warnings fail too.") var strict = false
-    @Option(help: ArgumentHelp("Measure ages at this date (YYYY-MM-DD or ISO 8601), e.g. the next deploy.", valueName: "date"))
+    @Option(
+      help: ArgumentHelp("Measure ages at this date (YYYY-MM-DD or ISO 8601), e.g. the next deploy.", valueName: "date")
+    )
     var asOf: String?
     @Option(help: "Seconds each --live probe may take.") var timeout: Double = 10
 
@@ -48,7 +52,9 @@ extension HotSecrets {
         session: session, policy: parsed, probe: live ? probe : nil,
         options: .init(live: live, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root), asOf: date)
       ).run()
-      try output.write(VerifyOutput.json(report, policy: parsed, strict: strict)) { VerifyOutput.text(report, policy: parsed) }
+      try output.write(VerifyOutput.json(report, policy: parsed, strict: strict)) {
+        VerifyOutput.text(report, policy: parsed)
+      }
       if !report.passed(strict: strict) { throw ExitCode(ExitStatus.checkFailed) }
     }
   }
@@ -82,7 +88,9 @@ enum VerifyOutput {
     Report(
       environment: report.environment, policy: policy.file, passed: report.passed(strict: strict),
       findings: report.findings.map {
-        FindingJSON(service: $0.service, key: $0.key, check: $0.check.rawValue, severity: $0.severity.rawValue, message: $0.message)
+        FindingJSON(
+          service: $0.service, key: $0.key, check: $0.check.rawValue, severity: $0.severity.rawValue,
+          message: $0.message)
       },
       summary: Summary(passed: report.passedChecks, failed: report.errors, warnings: report.warnings))
   }
@@ -90,15 +98,20 @@ enum VerifyOutput {
   /// One block per service, one line per key: `ok`, `FAIL` or `warn`, then each finding.
   static func text(_ report: VerifyReport, policy: Policy) -> String {
     var byKey: [ServiceKey: [Finding]] = [:]
-    for finding in report.findings { byKey[ServiceKey(service: finding.service, key: finding.key), default: []].append(finding) }
+    for finding in report.findings {
+      byKey[ServiceKey(service: finding.service, key: finding.key), default: []].append(finding)
+    }
     var order: [String] = policy.services.map(\.name)
     for finding in report.findings where !order.contains(finding.service) { order.append(finding.service) }
-    let width = max(12, (policy.services.flatMap { $0.keys.map(\.name.count) } + report.findings.map(\.key.count)).max() ?? 12)
+    let width = max(
+      12, (policy.services.flatMap { $0.keys.map(\.name.count) } + report.findings.map(\.key.count)).max() ?? 12)
     var lines: [String] = []
     for service in order {
       lines.append(service)
       var keys = policy.service(service)?.keys.map(\.name) ?? []
-      for finding in report.findings where finding.service == service && !keys.contains(finding.key) { keys.append(finding.key) }
+      for finding in report.findings where finding.service == service && !keys.contains(finding.key) {
+        keys.append(finding.key)
+      }
       for key in keys {
         let findings = byKey[ServiceKey(service: service, key: key)] ?? []
         if findings.isEmpty {

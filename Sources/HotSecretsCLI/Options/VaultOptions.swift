@@ -13,7 +13,9 @@ struct VaultOptions: ParsableArguments {
   @Option(help: ArgumentHelp("X25519 identity file to unlock with (or $HOTSECRETS_IDENTITY).", valueName: "file"))
   var identity: String?
 
-  @Option(help: ArgumentHelp("File holding the passphrase; one trailing newline is ignored (or $HOTSECRETS_PASSPHRASE).", valueName: "file"))
+  @Option(
+    help: ArgumentHelp(
+      "File holding the passphrase; one trailing newline is ignored (or $HOTSECRETS_PASSPHRASE).", valueName: "file"))
   var passphraseFile: String?
 
   /// The resolved vault path.
@@ -85,9 +87,11 @@ enum PassphraseSource {
       secret = fromEnvironment
     } else {
       guard let first = try Terminal.readSecret(prompt: "New passphrase: ") else {
-        throw CLIError.invalidInput("no new passphrase given: set \(variable), pass a passphrase file, or run on a terminal")
+        throw CLIError.invalidInput(
+          "no new passphrase given: set \(variable), pass a passphrase file, or run on a terminal")
       }
-      guard let again = try Terminal.readSecret(prompt: "Repeat the passphrase: "), again.constantTimeEquals(first) else {
+      guard let again = try Terminal.readSecret(prompt: "Repeat the passphrase: "), again.constantTimeEquals(first)
+      else {
         throw CLIError.invalidInput("the passphrases do not match")
       }
       if first.count < 12 { StandardStreams.error("warning: a passphrase shorter than 12 characters is weak") }
@@ -121,4 +125,3 @@ enum InputText {
     return slice
   }
 }
-

@@ -11,7 +11,9 @@ struct TextTable {
   var rendered: String {
     let all = [header] + rows
     var widths = [Int](repeating: 0, count: header.count)
-    for row in all { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+    for row in all {
+      for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+    }
     return all.map { row in
       var line = ""
       for (i, cell) in row.enumerated() {

@@ -10,7 +10,9 @@ public enum AuditChain {
   /// Appends `event` inside the caller's transaction, so the change it records and the entry
   /// commit together or not at all.
   @discardableResult
-  static func append(_ event: AuditEvent, actor: Actor, keys: VaultKeys, at date: Date, in db: Database) throws -> AuditEntry {
+  static func append(_ event: AuditEvent, actor: Actor, keys: VaultKeys, at date: Date, in db: Database) throws
+    -> AuditEntry
+  {
     let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
     let seq: Int64 = (last?["seq"] ?? 0) + 1
     let prev: String = last?["hash"] ?? genesisHash

@@ -13,7 +13,8 @@ struct ValueCipher: Sendable {
   }
 
   func associatedData(_ address: SecretAddress, version: Int) -> [UInt8] {
-    Array("hotsecrets.value.v1\0\(vaultID)\0\(address.environment)\0\(address.service)\0\(address.key)\0\(version)".utf8)
+    Array(
+      "hotsecrets.value.v1\0\(vaultID)\0\(address.environment)\0\(address.service)\0\(address.key)\0\(version)".utf8)
   }
 
   func seal(_ value: [UInt8], for address: SecretAddress, version: Int) throws -> Sealed {

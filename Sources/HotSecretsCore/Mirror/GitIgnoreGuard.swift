@@ -24,7 +24,8 @@ enum GitIgnoreGuard {
     // GIT_DIR, GIT_WORK_TREE and friends could point the check at another repository.
     process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GIT_") }
     do { try process.run() } catch { throw MirrorError.gitUnavailable(path: directory) }
-    FileDescriptorIO.writeAll(input.fileHandleForWriting.fileDescriptor, Array(relative.joined(separator: "\0").utf8) + [0])
+    FileDescriptorIO.writeAll(
+      input.fileHandleForWriting.fileDescriptor, Array(relative.joined(separator: "\0").utf8) + [0])
     try? input.fileHandleForWriting.close()
     let data = FileDescriptorIO.readAll(output.fileHandleForReading.fileDescriptor) ?? []
     process.waitUntilExit()

@@ -69,7 +69,9 @@ public enum MirrorReader {
     guard fd >= 0 else { throw MirrorError.unreadable(path: path, reason: String(cString: strerror(errno))) }
     defer { close(fd) }
     var info = stat()
-    guard fstat(fd, &info) == 0 else { throw MirrorError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+    guard fstat(fd, &info) == 0 else {
+      throw MirrorError.unreadable(path: path, reason: String(cString: strerror(errno)))
+    }
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
     var offset = 0
     while offset < bytes.count {

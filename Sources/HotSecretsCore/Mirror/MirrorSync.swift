@@ -64,7 +64,8 @@ extension VaultSession {
         }
         if state.current == nil { report.added.append(item.name) } else { report.changed.append(item.name) }
         if !dryRun {
-          _ = try writeVersion(item.address, state: state, value: item.value, fingerprint: item.fingerprint, source: .import, db: db)
+          _ = try writeVersion(
+            item.address, state: state, value: item.value, fingerprint: item.fingerprint, source: .import, db: db)
         }
       }
       report.onlyInStore = states.filter { !seen.contains($0.key) && $0.value.current != nil }.map(\.key).sorted()
@@ -138,7 +139,8 @@ extension VaultSession {
       fields["keys"] = .int(values.count)
       if let services { fields["services"] = .array(services.sorted().map { .string($0) }) }
       try AuditChain.append(
-        AuditEvent(action: action, subject: environment, detail: .object(fields)), actor: actor, keys: keys, at: now(), in: db)
+        AuditEvent(action: action, subject: environment, detail: .object(fields)), actor: actor, keys: keys, at: now(),
+        in: db)
       return values
     }
   }

@@ -44,7 +44,8 @@ public enum PolicyParser {
     case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
       .composer(let context, let problem, let mark, _):
       let prefix = context.map { "\($0.text) " } ?? ""
-      return PolicyError(file: file, position: .init(line: mark.line, column: mark.column), problem: "invalid YAML: \(prefix)\(problem)")
+      return PolicyError(
+        file: file, position: .init(line: mark.line, column: mark.column), problem: "invalid YAML: \(prefix)\(problem)")
     case .duplicatedKeysInMapping(let duplicates, let context):
       return PolicyError(
         file: file, position: .init(line: context.mark.line, column: context.mark.column),
@@ -107,7 +108,8 @@ public enum PolicyParser {
     }
 
     func policy(_ root: Node) throws -> Policy {
-      let f = try fields(root, "the policy", allowed: ["version", "environment", "max_age_days", "services", "targets"])
+      let f = try fields(
+        root, "the policy", allowed: ["version", "environment", "max_age_days", "services", "targets"])
       guard let versionNode = f["version"]?.value else { throw fail(root, "missing field 'version' (use version: 1)") }
       let version = try int(versionNode, "version", min: 1)
       guard version == PolicyParser.supportedVersion else {
@@ -173,7 +175,8 @@ public enum PolicyParser {
       guard let kind = ProviderKind(rawValue: kindName) else {
         throw fail(
           kindNode,
-          "unknown provider kind '\(kindName)' (known: \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+          "unknown provider kind '\(kindName)' (known: \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+        )
       }
       let allowed = ["kind"] + kind.requiredSettings + kind.optionalSettings
       let f = try fields(node, "provider \(kind.rawValue) of service \(service)", allowed: allowed)
@@ -218,7 +221,8 @@ public enum PolicyParser {
         case "provider": rotate = .provider
         case "generate": rotate = .generate(length: try f["length"].map { try int($0.value, "length", min: 16) } ?? 32)
         case "manual": rotate = .manual
-        case let other: throw fail(entry.value, "rotate of \(what) must be provider, generate or manual, not '\(other)'")
+        case let other:
+          throw fail(entry.value, "rotate of \(what) must be provider, generate or manual, not '\(other)'")
         }
       }
       if let entry = f["length"], rotate.name != "generate" {
@@ -239,7 +243,9 @@ public enum PolicyParser {
     func services(_ node: Node?, in what: String, known: Set<String>, at parent: Node) throws -> [String] {
       guard let node else { throw fail(parent, "\(what) needs 'services'") }
       return try stringList(node, "services").map { name, item in
-        guard known.contains(name) else { throw fail(item, "\(what) names service '\(name)', which the policy does not declare") }
+        guard known.contains(name) else {
+          throw fail(item, "\(what) names service '\(name)', which the policy does not declare")
+        }
         return name
       }
     }

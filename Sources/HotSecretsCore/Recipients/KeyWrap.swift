@@ -33,7 +33,9 @@ public enum KeyWrap {
 
   static func wrapAD(vaultID: String) -> [UInt8] { Array("hotsecrets.wrap.v1\0\(vaultID)".utf8) }
 
-  static func wrap(_ keys: VaultKeys, passphrase: SecureBytes, vaultID: String, limits: KDFLimits) throws -> PassphraseWrap {
+  static func wrap(_ keys: VaultKeys, passphrase: SecureBytes, vaultID: String, limits: KDFLimits) throws
+    -> PassphraseWrap
+  {
     try limits.validate()
     let salt = try RandomBytes.bytes(PasswordHash.saltBytes)
     let kek = try PasswordHash.deriveKey(
@@ -49,7 +51,8 @@ public enum KeyWrap {
     let kek = try PasswordHash.deriveKey(
       length: XChaCha20Poly1305.keyBytes, passphrase: passphrase, salt: wrap.salt,
       opsLimit: wrap.limits.opsLimit, memLimit: wrap.limits.memLimit)
-    return try? XChaCha20Poly1305.open(wrap.wrapped, nonce: wrap.nonce, key: kek, associatedData: wrapAD(vaultID: vaultID))
+    return try? XChaCha20Poly1305.open(
+      wrap.wrapped, nonce: wrap.nonce, key: kek, associatedData: wrapAD(vaultID: vaultID))
   }
 
   static func wrap(_ keys: VaultKeys, to recipient: RecipientKey, vaultID: String) throws -> [UInt8] {

@@ -17,7 +17,8 @@ public struct RecipientKey: Hashable, Sendable, CustomStringConvertible {
   public init(parsing text: String) throws {
     let trimmed = text.trimmingWhitespace()
     guard trimmed.hasPrefix(Self.prefix) else {
-      throw VaultError.invalidRecipient(reason: "expected a string starting with \(Self.prefix) (from `hotsecrets identity new`)")
+      throw VaultError.invalidRecipient(
+        reason: "expected a string starting with \(Self.prefix) (from `hotsecrets identity new`)")
     }
     guard let raw = ByteEncoding.bytes(base64URL: String(trimmed.dropFirst(Self.prefix.count))),
       raw.count == SealedBox.publicKeyBytes + 4

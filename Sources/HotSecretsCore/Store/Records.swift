@@ -199,4 +199,3 @@ enum Bytes {
   static func optional(_ data: Data?) -> [UInt8]? { data.map { Array($0) } }
   static func blob(_ bytes: [UInt8]?) -> Data? { bytes.map { Data($0) } }
 }
-

@@ -26,7 +26,8 @@ public struct VaultDatabase: Sendable {
     let folder = (path as NSString).deletingLastPathComponent
     if !folder.isEmpty, !fm.fileExists(atPath: folder) {
       do {
-        try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try fm.createDirectory(
+          atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
       } catch {
         throw VaultError.io(path: folder, reason: "cannot create the folder")
       }
@@ -70,7 +71,9 @@ public struct VaultDatabase: Sendable {
         throw VaultError.unsupportedVaultFormat(found: Self.format + 1, supported: Self.format)
       }
       if applied.isEmpty && !creating {
-        throw VaultError.corruptVault("\(path) is not a hotsecrets vault (or its `hotsecrets init` was interrupted: if it holds no secrets, delete it and run init again)")
+        throw VaultError.corruptVault(
+          "\(path) is not a hotsecrets vault (or its `hotsecrets init` was interrupted: if it holds no secrets, delete it and run init again)"
+        )
       }
       if applied != known { try migrator.migrate(queue) }
     } catch {
@@ -95,7 +98,8 @@ public struct VaultDatabase: Sendable {
     if let db = error as? DatabaseError {
       switch db.resultCode {
       case .SQLITE_BUSY, .SQLITE_LOCKED: return VaultError.busy(seconds: busyTimeout)
-      case .SQLITE_NOTADB, .SQLITE_CORRUPT: return VaultError.corruptVault("the file is not a hotsecrets vault or is corrupt")
+      case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+        return VaultError.corruptVault("the file is not a hotsecrets vault or is corrupt")
       case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_IOERR, .SQLITE_FULL:
         return VaultError.storage(db.message ?? "\(db.resultCode)")
       default: return VaultError.storage(db.message ?? "\(db.resultCode)")

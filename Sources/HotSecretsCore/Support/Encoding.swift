@@ -48,9 +48,11 @@ public enum ByteEncoding {
 
   /// Decodes URL-safe base64 without padding; nil when invalid.
   public static func bytes(base64URL text: String) -> [UInt8]? {
-    guard text.utf8.allSatisfy({ c in
-      (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
-    }) else { return nil }
+    guard
+      text.utf8.allSatisfy({ c in
+        (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
+      })
+    else { return nil }
     var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
     while s.utf8.count % 4 != 0 { s += "=" }
     return Data(base64Encoded: s).map { Array($0) }

@@ -34,7 +34,8 @@ public enum VaultAccess {
         ).insert(db)
         try record.insert(db)
         try AuditChain.append(
-          AuditEvent(action: "init", detail: .object(["vault_id": .string(vaultID)])), actor: actor, keys: keys, at: date, in: db)
+          AuditEvent(action: "init", detail: .object(["vault_id": .string(vaultID)])), actor: actor, keys: keys,
+          at: date, in: db)
         try AuditChain.append(
           AuditEvent(
             action: "recipient-add", subject: "recipient/\(record.id ?? 0)",
@@ -60,7 +61,8 @@ public enum VaultAccess {
     let (meta, recipients) = try database.read { db in
       guard let meta = try VaultMetaRecord.fetchOne(db) else {
         throw VaultError.corruptVault(
-          "the vault header is missing (an interrupted `hotsecrets init`? if the file holds no secrets, delete it and run init again)")
+          "the vault header is missing (an interrupted `hotsecrets init`? if the file holds no secrets, delete it and run init again)"
+        )
       }
       let recipients = try RecipientRecord.filter(Column("removed_at") == nil).order(Column("id")).fetchAll(db)
       return (meta, recipients)
@@ -93,7 +95,8 @@ public enum VaultAccess {
       throw VaultError.corruptVault("the data key does not match the vault's key check (a recipient wrap was replaced)")
     }
     return VaultSession(
-      database: database, vaultID: meta.vaultID, keys: keys, actor: Actor(user: user, recipient: "\(id):\(record.name)"),
+      database: database, vaultID: meta.vaultID, keys: keys,
+      actor: Actor(user: user, recipient: "\(id):\(record.name)"),
       recipientID: id, now: now)
   }
 
@@ -119,7 +122,8 @@ public enum VaultAccess {
         memLimit: Int64(wrap.limits.memLimit), addedAt: stamp, removedAt: nil)
     case .x25519(let key):
       return RecipientRecord(
-        id: nil, kind: Recipient.Kind.x25519.rawValue, name: name ?? "x25519-" + String(key.description.dropFirst(4).prefix(8)),
+        id: nil, kind: Recipient.Kind.x25519.rawValue,
+        name: name ?? "x25519-" + String(key.description.dropFirst(4).prefix(8)),
         publicKey: key.description, wrappedKey: try KeyWrap.wrap(keys, to: key, vaultID: vaultID), wrapNonce: nil,
         salt: nil, opsLimit: nil, memLimit: nil, addedAt: stamp, removedAt: nil)
     }

@@ -14,7 +14,10 @@ public struct VaultSession: Sendable {
   let now: @Sendable () -> Date
   var cipher: ValueCipher { ValueCipher(keys: keys, vaultID: vaultID) }
 
-  init(database: VaultDatabase, vaultID: String, keys: VaultKeys, actor: Actor, recipientID: Int64, now: @escaping @Sendable () -> Date) {
+  init(
+    database: VaultDatabase, vaultID: String, keys: VaultKeys, actor: Actor, recipientID: Int64,
+    now: @escaping @Sendable () -> Date
+  ) {
     self.database = database
     self.vaultID = vaultID
     self.keys = keys
@@ -50,7 +53,8 @@ public struct VaultSession: Sendable {
     if let current = state.current, current.fingerprint == fingerprint {
       return .unchanged(version: current.version, fingerprint: fingerprint)
     }
-    let version = try writeVersion(address, state: state, value: value, fingerprint: fingerprint, source: source, db: db)
+    let version = try writeVersion(
+      address, state: state, value: value, fingerprint: fingerprint, source: source, db: db)
     return state.current == nil
       ? .added(version: version, fingerprint: fingerprint) : .changed(version: version, fingerprint: fingerprint)
   }

@@ -54,10 +54,15 @@ public struct PolicyCheck: Sendable {
       for key in service.keys {
         let name = ServiceKey(service: service.name, key: key.name)
         func finding(_ check: Finding.Check, _ severity: Finding.Severity, _ message: String) {
-          report.record(Finding(service: service.name, key: key.name, check: check, severity: severity, message: message))
+          report.record(
+            Finding(service: service.name, key: key.name, check: check, severity: severity, message: message))
         }
         guard let secret = stored[name] else {
-          if key.required { finding(.missing, .error, "required key is not in the vault") } else { report.passedChecks += 1 }
+          if key.required {
+            finding(.missing, .error, "required key is not in the vault")
+          } else {
+            report.passedChecks += 1
+          }
           continue
         }
         report.passedChecks += 1  // present
@@ -84,7 +89,8 @@ public struct PolicyCheck: Sendable {
           if age > maxAge {
             finding(.age, .error, "current version is \(age) days old (max \(maxAge)); rotate it")
           } else if age > maxAge - options.warnWithinDays {
-            finding(.age, .warning, "current version is \(age) days old; max age \(maxAge) reached in \(maxAge - age) days")
+            finding(
+              .age, .warning, "current version is \(age) days old; max age \(maxAge) reached in \(maxAge - age) days")
           } else {
             report.passedChecks += 1
           }
@@ -110,7 +116,8 @@ public struct PolicyCheck: Sendable {
         case .rejected(let reason):
           report.record(Finding(service: item.service, key: item.key, check: .live, severity: .error, message: reason))
         case .unreachable(let reason):
-          report.record(Finding(service: item.service, key: item.key, check: .unreachable, severity: .error, message: reason))
+          report.record(
+            Finding(service: item.service, key: item.key, check: .unreachable, severity: .error, message: reason))
         }
       }
     }
@@ -119,20 +126,33 @@ public struct PolicyCheck: Sendable {
       let snapshot = try MirrorReader.read(directory: directory, environment: environment)
       let drift = try session.mirrorDrift(snapshot, environment: environment)
       for name in drift.added {
-        report.record(Finding(service: name.service, key: name.key, check: .drift, severity: .error, message: "in \(directory) but not in the vault; run hotsecrets import \(environment)"))
+        report.record(
+          Finding(
+            service: name.service, key: name.key, check: .drift, severity: .error,
+            message: "in \(directory) but not in the vault; run hotsecrets import \(environment)"))
       }
       for name in drift.changed {
-        report.record(Finding(service: name.service, key: name.key, check: .drift, severity: .error, message: "the file's value differs from the vault's"))
+        report.record(
+          Finding(
+            service: name.service, key: name.key, check: .drift, severity: .error,
+            message: "the file's value differs from the vault's"))
       }
       for name in drift.missing {
-        report.record(Finding(service: name.service, key: name.key, check: .drift, severity: .error, message: "in the vault but not in \(directory)"))
+        report.record(
+          Finding(
+            service: name.service, key: name.key, check: .drift, severity: .error,
+            message: "in the vault but not in \(directory)"))
       }
-      report.passedChecks += Set(stored.keys).union(drift.added).count - drift.added.count - drift.changed.count - drift.missing.count
+      report.passedChecks +=
+        Set(stored.keys).union(drift.added).count - drift.added.count - drift.changed.count - drift.missing.count
     }
 
     let declared = Set(declaredNames)
     for name in stored.keys.sorted() where !declared.contains(name) && name.service != Self.managementService {
-      report.record(Finding(service: name.service, key: name.key, check: .undeclared, severity: .warning, message: "in the vault but not in \(policy.file)"))
+      report.record(
+        Finding(
+          service: name.service, key: name.key, check: .undeclared, severity: .warning,
+          message: "in the vault but not in \(policy.file)"))
     }
     return report
   }
@@ -143,7 +163,9 @@ public struct PolicyCheck: Sendable {
 
   /// The provider question for `key`, if it has one: provider-rotated credentials ask their
   /// provider; database and Redis URLs get a TCP connection.
-  private func liveCheck(for key: KeyPolicy, in service: ServicePolicy, value: String, stored: [ServiceKey: StoredSecret]) -> LiveCheck? {
+  private func liveCheck(
+    for key: KeyPolicy, in service: ServicePolicy, value: String, stored: [ServiceKey: StoredSecret]
+  ) -> LiveCheck? {
     let lower = value.lowercased()
     if ["postgres://", "postgresql://", "redis://", "rediss://"].contains(where: { lower.hasPrefix($0) }) {
       return .tcp(url: value)
@@ -158,7 +180,8 @@ public struct PolicyCheck: Sendable {
       guard let url = stored[ServiceKey(service: service.name, key: urlName)] else { return nil }
       return .supabase(url: String(decoding: url.value, as: UTF8.self), serviceKey: value)
     case .shopify:
-      return .shopify(shop: provider["shop"] ?? "", apiVersion: provider["api_version"] ?? "2025-10", accessToken: value)
+      return .shopify(
+        shop: provider["shop"] ?? "", apiVersion: provider["api_version"] ?? "2025-10", accessToken: value)
     case .chatwoot:
       return .chatwoot(baseURL: provider["base_url"] ?? "", apiToken: value)
     }
