@@ -32,10 +32,7 @@ extension HotSecrets {
     }
 
     func run() throws {
-      try SecretAddress.validateEnvironment(environment)
-      let folder = MirrorFolder.resolve(from, root: vault.root)
-      let snapshot = try MirrorReader.read(directory: folder, environment: environment)
-      for warning in snapshot.warnings { StandardStreams.error("warning: \(warning)") }
+      let (folder, snapshot) = try MirrorFolder.read(from, root: vault.root, environment: environment)
       let report = try vault.unlock().importMirror(
         snapshot, environment: environment, prune: prune, dryRun: dryRun, directory: folder)
       let json = Report(

@@ -27,10 +27,7 @@ extension HotSecrets {
     }
 
     func run() throws {
-      try SecretAddress.validateEnvironment(environment)
-      let folder = MirrorFolder.resolve(from, root: vault.root)
-      let snapshot = try MirrorReader.read(directory: folder, environment: environment)
-      for warning in snapshot.warnings { StandardStreams.error("warning: \(warning)") }
+      let (folder, snapshot) = try MirrorFolder.read(from, root: vault.root, environment: environment)
       let drift = try vault.unlock().mirrorDrift(snapshot, environment: environment)
       let report = Report(
         in_sync: drift.inSync, added: drift.added.map(ServiceKeyJSON.init),
