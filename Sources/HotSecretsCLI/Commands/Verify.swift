@@ -11,9 +11,13 @@ extension HotSecrets {
       discussion: """
         Checks every key the policy declares: missing, empty, placeholder, format, age (error \
         past max age, warning within 14 days of it), drift against the mirror files when \
-        DIR exists, and with --live whether each provider accepts the credential. Keys in the \
-        vault that the policy does not declare get a warning. Nothing is written; no value is \
-        ever printed.
+        DIR exists, and with --live whether each provider accepts the credential. With \
+        --targets, each Fly app and GitHub environment of the policy is asked what it holds: \
+        target-missing (a key is absent), target-drift (Fly's digest differs from the current \
+        value's MD5; GitHub's secret is not the version hotsecrets last pushed, or was changed \
+        there since), target-stale (a machine of a `deploy: rolling` Fly target runs an older \
+        secrets version); tokens as for `sync`. Keys in the vault that the policy does not \
+        declare get a warning. Nothing is written; no value is ever printed.
 
         Exit codes: 0 no check failed (warnings fail only with --strict); 1 a check failed; \
         2 verification could not run (no vault, cannot unlock, bad policy); 64 usage error.
@@ -22,36 +26,39 @@ extension HotSecrets {
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var policyOptions: PolicyOptions
     @Argument(help: "Environment, e.g. prod.") var environment: String
-    @Option(help: ArgumentHelp("Policy file (default: ROOT/policies/ENV.yaml).", valueName: "file"))
-    var policy: String?
     @Option(
       help: ArgumentHelp("Mirror folder checked for drift when it exists (default: ROOT/vault/occ).", valueName: "dir"))
     var from: String?
     @Flag(help: "Also ask each provider whether the credential works (network).") var live = false
+    @Flag(help: "Also check the policy's Fly apps and GitHub environments hold the current values (network).")
+    var targets = false
     @Flag(help: "Warnings fail too.") var strict = false
     @Option(
       help: ArgumentHelp("Measure ages at this date (YYYY-MM-DD or ISO 8601), e.g. the next deploy.", valueName: "date")
     )
     var asOf: String?
-    @Option(help: "Seconds each --live probe may take.") var timeout: Double = 10
+    @Option(help: "Seconds each --live probe or --targets request may take.") var timeout: Double = 10
 
     func run() async throws {
       try SecretAddress.validateEnvironment(environment)
-      let path = policy ?? VaultLocation.join(vault.root, "policies/\(environment).yaml")
-      let parsed = try PolicyParser.load(path: path)
-      guard parsed.environment == environment else {
-        throw CLIError.invalidInput("\(path) is the policy for \(parsed.environment), not \(environment)")
-      }
+      let parsed = try policyOptions.load(environment: environment, root: vault.root)
       let date = try asOf.map(DateArgument.parse) ?? Date()
       let session = try vault.unlock()
       let probe = ProviderProbe(
         endpoints: .init(openAI: ProcessEnvironment.value("HOTSECRETS_OPENAI_API_URL") ?? "https://api.openai.com"),
         timeout: timeout)
-      let report = try await PolicyCheck(
+      var report = try await PolicyCheck(
         session: session, policy: parsed, probe: live ? probe : nil,
         options: .init(live: live, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root), asOf: date)
       ).run()
+      if targets {
+        let clients = try TargetClients.make(
+          policy: parsed, kinds: Set(SyncTargetKind.allCases), session: session, timeout: timeout)
+        try await TargetCheck(session: session, policy: parsed, fly: clients.fly, github: clients.github)
+          .run(into: &report)
+      }
       try output.write(VerifyOutput.json(report, policy: parsed, strict: strict)) {
         VerifyOutput.text(report, policy: parsed)
       }

@@ -67,6 +67,32 @@ enum StoreMigrations {
           );
           """)
     }
+    // Issue 5: what `sync` pushed where (GitHub never gives values back) and each Fly app's
+    // secrets version after hotsecrets' last bulk update.
+    m.registerMigration("v2-push-ledger") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE push_ledger (
+            environment TEXT NOT NULL,
+            target TEXT NOT NULL,
+            name TEXT NOT NULL,
+            service TEXT NOT NULL,
+            key TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            pushed_at TEXT NOT NULL,
+            remote_updated_at TEXT,
+            PRIMARY KEY (environment, target, name)
+          );
+          CREATE TABLE target_state (
+            environment TEXT NOT NULL,
+            target TEXT NOT NULL,
+            secrets_version INTEGER,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (environment, target)
+          );
+          """)
+    }
     return m
   }
 }

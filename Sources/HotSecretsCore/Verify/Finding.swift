@@ -6,6 +6,12 @@ public struct Finding: Sendable, Equatable {
   /// The checks `verify` runs. Raw values are the `check` field of the JSON output.
   public enum Check: String, Sendable {
     case missing, empty, placeholder, format, age, drift, live, unreachable, undeclared
+    /// `verify --targets`: a key the policy sends to a target is absent there.
+    case targetMissing = "target-missing"
+    /// The target holds another value than the vault's current one (or one changed elsewhere).
+    case targetDrift = "target-drift"
+    /// A Fly machine runs an older secrets version than the app's (targets with `deploy: rolling`).
+    case targetStale = "target-stale"
   }
 
   public let service: String

@@ -1,0 +1,204 @@
+import ArgumentParser
+import Foundation
+import HotSecretsCore
+
+/// Which targets `sync` pushes to.
+enum TargetSelection: String, ExpressibleByArgument, CaseIterable {
+  case fly, github, all
+
+  var kinds: Set<SyncTargetKind> {
+    switch self {
+    case .fly: [.fly]
+    case .github: [.github]
+    case .all: Set(SyncTargetKind.allCases)
+    }
+  }
+}
+
+extension FlyDeployMode: ExpressibleByArgument {}
+
+extension HotSecrets {
+  /// Pushes an environment's secrets to its Fly apps and GitHub Actions environments.
+  struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Push ENV's secrets to the policy's Fly apps and GitHub Actions environments.",
+      discussion: """
+        Every key the vault holds for a target's services is sent, under the policy's target_name \
+        or its KEY. Fly: the app's secrets are listed (names and MD5 digests) and only what \
+        differs goes out, in one bulk update per app. --deploy stage (default, or the target's \
+        `deploy` in the policy) leaves the machines to load the secrets at the next deploy; \
+        --deploy rolling restarts them one at a time with the new secrets version, waiting for \
+        each to start and pass its checks, and stops at the first that does not. GitHub: values \
+        are sealed to the environment's public key; a push ledger in the vault records what was \
+        sent, so unchanged secrets are skipped and secrets changed elsewhere are pushed again.
+
+        Tokens: $FLY_API_TOKEN and $GITHUB_TOKEN, else the vault's ENV/hotsecrets/FLY_API_TOKEN \
+        and ENV/hotsecrets/GITHUB_TOKEN. API bases: $HOTSECRETS_FLY_API_URL, \
+        $HOTSECRETS_GITHUB_API_URL. Connection errors, 429 and 5xx are retried (5 tries, \
+        honouring Retry-After); other errors are reported with the API's message.
+
+        Exit codes: 0 every target succeeded; 1 a target failed (the others were still done); \
+        2 nothing could run (no vault, cannot unlock, bad policy, a name collision, no target \
+        reachable or no token); 64 usage error.
+        """
+    )
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var policyOptions: PolicyOptions
+    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Option(help: "Targets to push to: fly, github or all.") var target: TargetSelection = .all
+    @Flag(help: "Print what would change (names only); send no write.") var dryRun = false
+    @Option(help: "Fly: stage (machines load the secrets at the next deploy) or rolling (restart them now).")
+    var deploy: FlyDeployMode?
+    @Option(help: "Seconds each request may take.") var timeout: Double = 30
+    @Option(help: "Seconds a restarted machine may take to start and pass its checks.") var machineTimeout: Int = 60
+
+    func run() async throws {
+      try SecretAddress.validateEnvironment(environment)
+      guard timeout > 0, machineTimeout > 0 else { throw ValidationError("--timeout and --machine-timeout must be positive") }
+      let policy = try policyOptions.load(environment: environment, root: vault.root)
+      let session = try vault.unlock()
+      let clients = try TargetClients.make(policy: policy, kinds: target.kinds, session: session, timeout: timeout)
+      let sync = SecretsSync(
+        session: session, policy: policy, fly: clients.fly, github: clients.github,
+        options: SyncOptions(kinds: target.kinds, dryRun: dryRun, deploy: deploy, machineTimeout: machineTimeout))
+      let report = try await sync.run { StandardStreams.error(SyncOutput.progress($0, dryRun: dryRun)) }
+      try output.write(SyncOutput.json(report)) { SyncOutput.text(report) }
+      let ranNothing = report.targets.allSatisfy { $0.error != nil && $0.pushed.isEmpty && $0.unchanged.isEmpty }
+      if ranNothing { throw ExitCode(ExitStatus.error) }
+      if !report.succeeded { throw ExitCode(ExitStatus.checkFailed) }
+    }
+  }
+}
+
+/// Formatting of `sync` results.
+enum SyncOutput {
+  struct PushedJSON: Encodable {
+    let name, source: String
+    let version: Int
+    let fingerprint: String
+    let repairedDrift: Bool
+    enum CodingKeys: String, CodingKey {
+      case name, source, version, fingerprint
+      case repairedDrift = "repaired_drift"
+    }
+  }
+  struct FailedJSON: Encodable {
+    let name, source, reason: String
+  }
+  struct RestartJSON: Encodable {
+    let restarted: [String]
+    @NullEncoded var failedMachine: String?
+    @NullEncoded var failure: String?
+    let untouched: [String]
+    enum CodingKeys: String, CodingKey {
+      case restarted, failure, untouched
+      case failedMachine = "failed_machine"
+    }
+  }
+  struct TargetJSON: Encodable {
+    let target, kind, status: String
+    let pushed: [PushedJSON]
+    let unchanged: [String]
+    let failed: [FailedJSON]
+    @NullEncoded var error: String?
+    let notes: [String]
+    @NullEncoded var secretsVersion: Int?
+    @NullEncoded var deploy: String?
+    @NullEncoded var restart: RestartJSON?
+    let seconds: Double
+    enum CodingKeys: String, CodingKey {
+      case target, kind, status, pushed, unchanged, failed, error, notes, deploy, restart, seconds
+      case secretsVersion = "secrets_version"
+    }
+  }
+  struct Summary: Encodable {
+    let targets, pushed, unchanged, failed: Int
+  }
+  struct Report: Encodable {
+    let environment: String
+    let dryRun, succeeded: Bool
+    let targets: [TargetJSON]
+    let summary: Summary
+    enum CodingKeys: String, CodingKey {
+      case environment, succeeded, targets, summary
+      case dryRun = "dry_run"
+    }
+  }
+
+  static func json(_ report: SyncReport) -> Report {
+    Report(
+      environment: report.environment, dryRun: report.dryRun, succeeded: report.succeeded,
+      targets: report.targets.map { t in
+        TargetJSON(
+          target: t.id.description, kind: t.id.kind.rawValue, status: t.succeeded ? "ok" : "failed",
+          pushed: t.pushed.map {
+            PushedJSON(
+              name: $0.name, source: $0.source.description, version: $0.version, fingerprint: $0.fingerprint,
+              repairedDrift: $0.repairedDrift)
+          },
+          unchanged: t.unchanged, failed: t.failed.map { FailedJSON(name: $0.name, source: $0.source.description, reason: $0.reason) },
+          error: t.error, notes: t.notes, secretsVersion: t.secretsVersion, deploy: t.deploy?.rawValue,
+          restart: t.restart.map {
+            RestartJSON(restarted: $0.restarted, failedMachine: $0.failedMachine, failure: $0.failure, untouched: $0.untouched)
+          }, seconds: (t.seconds * 1000).rounded() / 1000)
+      },
+      summary: Summary(
+        targets: report.targets.count, pushed: report.targets.reduce(0) { $0 + $1.pushed.count },
+        unchanged: report.targets.reduce(0) { $0 + $1.unchanged.count },
+        failed: report.targets.reduce(0) { $0 + $1.failed.count + ($1.error != nil && $1.failed.isEmpty ? 1 : 0) }))
+  }
+
+  /// The one stderr line per target, as it finishes.
+  static func progress(_ t: TargetReport, dryRun: Bool) -> String {
+    let verb = dryRun ? "would push" : "pushed"
+    var line = "sync \(t.id): \(verb) \(t.pushed.count), unchanged \(t.unchanged.count)"
+    if !t.failed.isEmpty { line += ", failed \(t.failed.count)" }
+    if let restart = t.restart { line += ", restarted \(restart.restarted.count) machine(s)" }
+    if t.error != nil || restart(t) != nil { line += " — FAILED" }
+    return line + String(format: " (%.1f s)", t.seconds)
+  }
+
+  private static func restart(_ t: TargetReport) -> String? { t.restart?.failure }
+
+  /// A table per target, then its notes, deploy outcome and errors; then a summary line.
+  static func text(_ report: SyncReport) -> String {
+    var lines: [String] = []
+    let pushedWord = report.dryRun ? "would push" : "pushed"
+    for t in report.targets {
+      var head = "\(t.id)"
+      if let version = t.secretsVersion { head += " (secrets version \(version))" }
+      lines.append(head)
+      var table = TextTable("  NAME", "RESULT", "FROM", "REASON")
+      for p in t.pushed {
+        table.add("  " + p.name, p.repairedDrift ? "\(pushedWord) (repaired drift)" : pushedWord, p.source.description, "")
+      }
+      for f in t.failed { table.add("  " + f.name, "failed", f.source.description, f.reason) }
+      for name in t.unchanged { table.add("  " + name, "unchanged", "", "") }
+      if !table.rows.isEmpty { lines.append(table.rendered) }
+      if let error = t.error { lines.append("  error: \(error)") }
+      for note in t.notes { lines.append("  note: \(note)") }
+      if let restart = t.restart {
+        if !restart.restarted.isEmpty {
+          lines.append("  rolling restart: \(restart.restarted.joined(separator: ", ")) started with the new secrets")
+        }
+        if let failure = restart.failure {
+          lines.append("  rolling restart stopped: \(failure)")
+        }
+        if !restart.untouched.isEmpty {
+          let why = restart.failure != nil ? "left untouched" : "not running; they load the secrets when next started"
+          lines.append("  machines \(why): \(restart.untouched.joined(separator: ", "))")
+        }
+      }
+    }
+    let pushed = report.targets.reduce(0) { $0 + $1.pushed.count }
+    let unchanged = report.targets.reduce(0) { $0 + $1.unchanged.count }
+    let failedTargets = report.targets.filter { !$0.succeeded }.count
+    var summary = "sync \(report.environment): \(report.targets.count) target(s), \(pushedWord) \(pushed), unchanged \(unchanged)"
+    summary += failedTargets == 0 ? ", all succeeded" : ", \(failedTargets) failed"
+    if report.dryRun { summary += " (dry run: nothing was sent)" }
+    lines.append(summary)
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import HotSecretsCore
+
+/// The shared plumbing of the Fly and GitHub clients: a base URL, fixed headers, the shared retry
+/// policy, and one rule for errors — anything but 2xx becomes a `RemoteError` carrying the API's
+/// own message (`{"error": …}` from Fly, `{"message": …}` from GitHub), never a credential.
+struct APIClient: Sendable {
+  let service: String
+  let baseURL: String
+  let headers: [String: String]
+  let transport: HTTPTransport
+  let retry: RetryPolicy
+
+  init(service: String, baseURL: String, headers: [String: String], transport: HTTPTransport, retry: RetryPolicy) {
+    self.service = service
+    self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    self.headers = headers
+    self.transport = transport
+    self.retry = retry
+  }
+
+  /// Sends `method path` with an optional JSON body; returns a 2xx response, or throws `RemoteError`.
+  /// `accept` lists further statuses returned rather than thrown (e.g. 408 from Fly's wait).
+  func send(
+    _ method: String, _ path: String, json: Any? = nil, timeout: TimeInterval? = nil, accept: Set<Int> = []
+  ) async throws -> HTTPResponse {
+    guard let url = URL(string: baseURL + path) else { throw RemoteError(status: nil, reason: "\(service): invalid URL") }
+    var fields = headers
+    var body: Data?
+    if let json {
+      body = try JSONSerialization.data(withJSONObject: json)
+      fields["Content-Type"] = "application/json"
+    }
+    let transport = timeout.map { HTTPTransport(timeout: $0) } ?? self.transport
+    let response: HTTPResponse
+    do {
+      response = try await retry.run { [body, fields] in try await transport.send(method, url, headers: fields, body: body) }
+    } catch let failure as HTTPFailure {
+      throw RemoteError(status: nil, reason: "\(service): \(failure.reason)")
+    }
+    if (200..<300).contains(response.status) || accept.contains(response.status) { return response }
+    throw RemoteError(status: response.status, reason: "\(service) answered HTTP \(response.status): \(Self.message(response))")
+  }
+
+  /// The API's own error message from a JSON body, shortened to one line.
+  static func message(_ response: HTTPResponse) -> String {
+    var text = ""
+    if let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] {
+      if let message = object["message"] as? String {
+        text = message
+      } else if let error = object["error"] as? String {
+        text = error
+      } else if let error = object["error"] as? [String: Any], let message = error["message"] as? String {
+        text = message
+      }
+    }
+    if text.isEmpty { text = "no error message" }
+    let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? text
+    return line.count > 200 ? String(line.prefix(200)) + "…" : line
+  }
+
+  /// `segment` percent-encoded for one path component.
+  static func pathComponent(_ segment: String) -> String {
+    var allowed = CharacterSet.urlPathAllowed
+    allowed.remove(charactersIn: "/?#%")
+    return segment.addingPercentEncoding(withAllowedCharacters: allowed) ?? segment
+  }
+
+  /// Decodes a JSON body, or throws a `RemoteError` naming what was expected.
+  func decode(_ response: HTTPResponse, what: String) throws -> Any {
+    guard let value = try? JSONSerialization.jsonObject(with: response.body) else {
+      throw RemoteError(status: response.status, reason: "\(service) sent \(what) that is not JSON")
+    }
+    return value
+  }
+}
