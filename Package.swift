@@ -15,6 +15,7 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
   ],
   targets: [
     .systemLibrary(
@@ -28,6 +29,8 @@ let package = Package(
       name: "HotSecretsCore",
       dependencies: [
         "Sodium", "DotEnv", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+        // Insecure.MD5 only: Fly reports each app secret's digest as the hex MD5 of its value.
+        .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
     // HTTP through AsyncHTTPClient (SwiftNIO + BoringSSL, linked statically). Foundation's
@@ -50,9 +53,11 @@ let package = Package(
       name: "TestSupport",
       dependencies: [
         "Sodium", .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
+    // The loopback fakes as a process, for scripts/bench (`hotsecrets-fakes --latency-ms 50 …`).
+    .executableTarget(name: "hotsecrets-fakes", dependencies: ["TestSupport"], path: "Sources/FakeAPIs"),
     .testTarget(name: "SodiumTests", dependencies: ["Sodium"]),
     .testTarget(
       name: "DotEnvTests",

@@ -45,6 +45,18 @@ final class CLIHarness: @unchecked Sendable {
     try runProcess(Self.binary, arguments, stdin: stdin.map { Data($0.utf8) }, env: extra)
   }
 
+  /// `run` on a Dispatch thread, so a test that serves loopback fakes from its own process does not
+  /// hold a Swift-concurrency thread while the binary talks to them.
+  func runAsync(_ arguments: [String], stdin: String? = nil, env extra: [String: String] = [:]) async throws
+    -> CLIResult
+  {
+    try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async {
+        continuation.resume(with: Result { try self.run(arguments, stdin: stdin, env: extra) })
+      }
+    }
+  }
+
   func runProcess(_ executable: String, _ arguments: [String], stdin: Data?, env extra: [String: String]) throws
     -> CLIResult
   {

@@ -19,16 +19,25 @@ struct TargetClients {
     {
       fly = FlyMachinesClient(
         baseURL: ProcessEnvironment.value("HOTSECRETS_FLY_API_URL") ?? "https://api.machines.dev", token: token,
-        timeout: timeout)
+        timeout: timeout, retry: retryPolicy)
     }
     if kinds.contains(.github), !policy.githubTargets.isEmpty,
       let token = try token("GITHUB_TOKEN", environment: policy.environment, session: session)
     {
       github = GitHubSecretsClient(
         baseURL: ProcessEnvironment.value("HOTSECRETS_GITHUB_API_URL") ?? "https://api.github.com", token: token,
-        timeout: timeout)
+        timeout: timeout, retry: retryPolicy)
     }
     return TargetClients(fly: fly, github: github)
+  }
+
+  /// The shared retry policy; `HOTSECRETS_RETRY_BASE_DELAY` (seconds, default 0.5) scales its backoff.
+  static var retryPolicy: RetryPolicy {
+    var policy = RetryPolicy()
+    if let text = ProcessEnvironment.value("HOTSECRETS_RETRY_BASE_DELAY"), let seconds = Double(text), seconds >= 0 {
+      policy.baseDelay = seconds
+    }
+    return policy
   }
 
   /// `variable` from the environment, else the vault's `environment/hotsecrets/variable`.

@@ -23,6 +23,7 @@ struct TextTable {
           line += cell + String(repeating: " ", count: widths[i] - cell.count + 2)
         }
       }
+      while line.hasSuffix(" ") { line.removeLast() }
       return line
     }.joined(separator: "\n")
   }

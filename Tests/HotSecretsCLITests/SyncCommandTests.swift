@@ -1,0 +1,379 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `hotsecrets sync` and `verify --targets` end to end: the built binary against loopback fakes of
+/// Fly's Machines API and GitHub's environment-secrets API.
+@Suite struct SyncCommandTests {
+  static let app = "hotdash-production"
+  static let worker = "hotdash-worker"
+  static let repo = "hotrodan/hot-dash"
+
+  static let values = [
+    "openai/API_KEY_PROD": "sk-live-abcdefghijklmnopqrstuv",
+    "supabase/SERVICE_KEY": "sb_secret_9fK2xQpLmN3",
+    "supabase/SUPABASE_URL": "https://abcdefghijklmnopqrst.supabase.co",
+    "app/SESSION_SECRET": "s3ss10n-S3cr3t-Zq8Lw0PvX1",
+  ]
+
+  static func policy(appDeploy: String = "", extraKeys: String = "") -> String {
+    """
+    version: 1
+    environment: prod
+    services:
+      openai:
+        keys:
+          API_KEY_PROD: { target_name: OPENAI_API_KEY }
+      supabase:
+        keys:
+          SERVICE_KEY: { target_name: SUPABASE_SERVICE_KEY }
+          SUPABASE_URL: { secret: false }
+      app:
+        keys:
+          SESSION_SECRET: {}\(extraKeys)
+    targets:
+      fly:
+        - { app: \(app), services: [openai, supabase, app]\(appDeploy) }
+        - { app: \(worker), services: [openai] }
+      github:
+        - { repository: \(repo), environment: production, services: [openai, supabase] }
+    """
+  }
+
+  /// A vault with `values`, the policy, and fakes with two apps (two machines each) and one environment.
+  struct Fixture {
+    let h: CLIHarness
+    let fly: FakeFly
+    let github: FakeGitHub
+
+    func stop() {
+      fly.stop()
+      github.stop()
+    }
+
+    func sync(_ arguments: [String] = [], env: [String: String] = [:]) async throws -> CLIResult {
+      try await h.runAsync(["sync", "prod"] + arguments, env: env)
+    }
+
+    func flyPlain(_ app: String) -> [String: String] { fly.secretValues(app: app) }
+    func githubPlain() -> [String: String] { github.secrets(repository: repo, environment: "production") }
+  }
+
+  static func fixture(policy text: String = policy(), withChecks: Bool = false) async throws -> Fixture {
+    // The setup runs the binary synchronously: on a Dispatch thread, not a Swift-concurrency one.
+    let h = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CLIHarness, Error>) in
+      DispatchQueue.global().async {
+        continuation.resume(
+          with: Result {
+            let h = try CLIHarness.withIdentityVault()
+            try FileManager.default.createDirectory(atPath: h.path("policies"), withIntermediateDirectories: true)
+            try text.write(toFile: h.path("policies/prod.yaml"), atomically: true, encoding: .utf8)
+            for (name, value) in values {
+              let parts = name.split(separator: "/").map(String.init)
+              try #require(h.run(["set", "prod", parts[0], parts[1]], stdin: value).status == 0)
+            }
+            return h
+          })
+      }
+    }
+    let fly = try await FakeFly.start()
+    let github = try await FakeGitHub.start()
+    fly.addApp(app, machines: 2, withChecks: withChecks)
+    fly.addApp(worker, machines: 2)
+    github.addEnvironment(repository: repo, environment: "production")
+    h.environment["HOTSECRETS_FLY_API_URL"] = fly.baseURL
+    h.environment["HOTSECRETS_GITHUB_API_URL"] = github.baseURL
+    h.environment["FLY_API_TOKEN"] = "fly-test-token"
+    h.environment["GITHUB_TOKEN"] = "gh-test-token"
+    h.environment["HOTSECRETS_RETRY_BASE_DELAY"] = "0.05"
+    return Fixture(h: h, fly: fly, github: github)
+  }
+
+  static let expectedApp = [
+    "OPENAI_API_KEY": values["openai/API_KEY_PROD"]!, "SUPABASE_SERVICE_KEY": values["supabase/SERVICE_KEY"]!,
+    "SUPABASE_URL": values["supabase/SUPABASE_URL"]!, "SESSION_SECRET": values["app/SESSION_SECRET"]!,
+  ]
+
+  func expectNoValues(_ r: CLIResult) {
+    for value in Self.values.values { #expect(!r.allOutput.contains(value)) }
+  }
+
+  @Test func firstSyncPushesEverythingOnceAndASecondSyncSendsNothing() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let r = try await f.sync()
+    #expect(r.status == 0, "\(r.allOutput)")
+    // Exactly one bulk update per app; the values that arrived are the vault's, under target names.
+    #expect(f.fly.bulkUpdates(app: Self.app) == 1)
+    #expect(f.fly.bulkUpdates(app: Self.worker) == 1)
+    #expect(f.flyPlain(Self.app) == Self.expectedApp)
+    #expect(f.flyPlain(Self.worker) == ["OPENAI_API_KEY": Self.values["openai/API_KEY_PROD"]!])
+    // GitHub decrypted the sealed boxes with its own secret key: the plaintexts are the vault's.
+    #expect(
+      f.githubPlain() == [
+        "OPENAI_API_KEY": Self.values["openai/API_KEY_PROD"]!,
+        "SUPABASE_SERVICE_KEY": Self.values["supabase/SERVICE_KEY"]!,
+        "SUPABASE_URL": Self.values["supabase/SUPABASE_URL"]!,
+      ])
+    #expect(f.github.publicKeyFetches(repository: Self.repo, environment: "production") == 1)
+    // Staged by default: no machine restarted, and the output says how to deploy.
+    #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m1") == 0)
+    #expect(r.stdout.contains("fly secrets deploy -a \(Self.app)"))
+    #expect(r.stdout.contains("fly:\(Self.app) (secrets version 1)"))
+    #expect(r.stdout.contains("OPENAI_API_KEY"))
+    #expect(r.stdout.contains("pushed"))
+    #expect(r.stdout.split(separator: "\n").last == "sync prod: 3 target(s), pushed 8, unchanged 0, all succeeded")
+    // One progress line per target on stderr.
+    let progress = r.stderr.split(separator: "\n").filter { $0.hasPrefix("sync ") }
+    #expect(progress.count == 3)
+    #expect(progress.contains { $0.hasPrefix("sync github:\(Self.repo):production: pushed 3, unchanged 0") })
+    expectNoValues(r)
+
+    let again = try await f.sync(["--format", "json"])
+    #expect(again.status == 0, "\(again.allOutput)")
+    #expect(f.fly.bulkUpdates(app: Self.app) == 1)
+    #expect(f.github.puts(repository: Self.repo, environment: "production") == 3)
+    #expect(f.github.publicKeyFetches(repository: Self.repo, environment: "production") == 1)
+    let json = try f.h.json(again)
+    let targets = try #require(json["targets"] as? [[String: Any]])
+    #expect(targets.map { $0["target"] as? String } == ["fly:\(Self.app)", "fly:\(Self.worker)", "github:\(Self.repo):production"])
+    #expect(targets.allSatisfy { ($0["pushed"] as? [Any])?.isEmpty == true && $0["status"] as? String == "ok" })
+    #expect((targets[0]["unchanged"] as? [String])?.sorted() == Self.expectedApp.keys.sorted())
+    #expect(json["succeeded"] as? Bool == true)
+    #expect(json["dry_run"] as? Bool == false)
+  }
+
+  @Test func changedKeysCostOneBulkUpdateAndOneRestartPerMachine() async throws {
+    let f = try await Self.fixture(withChecks: true)
+    defer { f.stop() }
+    #expect(try await f.sync().status == 0)
+    try await f.h.runAsync(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-NEWNEWNEWNEWNEWNEWNEWNEW")
+    try await f.h.runAsync(["set", "prod", "app", "SESSION_SECRET"], stdin: "n3w-s3ss10n-S3cr3t-aaaaaaa")
+    try await f.h.runAsync(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "sb_secret_NEWNEWNEWNEW")
+    let r = try await f.sync(["--deploy", "rolling", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(f.fly.bulkUpdates(app: Self.app) == 2)
+    let version = f.fly.secretsVersion(app: Self.app)
+    for machine in ["\(Self.app)-m1", "\(Self.app)-m2", "\(Self.worker)-m1", "\(Self.worker)-m2"] {
+      let app = machine.hasPrefix(Self.worker) ? Self.worker : Self.app
+      #expect(f.fly.restarts(app: app, machine: machine) == 1, "\(machine)")
+      #expect(f.fly.machine(app: app, id: machine)?.minSecretsVersion == f.fly.secretsVersion(app: app))
+    }
+    #expect(f.flyPlain(Self.app)["OPENAI_API_KEY"] == "sk-live-NEWNEWNEWNEWNEWNEWNEWNEW")
+    #expect(f.githubPlain()["SUPABASE_SERVICE_KEY"] == "sb_secret_NEWNEWNEWNEW")
+    let targets = try #require(try f.h.json(r)["targets"] as? [[String: Any]])
+    let first = targets[0]
+    #expect((first["pushed"] as? [[String: Any]])?.compactMap { $0["name"] as? String }.sorted()
+      == ["OPENAI_API_KEY", "SESSION_SECRET", "SUPABASE_SERVICE_KEY"])
+    #expect(first["secrets_version"] as? Int == version)
+    let restart = try #require(first["restart"] as? [String: Any])
+    #expect(restart["restarted"] as? [String] == ["\(Self.app)-m1", "\(Self.app)-m2"])
+    #expect(restart["failure"] is NSNull)
+  }
+
+  @Test func dryRunNamesWhatWouldChangeAndSendsNoWrite() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let r = try await f.sync(["--dry-run"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(r.stdout.contains("would push"))
+    #expect(r.stdout.contains("(dry run: nothing was sent)"))
+    #expect(f.fly.bulkUpdates(app: Self.app) == 0)
+    #expect(f.github.puts(repository: Self.repo, environment: "production") == 0)
+    #expect(f.fly.requests.allSatisfy { $0.hasPrefix("GET ") })
+    #expect(f.github.requests.allSatisfy { $0.hasPrefix("GET ") })
+    expectNoValues(r)
+    let audit = try await f.h.runAsync(["audit", "log", "--format", "json"])
+    #expect(!audit.stdout.contains("\"sync\""))
+  }
+
+  @Test func collidingNamesAndBadGitHubNamesStopBeforeAnythingIsSent() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    try await f.h.runAsync(["set", "prod", "app", "OPENAI_API_KEY"], stdin: "another-value-entirely")
+    let r = try await f.sync()
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("app/OPENAI_API_KEY and openai/API_KEY_PROD would both be pushed as OPENAI_API_KEY"))
+    try await f.h.runAsync(["rm", "prod", "app", "OPENAI_API_KEY"])
+    try await f.h.runAsync(["set", "prod", "openai", "GITHUB_PAT"], stdin: "ghp-not-allowed-here")
+    let bad = try await f.sync()
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains("openai/GITHUB_PAT cannot be pushed as GITHUB_PAT"))
+    #expect(f.fly.requests.isEmpty)
+    #expect(f.github.requests.isEmpty)
+  }
+
+  @Test func gitHubSecretChangedElsewhereIsReportedByVerifyAndRepairedBySync() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    // Before any sync: every key is missing from every target.
+    let before = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
+    #expect(before.status == 1)
+    let missing = try #require(try f.h.json(before)["findings"] as? [[String: Any]])
+    #expect(missing.filter { $0["check"] as? String == "target-missing" }.count == 8)
+    #expect(try await f.sync().status == 0)
+    let clean = try await f.h.runAsync(["verify", "prod", "--targets"])
+    #expect(clean.status == 0, "\(clean.allOutput)")
+
+    f.github.changeElsewhere(repository: Self.repo, environment: "production", name: "OPENAI_API_KEY", value: "sk-x")
+    f.fly.setSecret(app: Self.worker, name: "OPENAI_API_KEY", value: "sk-y")
+    let drift = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
+    #expect(drift.status == 1)
+    let findings = try #require(try f.h.json(drift)["findings"] as? [[String: Any]])
+    let driftMessages = findings.filter { $0["check"] as? String == "target-drift" }.compactMap { $0["message"] as? String }
+    #expect(driftMessages.count == 2, "\(driftMessages)")
+    #expect(driftMessages.contains { $0.contains("changed in github:\(Self.repo):production after hotsecrets pushed it") })
+    #expect(driftMessages.contains { $0.contains("fly:\(Self.worker) holds another value") })
+
+    let repair = try await f.sync()
+    #expect(repair.status == 0, "\(repair.allOutput)")
+    #expect(repair.stdout.contains("pushed (repaired drift)"))
+    #expect(f.githubPlain()["OPENAI_API_KEY"] == Self.values["openai/API_KEY_PROD"])
+    #expect(f.flyPlain(Self.worker)["OPENAI_API_KEY"] == Self.values["openai/API_KEY_PROD"])
+    #expect(try await f.h.runAsync(["verify", "prod", "--targets"]).status == 0)
+  }
+
+  @Test func serverErrorsAndRateLimitsAreRetried() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.fly.inject(.failRequest(number: 1, status: 500, matching: "POST /v1/apps/\(Self.app)/secrets"))
+    f.github.inject(.failRequest(number: 2, status: 429, matching: "PUT ", retryAfter: 1))
+    f.github.inject(.failRequest(number: 1, status: 503, matching: "public-key"))
+    let r = try await f.sync()
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(f.flyPlain(Self.app) == Self.expectedApp)
+    #expect(f.githubPlain().count == 3)
+    #expect(f.fly.bulkUpdates(app: Self.app) == 1)
+  }
+
+  @Test func aClientErrorIsNotRetriedAndIsReportedWithTheAPIsMessage() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let r = try await f.sync(["--target", "fly"], env: ["FLY_API_TOKEN": "wrong-token"])
+    #expect(r.status == 2, "\(r.allOutput)")
+    #expect(r.stdout.contains("fly answered HTTP 401: unauthorized"))
+    #expect(f.fly.requests.count == 2)  // one list per app, no retry
+    #expect(f.github.requests.isEmpty)
+  }
+
+  @Test func aTargetThatTimesOutFailsAndTheOthersAreStillDone() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.github.inject(.delay(seconds: 3, matching: "GET "))
+    let r = try await f.sync(["--timeout", "1"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    #expect(r.stdout.contains("no answer from 127.0.0.1 in time"))
+    #expect(f.flyPlain(Self.app) == Self.expectedApp)
+    #expect(r.stdout.split(separator: "\n").last?.hasSuffix(", 1 failed") == true)
+  }
+
+  @Test func gitHubKeyRotatedMidRunIsFetchedAgainOnce() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.github.rotateKey(repository: Self.repo, environment: "production", afterPuts: 1)
+    let r = try await f.sync(["--target", "github"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(f.githubPlain().count == 3)
+    #expect(f.githubPlain()["SUPABASE_URL"] == Self.values["supabase/SUPABASE_URL"])
+    #expect(f.github.publicKeyFetches(repository: Self.repo, environment: "production") == 2)
+    #expect(f.fly.requests.isEmpty)
+  }
+
+  @Test func aMachineThatNeverStartsStopsTheRollingRestart() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.fly.neverStarts(app: Self.app, machine: "\(Self.app)-m1")
+    let r = try await f.sync(["--target", "fly", "--deploy", "rolling", "--machine-timeout", "1"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m1") == 1)
+    #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m2") == 0)
+    #expect(r.stdout.contains("rolling restart stopped: machine \(Self.app)-m1 did not reach started within 1 s"))
+    #expect(r.stdout.contains("machines left untouched: \(Self.app)-m2"))
+    // The other app was restarted normally.
+    #expect(f.fly.restarts(app: Self.worker, machine: "\(Self.worker)-m2") == 1)
+  }
+
+  @Test func failingChecksStopTheRollingRestart() async throws {
+    let f = try await Self.fixture(withChecks: true)
+    defer { f.stop() }
+    f.fly.setChecks(app: Self.app, machine: "\(Self.app)-m1", status: "critical")
+    let r = try await f.sync(["--target", "fly", "--deploy", "rolling", "--machine-timeout", "1"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    #expect(r.stdout.contains("checks did not pass within 1 s (http critical)"))
+    #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m2") == 0)
+  }
+
+  @Test func staleMachinesAreReportedForRollingTargetsAndFinishedByTheNextRollingSync() async throws {
+    let f = try await Self.fixture(policy: Self.policy(appDeploy: ", deploy: rolling"))
+    defer { f.stop() }
+    #expect(try await f.sync(["--target", "fly"]).status == 0)  // the policy says rolling
+    #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m1") == 1)
+    #expect(f.fly.restarts(app: Self.worker, machine: "\(Self.worker)-m1") == 0)  // staged by default
+    try await f.h.runAsync(["set", "prod", "app", "SESSION_SECRET"], stdin: "n3w-s3ss10n-S3cr3t-bbbbbbb")
+    #expect(try await f.sync(["--target", "fly", "--deploy", "stage"]).status == 0)
+    let stale = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
+    let findings = try #require(try f.h.json(stale)["findings"] as? [[String: Any]])
+    let staleFindings = findings.filter { $0["check"] as? String == "target-stale" }
+    #expect(staleFindings.count == 2, "\(findings)")
+    #expect(staleFindings.allSatisfy { ($0["message"] as? String)?.contains("runs secrets version 1, the app's is 2") == true })
+    // A rolling sync with nothing new to push still restarts the stale machines, once each.
+    let finish = try await f.sync(["--target", "fly", "--deploy", "rolling"])
+    #expect(finish.status == 0, "\(finish.allOutput)")
+    #expect(f.fly.bulkUpdates(app: Self.app) == 2)
+    #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m1") == 2)
+    let after = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
+    let remaining = try #require(try f.h.json(after)["findings"] as? [[String: Any]])
+    #expect(!remaining.contains { $0["check"] as? String == "target-stale" && $0["severity"] as? String == "error" })
+  }
+
+  @Test func opaqueFlyDigestsFallBackToThePushLedger() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.fly.useOpaqueDigests(app: Self.app)
+    #expect(try await f.sync(["--target", "fly"]).status == 0)
+    let again = try await f.sync(["--target", "fly"])
+    #expect(again.status == 0, "\(again.allOutput)")
+    #expect(f.fly.bulkUpdates(app: Self.app) == 1)
+    #expect(again.stdout.contains("compared with the push ledger instead"))
+  }
+
+  @Test func tokensComeFromTheVaultWhenTheEnvironmentHasNone() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.h.environment["FLY_API_TOKEN"] = nil
+    f.h.environment["GITHUB_TOKEN"] = nil
+    let none = try await f.sync()
+    #expect(none.status == 2, "\(none.allOutput)")
+    #expect(none.stdout.contains("no Fly API token"))
+    #expect(none.stdout.contains("no GitHub token"))
+    try await f.h.runAsync(["set", "prod", "hotsecrets", "FLY_API_TOKEN"], stdin: "fly-test-token")
+    try await f.h.runAsync(["set", "prod", "hotsecrets", "GITHUB_TOKEN"], stdin: "gh-test-token")
+    let r = try await f.sync()
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(!r.allOutput.contains("fly-test-token"))
+    // The management service is not pushed anywhere.
+    #expect(f.flyPlain(Self.app)["FLY_API_TOKEN"] == nil)
+    // The environment variable wins over the vault.
+    let wrong = try await f.sync(["--target", "fly"], env: ["FLY_API_TOKEN": "not-the-token"])
+    #expect(wrong.status == 2)
+  }
+
+  @Test func everyPushIsAuditedWithNamesAndFingerprintsNeverValues() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    #expect(try await f.sync().status == 0)
+    let audit = try await f.h.runAsync(["audit", "log", "--format", "json"])
+    #expect(audit.status == 0)
+    let entries = try #require(try f.h.json(audit)["entries"] as? [[String: Any]])
+    let syncs = entries.filter { $0["action"] as? String == "sync" }
+    #expect(syncs.compactMap { $0["subject"] as? String }.sorted() == [
+      "fly:\(Self.app)", "fly:\(Self.worker)", "github:\(Self.repo):production",
+    ])
+    expectNoValues(audit)
+    let detail = try #require(syncs.first { $0["subject"] as? String == "fly:\(Self.worker)" }?["detail"] as? String)
+    #expect(detail.contains("\"name\":\"OPENAI_API_KEY\""))
+    #expect(detail.contains("\"source\":\"openai/API_KEY_PROD\""))
+    #expect(detail.contains("\"result\":\"ok\""))
+    #expect(try await f.h.runAsync(["audit", "verify"]).status == 0)
+  }
+}
