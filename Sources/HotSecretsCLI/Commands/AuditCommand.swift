@@ -11,6 +11,7 @@ extension HotSecrets {
 
     struct Log: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "Print the audit trail (who did what to which secret, with fingerprints, never values).",
         discussion: ExitStatus.helpText)
       @OptionGroup var vault: VaultOptions
@@ -57,6 +58,7 @@ extension HotSecrets {
 
     struct Verify: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check the audit chain: exit 0 when intact, 1 naming the first bad entry.",
         discussion: """
           Checks numbering, links and hashes, which needs no unlock (the chain holds no secrets). \

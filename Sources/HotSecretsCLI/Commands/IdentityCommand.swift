@@ -12,6 +12,7 @@ extension HotSecrets {
 
     struct New: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "new",
         abstract: "Write a new identity file (mode 0600) and print its recipient string.",
         discussion: """
           Give the printed hsr1… string to whoever runs `hotsecrets recipients add`. \
@@ -32,6 +33,7 @@ extension HotSecrets {
 
     struct Show: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Print the recipient string of an identity file.", discussion: ExitStatus.helpText)
 
       @Argument(help: "Identity file.") var file: String

@@ -6,6 +6,7 @@ extension HotSecrets {
   /// Creates a new vault with its first recipient.
   struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "init",
       abstract: "Create a new vault with its first recipient.",
       discussion: """
         The first recipient is an X25519 recipient (--recipient hsr1…, from `hotsecrets identity new`) \

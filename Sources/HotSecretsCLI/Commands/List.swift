@@ -5,6 +5,7 @@ extension HotSecrets {
   /// Lists secrets with their current versions, never their values.
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "List secrets: environment, service, key, version, age, fingerprint (never values).",
       discussion: ExitStatus.helpText
     ).parsedDirectly()
@@ -45,6 +46,7 @@ extension HotSecrets {
   /// Shows every version of one secret.
   struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "history",
       abstract: "Show every version of a secret: version, state, created, source, fingerprint.",
       discussion: ExitStatus.helpText
     ).parsedDirectly()

@@ -50,6 +50,7 @@ extension HotSecrets {
 
     struct Add: ParsableCommand {
       static let configuration = CommandConfiguration(
+        commandName: "add",
         abstract: "Let an X25519 identity (hsr1…) or another passphrase unlock the vault.",
         discussion: """
           With --passphrase, the new passphrase comes from --new-passphrase-file, \

@@ -5,6 +5,7 @@ extension HotSecrets {
   /// Writes the working copies from the vault.
   struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "render",
       abstract: "Write DIR/<service>/ENV.env from the vault (atomic, 0600; unchanged files untouched).",
       discussion: """
         Refuses to write into a git work tree unless git ignores the files. The read of the \

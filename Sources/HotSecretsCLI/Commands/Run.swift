@@ -6,6 +6,7 @@ extension HotSecrets {
   /// Runs a command with an environment's secrets as environment variables.
   struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "run",
       abstract: "Run COMMAND with ENV's secrets as environment variables (no file written).",
       discussion: """
         hotsecrets replaces itself with COMMAND (exec), so COMMAND's exit code is the exit code. \

@@ -5,6 +5,7 @@ extension HotSecrets {
   /// Drift between the working copies and the vault.
   struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "status",
       abstract: "Compare DIR/<service>/ENV.env with the vault by name and fingerprint (exit 1 on drift).",
       discussion: """
         Lists keys added in the files, changed, and missing from the files. Never prints values \

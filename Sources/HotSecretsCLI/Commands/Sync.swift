@@ -21,6 +21,7 @@ extension HotSecrets {
   /// Pushes an environment's secrets to its Fly apps and GitHub Actions environments.
   struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "sync",
       abstract: "Push ENV's secrets to the policy's Fly apps and GitHub Actions environments.",
       discussion: """
         Every key the vault holds for a target's services is sent, under the policy's target_name \

@@ -7,6 +7,7 @@ extension HotSecrets {
   /// Checks an environment's secrets against its policy; the pre-deploy gate.
   struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "verify",
       abstract: "Check ENV's secrets against policies/ENV.yaml: the pre-deploy gate.",
       discussion: """
         Checks every key the policy declares: missing, empty, placeholder, format, age (error \
