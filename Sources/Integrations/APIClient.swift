@@ -21,10 +21,16 @@ struct APIClient: Sendable {
 
   /// Sends `method path` with an optional JSON body; returns a 2xx response, or throws `RemoteError`.
   /// `accept` lists further statuses returned rather than thrown (e.g. 408 from Fly's wait).
+  /// A request that must not happen twice (`idempotent: false`, e.g. a machine update, which
+  /// restarts the machine) is retried only when it surely was not processed: a 429, or a refused
+  /// connection; a timeout or 5xx is reported instead.
   func send(
-    _ method: String, _ path: String, json: Any? = nil, timeout: TimeInterval? = nil, accept: Set<Int> = []
+    _ method: String, _ path: String, json: Any? = nil, timeout: TimeInterval? = nil, accept: Set<Int> = [],
+    idempotent: Bool = true
   ) async throws -> HTTPResponse {
-    guard let url = URL(string: baseURL + path) else { throw RemoteError(status: nil, reason: "\(service): invalid URL") }
+    guard let url = URL(string: baseURL + path) else {
+      throw RemoteError(status: nil, reason: "\(service): invalid URL")
+    }
     var fields = headers
     var body: Data?
     if let json {
@@ -34,12 +40,17 @@ struct APIClient: Sendable {
     let transport = timeout.map { HTTPTransport(timeout: $0) } ?? self.transport
     let response: HTTPResponse
     do {
-      response = try await retry.run { [body, fields] in try await transport.send(method, url, headers: fields, body: body) }
+      response = try await retry.run(
+        retryingStatus: idempotent ? RetryPolicy.isRetryable : { $0 == 429 },
+        retryingFailure: idempotent
+          ? { $0 != .invalidURL } : { $0 == .connection(host: url.host ?? "", reason: "connection refused") }
+      ) { [body, fields] in try await transport.send(method, url, headers: fields, body: body) }
     } catch let failure as HTTPFailure {
       throw RemoteError(status: nil, reason: "\(service): \(failure.reason)")
     }
     if (200..<300).contains(response.status) || accept.contains(response.status) { return response }
-    throw RemoteError(status: response.status, reason: "\(service) answered HTTP \(response.status): \(Self.message(response))")
+    throw RemoteError(
+      status: response.status, reason: "\(service) answered HTTP \(response.status): \(Self.message(response))")
   }
 
   /// The API's own error message from a JSON body, shortened to one line.

@@ -49,10 +49,14 @@ public struct FlyMachinesClient: FlyMachinesAPI {
   }
 
   public func updateMachine(app: String, machine: FlyMachine, minSecretsVersion: Int) async throws -> FlyMachine {
-    let config = (try? JSONSerialization.jsonObject(with: machine.config)) ?? [String: Any]()
+    guard let data = machine.config, let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      !config.isEmpty
+    else {
+      throw RemoteError(status: nil, reason: "fly returned no config for machine \(machine.id); not updating it")
+    }
     let response = try await client.send(
       "POST", appPath(app) + "/machines/\(APIClient.pathComponent(machine.id))",
-      json: ["config": config, "min_secrets_version": minSecretsVersion])
+      json: ["config": config, "min_secrets_version": minSecretsVersion], idempotent: false)
     guard let object = try client.decode(response, what: "a machine") as? [String: Any] else {
       throw RemoteError(status: response.status, reason: "fly: unexpected machine")
     }
@@ -74,7 +78,7 @@ public struct FlyMachinesClient: FlyMachinesAPI {
 
   static func machine(_ object: [String: Any]) throws -> FlyMachine {
     guard let id = object["id"] as? String else { throw RemoteError(status: nil, reason: "fly: a machine has no id") }
-    let config = try JSONSerialization.data(withJSONObject: object["config"] as? [String: Any] ?? [:])
+    let config = try (object["config"] as? [String: Any]).map { try JSONSerialization.data(withJSONObject: $0) }
     let checks = (object["checks"] as? [[String: Any]] ?? []).map {
       FlyMachine.Check(name: $0["name"] as? String ?? "check", status: $0["status"] as? String ?? "unknown")
     }

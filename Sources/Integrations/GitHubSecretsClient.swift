@@ -27,7 +27,9 @@ public struct GitHubSecretsClient: GitHubSecretsAPI {
     guard let object = try client.decode(response, what: "a public key") as? [String: Any],
       let keyID = object["key_id"] as? String, let text = object["key"] as? String,
       let key = Data(base64Encoded: text), key.count == 32
-    else { throw RemoteError(status: response.status, reason: "github: the environment's public key is not a 32-byte key") }
+    else {
+      throw RemoteError(status: response.status, reason: "github: the environment's public key is not a 32-byte key")
+    }
     return GitHubPublicKey(keyID: keyID, key: Array(key))
   }
 

@@ -28,7 +28,11 @@ public struct RetryPolicy: Sendable {
 
   /// Runs `attempt` until it gives a final answer. Throws the last `HTTPFailure` when every try
   /// failed to get an answer; returns the last retryable response when tries or time ran out.
-  public func run(_ attempt: @Sendable () async throws -> HTTPResponse) async throws -> HTTPResponse {
+  public func run(
+    retryingStatus: (Int) -> Bool = RetryPolicy.isRetryable,
+    retryingFailure: (HTTPFailure) -> Bool = { $0 != .invalidURL },
+    _ attempt: @Sendable () async throws -> HTTPResponse
+  ) async throws -> HTTPResponse {
     let started = Date()
     var tries = 0
     while true {
@@ -36,11 +40,11 @@ public struct RetryPolicy: Sendable {
       var wait: TimeInterval
       do {
         let response = try await attempt()
-        guard Self.isRetryable(status: response.status) else { return response }
+        guard retryingStatus(response.status) else { return response }
         wait = Self.retryAfter(response) ?? backoff(tries)
         if tries >= maxAttempts || Date().timeIntervalSince(started) + wait > maxTotal { return response }
       } catch let failure as HTTPFailure {
-        guard failure != .invalidURL else { throw failure }
+        guard retryingFailure(failure) else { throw failure }
         wait = backoff(tries)
         if tries >= maxAttempts || Date().timeIntervalSince(started) + wait > maxTotal { throw failure }
       }

@@ -378,6 +378,7 @@ public final class FakeFly: Sendable {
           return .json(["error": "machine not found"], status: .notFound)
         }
         guard let body = try await request.jsonObject(), let config = body["config"] as? [String: Any],
+          !config.isEmpty, config["image"] != nil,
           let configData = try? JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
         else {
           return .json(["error": "invalid request body: \"config\" must be an object"], status: .badRequest)

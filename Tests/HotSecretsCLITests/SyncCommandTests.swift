@@ -136,7 +136,10 @@ import Testing
     #expect(f.github.publicKeyFetches(repository: Self.repo, environment: "production") == 1)
     let json = try f.h.json(again)
     let targets = try #require(json["targets"] as? [[String: Any]])
-    #expect(targets.map { $0["target"] as? String } == ["fly:\(Self.app)", "fly:\(Self.worker)", "github:\(Self.repo):production"])
+    #expect(
+      targets.map { $0["target"] as? String } == [
+        "fly:\(Self.app)", "fly:\(Self.worker)", "github:\(Self.repo):production",
+      ])
     #expect(targets.allSatisfy { ($0["pushed"] as? [Any])?.isEmpty == true && $0["status"] as? String == "ok" })
     #expect((targets[0]["unchanged"] as? [String])?.sorted() == Self.expectedApp.keys.sorted())
     #expect(json["succeeded"] as? Bool == true)
@@ -163,12 +166,17 @@ import Testing
     #expect(f.githubPlain()["SUPABASE_SERVICE_KEY"] == "sb_secret_NEWNEWNEWNEW")
     let targets = try #require(try f.h.json(r)["targets"] as? [[String: Any]])
     let first = targets[0]
-    #expect((first["pushed"] as? [[String: Any]])?.compactMap { $0["name"] as? String }.sorted()
-      == ["OPENAI_API_KEY", "SESSION_SECRET", "SUPABASE_SERVICE_KEY"])
+    #expect(
+      (first["pushed"] as? [[String: Any]])?.compactMap { $0["name"] as? String }.sorted()
+        == ["OPENAI_API_KEY", "SESSION_SECRET", "SUPABASE_SERVICE_KEY"])
     #expect(first["secrets_version"] as? Int == version)
     let restart = try #require(first["restart"] as? [String: Any])
     #expect(restart["restarted"] as? [String] == ["\(Self.app)-m1", "\(Self.app)-m2"])
     #expect(restart["failure"] is NSNull)
+    // Each machine was updated with its own config, unchanged, plus the new secrets version.
+    let config = try #require(f.fly.machineConfig(app: Self.app, id: "\(Self.app)-m1"))
+    #expect(config["image"] as? String == "registry.fly.io/\(Self.app):deployment-1")
+    #expect((config["env"] as? [String: String])?["PORT"] == "8080")
   }
 
   @Test func dryRunNamesWhatWouldChangeAndSendsNoWrite() async throws {
@@ -220,10 +228,13 @@ import Testing
     let drift = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
     #expect(drift.status == 1)
     let findings = try #require(try f.h.json(drift)["findings"] as? [[String: Any]])
-    let driftMessages = findings.filter { $0["check"] as? String == "target-drift" }.compactMap { $0["message"] as? String }
+    let driftMessages = findings.filter { $0["check"] as? String == "target-drift" }.compactMap {
+      $0["message"] as? String
+    }
     #expect(driftMessages.count == 2, "\(driftMessages)")
-    #expect(driftMessages.contains { $0.contains("changed in github:\(Self.repo):production after hotsecrets pushed it") })
-    #expect(driftMessages.contains { $0.contains("fly:\(Self.worker) holds another value") })
+    #expect(
+      driftMessages.contains { $0.contains("changed in github:\(Self.repo):production after hotsecrets pushed it") })
+    #expect(driftMessages.contains { $0.contains("changed in fly:\(Self.worker) after hotsecrets pushed it") })
 
     let repair = try await f.sync()
     #expect(repair.status == 0, "\(repair.allOutput)")
@@ -315,12 +326,18 @@ import Testing
     let findings = try #require(try f.h.json(stale)["findings"] as? [[String: Any]])
     let staleFindings = findings.filter { $0["check"] as? String == "target-stale" }
     #expect(staleFindings.count == 2, "\(findings)")
-    #expect(staleFindings.allSatisfy { ($0["message"] as? String)?.contains("runs secrets version 1, the app's is 2") == true })
+    #expect(
+      staleFindings.allSatisfy {
+        ($0["message"] as? String)?.contains("runs secrets version 1, the app's is 2") == true
+      })
     // A rolling sync with nothing new to push still restarts the stale machines, once each.
     let finish = try await f.sync(["--target", "fly", "--deploy", "rolling"])
     #expect(finish.status == 0, "\(finish.allOutput)")
     #expect(f.fly.bulkUpdates(app: Self.app) == 2)
     #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m1") == 2)
+    // The worker was only ever staged: its machines had never loaded a version hotsecrets knows of.
+    #expect(f.fly.restarts(app: Self.worker, machine: "\(Self.worker)-m1") == 1)
+    #expect(f.fly.restarts(app: Self.worker, machine: "\(Self.worker)-m2") == 1)
     let after = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
     let remaining = try #require(try f.h.json(after)["findings"] as? [[String: Any]])
     #expect(!remaining.contains { $0["check"] as? String == "target-stale" && $0["severity"] as? String == "error" })
@@ -366,14 +383,81 @@ import Testing
     #expect(audit.status == 0)
     let entries = try #require(try f.h.json(audit)["entries"] as? [[String: Any]])
     let syncs = entries.filter { $0["action"] as? String == "sync" }
-    #expect(syncs.compactMap { $0["subject"] as? String }.sorted() == [
-      "fly:\(Self.app)", "fly:\(Self.worker)", "github:\(Self.repo):production",
-    ])
+    #expect(
+      syncs.compactMap { $0["subject"] as? String }.sorted() == [
+        "fly:\(Self.app)", "fly:\(Self.worker)", "github:\(Self.repo):production",
+      ])
     expectNoValues(audit)
     let detail = try #require(syncs.first { $0["subject"] as? String == "fly:\(Self.worker)" }?["detail"] as? String)
     #expect(detail.contains("\"name\":\"OPENAI_API_KEY\""))
     #expect(detail.contains("\"source\":\"openai/API_KEY_PROD\""))
     #expect(detail.contains("\"result\":\"ok\""))
     #expect(try await f.h.runAsync(["audit", "verify"]).status == 0)
+  }
+
+  @Test func aRefusedBulkUpdateFailsThatAppOnlyAndIsRetriedByTheNextRun() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.fly.inject(.failRequest(number: 1, status: 422, matching: "POST /v1/apps/\(Self.app)/secrets"))
+    let r = try await f.sync(["--format", "json"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    let targets = try #require(try f.h.json(r)["targets"] as? [[String: Any]])
+    #expect(targets[0]["status"] as? String == "failed")
+    #expect(
+      (targets[0]["error"] as? String)?.hasPrefix("the bulk secrets update failed: fly answered HTTP 422") == true)
+    #expect((targets[0]["failed"] as? [Any])?.count == 4)
+    #expect(targets[1]["status"] as? String == "ok")
+    expectNoValues(r)
+    let again = try await f.sync()
+    #expect(again.status == 0, "\(again.allOutput)")
+    #expect(f.flyPlain(Self.app) == Self.expectedApp)
+    #expect(f.fly.bulkUpdates(app: Self.app) == 1)
+  }
+
+  @Test func aGitHubPutRefusedIsTheOnlyOneRetriedNextRun() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.github.inject(.failRequest(number: 2, status: 400, matching: "PUT "))
+    let r = try await f.sync(["--target", "github", "--format", "json"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    let first = try #require((try f.h.json(r)["targets"] as? [[String: Any]])?.first)
+    #expect((first["pushed"] as? [Any])?.count == 2)
+    let failed = try #require((first["failed"] as? [[String: Any]])?.first)
+    #expect((failed["reason"] as? String)?.hasPrefix("github answered HTTP 400") == true)
+    let again = try await f.sync(["--target", "github", "--format", "json"])
+    #expect(again.status == 0, "\(again.allOutput)")
+    let second = try #require((try f.h.json(again)["targets"] as? [[String: Any]])?.first)
+    #expect(
+      (second["pushed"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == [
+        try #require(failed["name"] as? String)
+      ])
+    #expect((second["unchanged"] as? [Any])?.count == 2)
+    #expect(f.githubPlain().count == 3)
+  }
+
+  @Test func persistentServerErrorsStopAfterFiveTriesAndRetryAfterIsHonoured() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    for n in 1...5 {
+      f.fly.inject(.failRequest(number: n, status: 503, matching: "GET /v1/apps/\(Self.worker)/secrets"))
+    }
+    let r = try await f.sync(["--target", "fly"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    #expect(r.stdout.contains("cannot list the app's secrets: fly answered HTTP 503"))
+    #expect(f.fly.requests.filter { $0 == "GET /v1/apps/\(Self.worker)/secrets" }.count == 5)
+
+    f.github.inject(.failRequest(number: 1, status: 429, matching: "GET ", retryAfter: 1))
+    let started = Date()
+    let limited = try await f.sync(["--target", "github"])
+    #expect(limited.status == 0, "\(limited.allOutput)")
+    #expect(Date().timeIntervalSince(started) >= 1)
+  }
+
+  @Test func plainHTTPIsRefusedForAnyHostButLoopback() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let r = try await f.sync(env: ["HOTSECRETS_FLY_API_URL": "http://api.machines.dev"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("HOTSECRETS_FLY_API_URL must be an https URL"))
   }
 }

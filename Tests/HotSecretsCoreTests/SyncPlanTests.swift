@@ -43,14 +43,17 @@ import Testing
     #expect(plans.map(\.id.description) == ["fly:hotdash-production", "github:hotrodan/hot-dash:production"])
     // Undeclared keys of a targeted service go too; services not in a target do not.
     #expect(plans[0].secrets.map(\.name) == ["EXTRA", "OPENAI_API_KEY", "SESSION_SECRET"])
-    #expect(plans[0].secrets.map(\.source.description) == ["openai/EXTRA", "openai/API_KEY_PROD", "app/SESSION_SECRET"])
+    #expect(
+      plans[0].secrets.map(\.source.description) == ["openai/EXTRA", "openai/API_KEY_PROD", "app/SESSION_SECRET"])
     #expect(plans[1].secrets.map(\.name) == ["EXTRA", "OPENAI_API_KEY"])
   }
 
   @Test func twoKeysUnderOneNameAreAnErrorNamingBoth() throws {
-    #expect(throws: SyncError.nameCollision(
-      target: "fly:hotdash-production", name: "OPENAI_API_KEY", first: "app/OPENAI_API_KEY",
-      second: "openai/API_KEY_PROD")) {
+    #expect(
+      throws: SyncError.nameCollision(
+        target: "fly:hotdash-production", name: "OPENAI_API_KEY", first: "app/OPENAI_API_KEY",
+        second: "openai/API_KEY_PROD")
+    ) {
       try plans(["openai/API_KEY_PROD": "a", "app/OPENAI_API_KEY": "b"])
     }
   }
@@ -95,5 +98,45 @@ import Testing
     #expect(!RemoteTimestamp.isNewer("2026-11-30T01:02:03Z", than: "2026-11-30T01:02:03Z"))
     #expect(RemoteTimestamp.isNewer("2026-11-30T01:02:03.500Z", than: "2026-11-30T01:02:03Z"))
     #expect(!RemoteTimestamp.isNewer("garbage", than: "2026-11-30T01:02:03Z"))
+  }
+
+  @Test func apiMessagesThatEchoAValueAreWithheld() {
+    let value = Array("sk-live-abcdefghijklmnop".utf8)
+    let echoed = RemoteError(status: 422, reason: "github answered HTTP 422: bad value sk-live-abcdefghijklmnop")
+    #expect(
+      RemoteReason.of(echoed, hiding: [value])
+        == "the API answered HTTP 422 with a message that contained a secret value (withheld)")
+    let plain = RemoteError(status: 422, reason: "github answered HTTP 422: name invalid")
+    #expect(RemoteReason.of(plain, hiding: [value]) == plain.reason)
+  }
+
+  @Test func comparisonRulesSharedBySyncAndVerify() {
+    let secret = PlannedSecret(
+      name: "K", source: ServiceKey(service: "s", key: "K"), version: 2, fingerprint: "fp2", value: Array("asdf".utf8))
+    let md5 = "912ec803b2ce49e4a541068d495ab570"
+    func ledger(_ fp: String, _ updated: String?) -> PushLedgerEntry {
+      PushLedgerEntry(
+        target: "t", name: "K", source: secret.source, version: 1, fingerprint: fp, pushedAt: "2026-11-30T00:00:00Z",
+        remoteUpdatedAt: updated)
+    }
+    #expect(TargetComparison.fly(secret, remote: nil, ledger: nil).0 == .missing)
+    #expect(TargetComparison.fly(secret, remote: .init(name: "K", digest: md5, updatedAt: nil), ledger: nil).0 == .same)
+    #expect(
+      TargetComparison.fly(
+        secret, remote: .init(name: "K", digest: String(repeating: "0", count: 32), updatedAt: nil),
+        ledger: ledger("fp2", nil)
+      ).0 == .differs(elsewhere: true))
+    let opaque = FlyAppSecret(name: "K", digest: "v1:xyz", updatedAt: "2026-11-30T00:00:05Z")
+    #expect(TargetComparison.fly(secret, remote: opaque, ledger: nil) == (.unknown, true))
+    #expect(TargetComparison.fly(secret, remote: opaque, ledger: ledger("fp2", "2026-11-30T00:00:05Z")).0 == .same)
+    #expect(
+      TargetComparison.fly(secret, remote: opaque, ledger: ledger("fp2", "2026-11-30T00:00:01Z")).0
+        == .differs(elsewhere: true))
+    let gh = GitHubSecret(name: "K", updatedAt: "2026-11-30T00:00:05Z")
+    #expect(TargetComparison.github(secret, remote: gh, ledger: nil) == .unknown)
+    #expect(
+      TargetComparison.github(secret, remote: gh, ledger: ledger("fp1", "2026-11-30T00:00:05Z"))
+        == .differs(elsewhere: false))
+    #expect(TargetComparison.github(secret, remote: gh, ledger: ledger("fp2", "2026-11-30T00:00:05Z")) == .same)
   }
 }

@@ -57,7 +57,9 @@ extension HotSecrets {
 
     func run() async throws {
       try SecretAddress.validateEnvironment(environment)
-      guard timeout > 0, machineTimeout > 0 else { throw ValidationError("--timeout and --machine-timeout must be positive") }
+      guard timeout > 0, machineTimeout > 0 else {
+        throw ValidationError("--timeout and --machine-timeout must be positive")
+      }
       let policy = try policyOptions.load(environment: environment, root: vault.root)
       let session = try vault.unlock()
       let clients = try TargetClients.make(policy: policy, kinds: target.kinds, session: session, timeout: timeout)
@@ -66,7 +68,7 @@ extension HotSecrets {
         options: SyncOptions(kinds: target.kinds, dryRun: dryRun, deploy: deploy, machineTimeout: machineTimeout))
       let report = try await sync.run { StandardStreams.error(SyncOutput.progress($0, dryRun: dryRun)) }
       try output.write(SyncOutput.json(report)) { SyncOutput.text(report) }
-      let ranNothing = report.targets.allSatisfy { $0.error != nil && $0.pushed.isEmpty && $0.unchanged.isEmpty }
+      let ranNothing = report.targets.allSatisfy { !$0.reached }
       if ranNothing { throw ExitCode(ExitStatus.error) }
       if !report.succeeded { throw ExitCode(ExitStatus.checkFailed) }
     }
@@ -139,10 +141,12 @@ enum SyncOutput {
               name: $0.name, source: $0.source.description, version: $0.version, fingerprint: $0.fingerprint,
               repairedDrift: $0.repairedDrift)
           },
-          unchanged: t.unchanged, failed: t.failed.map { FailedJSON(name: $0.name, source: $0.source.description, reason: $0.reason) },
+          unchanged: t.unchanged,
+          failed: t.failed.map { FailedJSON(name: $0.name, source: $0.source.description, reason: $0.reason) },
           error: t.error, notes: t.notes, secretsVersion: t.secretsVersion, deploy: t.deploy?.rawValue,
           restart: t.restart.map {
-            RestartJSON(restarted: $0.restarted, failedMachine: $0.failedMachine, failure: $0.failure, untouched: $0.untouched)
+            RestartJSON(
+              restarted: $0.restarted, failedMachine: $0.failedMachine, failure: $0.failure, untouched: $0.untouched)
           }, seconds: (t.seconds * 1000).rounded() / 1000)
       },
       summary: Summary(
@@ -173,7 +177,8 @@ enum SyncOutput {
       lines.append(head)
       var table = TextTable("  NAME", "RESULT", "FROM", "REASON")
       for p in t.pushed {
-        table.add("  " + p.name, p.repairedDrift ? "\(pushedWord) (repaired drift)" : pushedWord, p.source.description, "")
+        table.add(
+          "  " + p.name, p.repairedDrift ? "\(pushedWord) (repaired drift)" : pushedWord, p.source.description, "")
       }
       for f in t.failed { table.add("  " + f.name, "failed", f.source.description, f.reason) }
       for name in t.unchanged { table.add("  " + name, "unchanged", "", "") }
@@ -196,7 +201,8 @@ enum SyncOutput {
     let pushed = report.targets.reduce(0) { $0 + $1.pushed.count }
     let unchanged = report.targets.reduce(0) { $0 + $1.unchanged.count }
     let failedTargets = report.targets.filter { !$0.succeeded }.count
-    var summary = "sync \(report.environment): \(report.targets.count) target(s), \(pushedWord) \(pushed), unchanged \(unchanged)"
+    var summary =
+      "sync \(report.environment): \(report.targets.count) target(s), \(pushedWord) \(pushed), unchanged \(unchanged)"
     summary += failedTargets == 0 ? ", all succeeded" : ", \(failedTargets) failed"
     if report.dryRun { summary += " (dry run: nothing was sent)" }
     lines.append(summary)

@@ -17,8 +17,9 @@ extension HotSecrets {
         target-missing (a key is absent), target-drift (Fly's digest differs from the current \
         value's MD5; GitHub's secret is not the version hotsecrets last pushed, or was changed \
         there since), target-stale (a machine of a `deploy: rolling` Fly target runs an older \
-        secrets version); tokens as for `sync`. Keys in the vault that the policy does not \
-        declare get a warning. Nothing is written; no value is ever printed.
+        secrets version); tokens as for `sync` (reading one from the vault is an audited read). \
+        Keys in the vault that the policy does not declare get a warning. No secret is changed; \
+        no value is ever printed.
 
         Exit codes: 0 no check failed (warnings fail only with --strict); 1 a check failed; \
         2 verification could not run (no vault, cannot unlock, bad policy); 64 usage error.

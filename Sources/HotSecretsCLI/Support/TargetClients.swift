@@ -14,21 +14,35 @@ struct TargetClients {
   ) throws -> TargetClients {
     var fly: FlyMachinesAPI?
     var github: GitHubSecretsAPI?
+    let flyBase = try baseURL("HOTSECRETS_FLY_API_URL", default: "https://api.machines.dev")
+    let githubBase = try baseURL("HOTSECRETS_GITHUB_API_URL", default: "https://api.github.com")
     if kinds.contains(.fly), !policy.flyTargets.isEmpty,
       let token = try token("FLY_API_TOKEN", environment: policy.environment, session: session)
     {
       fly = FlyMachinesClient(
-        baseURL: ProcessEnvironment.value("HOTSECRETS_FLY_API_URL") ?? "https://api.machines.dev", token: token,
+        baseURL: flyBase, token: token,
         timeout: timeout, retry: retryPolicy)
     }
     if kinds.contains(.github), !policy.githubTargets.isEmpty,
       let token = try token("GITHUB_TOKEN", environment: policy.environment, session: session)
     {
       github = GitHubSecretsClient(
-        baseURL: ProcessEnvironment.value("HOTSECRETS_GITHUB_API_URL") ?? "https://api.github.com", token: token,
+        baseURL: githubBase, token: token,
         timeout: timeout, retry: retryPolicy)
     }
     return TargetClients(fly: fly, github: github)
+  }
+
+  /// An API base from `variable`: https, or http on the loopback interface only (tokens must not
+  /// travel in clear text).
+  static func baseURL(_ variable: String, default fallback: String) throws -> String {
+    guard let text = ProcessEnvironment.value(variable), !text.isEmpty else { return fallback }
+    guard let url = URL(string: text), let host = url.host, let scheme = url.scheme?.lowercased(),
+      scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host))
+    else {
+      throw CLIError.invalidInput("\(variable) must be an https URL (http only for 127.0.0.1 or localhost)")
+    }
+    return text
   }
 
   /// The shared retry policy; `HOTSECRETS_RETRY_BASE_DELAY` (seconds, default 0.5) scales its backoff.

@@ -67,8 +67,8 @@ enum StoreMigrations {
           );
           """)
     }
-    // Issue 5: what `sync` pushed where (GitHub never gives values back) and each Fly app's
-    // secrets version after hotsecrets' last bulk update.
+    // Issue 5: what `sync` pushed where (GitHub never gives values back), each Fly app's secrets
+    // version after hotsecrets' last bulk update, and the version each machine was restarted with.
     m.registerMigration("v2-push-ledger") { db in
       try db.execute(
         sql: """
@@ -90,6 +90,14 @@ enum StoreMigrations {
             secrets_version INTEGER,
             updated_at TEXT NOT NULL,
             PRIMARY KEY (environment, target)
+          );
+          CREATE TABLE machine_state (
+            environment TEXT NOT NULL,
+            target TEXT NOT NULL,
+            machine TEXT NOT NULL,
+            secrets_version INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (environment, target, machine)
           );
           """)
     }

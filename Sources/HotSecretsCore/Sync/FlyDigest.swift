@@ -12,6 +12,7 @@ enum FlyDigest {
 
   /// Whether `digest` looks like an MD5 (32 hex characters); otherwise it cannot be compared.
   static func isMD5(_ digest: String) -> Bool {
-    digest.utf8.count == 32 && digest.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+    digest.utf8.count == 32
+      && digest.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
   }
 }

@@ -15,24 +15,21 @@ struct GitHubPush: Sendable {
 
   func run(at stamp: String) async -> Outcome {
     var outcome = Outcome(report: TargetReport(id: plan.id))
+    let values = plan.secrets.map(\.value)
     let remote: [String: GitHubSecret]
     do {
       remote = Dictionary(try await api.listSecrets(environment).map { ($0.name.uppercased(), $0) }) { a, _ in a }
+      outcome.report.reached = true
     } catch {
-      outcome.report.error = "cannot list the environment's secrets: \(RemoteReason.of(error))"
+      outcome.report.error = "cannot list the environment's secrets: \(RemoteReason.of(error, hiding: values))"
       return outcome
     }
     var changed: [(secret: PlannedSecret, repaired: Bool)] = []
     for secret in plan.secrets {
-      guard let current = remote[secret.name], let entry = ledger[secret.name], entry.fingerprint == secret.fingerprint
-      else {
-        changed.append((secret, false))
-        continue
-      }
-      if let pushed = entry.remoteUpdatedAt, RemoteTimestamp.isNewer(current.updatedAt, than: pushed) {
-        changed.append((secret, true))  // someone changed it elsewhere after our push
-      } else {
-        outcome.report.unchanged.append(secret.name)
+      switch TargetComparison.github(secret, remote: remote[secret.name], ledger: ledger[secret.name]) {
+      case .same: outcome.report.unchanged.append(secret.name)
+      case .differs(let elsewhere): changed.append((secret, elsewhere))
+      case .missing, .unknown: changed.append((secret, false))
       }
     }
     if options.dryRun || changed.isEmpty {
@@ -41,23 +38,9 @@ struct GitHubPush: Sendable {
     }
 
     let keys = PublicKeyCache(api: api, environment: environment)
-    let results = await withTaskGroup(of: (Int, String?).self) { group in
-      var results = [String?](repeating: nil, count: changed.count)
-      var next = 0
-      func submit() {
-        let index = next
-        let secret = changed[index].secret
-        next += 1
-        group.addTask { (index, await put(secret, keys: keys)) }
-      }
-      while next < min(changed.count, max(1, options.gitHubConcurrency)) { submit() }
-      for await (index, failure) in group {
-        results[index] = failure
-        if next < changed.count { submit() }
-      }
-      return results
+    let results = await boundedMap(changed.map(\.secret), limit: options.gitHubConcurrency) { secret in
+      await put(secret, keys: keys, hiding: values)
     }
-
     var delivered: [PlannedSecret] = []
     for (item, failure) in zip(changed, results) {
       if let failure {
@@ -73,7 +56,8 @@ struct GitHubPush: Sendable {
       for secret in try await api.listSecrets(environment) { after[secret.name.uppercased()] = secret.updatedAt }
     } catch {
       outcome.report.notes.append(
-        "pushed, but GitHub's updated_at could not be read back (\(RemoteReason.of(error))): drift made elsewhere before the next sync will not be noticed")
+        "pushed, but GitHub's updated_at could not be read back (\(RemoteReason.of(error))): drift made elsewhere before the next sync will not be noticed"
+      )
     }
     for secret in delivered {
       outcome.ledger.append(
@@ -92,7 +76,7 @@ struct GitHubPush: Sendable {
 
   /// Seals and puts one secret; on a 422 (GitHub's key changed) fetches the key again, once per
   /// run, and retries. Returns why it failed, or nil.
-  private func put(_ secret: PlannedSecret, keys: PublicKeyCache) async -> String? {
+  private func put(_ secret: PlannedSecret, keys: PublicKeyCache, hiding values: [[UInt8]]) async -> String? {
     do {
       var key = try await keys.current()
       for attempt in 1...2 {
@@ -109,7 +93,7 @@ struct GitHubPush: Sendable {
       }
       return "GitHub refused the value twice"
     } catch {
-      return RemoteReason.of(error)
+      return RemoteReason.of(error, hiding: values)
     }
   }
 }
@@ -137,7 +121,9 @@ actor PublicKeyCache {
   /// A key other than `keyID`: the one another put already fetched, or a new fetch (once per run).
   func refresh(replacing keyID: String) async throws -> GitHubPublicKey {
     let known = try await current()
-    if known.keyID != keyID || refreshed { return known }
+    if known.keyID != keyID { return known }
+    // Another put may have started the one refresh while this one waited: share its answer.
+    if refreshed, let key { return try await key.value }
     refreshed = true
     let task = Task { [api, environment] in try await api.publicKey(environment) }
     key = task

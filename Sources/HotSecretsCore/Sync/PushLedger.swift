@@ -62,4 +62,24 @@ enum PushLedger {
         INSERT OR REPLACE INTO target_state (environment, target, secrets_version, updated_at) VALUES (?, ?, ?, ?)
         """, arguments: [environment, target, version, at])
   }
+
+  /// The secrets version hotsecrets last restarted each machine of `target` with.
+  static func machineVersions(environment: String, target: String, db: Database) throws -> [String: Int] {
+    var result: [String: Int] = [:]
+    let rows = try Row.fetchCursor(
+      db, sql: "SELECT machine, secrets_version FROM machine_state WHERE environment = ? AND target = ?",
+      arguments: [environment, target])
+    while let row = try rows.next() { result[row[0]] = row[1] }
+    return result
+  }
+
+  static func recordMachineVersion(
+    _ version: Int, machine: String, environment: String, target: String, at: String, db: Database
+  ) throws {
+    try db.execute(
+      sql: """
+        INSERT OR REPLACE INTO machine_state (environment, target, machine, secrets_version, updated_at)
+        VALUES (?, ?, ?, ?, ?)
+        """, arguments: [environment, target, machine, version, at])
+  }
 }

@@ -46,82 +46,114 @@ public struct SecretsSync: Sendable {
     guard !plans.isEmpty else {
       throw SyncError.noTargets(environment: environment, kind: options.kinds.count == 1 ? options.kinds.first : nil)
     }
-    let (ledgers, versions) = try session.database.read { db in
-      var ledgers: [SyncTargetID: [String: PushLedgerEntry]] = [:]
-      var versions: [SyncTargetID: Int] = [:]
-      for plan in plans {
-        ledgers[plan.id] = try PushLedger.entries(environment: environment, target: plan.id.description, db: db)
-        versions[plan.id] = try PushLedger.secretsVersion(environment: environment, target: plan.id.description, db: db)
-      }
-      return (ledgers, versions)
-    }
-
-    var reports: [TargetReport?] = Array(repeating: nil, count: plans.count)
-    try await withThrowingTaskGroup(of: (Int, FlyPush.Outcome).self) { group in
-      var next = 0
-      let work = plans
-      func submit() {
-        let index = next
-        let plan = work[index]
-        next += 1
-        let ledger = ledgers[plan.id] ?? [:]
-        let version = versions[plan.id]
-        group.addTask { (index, await run(plan, ledger: ledger, recordedVersion: version)) }
-      }
-      while next < min(work.count, max(1, options.targetConcurrency)) { submit() }
-      while let (index, outcome) = try await group.next() {
-        var report = outcome.report
-        if !options.dryRun { try record(outcome, environment: environment) }
-        report.seconds = max(report.seconds, 0)
-        reports[index] = report
-        progress(report)
-        if next < work.count { submit() }
+    let state = try session.database.read { db in
+      try plans.map { plan in
+        TargetState(
+          ledger: try PushLedger.entries(environment: environment, target: plan.id.description, db: db),
+          secretsVersion: try PushLedger.secretsVersion(
+            environment: environment, target: plan.id.description, db: db),
+          machines: try PushLedger.machineVersions(environment: environment, target: plan.id.description, db: db))
       }
     }
-    return SyncReport(environment: environment, dryRun: options.dryRun, targets: reports.compactMap { $0 })
+    let work = Array(zip(plans, state))
+    let reports = await boundedMap(work, limit: options.targetConcurrency, each: { _, report in progress(report) }) {
+      plan, state in
+      await run(plan, state: state)
+    }
+    return SyncReport(environment: environment, dryRun: options.dryRun, targets: reports)
   }
 
-  private func run(_ plan: TargetPlan, ledger: [String: PushLedgerEntry], recordedVersion: Int?) async
-    -> FlyPush.Outcome
-  {
+  /// What the vault knows about one target before the run.
+  struct TargetState: Sendable {
+    let ledger: [String: PushLedgerEntry]
+    let secretsVersion: Int?
+    let machines: [String: Int]
+  }
+
+  /// One target: push, record the push at once (ledger, secrets version, audit), then for Fly
+  /// deploy and record each restarted machine as it comes back. A failure to record is reported on
+  /// the target; the other targets go on.
+  private func run(_ plan: TargetPlan, state: TargetState) async -> TargetReport {
     let started = Date()
     let stamp = Timestamp.string(from: session.now())
-    var outcome: FlyPush.Outcome
+    var report: TargetReport
     if let target = plan.fly {
-      if let fly {
-        outcome = await FlyPush(
-          plan: plan, app: target.app, api: fly, ledger: ledger, recordedVersion: recordedVersion,
-          mode: options.deploy ?? target.deploy.flatMap { FlyDeployMode(rawValue: $0.rawValue) } ?? .stage,
-          options: options
-        ).run(at: stamp)
-      } else {
-        outcome = .init(report: TargetReport(id: plan.id))
-        outcome.report.error = "no Fly API token: set FLY_API_TOKEN or store it in the vault as hotsecrets/FLY_API_TOKEN"
+      guard let fly else {
+        report = TargetReport(id: plan.id)
+        report.error = "no Fly API token: set FLY_API_TOKEN or store it in the vault as hotsecrets/FLY_API_TOKEN"
+        return report
+      }
+      let push = FlyPush(plan: plan, app: target.app, api: fly, ledger: state.ledger, options: options)
+      let outcome = await push.push(at: stamp)
+      report = outcome.report
+      let mode = options.deploy ?? target.deploy.flatMap { FlyDeployMode(rawValue: $0.rawValue) } ?? .stage
+      report.deploy = mode
+      recordOrReport(outcome, into: &report)
+      if !options.dryRun, report.error == nil {
+        switch mode {
+        case .stage:
+          if outcome.secretsVersion != nil {
+            report.notes.append(
+              "staged: the app's machines load the new secrets at the next deploy, or run `fly secrets deploy -a \(target.app)`"
+            )
+          }
+        case .rolling:
+          // A run that changed nothing still finishes a restart an earlier staged sync left pending.
+          if let version = outcome.secretsVersion ?? state.secretsVersion {
+            var recordFailure: String?
+            let restart = await push.rollingRestart(to: version, restartedAt: state.machines) { machine in
+              do {
+                try session.database.write { db in
+                  try PushLedger.recordMachineVersion(
+                    version, machine: machine, environment: policy.environment, target: plan.id.description,
+                    at: Timestamp.string(from: session.now()), db: db)
+                }
+              } catch {
+                recordFailure = "restarted, but the vault could not record it: \(RemoteReason.of(error))"
+              }
+            }
+            if !restart.restarted.isEmpty || restart.failure != nil || !restart.untouched.isEmpty {
+              report.restart = restart
+              auditRestart(restart, version: version, target: plan.id, into: &report)
+            }
+            if let recordFailure { report.error = recordFailure }
+          }
+        }
       }
     } else if let environment = plan.github {
-      if let github {
-        outcome = await GitHubPush(plan: plan, environment: environment, api: github, ledger: ledger, options: options)
-          .run(at: stamp)
-      } else {
-        outcome = .init(report: TargetReport(id: plan.id))
-        outcome.report.error = "no GitHub token: set GITHUB_TOKEN or store it in the vault as hotsecrets/GITHUB_TOKEN"
+      guard let github else {
+        report = TargetReport(id: plan.id)
+        report.error = "no GitHub token: set GITHUB_TOKEN or store it in the vault as hotsecrets/GITHUB_TOKEN"
+        return report
       }
+      let outcome = await GitHubPush(
+        plan: plan, environment: environment, api: github, ledger: state.ledger, options: options
+      ).run(at: stamp)
+      report = outcome.report
+      recordOrReport(outcome, into: &report)
     } else {
-      outcome = .init(report: TargetReport(id: plan.id))
+      report = TargetReport(id: plan.id)
     }
-    outcome.report.seconds = Date().timeIntervalSince(started)
-    return outcome
+    report.seconds = Date().timeIntervalSince(started)
+    return report
   }
 
-  /// Writes a target's ledger entries, its new secrets version and its audit entry in one transaction.
-  /// A target where nothing was pushed or failed leaves no entry.
-  private func record(_ outcome: FlyPush.Outcome, environment: String) throws {
+  private func recordOrReport(_ outcome: FlyPush.Outcome, into report: inout TargetReport) {
+    guard !options.dryRun else { return }
+    do {
+      try record(outcome)
+    } catch {
+      report.error = "pushed, but the vault could not record it: \(RemoteReason.of(error))"
+    }
+  }
+
+  /// Writes a push's ledger entries, the app's new secrets version and its audit entry in one
+  /// transaction. A target where nothing was pushed or failed gets no audit entry.
+  private func record(_ outcome: FlyPush.Outcome) throws {
     let report = outcome.report
-    let restart = report.restart
-    let acted =
-      !report.pushed.isEmpty || !report.failed.isEmpty || report.error != nil || !(restart?.restarted.isEmpty ?? true)
-      || restart?.failure != nil
+    let acted = !report.pushed.isEmpty || !report.failed.isEmpty || report.error != nil
     guard acted || !outcome.ledger.isEmpty else { return }
+    let environment = policy.environment
     let date = session.now()
     try session.database.write { db in
       for entry in outcome.ledger { try PushLedger.record(entry, environment: environment, db: db) }
@@ -136,11 +168,34 @@ public struct SecretsSync: Sendable {
     }
   }
 
+  /// The audit entry of a rolling restart: which machines restarted with which secrets version.
+  private func auditRestart(
+    _ restart: RollingRestart, version: Int, target: SyncTargetID, into report: inout TargetReport
+  ) {
+    var detail: [String: CanonicalJSON] = [
+      "environment": .string(policy.environment), "secrets_version": .int(version),
+      "restarted": .array(restart.restarted.map { .string($0) }),
+      "untouched": .array(restart.untouched.map { .string($0) }),
+      "result": .string(restart.failure == nil ? "ok" : "failed"),
+    ]
+    if let machine = restart.failedMachine { detail["failed_machine"] = .string(machine) }
+    if let failure = restart.failure { detail["failure"] = .string(failure) }
+    do {
+      try session.database.write { db in
+        try AuditChain.append(
+          AuditEvent(action: "sync-restart", subject: target.description, detail: .object(detail)),
+          actor: session.actor, keys: session.keys, at: session.now(), in: db)
+      }
+    } catch {
+      report.error = "restarted, but the vault could not record it: \(RemoteReason.of(error))"
+    }
+  }
+
   /// The audit entry's detail: names, sources, versions and fingerprints; never a value.
   static func auditDetail(_ report: TargetReport, _ environment: String) -> CanonicalJSON {
     var fields: [String: CanonicalJSON] = [
       "environment": .string(environment),
-      "result": .string(report.succeeded ? "ok" : "failed"),
+      "result": .string(report.error == nil && report.failed.isEmpty ? "ok" : "failed"),
       "pushed": .array(
         report.pushed.map {
           .object([
@@ -156,12 +211,6 @@ public struct SecretsSync: Sendable {
     if let error = report.error { fields["error"] = .string(error) }
     if let version = report.secretsVersion { fields["secrets_version"] = .int(version) }
     if let mode = report.deploy { fields["deploy"] = .string(mode.rawValue) }
-    if let restart = report.restart {
-      var r: [String: CanonicalJSON] = ["restarted": .array(restart.restarted.map { .string($0) })]
-      if let machine = restart.failedMachine { r["failed_machine"] = .string(machine) }
-      if let failure = restart.failure { r["failure"] = .string(failure) }
-      fields["restart"] = .object(r)
-    }
     return .object(fields)
   }
 }

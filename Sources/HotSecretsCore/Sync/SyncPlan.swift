@@ -139,7 +139,9 @@ enum SyncPlanner {
   static func gitHubNameProblem(_ name: String) -> String? {
     guard !name.isEmpty else { return "the name is empty" }
     let bytes = Array(name.utf8)
-    let allowed = bytes.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    let allowed = bytes.allSatisfy {
+      ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95
+    }
     if !allowed { return "GitHub secret names may contain only letters, digits and underscores" }
     if bytes[0] >= 48 && bytes[0] <= 57 { return "GitHub secret names must not start with a digit" }
     if name.uppercased().hasPrefix("GITHUB_") { return "GitHub secret names must not start with GITHUB_" }

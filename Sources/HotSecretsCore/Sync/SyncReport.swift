@@ -37,6 +37,8 @@ public enum FlyDeployMode: String, Sendable, CaseIterable {
 /// The outcome for one target.
 public struct TargetReport: Sendable {
   public let id: SyncTargetID
+  /// The target answered (its secrets could be listed): something ran there.
+  public var reached = false
   public var pushed: [PushedSecret] = []
   public var unchanged: [String] = []
   public var failed: [FailedPush] = []

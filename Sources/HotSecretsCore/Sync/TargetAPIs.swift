@@ -41,13 +41,14 @@ public struct FlyMachine: Sendable {
   public let id: String
   public let state: String
   public let instanceID: String?
-  /// The machine's config exactly as Fly returned it (a JSON object), sent back unchanged on update.
-  public let config: Data
+  /// The machine's config exactly as Fly returned it (a JSON object), sent back unchanged on
+  /// update; nil when Fly returned none (such a machine is never updated: it would lose its image).
+  public let config: Data?
   public let checks: [Check]
   /// The secrets version the machine was last started with, when Fly reports it (*unconfirmed* field).
   public let minSecretsVersion: Int?
 
-  public init(id: String, state: String, instanceID: String?, config: Data, checks: [Check], minSecretsVersion: Int?) {
+  public init(id: String, state: String, instanceID: String?, config: Data?, checks: [Check], minSecretsVersion: Int?) {
     self.id = id
     self.state = state
     self.instanceID = instanceID
@@ -57,7 +58,7 @@ public struct FlyMachine: Sendable {
   }
 
   /// True when the machine has checks and every one of them passes.
-  public var checksPassing: Bool { checks.allSatisfy { $0.status == "passing" } }
+  public var checksPassing: Bool { !checks.isEmpty && checks.allSatisfy { $0.status == "passing" } }
 }
 
 /// The Fly Machines REST API calls `sync` makes. Implementations retry what may succeed when asked

@@ -28,162 +28,110 @@ public struct TargetCheck: Sendable {
     var stored = try session.database.read { db in
       try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, db: db)
     }
+    defer { for key in stored.keys { wipe(&stored[key]!.value) } }
     var plans = try SyncPlanner.plans(policy: policy, kinds: kinds, stored: stored)
-    for key in stored.keys { wipe(&stored[key]!.value) }
     defer {
       for index in plans.indices {
         for s in plans[index].secrets.indices { wipe(&plans[index].secrets[s].value) }
       }
     }
-    let state = try session.database.read { db in
+    let work = try session.database.read { db in
       try plans.map { plan in
         (
-          try PushLedger.entries(environment: environment, target: plan.id.description, db: db),
-          try PushLedger.secretsVersion(environment: environment, target: plan.id.description, db: db)
+          plan,
+          SecretsSync.TargetState(
+            ledger: try PushLedger.entries(environment: environment, target: plan.id.description, db: db),
+            secretsVersion: try PushLedger.secretsVersion(
+              environment: environment, target: plan.id.description, db: db),
+            machines: try PushLedger.machineVersions(environment: environment, target: plan.id.description, db: db))
         )
       }
     }
-    let results = await withTaskGroup(of: (Int, [Finding], Int).self) { group in
-      for (index, plan) in plans.enumerated() {
-        let (ledger, version) = state[index]
-        group.addTask {
-          let (findings, passed) = await check(plan, ledger: ledger, recordedVersion: version)
-          return (index, findings, passed)
-        }
-      }
-      var results = [([Finding], Int)](repeating: ([], 0), count: plans.count)
-      for await (index, findings, passed) in group { results[index] = (findings, passed) }
-      return results
-    }
+    let results = await boundedMap(work, limit: 4) { plan, state in await check(plan, state: state) }
     for (findings, passed) in results {
       for finding in findings { report.record(finding) }
       report.passedChecks += passed
     }
   }
 
-  private func check(_ plan: TargetPlan, ledger: [String: PushLedgerEntry], recordedVersion: Int?) async -> (
-    [Finding], Int
-  ) {
+  private func check(_ plan: TargetPlan, state: SecretsSync.TargetState) async -> ([Finding], Int) {
     let target = plan.id.description
-    func targetWide(_ message: String) -> ([Finding], Int) {
-      ([Finding(service: target, key: "*", check: .unreachable, severity: .error, message: message)], 0)
-    }
-    if let fly = plan.fly {
-      guard let api = self.fly else { return targetWide("no Fly API token (FLY_API_TOKEN or hotsecrets/FLY_API_TOKEN)") }
-      return await checkFly(plan, app: fly.app, rolling: fly.deploy == .rolling, api: api, ledger: ledger, version: recordedVersion)
-    }
-    if let environment = plan.github {
-      guard let api = github else { return targetWide("no GitHub token (GITHUB_TOKEN or hotsecrets/GITHUB_TOKEN)") }
-      return await checkGitHub(plan, environment: environment, api: api, ledger: ledger)
-    }
-    return ([], 0)
-  }
-
-  private func checkFly(
-    _ plan: TargetPlan, app: String, rolling: Bool, api: FlyMachinesAPI, ledger: [String: PushLedgerEntry],
-    version: Int?
-  ) async -> ([Finding], Int) {
-    let target = plan.id.description
+    let values = plan.secrets.map(\.value)
     var findings: [Finding] = []
     var passed = 0
-    let remote: [String: FlyAppSecret]
-    do {
-      remote = Dictionary(try await api.listSecrets(app: app).map { ($0.name, $0) }) { a, _ in a }
-    } catch {
-      return (
-        [Finding(service: target, key: "*", check: .unreachable, severity: .error, message: "cannot list the app's secrets: \(RemoteReason.of(error))")],
-        0
-      )
+    func targetWide(_ check: Finding.Check, _ severity: Finding.Severity, key: String = "*", _ message: String) {
+      findings.append(Finding(service: target, key: key, check: check, severity: severity, message: message))
     }
-    for secret in plan.secrets {
-      func finding(_ check: Finding.Check, _ severity: Finding.Severity, _ message: String) {
-        findings.append(
-          Finding(service: secret.source.service, key: secret.source.key, check: check, severity: severity, message: message))
+    var comparisons: [(PlannedSecret, TargetComparison)] = []
+    var machines: [FlyMachine]?
+    if let fly = plan.fly {
+      guard let api = self.fly else {
+        targetWide(.unreachable, .error, "no Fly API token (FLY_API_TOKEN or hotsecrets/FLY_API_TOKEN)")
+        return (findings, 0)
       }
-      guard let current = remote[secret.name] else {
-        finding(.targetMissing, .error, "\(target) has no \(secret.name); run hotsecrets sync \(policy.environment)")
-        continue
-      }
-      if FlyDigest.isMD5(current.digest) {
-        if current.digest.lowercased() == FlyDigest.of(secret.value) {
-          passed += 1
-        } else {
-          finding(.targetDrift, .error, "\(target) holds another value as \(secret.name) (digest differs)")
-        }
-      } else if let entry = ledger[secret.name] {
-        if entry.fingerprint == secret.fingerprint {
-          passed += 1
-        } else {
-          finding(.targetDrift, .error, "\(target) was last sent another version of \(secret.name) (push ledger)")
-        }
-      } else {
-        finding(
-          .targetDrift, .warning, "\(target)'s digest for \(secret.name) is not MD5 and hotsecrets never pushed it")
-      }
-    }
-    if rolling, let version {
       do {
-        for machine in try await api.listMachines(app: app) where machine.state == "started" {
-          if let running = machine.minSecretsVersion {
-            if running < version {
-              findings.append(
-                Finding(
-                  service: target, key: machine.id, check: .targetStale, severity: .error,
-                  message: "machine runs secrets version \(running), the app's is \(version); run hotsecrets sync \(policy.environment) --deploy rolling"))
-            } else {
-              passed += 1
-            }
-          } else {
-            findings.append(
-              Finding(
-                service: target, key: machine.id, check: .targetStale, severity: .warning,
-                message: "Fly did not report which secrets version the machine runs"))
-          }
+        let remote = Dictionary(try await api.listSecrets(app: fly.app).map { ($0.name, $0) }) { a, _ in a }
+        comparisons = plan.secrets.map {
+          ($0, TargetComparison.fly($0, remote: remote[$0.name], ledger: state.ledger[$0.name]).0)
+        }
+        if fly.deploy == .rolling, state.secretsVersion != nil {
+          machines = try await api.listMachines(app: fly.app)
         }
       } catch {
-        findings.append(
-          Finding(
-            service: target, key: "*", check: .unreachable, severity: .error,
-            message: "cannot list the app's machines: \(RemoteReason.of(error))"))
+        targetWide(.unreachable, .error, "cannot read the app: \(RemoteReason.of(error, hiding: values))")
+        return (findings, 0)
+      }
+    } else if let environment = plan.github {
+      guard let api = github else {
+        targetWide(.unreachable, .error, "no GitHub token (GITHUB_TOKEN or hotsecrets/GITHUB_TOKEN)")
+        return (findings, 0)
+      }
+      do {
+        let remote = Dictionary(try await api.listSecrets(environment).map { ($0.name.uppercased(), $0) }) { a, _ in a }
+        comparisons = plan.secrets.map {
+          ($0, TargetComparison.github($0, remote: remote[$0.name], ledger: state.ledger[$0.name]))
+        }
+      } catch {
+        targetWide(
+          .unreachable, .error, "cannot list the environment's secrets: \(RemoteReason.of(error, hiding: values))")
+        return (findings, 0)
       }
     }
-    return (findings, passed)
-  }
-
-  private func checkGitHub(
-    _ plan: TargetPlan, environment: GitHubEnvironment, api: GitHubSecretsAPI, ledger: [String: PushLedgerEntry]
-  ) async -> ([Finding], Int) {
-    let target = plan.id.description
-    var findings: [Finding] = []
-    var passed = 0
-    let remote: [String: GitHubSecret]
-    do {
-      remote = Dictionary(try await api.listSecrets(environment).map { ($0.name.uppercased(), $0) }) { a, _ in a }
-    } catch {
-      return (
-        [Finding(service: target, key: "*", check: .unreachable, severity: .error, message: "cannot list the environment's secrets: \(RemoteReason.of(error))")],
-        0
-      )
-    }
-    for secret in plan.secrets {
+    let sync = "run hotsecrets sync \(policy.environment)"
+    for (secret, comparison) in comparisons {
       func finding(_ check: Finding.Check, _ severity: Finding.Severity, _ message: String) {
         findings.append(
-          Finding(service: secret.source.service, key: secret.source.key, check: check, severity: severity, message: message))
+          Finding(
+            service: secret.source.service, key: secret.source.key, check: check, severity: severity, message: message))
       }
-      guard let current = remote[secret.name] else {
-        finding(.targetMissing, .error, "\(target) has no \(secret.name); run hotsecrets sync \(policy.environment)")
-        continue
+      switch comparison {
+      case .same: passed += 1
+      case .missing: finding(.targetMissing, .error, "\(target) has no \(secret.name); \(sync)")
+      case .differs(elsewhere: true):
+        finding(.targetDrift, .error, "\(secret.name) was changed in \(target) after hotsecrets pushed it; \(sync)")
+      case .differs(elsewhere: false):
+        finding(.targetDrift, .error, "\(target) holds another value as \(secret.name); \(sync)")
+      case .unknown:
+        finding(
+          .targetDrift, .warning, "\(target) holds \(secret.name), but hotsecrets never pushed it: its value is unknown"
+        )
       }
-      guard let entry = ledger[secret.name] else {
-        finding(.targetDrift, .warning, "\(target) holds \(secret.name), but hotsecrets never pushed it: its value is unknown")
-        continue
-      }
-      if entry.fingerprint != secret.fingerprint {
-        finding(.targetDrift, .error, "\(target) was last sent another version of \(secret.name); run hotsecrets sync \(policy.environment)")
-      } else if let pushed = entry.remoteUpdatedAt, RemoteTimestamp.isNewer(current.updatedAt, than: pushed) {
-        finding(.targetDrift, .error, "\(secret.name) was changed in \(target) after hotsecrets pushed it (updated \(current.updatedAt))")
-      } else {
-        passed += 1
+    }
+    if let machines, let version = state.secretsVersion {
+      for machine in machines where machine.state == "started" {
+        if let running = machine.minSecretsVersion ?? state.machines[machine.id] {
+          if running < version {
+            targetWide(
+              .targetStale, .error, key: machine.id,
+              "machine runs secrets version \(running), the app's is \(version); \(sync) --deploy rolling")
+          } else {
+            passed += 1
+          }
+        } else {
+          targetWide(
+            .targetStale, .warning, key: machine.id,
+            "hotsecrets never restarted this machine and Fly does not report its secrets version")
+        }
       }
     }
     return (findings, passed)
