@@ -21,7 +21,7 @@ public struct HotSecrets: AsyncParsableCommand {
     version: HotSecretsVersion.current,
     subcommands: [
       Init.self, SetValue.self, GetValue.self, List.self, History.self, Remove.self,
-      Import.self, Render.self, Status.self, Run.self, Verify.self, Sync.self,
+      Import.self, Render.self, Status.self, Run.self, Verify.self, Sync.self, Rotate.self, Schedule.self,
       IdentityCommand.self, RecipientsCommand.self, AuditCommand.self,
     ]
   )

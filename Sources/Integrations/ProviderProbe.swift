@@ -31,6 +31,8 @@ public struct ProviderProbe: LiveProbe {
       return await get(baseURL, "/api/v1/profile", ["api_access_token": token], provider: "chatwoot")
     case .tcp(let url):
       return await tcp(url)
+    case .health(let url):
+      return await get(url, "", [:], provider: "health check")
     }
   }
 

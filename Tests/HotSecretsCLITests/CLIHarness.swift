@@ -104,6 +104,27 @@ final class CLIHarness: @unchecked Sendable {
     return h
   }
 
+  /// `withIdentityVault()` and then `setup`, run on a Dispatch thread: async tests that serve loopback
+  /// fakes must not block a Swift-concurrency thread on the binary.
+  static func withIdentityVault(setup: @escaping @Sendable (CLIHarness) throws -> Void) async throws -> CLIHarness {
+    try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async {
+        continuation.resume(
+          with: Result {
+            let h = try withIdentityVault()
+            try setup(h)
+            return h
+          })
+      }
+    }
+  }
+
+  /// Writes `text` as ROOT/policies/ENV.yaml.
+  func writePolicy(_ text: String, environment: String = "prod") throws {
+    try FileManager.default.createDirectory(atPath: path("policies"), withIntermediateDirectories: true)
+    try text.write(toFile: path("policies/\(environment).yaml"), atomically: true, encoding: .utf8)
+  }
+
   func json(_ result: CLIResult) throws -> [String: Any] {
     try #require(JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any])
   }

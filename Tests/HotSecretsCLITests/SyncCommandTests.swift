@@ -60,20 +60,11 @@ import Testing
   }
 
   static func fixture(policy text: String = policy(), withChecks: Bool = false) async throws -> Fixture {
-    // The setup runs the binary synchronously: on a Dispatch thread, not a Swift-concurrency one.
-    let h = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CLIHarness, Error>) in
-      DispatchQueue.global().async {
-        continuation.resume(
-          with: Result {
-            let h = try CLIHarness.withIdentityVault()
-            try FileManager.default.createDirectory(atPath: h.path("policies"), withIntermediateDirectories: true)
-            try text.write(toFile: h.path("policies/prod.yaml"), atomically: true, encoding: .utf8)
-            for (name, value) in values {
-              let parts = name.split(separator: "/").map(String.init)
-              try #require(h.run(["set", "prod", parts[0], parts[1]], stdin: value).status == 0)
-            }
-            return h
-          })
+    let h = try await CLIHarness.withIdentityVault { h in
+      try h.writePolicy(text)
+      for (name, value) in values {
+        let parts = name.split(separator: "/").map(String.init)
+        try #require(h.run(["set", "prod", parts[0], parts[1]], stdin: value).status == 0)
       }
     }
     let fly = try await FakeFly.start()

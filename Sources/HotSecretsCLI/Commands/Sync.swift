@@ -133,26 +133,29 @@ enum SyncOutput {
   static func json(_ report: SyncReport) -> Report {
     Report(
       environment: report.environment, dryRun: report.dryRun, succeeded: report.succeeded,
-      targets: report.targets.map { t in
-        TargetJSON(
-          target: t.id.description, kind: t.id.kind.rawValue, status: t.succeeded ? "ok" : "failed",
-          pushed: t.pushed.map {
-            PushedJSON(
-              name: $0.name, source: $0.source.description, version: $0.version, fingerprint: $0.fingerprint,
-              repairedDrift: $0.repairedDrift)
-          },
-          unchanged: t.unchanged,
-          failed: t.failed.map { FailedJSON(name: $0.name, source: $0.source.description, reason: $0.reason) },
-          error: t.error, notes: t.notes, secretsVersion: t.secretsVersion, deploy: t.deploy?.rawValue,
-          restart: t.restart.map {
-            RestartJSON(
-              restarted: $0.restarted, failedMachine: $0.failedMachine, failure: $0.failure, untouched: $0.untouched)
-          }, seconds: (t.seconds * 1000).rounded() / 1000)
-      },
+      targets: report.targets.map(target),
       summary: Summary(
         targets: report.targets.count, pushed: report.targets.reduce(0) { $0 + $1.pushed.count },
         unchanged: report.targets.reduce(0) { $0 + $1.unchanged.count },
         failed: report.targets.reduce(0) { $0 + $1.failed.count + ($1.error != nil && $1.failed.isEmpty ? 1 : 0) }))
+  }
+
+  /// One target's JSON object.
+  static func target(_ t: TargetReport) -> TargetJSON {
+    TargetJSON(
+      target: t.id.description, kind: t.id.kind.rawValue, status: t.succeeded ? "ok" : "failed",
+      pushed: t.pushed.map {
+        PushedJSON(
+          name: $0.name, source: $0.source.description, version: $0.version, fingerprint: $0.fingerprint,
+          repairedDrift: $0.repairedDrift)
+      },
+      unchanged: t.unchanged,
+      failed: t.failed.map { FailedJSON(name: $0.name, source: $0.source.description, reason: $0.reason) },
+      error: t.error, notes: t.notes, secretsVersion: t.secretsVersion, deploy: t.deploy?.rawValue,
+      restart: t.restart.map {
+        RestartJSON(
+          restarted: $0.restarted, failedMachine: $0.failedMachine, failure: $0.failure, untouched: $0.untouched)
+      }, seconds: (t.seconds * 1000).rounded() / 1000)
   }
 
   /// The one stderr line per target, as it finishes.

@@ -101,6 +101,51 @@ enum StoreMigrations {
           );
           """)
     }
+    // Issue 6: the rotation journal (one row per run, one per key and run, each step recorded
+    // before the next begins) and the providers' ids of the credentials they minted.
+    m.registerMigration("v3-rotation") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE rotation_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            environment TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            actor_user TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('running', 'completed', 'failed', 'rolled-back')),
+            step TEXT NOT NULL,
+            deploy TEXT NOT NULL,
+            revoke_old TEXT NOT NULL,
+            error TEXT
+          );
+          CREATE UNIQUE INDEX rotation_runs_one_unfinished ON rotation_runs(environment) WHERE state = 'running';
+          CREATE TABLE rotation_items (
+            run_id INTEGER NOT NULL REFERENCES rotation_runs(id),
+            position INTEGER NOT NULL,
+            service TEXT NOT NULL,
+            key TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            single_phase INTEGER NOT NULL,
+            old_version INTEGER,
+            new_version INTEGER,
+            old_credential_id TEXT,
+            new_credential_id TEXT,
+            state TEXT NOT NULL,
+            revocation TEXT,
+            error TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, service, key)
+          );
+          CREATE TABLE credential_ids (
+            environment TEXT NOT NULL,
+            service TEXT NOT NULL,
+            key TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            credential_id TEXT NOT NULL,
+            PRIMARY KEY (environment, service, key, version)
+          );
+          """)
+    }
     return m
   }
 }

@@ -10,6 +10,10 @@ public struct SecretsSync: Sendable {
   let fly: FlyMachinesAPI?
   let github: GitHubSecretsAPI?
   let options: SyncOptions
+  /// Values pushed instead of the current ones (a rotation's pending versions).
+  var overrides: [ServiceKey: StoredSecret] = [:]
+  /// Only these targets (a rotation pushes to the targets that carry its keys); nil means all.
+  var only: Set<SyncTargetID>?
 
   /// `fly` / `github` nil means no credentials: those targets fail with a reason saying so.
   public init(
@@ -30,6 +34,10 @@ public struct SecretsSync: Sendable {
     var stored = try session.database.read { db in
       try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, db: db)
     }
+    for (name, secret) in overrides {
+      if var replaced = stored[name] { wipe(&replaced.value) }
+      stored[name] = secret
+    }
     var plans: [TargetPlan] = []
     defer {
       for index in plans.indices {
@@ -38,6 +46,7 @@ public struct SecretsSync: Sendable {
     }
     do {
       plans = try SyncPlanner.plans(policy: policy, kinds: options.kinds, stored: stored)
+      if let only { plans.removeAll { !only.contains($0.id) } }
     } catch {
       for key in stored.keys { wipe(&stored[key]!.value) }
       throw error

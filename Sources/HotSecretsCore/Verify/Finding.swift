@@ -12,6 +12,8 @@ public struct Finding: Sendable, Equatable {
     case targetDrift = "target-drift"
     /// A Fly machine runs an older secrets version than the app's (targets with `deploy: rolling`).
     case targetStale = "target-stale"
+    /// A rotated key's previous credential is still live (kept, revoke failed, or left to the operator).
+    case oldCredential = "old-credential"
   }
 
   public let service: String

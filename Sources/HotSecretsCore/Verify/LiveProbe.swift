@@ -11,6 +11,8 @@ public enum LiveCheck: Sendable, Equatable {
   case chatwoot(baseURL: String, apiToken: String)
   /// A TCP connection to the host and port of a `postgres://`, `redis://` or `rediss://` URL.
   case tcp(url: String)
+  /// `GET url` answers 200 (an app's health check after a rolling restart).
+  case health(url: String)
 }
 
 /// The provider's answer.

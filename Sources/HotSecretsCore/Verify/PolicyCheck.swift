@@ -147,6 +147,23 @@ public struct PolicyCheck: Sendable {
         Set(stored.keys).union(drift.added).count - drift.added.count - drift.changed.count - drift.missing.count
     }
 
+    let stillLive = try session.database.read { db in
+      try RotationJournal.liveOldCredentials(environment: environment, db: db)
+    }
+    for (name, revocation) in stillLive {
+      let why =
+        switch revocation {
+        case .pendingOperator:
+          "revoke it by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(name)"
+        case .failed: "revoking it failed; revoke it by hand, then run --confirm-revoked"
+        default: "it was kept (--revoke-old never, or no certain match at the provider)"
+        }
+      report.record(
+        Finding(
+          service: name.service, key: name.key, check: .oldCredential, severity: .warning,
+          message: "the previous credential is still live: \(why)"))
+    }
+
     let declared = Set(declaredNames)
     for name in stored.keys.sorted() where !declared.contains(name) && name.service != Self.managementService {
       report.record(

@@ -11,6 +11,10 @@ public struct TargetCheck: Sendable {
   let policy: Policy
   let fly: FlyMachinesAPI?
   let github: GitHubSecretsAPI?
+  /// Values expected instead of the current ones (a rotation verifying its pending versions).
+  var overrides: [ServiceKey: StoredSecret] = [:]
+  /// Only these targets; nil means all.
+  var only: Set<SyncTargetID>?
 
   public init(session: VaultSession, policy: Policy, fly: FlyMachinesAPI?, github: GitHubSecretsAPI?) {
     self.session = session
@@ -29,7 +33,12 @@ public struct TargetCheck: Sendable {
       try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, db: db)
     }
     defer { for key in stored.keys { wipe(&stored[key]!.value) } }
+    for (name, secret) in overrides {
+      if var replaced = stored[name] { wipe(&replaced.value) }
+      stored[name] = secret
+    }
     var plans = try SyncPlanner.plans(policy: policy, kinds: kinds, stored: stored)
+    if let only { plans.removeAll { !only.contains($0.id) } }
     defer {
       for index in plans.indices {
         for s in plans[index].secrets.indices { wipe(&plans[index].secrets[s].value) }

@@ -1,0 +1,228 @@
+import ArgumentParser
+import Foundation
+import HotSecretsCore
+import Integrations
+
+extension RotationOptions.RevokeOld: ExpressibleByArgument {}
+
+extension HotSecrets {
+  /// Rotates credentials at their providers and everywhere they are deployed.
+  struct Rotate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "rotate",
+      abstract: "Rotate ENV's credentials: mint, test, push, verify, promote, revoke — journaled.",
+      discussion: """
+        Each key named as SERVICE/KEY (or, with --due, each key whose current version is past its \
+        max age or within 7 days of it) is replaced according to the policy's `rotate`: \
+        provider (OpenAI, Supabase, Chatwoot mint a new credential; Shopify's comes from the \
+        operator), generate (a random value), manual (from the operator, with --value-from). \
+        The run's steps — plan, create, test, push, verify, promote, revoke — are journaled in the \
+        vault and audited before the next begins. All new values are pushed together (one Fly \
+        secrets update per app, at most one restart per machine, one public-key fetch per GitHub \
+        environment). A failure before promote rolls back: targets get the previous value again, \
+        the new version is marked failed and the new credential revoked. An interrupted run is \
+        completed or rolled back by --resume; a new run refuses to start while one is unfinished.
+
+        Chatwoot is single-phase: minting kills the old token, so the new one is promoted and \
+        pushed at once, without rollback. Shopify and manual keys: revoke the old credential by \
+        hand, then run --confirm-revoked SERVICE/KEY.
+
+        Tokens (environment first, else the vault's ENV/hotsecrets/NAME): OPENAI_ADMIN_KEY, \
+        SUPABASE_ACCESS_TOKEN, FLY_API_TOKEN, GITHUB_TOKEN. API bases: HOTSECRETS_OPENAI_API_URL, \
+        HOTSECRETS_SUPABASE_API_URL, HOTSECRETS_FLY_API_URL, HOTSECRETS_GITHUB_API_URL. See \
+        docs/rotation.md.
+
+        Exit codes: 0 every key rotated; 1 a key failed or was rolled back (the others still \
+        completed); 2 the run could not start (no vault, bad policy, nothing selected, an \
+        unfinished run); 64 usage error.
+        """
+    )
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var policyOptions: PolicyOptions
+    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Argument(help: ArgumentHelp("Keys to rotate.", valueName: "service/key")) var keys: [String] = []
+    @Flag(help: "Also rotate every key past its max age or within 7 days of it.") var due = false
+    @Flag(help: "Print the plan; change nothing.") var dryRun = false
+    @Flag(help: "Complete or roll back the unfinished run.") var resume = false
+    @Option(help: "Fly: stage or rolling (default: each target's policy `deploy`, else stage).")
+    var deploy: FlyDeployMode?
+    @Option(help: "after-verify (default) or never: keep the old credential live.")
+    var revokeOld: RotationOptions.RevokeOld = .afterVerify
+    @Option(
+      help: ArgumentHelp("The new value of the one key named (Shopify, manual keys); - for stdin.", valueName: "file"))
+    var valueFrom: String?
+    @Option(
+      help: ArgumentHelp("Record that the old credential of this key was revoked by hand.", valueName: "service/key"))
+    var confirmRevoked: String?
+    @Option(help: ArgumentHelp("Measure ages for --due at this date (YYYY-MM-DD or ISO 8601).", valueName: "date"))
+    var asOf: String?
+    @Option(help: "Seconds each request may take.") var timeout: Double = 30
+    @Option(help: "Seconds a restarted machine may take to start and pass its checks.") var machineTimeout: Int = 60
+
+    func run() async throws {
+      try SecretAddress.validateEnvironment(environment)
+      let names = try keys.map(Self.parseName)
+      if valueFrom != nil, names.count != 1 { throw ValidationError("--value-from needs exactly one SERVICE/KEY") }
+      let policy = try policyOptions.load(environment: environment, root: vault.root)
+      let session = try vault.unlock()
+      var values: [ServiceKey: [UInt8]] = [:]
+      defer { for key in values.keys { wipe(&values[key]!) } }
+      if let valueFrom, let name = names.first { values[name] = try Self.readValue(valueFrom) }
+      let clients = try TargetClients.make(
+        policy: policy, kinds: Set(SyncTargetKind.allCases), session: session, timeout: timeout)
+      let rotation = Rotation(
+        session: session, policy: policy,
+        providers: try ProviderClients.make(policy: policy, session: session, timeout: timeout),
+        probe: ProviderProbe(
+          endpoints: .init(openAI: ProcessEnvironment.value("HOTSECRETS_OPENAI_API_URL") ?? "https://api.openai.com"),
+          timeout: timeout),
+        fly: clients.fly, github: clients.github,
+        options: RotationOptions(
+          keys: names, due: due, dryRun: dryRun, deploy: deploy, revokeOld: revokeOld, operatorValues: values,
+          asOf: try asOf.map(DateArgument.parse) ?? Date(), machineTimeout: machineTimeout),
+        progress: { StandardStreams.error(RotateOutput.progress($0, environment: environment)) },
+        checkpoint: Self.crashHook)
+      if let confirmRevoked {
+        let name = try Self.parseName(confirmRevoked)
+        try rotation.confirmRevoked(name)
+        StandardStreams.output("recorded: the old credential of \(environment)/\(name) was revoked by hand")
+        return
+      }
+      let report = resume ? try await rotation.resume() : try await rotation.run()
+      try output.write(RotateOutput.json(report, dryRun: dryRun)) { RotateOutput.text(report, dryRun: dryRun) }
+      if !report.succeeded { throw ExitCode(ExitStatus.checkFailed) }
+    }
+
+    static func parseName(_ text: String) throws -> ServiceKey {
+      let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+      guard parts.count == 2, SecretAddress.isServiceName(parts[0]), SecretAddress.isKeyName(parts[1]) else {
+        throw ValidationError("'\(text)' is not SERVICE/KEY")
+      }
+      return ServiceKey(service: parts[0], key: parts[1])
+    }
+
+    static func readValue(_ source: String) throws -> [UInt8] {
+      var data: [UInt8]
+      if source == "-" {
+        guard let bytes = FileDescriptorIO.readAll(0) else {
+          throw CLIError.io(path: "standard input", reason: "cannot read")
+        }
+        data = bytes
+      } else {
+        guard let contents = FileManager.default.contents(atPath: source) else {
+          throw CLIError.io(path: source, reason: "cannot read the value file")
+        }
+        data = Array(contents)
+      }
+      defer { wipe(&data) }
+      let value = Array(InputText.droppingOneTrailingNewline(data))
+      guard !value.isEmpty else { throw CLIError.invalidInput("\(source): the new value is empty") }
+      return value
+    }
+
+    /// Test hook: `HOTSECRETS_TEST_CRASH_AFTER=STEP` ends the process abruptly once STEP is
+    /// journaled, as a crash would (the crash-and-resume tests use it).
+    static let crashHook: @Sendable (RotationStep) -> Void = { step in
+      if ProcessEnvironment.value("HOTSECRETS_TEST_CRASH_AFTER") == step.rawValue { _exit(137) }
+    }
+  }
+}
+
+/// Formatting of `rotate` results.
+enum RotateOutput {
+  struct PlanJSON: Encodable {
+    let service, key, provider: String
+    let targets: [String]
+    let singlePhase: Bool
+    let ageDays, currentVersion: Int
+    enum CodingKeys: String, CodingKey {
+      case service, key, provider, targets
+      case singlePhase = "single_phase"
+      case ageDays = "age_days"
+      case currentVersion = "current_version"
+    }
+  }
+  struct KeyJSON: Encodable {
+    let service, key, provider, state: String
+    @NullEncoded var oldVersion: Int?
+    @NullEncoded var newVersion: Int?
+    @NullEncoded var revocation: String?
+    @NullEncoded var error: String?
+    enum CodingKeys: String, CodingKey {
+      case service, key, provider, state, revocation, error
+      case oldVersion = "old_version"
+      case newVersion = "new_version"
+    }
+  }
+  struct Report: Encodable {
+    let environment, outcome: String
+    @NullEncoded var run: Int64?
+    let dryRun: Bool
+    let plan: [PlanJSON]
+    let needsOperator: [String]
+    let keys: [KeyJSON]
+    @NullEncoded var failedStep: String?
+    @NullEncoded var error: String?
+    let pushes: [SyncOutput.TargetJSON]
+    enum CodingKeys: String, CodingKey {
+      case environment, outcome, run, plan, keys, error, pushes
+      case dryRun = "dry_run"
+      case needsOperator = "needs_operator"
+      case failedStep = "failed_step"
+    }
+  }
+
+  static func json(_ report: RotationReport, dryRun: Bool) -> Report {
+    Report(
+      environment: report.environment, outcome: report.outcome.rawValue, run: report.run, dryRun: dryRun,
+      plan: report.plan.filter { !$0.needsOperator }.map {
+        PlanJSON(
+          service: $0.name.service, key: $0.name.key, provider: $0.mode, targets: $0.targets.map(\.description),
+          singlePhase: $0.singlePhase, ageDays: $0.ageDays, currentVersion: $0.currentVersion)
+      },
+      needsOperator: report.plan.filter(\.needsOperator).map(\.name.description),
+      keys: report.items.map {
+        KeyJSON(
+          service: $0.service, key: $0.key, provider: $0.mode, state: $0.state.rawValue, oldVersion: $0.oldVersion,
+          newVersion: $0.newVersion, revocation: $0.revocation?.rawValue, error: $0.error)
+      },
+      failedStep: report.failedStep?.rawValue, error: report.error,
+      pushes: report.pushes.map(SyncOutput.target))
+  }
+
+  static func progress(_ event: RotationProgress, environment: String) -> String {
+    let subject = event.name.map { " \($0)" } ?? ""
+    return "rotate \(environment)\(subject): \(event.step.rawValue): \(event.message)"
+  }
+
+  static func text(_ report: RotationReport, dryRun: Bool) -> String {
+    var lines: [String] = []
+    if dryRun {
+      var table = TextTable("KEY", "PROVIDER", "VERSION", "AGE", "TARGETS", "NOTE")
+      for p in report.plan {
+        var note = p.singlePhase ? "single-phase: the old token dies at once; no rollback" : ""
+        if p.needsOperator { note = "needs --value-from (operator)" }
+        table.add(
+          p.name.description, p.mode, String(p.currentVersion), "\(p.ageDays)d",
+          p.targets.map(\.description).joined(separator: ", "), note)
+      }
+      lines.append(table.rendered)
+      lines.append("rotate \(report.environment): plan of \(report.plan.count) key(s) (dry run: nothing was changed)")
+      return lines.joined(separator: "\n")
+    }
+    var table = TextTable("KEY", "PROVIDER", "OLD", "NEW", "RESULT", "OLD CREDENTIAL")
+    for item in report.items {
+      table.add(
+        item.name.description, item.mode, item.oldVersion.map(String.init) ?? "-",
+        item.newVersion.map(String.init) ?? "-", item.state.rawValue, item.revocation?.rawValue ?? "-")
+    }
+    lines.append(table.rendered)
+    for item in report.items where item.error != nil { lines.append("  \(item.name): \(item.error!)") }
+    var summary = "rotate \(report.environment): run \(report.run.map(String.init) ?? "-") \(report.outcome.rawValue)"
+    if let step = report.failedStep { summary += " (failed at \(step.rawValue))" }
+    lines.append(summary)
+    return lines.joined(separator: "\n")
+  }
+}

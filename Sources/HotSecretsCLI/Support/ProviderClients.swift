@@ -1,0 +1,33 @@
+import Foundation
+import HotSecretsCore
+import Integrations
+
+/// The credential providers a policy's `rotate: provider` keys need, with their management
+/// credentials: `OPENAI_ADMIN_KEY`, `SUPABASE_ACCESS_TOKEN` from the environment, else the vault's
+/// `ENV/hotsecrets/NAME`. A provider without credentials is left out (its keys fail at create).
+enum ProviderClients {
+  static func make(policy: Policy, session: VaultSession, timeout: TimeInterval) throws -> [String: CredentialProvider]
+  {
+    let kinds = Set(policy.services.compactMap { $0.provider?.kind })
+    var providers: [String: CredentialProvider] = [:]
+    let retry = TargetClients.retryPolicy
+    if kinds.contains(.openai),
+      let key = try TargetClients.token("OPENAI_ADMIN_KEY", environment: policy.environment, session: session)
+    {
+      providers["openai"] = OpenAIProvider(
+        baseURL: try TargetClients.baseURL("HOTSECRETS_OPENAI_API_URL", default: "https://api.openai.com"),
+        credential: key, timeout: timeout, retry: retry)
+    }
+    if kinds.contains(.supabase),
+      let token = try TargetClients.token("SUPABASE_ACCESS_TOKEN", environment: policy.environment, session: session)
+    {
+      providers["supabase"] = SupabaseProvider(
+        baseURL: try TargetClients.baseURL("HOTSECRETS_SUPABASE_API_URL", default: "https://api.supabase.com"),
+        credential: token, timeout: timeout, retry: retry)
+    }
+    if kinds.contains(.chatwoot) {
+      providers["chatwoot"] = ChatwootProvider(timeout: timeout, retry: retry)
+    }
+    return providers
+  }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+
+/// Pending versions: a rotation's new value is stored encrypted (state `pending`) the moment it is
+/// minted, becomes `current` at promote (the old current becomes `previous`), or `failed` (its
+/// ciphertext erased) when the run rolls back. Every change commits with its journal row and audit
+/// entry.
+extension VaultSession {
+  /// Stores `value` as a pending version of `address` and journals `item` (with the new version)
+  /// in the same transaction. Returns the item as journaled.
+  func storePending(
+    _ address: SecretAddress, value: [UInt8], credentialID: String?, item: RotationItem, run: Int64
+  ) throws -> RotationItem {
+    try Self.validate(value: value, for: address)
+    let fingerprint = try keys.fingerprint(of: value)
+    return try database.write { db in
+      let state = try SecretState.fetch(address, db: db)
+      guard let secretID = state.secretID else { throw VaultError.secretNotFound(subject: address.description) }
+      let version = state.maxVersion + 1
+      let sealed = try cipher.seal(value, for: address, version: version)
+      let date = now()
+      try db.execute(
+        sql: """
+          INSERT INTO secret_versions (secret_id, version, state, created_at, source, fingerprint, nonce, ciphertext)
+          VALUES (?, ?, 'pending', ?, 'rotate', ?, ?, ?)
+          """,
+        arguments: [
+          secretID, version, Timestamp.string(from: date), fingerprint, Data(sealed.nonce), Data(sealed.ciphertext),
+        ])
+      if let credentialID {
+        try RotationJournal.recordCredentialID(
+          credentialID, environment: address.environment, name: item.name, version: version, db: db)
+      }
+      var updated = item
+      updated.newVersion = version
+      updated.newCredentialID = credentialID
+      updated.state = .created
+      try RotationJournal.update(updated, run: run, at: Timestamp.string(from: date), db: db)
+      try AuditChain.append(
+        AuditEvent(
+          action: "rotate-create", subject: address.description, version: version, fingerprint: fingerprint,
+          detail: .object(["run": .int(Int(run)), "mode": .string(item.mode)])),
+        actor: actor, keys: keys, at: date, in: db)
+      return updated
+    }
+  }
+
+  /// The value of one version that still has its ciphertext (pending, current or previous), in
+  /// plain memory: wipe it after use. Throws `secretNotFound` or `integrity`.
+  func versionValue(_ address: SecretAddress, version: Int) throws -> [UInt8] {
+    try database.read { db in
+      guard
+        let row = try Row.fetchOne(
+          db,
+          sql: """
+            SELECT v.nonce, v.ciphertext, v.fingerprint FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
+            WHERE s.environment = ? AND s.service = ? AND s.key = ? AND v.version = ? AND length(v.ciphertext) > 0
+            """, arguments: [address.environment, address.service, address.key, version])
+      else { throw VaultError.secretNotFound(subject: "\(address) version \(version)") }
+      return try cipher.openPlain(
+        nonce: Array(row[0] as Data), ciphertext: Array(row[1] as Data), for: address, version: version)
+    }
+  }
+
+  /// The fingerprint of a pending version.
+  func pendingFingerprint(_ address: SecretAddress, version: Int) throws -> String? {
+    try database.read { db in
+      try String.fetchOne(
+        db,
+        sql: """
+          SELECT v.fingerprint FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
+          WHERE s.environment = ? AND s.service = ? AND s.key = ? AND v.version = ?
+          """, arguments: [address.environment, address.service, address.key, version])
+    }
+  }
+
+  /// Makes each item's pending version current (current → previous → retired) and journals the
+  /// items and the run's step, all in one transaction.
+  func promote(_ items: [RotationItem], environment: String, run: Int64, advanceRun: Bool = true) throws
+    -> [RotationItem]
+  {
+    try database.write { db in
+      let date = now()
+      let stamp = Timestamp.string(from: date)
+      var result: [RotationItem] = []
+      for var item in items {
+        guard let version = item.newVersion else { continue }
+        let address = SecretAddress(trusted: environment, service: item.service, key: item.key)
+        let state = try SecretState.fetch(address, db: db)
+        guard let secretID = state.secretID else { continue }
+        try db.execute(
+          sql: """
+            UPDATE secret_versions SET state = CASE state WHEN 'previous' THEN 'retired' ELSE 'previous' END
+            WHERE secret_id = ? AND state IN ('current', 'previous')
+            """, arguments: [secretID])
+        try db.execute(
+          sql: "UPDATE secret_versions SET state = 'current' WHERE secret_id = ? AND version = ? AND state = 'pending'",
+          arguments: [secretID, version])
+        item.state = .promoted
+        try RotationJournal.update(item, run: run, at: stamp, db: db)
+        let fingerprint = try String.fetchOne(
+          db, sql: "SELECT fingerprint FROM secret_versions WHERE secret_id = ? AND version = ?",
+          arguments: [secretID, version])
+        try AuditChain.append(
+          AuditEvent(
+            action: "rotate-promote", subject: address.description, version: version, fingerprint: fingerprint,
+            detail: .object(["run": .int(Int(run)), "previous_version": item.oldVersion.map { .int($0) } ?? .null])),
+          actor: actor, keys: keys, at: date, in: db)
+        result.append(item)
+      }
+      if advanceRun { try RotationJournal.setStep(.promote, run: run, db: db) }
+      return result
+    }
+  }
+
+  /// Marks an item's pending version failed (ciphertext erased) and journals the item with `reason`.
+  func failPending(_ item: RotationItem, environment: String, run: Int64, reason: String) throws -> RotationItem {
+    try database.write { db in
+      let date = now()
+      var updated = item
+      let address = SecretAddress(trusted: environment, service: item.service, key: item.key)
+      if let version = item.newVersion {
+        try db.execute(
+          sql: """
+            UPDATE secret_versions SET state = 'failed', nonce = x'', ciphertext = x''
+            WHERE version = ? AND state = 'pending' AND secret_id =
+              (SELECT id FROM secrets WHERE environment = ? AND service = ? AND key = ?)
+            """, arguments: [version, environment, item.service, item.key])
+      }
+      updated.state = item.newVersion == nil ? .failed : .rolledBack
+      updated.error = updated.error ?? reason
+      try RotationJournal.update(updated, run: run, at: Timestamp.string(from: date), db: db)
+      try AuditChain.append(
+        AuditEvent(
+          action: "rotate-rollback", subject: address.description, version: item.newVersion,
+          detail: .object(["run": .int(Int(run)), "reason": .string(reason)])),
+        actor: actor, keys: keys, at: date, in: db)
+      return updated
+    }
+  }
+
+  /// Journals `item` with an audit entry `rotate-STEP`.
+  func journal(
+    _ item: RotationItem, step: RotationStep, environment: String, run: Int64, detail: [String: CanonicalJSON] = [:]
+  )
+    throws
+  {
+    try database.write { db in
+      let date = now()
+      try RotationJournal.update(item, run: run, at: Timestamp.string(from: date), db: db)
+      var fields = detail
+      fields["run"] = .int(Int(run))
+      fields["state"] = .string(item.state.rawValue)
+      if let error = item.error { fields["error"] = .string(error) }
+      if let revocation = item.revocation { fields["revocation"] = .string(revocation.rawValue) }
+      try AuditChain.append(
+        AuditEvent(
+          action: "rotate-\(step.rawValue)",
+          subject: SecretAddress(trusted: environment, service: item.service, key: item.key).description,
+          version: item.newVersion, detail: .object(fields)),
+        actor: actor, keys: keys, at: date, in: db)
+    }
+  }
+}

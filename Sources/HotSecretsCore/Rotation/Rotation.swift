@@ -1,0 +1,536 @@
+import Foundation
+import Sodium
+
+/// `hotsecrets rotate`: replaces credentials at their providers and everywhere they are deployed, as
+/// a journaled run: plan, create, test, push, verify, promote, revoke. Every step is written to the
+/// journal and the audit trail before the next begins. A failure before promote rolls back: the
+/// targets get the previous value again (it was never revoked), the pending version is marked
+/// failed and the new credential is revoked. An interrupted run is finished by `resume()`.
+///
+/// Single-phase providers (Chatwoot) kill the old credential when minting: such keys are promoted
+/// at once and never rolled back.
+public struct Rotation: Sendable {
+  let session: VaultSession
+  let policy: Policy
+  /// Credential providers by kind (`openai`, `supabase`, `chatwoot`); a missing one fails its keys.
+  let providers: [String: CredentialProvider]
+  /// Validation probes for operator-supplied credentials (Shopify) and health URLs.
+  let probe: LiveProbe?
+  let fly: FlyMachinesAPI?
+  let github: GitHubSecretsAPI?
+  let options: RotationOptions
+  let progress: @Sendable (RotationProgress) -> Void
+  /// Called after each step is journaled (tests use it to stop the process there).
+  let checkpoint: @Sendable (RotationStep) -> Void
+
+  public init(
+    session: VaultSession, policy: Policy, providers: [String: CredentialProvider], probe: LiveProbe?,
+    fly: FlyMachinesAPI?, github: GitHubSecretsAPI?, options: RotationOptions,
+    progress: @escaping @Sendable (RotationProgress) -> Void = { _ in },
+    checkpoint: @escaping @Sendable (RotationStep) -> Void = { _ in }
+  ) {
+    self.session = session
+    self.policy = policy
+    self.providers = providers
+    self.probe = probe
+    self.fly = fly
+    self.github = github
+    self.options = options
+    self.progress = progress
+    self.checkpoint = checkpoint
+  }
+
+  var environment: String { policy.environment }
+
+  /// The keys a run would rotate. Throws `RotationError`.
+  public func plan() throws -> [PlannedRotation] {
+    var stored = try session.database.read { db in
+      try session.currentSecrets(environment: environment, decrypting: { _ in false }, db: db)
+    }
+    defer { for key in stored.keys { wipe(&stored[key]!.value) } }
+    return try RotationPlanner.plan(policy: policy, options: options, stored: stored)
+  }
+
+  // MARK: - Run
+
+  /// Plans and, unless a dry run, rotates. Throws `RotationError` when it cannot start (nothing
+  /// has changed then); failures after that are in the report.
+  public func run() async throws -> RotationReport {
+    let plan = try plan()
+    var report = RotationReport(environment: environment, plan: plan, outcome: .planned)
+    guard !options.dryRun else { return report }
+    let lock = try RotationLock(vaultPath: session.database.path, environment: environment)
+    defer { withExtendedLifetime(lock) {} }
+    let runID = try begin(plan)
+    report.run = runID
+    var items = try session.database.read { db in try RotationJournal.items(run: runID, db: db) }
+    say(
+      nil, .plan,
+      "run \(runID): \(plan.count) key(s): " + plan.map { "\($0.name) (\($0.mode))" }.joined(separator: ", "))
+    checkpoint(.plan)
+
+    // create
+    try setStep(.create, runID)
+    for index in items.indices {
+      items[index] = await create(items[index], planned: plan[index], run: runID)
+    }
+    checkpoint(.create)
+
+    // test
+    try setStep(.test, runID)
+    for index in items.indices where items[index].state == .created || items[index].state == .promoted {
+      items[index] = await test(items[index], run: runID)
+    }
+    checkpoint(.test)
+
+    let live = items.indices.filter { [.tested, .promoted].contains(items[$0].state) }
+    guard !live.isEmpty else { return try finish(runID, items, &report, failedStep: .create) }
+    let targets = Set(live.flatMap { plan[$0].targets })
+
+    // push: every pending value of the run in one sync (one bulk update per Fly app, one restart per machine)
+    try setStep(.push, runID)
+    let overrides = try pendingOverrides(items, indices: live)
+    let pushed = try await push(overrides: overrides, targets: targets)
+    report.pushes = pushed.targets
+    if !pushed.succeeded {
+      let reason = "push failed: " + failures(pushed)
+      say(nil, .push, reason)
+      return try await rollBack(runID, &items, &report, reason: reason, step: .push, targets: targets)
+    }
+    for index in live where items[index].state == .tested {
+      items[index].state = .pushed
+      try session.journal(items[index], step: .push, environment: environment, run: runID)
+    }
+    checkpoint(.push)
+
+    // verify: each target reports the new values; health URLs answer 200
+    try setStep(.verify, runID)
+    if let problem = try await verify(overrides: overrides, targets: targets) {
+      say(nil, .verify, problem)
+      return try await rollBack(runID, &items, &report, reason: problem, step: .verify, targets: targets)
+    }
+    for index in live where items[index].state == .pushed {
+      items[index].state = .verified
+      try session.journal(items[index], step: .verify, environment: environment, run: runID)
+    }
+    say(nil, .verify, "every target holds the new values")
+    checkpoint(.verify)
+
+    // promote
+    let toPromote = live.filter { items[$0].state == .verified }
+    let promoted = try session.promote(toPromote.map { items[$0] }, environment: environment, run: runID)
+    for (index, item) in zip(toPromote, promoted) {
+      items[index] = item
+      say(
+        item.name, .promote, "version \(item.newVersion ?? 0) is current; version \(item.oldVersion ?? 0) is previous")
+    }
+    checkpoint(.promote)
+
+    // revoke
+    try setStep(.revoke, runID)
+    for index in live where items[index].state == .promoted {
+      items[index] = await revokeOld(items[index], run: runID)
+    }
+    checkpoint(.revoke)
+    return try finish(runID, items, &report, failedStep: nil)
+  }
+
+  /// Completes or rolls back the unfinished run of the environment: before promote it rolls back;
+  /// after, it finishes revoking. Throws `nothingToResume` or `busy`.
+  public func resume() async throws -> RotationReport {
+    let lock = try RotationLock(vaultPath: session.database.path, environment: environment)
+    defer { withExtendedLifetime(lock) {} }
+    guard
+      let run = try session.database.read({ db in try RotationJournal.unfinished(environment: environment, db: db) })
+    else { throw RotationError.nothingToResume(environment: environment) }
+    var items = try session.database.read { db in try RotationJournal.items(run: run.id, db: db) }
+    var report = RotationReport(environment: environment, run: run.id, plan: [], items: items, outcome: .failed)
+    say(
+      nil, run.step,
+      "resuming run \(run.id) of \(run.startedAt) by \(run.actorUser), stopped at step \(run.step.rawValue)")
+    let targets = Set(items.flatMap { RotationPlanner.targets(of: $0.service, in: policy) })
+    if run.step < .promote || run.step == .rollback {
+      return try await rollBack(
+        run.id, &items, &report, reason: "the run was interrupted at step \(run.step.rawValue)", step: run.step,
+        targets: targets)
+    }
+    try setStep(.revoke, run.id)
+    for index in items.indices where items[index].state == .promoted {
+      items[index] = await revokeOld(items[index], run: run.id)
+    }
+    return try finish(run.id, items, &report, failedStep: nil)
+  }
+
+  /// Records that the operator revoked `name`'s old credential (Shopify, manual keys).
+  public func confirmRevoked(_ name: ServiceKey) throws {
+    try session.database.write { db in
+      let row = try Int64.fetchOne(
+        db,
+        sql: """
+          SELECT i.run_id FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
+          WHERE r.environment = ? AND i.service = ? AND i.key = ? AND i.state = 'done'
+            AND i.revocation IN ('pending-operator', 'kept', 'failed')
+          ORDER BY i.run_id DESC LIMIT 1
+          """, arguments: [environment, name.service, name.key])
+      guard let run = row else { throw RotationError.notPendingRevocation(name.description) }
+      try db.execute(
+        sql: "UPDATE rotation_items SET revocation = 'revoked' WHERE run_id = ? AND service = ? AND key = ?",
+        arguments: [run, name.service, name.key])
+      try AuditChain.append(
+        AuditEvent(
+          action: "rotate-confirm-revoked",
+          subject: SecretAddress(trusted: environment, service: name.service, key: name.key).description,
+          detail: .object(["run": .int(Int(run))])),
+        actor: session.actor, keys: session.keys, at: session.now(), in: db)
+    }
+  }
+
+  // MARK: - Steps
+
+  private func begin(_ plan: [PlannedRotation]) throws -> Int64 {
+    try session.database.write { db in
+      if let open = try RotationJournal.unfinished(environment: environment, db: db) {
+        throw RotationError.unfinished(
+          environment: environment, run: open.id, startedAt: open.startedAt, by: open.actorUser,
+          step: open.step.rawValue)
+      }
+      let items = plan.map {
+        RotationItem(
+          service: $0.name.service, key: $0.name.key, mode: $0.mode, singlePhase: $0.singlePhase,
+          oldVersion: $0.currentVersion, newVersion: nil, oldCredentialID: nil, newCredentialID: nil,
+          state: .planned, revocation: nil, error: nil)
+      }
+      let date = session.now()
+      let id = try RotationJournal.begin(
+        environment: environment, items: items, deploy: options.deploy?.rawValue ?? "policy",
+        revokeOld: options.revokeOld.rawValue, actor: session.actor.user, at: Timestamp.string(from: date), db: db)
+      try AuditChain.append(
+        AuditEvent(
+          action: "rotate-plan", subject: environment,
+          detail: .object([
+            "run": .int(Int(id)),
+            "keys": .array(plan.map { .string("\($0.name) (\($0.mode))") }),
+            "targets": .array(Set(plan.flatMap(\.targets)).sorted().map { .string($0.description) }),
+          ])),
+        actor: session.actor, keys: session.keys, at: date, in: db)
+      return id
+    }
+  }
+
+  private func setStep(_ step: RotationStep, _ run: Int64) throws {
+    try session.database.write { db in try RotationJournal.setStep(step, run: run, db: db) }
+  }
+
+  private func say(_ name: ServiceKey?, _ step: RotationStep, _ message: String) {
+    progress(RotationProgress(name: name, step: step, message: message))
+  }
+
+  private func address(_ item: RotationItem) -> SecretAddress {
+    SecretAddress(trusted: environment, service: item.service, key: item.key)
+  }
+
+  /// The service's current values as strings, for a provider's context (wiped by the caller's scope end).
+  private func context(for item: RotationItem) throws -> CredentialContext? {
+    guard let provider = policy.service(item.service)?.provider else { return nil }
+    var stored = try session.database.read { db in
+      try session.currentSecrets(environment: environment, decrypting: { $0.service == item.service }, db: db)
+    }
+    defer { for key in stored.keys { wipe(&stored[key]!.value) } }
+    var values: [String: String] = [:]
+    for (name, secret) in stored { values[name.key] = String(decoding: secret.value, as: UTF8.self) }
+    return CredentialContext(service: item.service, key: item.key, provider: provider, serviceValues: values)
+  }
+
+  /// Mints (or takes from the operator, or generates) the new value and stores it pending.
+  private func create(_ item: RotationItem, planned: PlannedRotation, run: Int64) async -> RotationItem {
+    var item = item
+    do {
+      var value: [UInt8]
+      var credentialID: String?
+      switch item.mode {
+      case "generate":
+        value = try Self.generate(length: planned.length)
+      case "shopify", "manual":
+        guard let given = options.operatorValues[item.name] else {
+          throw RemoteError(
+            status: nil,
+            reason: "needs an operator: run hotsecrets rotate \(environment) \(item.name) --value-from FILE")
+        }
+        value = given
+      default:
+        guard let provider = providers[item.mode], let context = try context(for: item) else {
+          throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
+        }
+        let current = context.serviceValues[item.key] ?? ""
+        let minted = try await provider.mint(context, current: current)
+        value = Array(minted.value.utf8)
+        credentialID = minted.id
+      }
+      defer { wipe(&value) }
+      item = try session.storePending(address(item), value: value, credentialID: credentialID, item: item, run: run)
+      say(item.name, .create, "new version \(item.newVersion ?? 0) created (\(item.mode))")
+      if item.singlePhase {
+        item = try session.promote([item], environment: environment, run: run, advanceRun: false)[0]
+        say(item.name, .create, "the old token stopped working when the new one was minted: promoted at once")
+      }
+    } catch {
+      item.state = .failed
+      item.error = "create: \(RemoteReason.of(error))"
+      say(item.name, .create, "FAILED: \(RemoteReason.of(error))")
+      try? session.journal(item, step: .create, environment: environment, run: run)
+    }
+    return item
+  }
+
+  /// Asks the provider whether the new value works; a rejected one is rolled back at once.
+  private func test(_ item: RotationItem, run: Int64) async -> RotationItem {
+    var item = item
+    guard let version = item.newVersion else { return item }
+    do {
+      var value = try session.versionValue(address(item), version: version)
+      defer { wipe(&value) }
+      let result: LiveResult
+      let text = String(decoding: value, as: UTF8.self)
+      switch item.mode {
+      case "generate", "manual":
+        result = .accepted
+      case "shopify":
+        let shop = policy.service(item.service)?.provider
+        result =
+          await probe?.check(
+            .shopify(shop: shop?["shop"] ?? "", apiVersion: shop?["api_version"] ?? "2025-10", accessToken: text))
+          ?? .accepted
+      default:
+        guard let provider = providers[item.mode], let context = try context(for: item) else {
+          throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
+        }
+        result = await provider.test(context, value: text)
+      }
+      switch result {
+      case .accepted:
+        if item.state == .created { item.state = .tested }
+        try session.journal(item, step: .test, environment: environment, run: run)
+        say(item.name, .test, "the provider accepts the new credential")
+      case .rejected(let reason), .unreachable(let reason):
+        say(item.name, .test, "FAILED: \(reason)")
+        if item.singlePhase {
+          item.error = "test: \(reason) (the old token is gone: the new one is kept)"
+          try session.journal(item, step: .test, environment: environment, run: run)
+        } else {
+          item.error = "test: \(reason)"
+          item = try session.failPending(item, environment: environment, run: run, reason: item.error!)
+          item = await revokeNew(item, run: run)
+        }
+      }
+    } catch {
+      item.error = "test: \(RemoteReason.of(error))"
+      if let failed = try? session.failPending(item, environment: environment, run: run, reason: item.error!) {
+        item = failed
+      }
+    }
+    return item
+  }
+
+  /// Pending values of the items at `indices` (single-phase ones are already current).
+  private func pendingOverrides(_ items: [RotationItem], indices: [Int]) throws -> [ServiceKey: StoredSecret] {
+    var overrides: [ServiceKey: StoredSecret] = [:]
+    for index in indices where !items[index].singlePhase {
+      let item = items[index]
+      guard let version = item.newVersion else { continue }
+      let value = try session.versionValue(address(item), version: version)
+      overrides[item.name] = StoredSecret(
+        version: version, createdAt: Timestamp.string(from: session.now()),
+        fingerprint: try session.pendingFingerprint(address(item), version: version) ?? "", value: value)
+    }
+    return overrides
+  }
+
+  private func push(overrides: [ServiceKey: StoredSecret], targets: Set<SyncTargetID>) async throws -> SyncReport {
+    var sync = SecretsSync(
+      session: session, policy: policy, fly: fly, github: github,
+      options: SyncOptions(
+        kinds: Set(SyncTargetKind.allCases), deploy: options.deploy, machineTimeout: options.machineTimeout,
+        checkInterval: options.checkInterval))
+    sync.overrides = overrides
+    sync.only = targets
+    return try await sync.run { target in
+      let result =
+        target.succeeded
+        ? "pushed \(target.pushed.count), unchanged \(target.unchanged.count)"
+          + (target.restart.map { ", restarted \($0.restarted.count) machine(s)" } ?? "")
+        : "FAILED: \(target.error ?? target.failed.first?.reason ?? target.restart?.failure ?? "failed")"
+      say(nil, .push, "\(target.id): \(result)")
+    }
+  }
+
+  private func failures(_ report: SyncReport) -> String {
+    report.targets.filter { !$0.succeeded }.map { target in
+      "\(target.id): \(target.error ?? target.failed.first.map { "\($0.name): \($0.reason)" } ?? target.restart?.failure ?? "failed")"
+    }.joined(separator: "; ")
+  }
+
+  /// Nil when every target holds the new values and every health URL of a pushed Fly app answers.
+  private func verify(overrides: [ServiceKey: StoredSecret], targets: Set<SyncTargetID>) async throws -> String? {
+    var check = TargetCheck(session: session, policy: policy, fly: fly, github: github)
+    check.overrides = overrides
+    check.only = targets
+    var verification = VerifyReport(environment: environment)
+    try await check.run(into: &verification)
+    let problems = verification.findings.filter { $0.severity == .error }
+    if !problems.isEmpty {
+      return "verify failed: "
+        + problems.prefix(3).map { "\($0.service)/\($0.key): \($0.message)" }.joined(separator: "; ")
+    }
+    for target in policy.flyTargets where targets.contains(SyncTargetID(kind: .fly, name: target.app)) {
+      guard let url = target.healthURL, let probe else { continue }
+      switch await probe.check(.health(url: url)) {
+      case .accepted: continue
+      case .rejected(let reason), .unreachable(let reason):
+        return "verify failed: fly:\(target.app) health check: \(reason)"
+      }
+    }
+    return nil
+  }
+
+  /// Revokes the old credential after every target verified the new one.
+  private func revokeOld(_ item: RotationItem, run: Int64) async -> RotationItem {
+    var item = item
+    if item.singlePhase || item.mode == "generate" {
+      item.revocation = .notNeeded
+    } else if item.mode == "shopify" || item.mode == "manual" {
+      item.revocation = .pendingOperator
+      say(
+        item.name, .revoke,
+        "revoke the old credential by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(item.name)")
+    } else if options.revokeOld == .never {
+      item.revocation = .kept
+      say(item.name, .revoke, "old credential kept live (--revoke-old never)")
+    } else {
+      do {
+        guard let provider = providers[item.mode], let context = try context(for: item) else {
+          throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
+        }
+        var id = item.oldCredentialID
+        if id == nil, let old = item.oldVersion {
+          id = try session.database.read { db in
+            try RotationJournal.credentialID(environment: environment, name: item.name, version: old, db: db)
+          }
+          if id == nil {
+            var oldValue = try session.versionValue(address(item), version: old)
+            defer { wipe(&oldValue) }
+            id = try await provider.findID(context, value: String(decoding: oldValue, as: UTF8.self))
+          }
+        }
+        if let id {
+          item.oldCredentialID = id
+          try await provider.revoke(context, id: id)
+          item.revocation = .revoked
+          say(item.name, .revoke, "old credential revoked at \(item.mode)")
+        } else {
+          item.revocation = .kept
+          item.error = "no certain match for the old credential at \(item.mode): it is still live; revoke it by hand"
+          say(item.name, .revoke, item.error!)
+        }
+      } catch {
+        item.revocation = .failed
+        item.error = "revoke: \(RemoteReason.of(error)); the old credential is still live"
+        say(item.name, .revoke, "FAILED: \(RemoteReason.of(error))")
+      }
+    }
+    item.state = .done
+    try? session.journal(item, step: .revoke, environment: environment, run: run)
+    return item
+  }
+
+  /// Revokes a rolled-back item's new credential at the provider (it was never promoted).
+  private func revokeNew(_ item: RotationItem, run: Int64) async -> RotationItem {
+    var item = item
+    guard let id = item.newCredentialID, let provider = providers[item.mode] else { return item }
+    do {
+      guard let context = try context(for: item) else { return item }
+      try await provider.revoke(context, id: id)
+      say(item.name, .rollback, "the new credential was revoked at \(item.mode)")
+    } catch {
+      item.error =
+        (item.error ?? "") + "; revoking the new credential failed (\(RemoteReason.of(error))): revoke it by hand"
+      try? session.journal(item, step: .rollback, environment: environment, run: run)
+    }
+    return item
+  }
+
+  /// Puts the previous values back on the targets, marks pending versions failed and revokes the
+  /// new credentials — but only when every target holds the previous value again: a target must
+  /// never be left holding a revoked credential.
+  private func rollBack(
+    _ run: Int64, _ items: inout [RotationItem], _ report: inout RotationReport, reason: String,
+    step: RotationStep, targets: Set<SyncTargetID>
+  ) async throws -> RotationReport {
+    try setStep(.rollback, run)
+    say(nil, .rollback, "rolling back: \(reason)")
+    let restore = try await push(overrides: [:], targets: targets)
+    report.pushes += restore.targets
+    let restored = restore.succeeded
+    for index in items.indices {
+      let item = items[index]
+      guard !item.singlePhase, [.created, .tested, .pushed, .verified].contains(item.state) else { continue }
+      items[index] = try session.failPending(item, environment: environment, run: run, reason: reason)
+      if restored {
+        items[index] = await revokeNew(items[index], run: run)
+      } else {
+        items[index].error =
+          reason + "; the previous value could not be restored everywhere, so the new credential was kept live"
+        try? session.journal(items[index], step: .rollback, environment: environment, run: run)
+      }
+    }
+    if !restored { say(nil, .rollback, "restoring the previous values failed: " + failures(restore)) }
+    report.failedStep = step
+    report.error = reason
+    return try finish(run, items, &report, failedStep: step, rolledBack: true)
+  }
+
+  private func finish(
+    _ run: Int64, _ items: [RotationItem], _ report: inout RotationReport, failedStep: RotationStep?,
+    rolledBack: Bool = false
+  ) throws -> RotationReport {
+    report.items = items
+    let done = items.filter { $0.state == .done }
+    let clean = done.filter {
+      [.revoked, .notNeeded].contains($0.revocation) || ($0.revocation == .kept && options.revokeOld == .never)
+    }
+    let state: String
+    if done.count == items.count && clean.count == done.count {
+      report.outcome = .completed
+      state = "completed"
+    } else if !done.isEmpty {
+      report.outcome = .partial
+      state = "failed"
+    } else {
+      report.outcome = rolledBack ? .rolledBack : .failed
+      state = rolledBack ? "rolled-back" : "failed"
+    }
+    if report.failedStep == nil, let failedStep, report.outcome != .completed { report.failedStep = failedStep }
+    if report.error == nil { report.error = items.compactMap(\.error).first }
+    let error = report.error
+    try session.database.write { db in
+      try RotationJournal.finish(
+        run: run, state: state, error: error, at: Timestamp.string(from: session.now()), db: db)
+      try AuditChain.append(
+        AuditEvent(
+          action: "rotate-finish", subject: environment,
+          detail: .object([
+            "run": .int(Int(run)), "result": .string(state),
+            "failed_step": report.failedStep.map { .string($0.rawValue) } ?? .null,
+            "error": error.map { .string($0) } ?? .null,
+          ])),
+        actor: session.actor, keys: session.keys, at: session.now(), in: db)
+    }
+    say(nil, .done, "run \(run): \(report.outcome.rawValue)")
+    return report
+  }
+
+  /// `length` characters of the URL-safe alphabet, uniformly from libsodium's generator.
+  static func generate(length: Int) throws -> [UInt8] {
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    return try (0..<length).map { _ in alphabet[Int(try RandomBytes.uniform(UInt32(alphabet.count)))] }
+  }
+}

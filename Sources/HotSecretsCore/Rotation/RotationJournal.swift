@@ -1,0 +1,189 @@
+import Foundation
+import GRDB
+
+/// The steps of a rotation run, in order. Each is journaled (and audited) before the next begins.
+public enum RotationStep: String, Sendable, CaseIterable, Comparable {
+  case plan, create, test, push, verify, promote, revoke, rollback, done
+
+  public static func < (a: RotationStep, b: RotationStep) -> Bool {
+    allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+  }
+}
+
+/// Where one key of a run stands.
+public enum RotationItemState: String, Sendable {
+  case planned, created, tested, pushed, verified, promoted
+  /// Promoted and its old credential handled (revoked, kept, or left to the operator).
+  case done
+  case failed
+  case rolledBack = "rolled-back"
+}
+
+/// What happened to a key's old credential.
+public enum Revocation: String, Sendable {
+  /// Revoked at the provider after every target verified the new one.
+  case revoked
+  /// Kept live on purpose (`--revoke-old never`) or because no match was certain.
+  case kept
+  /// The operator must revoke it (Shopify, manual keys); `--confirm-revoked` records it.
+  case pendingOperator = "pending-operator"
+  /// The provider refused to revoke it; it is still live.
+  case failed
+  /// Nothing to revoke (generated values; single-phase providers, whose old token died at once).
+  case notNeeded = "not-needed"
+}
+
+/// One key of a rotation run, as journaled.
+public struct RotationItem: Sendable, Equatable {
+  public let service: String
+  public let key: String
+  /// `openai`, `supabase`, `chatwoot`, `shopify`, `generate` or `manual`.
+  public let mode: String
+  /// Minting killed the old credential (Chatwoot): promoted at once, never rolled back.
+  public let singlePhase: Bool
+  public var oldVersion: Int?
+  public var newVersion: Int?
+  public var oldCredentialID: String?
+  public var newCredentialID: String?
+  public var state: RotationItemState
+  public var revocation: Revocation?
+  public var error: String?
+
+  public var name: ServiceKey { ServiceKey(service: service, key: key) }
+}
+
+/// A rotation run as journaled.
+public struct RotationRunRecord: Sendable {
+  public let id: Int64
+  public let environment: String
+  public let startedAt: String
+  public let actorUser: String
+  public let state: String
+  public let step: RotationStep
+  public let deploy: String
+  public let revokeOld: String
+}
+
+/// Reads and writes `rotation_runs`, `rotation_items` and `credential_ids`.
+enum RotationJournal {
+  static func unfinished(environment: String, db: Database) throws -> RotationRunRecord? {
+    try Row.fetchOne(
+      db,
+      sql: """
+        SELECT id, environment, started_at, actor_user, state, step, deploy, revoke_old FROM rotation_runs
+        WHERE environment = ? AND state = 'running'
+        """, arguments: [environment]
+    ).map(run)
+  }
+
+  static func run(id: Int64, db: Database) throws -> RotationRunRecord? {
+    try Row.fetchOne(
+      db,
+      sql:
+        "SELECT id, environment, started_at, actor_user, state, step, deploy, revoke_old FROM rotation_runs WHERE id = ?",
+      arguments: [id]
+    ).map(run)
+  }
+
+  private static func run(_ row: Row) -> RotationRunRecord {
+    RotationRunRecord(
+      id: row[0], environment: row[1], startedAt: row[2], actorUser: row[3], state: row[4],
+      step: RotationStep(rawValue: row[5]) ?? .plan, deploy: row[6], revokeOld: row[7])
+  }
+
+  static func begin(
+    environment: String, items: [RotationItem], deploy: String, revokeOld: String, actor: String, at: String,
+    db: Database
+  ) throws -> Int64 {
+    try db.execute(
+      sql: """
+        INSERT INTO rotation_runs (environment, started_at, actor_user, state, step, deploy, revoke_old)
+        VALUES (?, ?, ?, 'running', 'plan', ?, ?)
+        """, arguments: [environment, at, actor, deploy, revokeOld])
+    let id = db.lastInsertedRowID
+    for (position, item) in items.enumerated() {
+      try db.execute(
+        sql: """
+          INSERT INTO rotation_items (run_id, position, service, key, mode, single_phase, old_version, state, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          id, position, item.service, item.key, item.mode, item.singlePhase, item.oldVersion, item.state.rawValue, at,
+        ])
+    }
+    return id
+  }
+
+  static func items(run: Int64, db: Database) throws -> [RotationItem] {
+    try Row.fetchAll(
+      db,
+      sql: """
+        SELECT service, key, mode, single_phase, old_version, new_version, old_credential_id, new_credential_id,
+               state, revocation, error
+        FROM rotation_items WHERE run_id = ? ORDER BY position
+        """, arguments: [run]
+    ).map { row in
+      RotationItem(
+        service: row[0], key: row[1], mode: row[2], singlePhase: row[3], oldVersion: row[4], newVersion: row[5],
+        oldCredentialID: row[6], newCredentialID: row[7], state: RotationItemState(rawValue: row[8]) ?? .failed,
+        revocation: (row[9] as String?).flatMap(Revocation.init), error: row[10])
+    }
+  }
+
+  static func update(_ item: RotationItem, run: Int64, at: String, db: Database) throws {
+    try db.execute(
+      sql: """
+        UPDATE rotation_items SET new_version = ?, old_credential_id = ?, new_credential_id = ?, state = ?,
+          revocation = ?, error = ?, updated_at = ?
+        WHERE run_id = ? AND service = ? AND key = ?
+        """,
+      arguments: [
+        item.newVersion, item.oldCredentialID, item.newCredentialID, item.state.rawValue, item.revocation?.rawValue,
+        item.error, at, run, item.service, item.key,
+      ])
+  }
+
+  static func setStep(_ step: RotationStep, run: Int64, db: Database) throws {
+    try db.execute(sql: "UPDATE rotation_runs SET step = ? WHERE id = ?", arguments: [step.rawValue, run])
+  }
+
+  static func finish(run: Int64, state: String, error: String?, at: String, db: Database) throws {
+    try db.execute(
+      sql: "UPDATE rotation_runs SET state = ?, step = 'done', error = ?, finished_at = ? WHERE id = ?",
+      arguments: [state, error, at, run])
+  }
+
+  static func credentialID(environment: String, name: ServiceKey, version: Int, db: Database) throws -> String? {
+    try String.fetchOne(
+      db,
+      sql: "SELECT credential_id FROM credential_ids WHERE environment = ? AND service = ? AND key = ? AND version = ?",
+      arguments: [environment, name.service, name.key, version])
+  }
+
+  static func recordCredentialID(_ id: String, environment: String, name: ServiceKey, version: Int, db: Database)
+    throws
+  {
+    try db.execute(
+      sql:
+        "INSERT OR REPLACE INTO credential_ids (environment, service, key, version, credential_id) VALUES (?, ?, ?, ?, ?)",
+      arguments: [environment, name.service, name.key, version, id])
+  }
+
+  /// Keys whose previous credential is still live after their latest rotation: revocation kept,
+  /// failed, or left to the operator. For `verify`'s warning.
+  static func liveOldCredentials(environment: String, db: Database) throws -> [(ServiceKey, Revocation)] {
+    try Row.fetchAll(
+      db,
+      sql: """
+        SELECT i.service, i.key, i.revocation FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
+        WHERE r.environment = ? AND i.state = 'done'
+          AND i.revocation IN ('kept', 'pending-operator', 'failed')
+          AND NOT EXISTS (
+            SELECT 1 FROM rotation_items j JOIN rotation_runs q ON q.id = j.run_id
+            WHERE q.environment = r.environment AND j.service = i.service AND j.key = i.key
+              AND j.state = 'done' AND j.run_id > i.run_id)
+        ORDER BY i.service, i.key
+        """, arguments: [environment]
+    ).map { (ServiceKey(service: $0[0], key: $0[1]), Revocation(rawValue: $0[2]) ?? .kept) }
+  }
+}
