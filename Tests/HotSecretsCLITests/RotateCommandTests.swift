@@ -68,7 +68,7 @@ import Testing
           SESSION_SECRET: { rotate: generate, length: 48 }
     targets:
       fly:
-        - { app: \(app), services: [openai, supabase, chatwoot, shopify, app] }
+        - { app: \(app), services: [openai, supabase, chatwoot, shopify, app], deploy: rolling }
       github:
         - { repository: \(repo), environment: production, services: [openai, supabase] }
     """
@@ -106,7 +106,7 @@ import Testing
       "SUPABASE_ACCESS_TOKEN": "sbp_test_token", "HOTSECRETS_RETRY_BASE_DELAY": "0.05",
     ]) { $1 }
     let f = Fixture(h: h, fly: fly, github: github, providers: providers)
-    let synced = try await h.runAsync(["sync", "prod"])
+    let synced = try await h.runAsync(["sync", "prod", "--deploy", "stage"])
     try #require(synced.status == 0, "\(synced.allOutput)")
     return f
   }
@@ -317,8 +317,9 @@ import Testing
     let newToken = "shpat_11111111111111111111111111111111"
     f.providers.accept(newToken, for: .shopify)
     let r = try await f.rotate(["shopify/SHOPIFY_ACCESS_TOKEN", "--value-from", "-"], stdin: newToken + "\n")
-    #expect(r.status == 1, "\(r.allOutput)")  // the old token still waits for its manual revocation
+    #expect(r.status == 0, "\(r.allOutput)")
     #expect(r.stdout.contains("pending-operator"))
+    #expect(r.stderr.contains("revoke the old credential by hand, then run hotsecrets rotate prod --confirm-revoked"))
     #expect(f.flyValue("SHOPIFY_ACCESS_TOKEN") == newToken)
     let warn = try await f.h.runAsync(["verify", "prod", "--from", "none"])
     #expect(warn.stdout.contains("old-credential"))
@@ -381,5 +382,128 @@ import Testing
     #expect(results.map(\.status).sorted() == [0, 2], "\(results.map(\.allOutput))")
     let refused = try #require(results.first { $0.status == 2 })
     #expect(refused.stderr.contains("is running right now") || refused.stderr.contains("is unfinished"))
+  }
+
+  @Test func aProviderThatRefusesToCreateFailsThatKeyOnly() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.providers.failNext(.supabaseCreate, status: 400, message: "project is paused")
+    let r = try await f.rotate(["supabase/SERVICE_KEY", "app/SESSION_SECRET", "--format", "json"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
+    #expect(keys[0]["state"] as? String == "failed")
+    #expect((keys[0]["error"] as? String)?.contains("project is paused") == true)
+    #expect(keys[0]["new_version"] is NSNull)
+    #expect(keys[1]["state"] as? String == "done")
+    #expect(try await f.current("supabase", "SERVICE_KEY") == Self.oldSupabase)
+    #expect(f.flyValue("SUPABASE_SERVICE_KEY") == Self.oldSupabase)
+    #expect(f.providers.supabaseKeys().map(\.value) == [Self.oldSupabase])
+    expectNoCredentials(r)
+  }
+
+  @Test func anOldKeyWithNoCertainMatchIsKeptLiveAndVerifyWarns() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    // A user-owned key: deleting a service account cannot revoke it.
+    let userKey = "sk-user-USERUSERUSERUSERUSERUSERabcd"
+    f.providers.registerOpenAIKey(userKey, ownerServiceAccount: nil)
+    _ = try await f.h.runAsync(["set", "prod", "openai", "API_KEY_PROD"], stdin: userKey)
+    let r = try await f.rotate(["openai/API_KEY_PROD", "--format", "json"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
+    #expect(keys[0]["state"] as? String == "done")
+    #expect(keys[0]["revocation"] as? String == "kept")
+    #expect((keys[0]["error"] as? String)?.contains("no certain match") == true)
+    #expect(f.providers.isValid(userKey, for: .openai))
+    let verify = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    #expect(verify.stdout.contains("old-credential"))
+    #expect(!verify.allOutput.contains(userKey))
+  }
+
+  @Test func revokeOldNeverKeepsTheOldCredentialAndSaysSo() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let r = try await f.rotate(["openai/API_KEY_PROD", "--revoke-old", "never"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(f.providers.isValid(Self.oldOpenAI, for: .openai))
+    #expect(r.stderr.contains("old credential kept live (--revoke-old never)"))
+    let verify = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    #expect(verify.stdout.contains("old-credential"))
+  }
+
+  @Test func aStagedFlyTargetDefersTheRevocation() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let r = try await f.rotate(["openai/API_KEY_PROD", "--deploy", "stage", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
+    #expect(keys[0]["revocation"] as? String == "deferred")
+    // The machines were not restarted and still run the old key: it must keep working.
+    #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m1") == 0)
+    #expect(f.providers.isValid(Self.oldOpenAI, for: .openai))
+    #expect(r.stderr.contains("load the new value only at their next deploy"))
+    let verify = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    #expect(verify.stdout.contains("old-credential"))
+  }
+
+  @Test func resumeKeepsTheOptionsTheRunStartedWith() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let crashed = try await f.rotate(
+      ["openai/API_KEY_PROD", "--revoke-old", "never"], env: ["HOTSECRETS_TEST_CRASH_AFTER": "promote"])
+    #expect(crashed.status == 137)
+    let resumed = try await f.rotate(["--resume", "--format", "json"])
+    #expect(resumed.status == 0, "\(resumed.allOutput)")
+    let keys = try #require(try f.h.json(resumed)["keys"] as? [[String: Any]])
+    #expect(keys[0]["revocation"] as? String == "kept")
+    #expect(f.providers.isValid(Self.oldOpenAI, for: .openai))
+  }
+
+  @Test func aCrashedChatwootRotationKeepsTheOnlyWorkingToken() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let crashed = try await f.rotate(["chatwoot/API_TOKEN"], env: ["HOTSECRETS_TEST_CRASH_AFTER": "create"])
+    #expect(crashed.status == 137)
+    let token = try await f.current("chatwoot", "API_TOKEN")
+    #expect(token != Self.oldChatwoot && f.providers.chatwootToken == token)
+    let resumed = try await f.rotate(["--resume"])
+    #expect(resumed.status == 1, "\(resumed.allOutput)")  // rolled back: nothing else to undo
+    // The vault keeps the new token (the old one is dead) and the restore pushed it everywhere.
+    #expect(try await f.current("chatwoot", "API_TOKEN") == token)
+    #expect(f.flyValue("CHATWOOT_API_TOKEN") == token)
+    #expect(f.providers.isValid(token, for: .chatwoot))
+  }
+
+  @Test func aDueKeyThatNeedsAnOperatorIsReportedNotJournaled() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let r = try await f.rotate(["app/SESSION_SECRET", "--due", "--as-of", "2099-01-01", "--format", "json"])
+    // Everything due is rotated except Shopify, which needs a person: the run says so and exits 1.
+    #expect(r.status == 1, "\(r.allOutput)")
+    let json = try f.h.json(r)
+    #expect(json["needs_operator"] as? [String] == ["shopify/SHOPIFY_ACCESS_TOKEN"])
+    let keys = try #require(json["keys"] as? [[String: Any]])
+    #expect(keys.count == 4)
+    #expect(keys.allSatisfy { $0["state"] as? String == "done" })
+    #expect(!keys.contains { $0["service"] as? String == "shopify" })
+    #expect(try await f.current("shopify", "SHOPIFY_ACCESS_TOKEN") == Self.oldShopify)
+  }
+
+  @Test func syncRefusesWhileARotationIsUnfinished() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    #expect(try await f.rotate(["openai/API_KEY_PROD"], env: ["HOTSECRETS_TEST_CRASH_AFTER": "verify"]).status == 137)
+    let sync = try await f.h.runAsync(["sync", "prod"])
+    #expect(sync.status == 2)
+    #expect(sync.stderr.contains("is unfinished"))
+  }
+
+  @Test func aProviderWithoutCredentialsStopsTheRunBeforeAnythingChanges() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let r = try await f.rotate(["openai/API_KEY_PROD"], env: ["OPENAI_ADMIN_KEY": ""])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("needs OPENAI_ADMIN_KEY"))
+    #expect(f.providers.count(.openaiCreate) == 0)
   }
 }

@@ -6,8 +6,9 @@ import GRDB
 /// ciphertext erased) when the run rolls back. Every change commits with its journal row and audit
 /// entry.
 extension VaultSession {
-  /// Stores `value` as a pending version of `address` and journals `item` (with the new version)
-  /// in the same transaction. Returns the item as journaled.
+  /// Stores `value` as a pending version of `address` — or, for a single-phase item (whose old
+  /// credential died when this one was minted), at once as the current one — and journals `item`
+  /// (with the new version) in the same transaction. Returns the item as journaled.
   func storePending(
     _ address: SecretAddress, value: [UInt8], credentialID: String?, item: RotationItem, run: Int64
   ) throws -> RotationItem {
@@ -19,13 +20,21 @@ extension VaultSession {
       let version = state.maxVersion + 1
       let sealed = try cipher.seal(value, for: address, version: version)
       let date = now()
+      if item.singlePhase {
+        try db.execute(
+          sql: """
+            UPDATE secret_versions SET state = CASE state WHEN 'previous' THEN 'retired' ELSE 'previous' END
+            WHERE secret_id = ? AND state IN ('current', 'previous')
+            """, arguments: [secretID])
+      }
       try db.execute(
         sql: """
           INSERT INTO secret_versions (secret_id, version, state, created_at, source, fingerprint, nonce, ciphertext)
-          VALUES (?, ?, 'pending', ?, 'rotate', ?, ?, ?)
+          VALUES (?, ?, ?, ?, 'rotate', ?, ?, ?)
           """,
         arguments: [
-          secretID, version, Timestamp.string(from: date), fingerprint, Data(sealed.nonce), Data(sealed.ciphertext),
+          secretID, version, item.singlePhase ? "current" : "pending", Timestamp.string(from: date), fingerprint,
+          Data(sealed.nonce), Data(sealed.ciphertext),
         ])
       if let credentialID {
         try RotationJournal.recordCredentialID(
@@ -34,7 +43,7 @@ extension VaultSession {
       var updated = item
       updated.newVersion = version
       updated.newCredentialID = credentialID
-      updated.state = .created
+      updated.state = item.singlePhase ? .promoted : .created
       try RotationJournal.update(updated, run: run, at: Timestamp.string(from: date), db: db)
       try AuditChain.append(
         AuditEvent(

@@ -4,21 +4,23 @@ import Sodium
 /// `hotsecrets rotate`: replaces credentials at their providers and everywhere they are deployed, as
 /// a journaled run: plan, create, test, push, verify, promote, revoke. Every step is written to the
 /// journal and the audit trail before the next begins. A failure before promote rolls back: the
-/// targets get the previous value again (it was never revoked), the pending version is marked
-/// failed and the new credential is revoked. An interrupted run is finished by `resume()`.
+/// targets get the previous value again (it was never revoked), the new credential is revoked and
+/// the pending version marked failed. An interrupted run is finished by `resume()`.
 ///
-/// Single-phase providers (Chatwoot) kill the old credential when minting: such keys are promoted
-/// at once and never rolled back.
+/// Invariants: a credential is revoked only when no target can still be using it — the old one
+/// after every target verified the new one (and, for Fly, its machines restarted with it), a new
+/// one only after the previous value was restored everywhere. Single-phase providers (Chatwoot)
+/// kill the old credential when minting: such keys become current at once and are never rolled back.
 public struct Rotation: Sendable {
   let session: VaultSession
   let policy: Policy
-  /// Credential providers by kind (`openai`, `supabase`, `chatwoot`); a missing one fails its keys.
+  /// Credential providers by kind (`openai`, `supabase`, `chatwoot`).
   let providers: [String: CredentialProvider]
   /// Validation probes for operator-supplied credentials (Shopify) and health URLs.
   let probe: LiveProbe?
   let fly: FlyMachinesAPI?
   let github: GitHubSecretsAPI?
-  let options: RotationOptions
+  var options: RotationOptions
   let progress: @Sendable (RotationProgress) -> Void
   /// Called after each step is journaled (tests use it to stop the process there).
   let checkpoint: @Sendable (RotationStep) -> Void
@@ -42,37 +44,58 @@ public struct Rotation: Sendable {
 
   var environment: String { policy.environment }
 
-  /// The keys a run would rotate. Throws `RotationError`.
+  /// The keys a run would rotate. Throws `RotationError` (nothing selected, unknown key, a provider
+  /// without credentials) or `SyncError` (a target that cannot take the keys) before anything changes.
   public func plan() throws -> [PlannedRotation] {
+    let services = SyncPlanner.services(of: policy, kinds: Set(SyncTargetKind.allCases))
     var stored = try session.database.read { db in
-      try session.currentSecrets(environment: environment, decrypting: { _ in false }, db: db)
+      try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, db: db)
     }
     defer { for key in stored.keys { wipe(&stored[key]!.value) } }
-    return try RotationPlanner.plan(policy: policy, options: options, stored: stored)
+    let plan = try RotationPlanner.plan(policy: policy, options: options, stored: stored)
+    for item in plan where item.provider != nil && item.provider != .shopify && providers[item.mode] == nil {
+      throw RotationError.noCredentials(provider: item.mode)
+    }
+    // The same checks `sync` makes (names, sizes), before any credential is minted.
+    var plans = try SyncPlanner.plans(policy: policy, kinds: Set(SyncTargetKind.allCases), stored: stored)
+    for index in plans.indices {
+      for s in plans[index].secrets.indices { wipe(&plans[index].secrets[s].value) }
+    }
+    return plan
   }
 
   // MARK: - Run
 
-  /// Plans and, unless a dry run, rotates. Throws `RotationError` when it cannot start (nothing
-  /// has changed then); failures after that are in the report.
+  /// Plans and, unless a dry run, rotates. Throws when it cannot start (nothing has changed then);
+  /// failures after that are in the report.
   public func run() async throws -> RotationReport {
     let plan = try plan()
     var report = RotationReport(environment: environment, plan: plan, outcome: .planned)
     guard !options.dryRun else { return report }
     let lock = try RotationLock(vaultPath: session.database.path, environment: environment)
     defer { withExtendedLifetime(lock) {} }
-    let runID = try begin(plan)
+    // Keys that need a person (Shopify, manual) without a value are reported, not journaled.
+    let rotatable = plan.filter { !$0.needsOperator }
+    for item in plan where item.needsOperator {
+      say(item.name, .plan, "needs an operator: hotsecrets rotate \(environment) \(item.name) --value-from FILE")
+    }
+    guard !rotatable.isEmpty else {
+      report.outcome = .failed
+      report.error = "every selected key needs a value from an operator"
+      return report
+    }
+    let runID = try begin(rotatable)
     report.run = runID
     var items = try session.database.read { db in try RotationJournal.items(run: runID, db: db) }
-    say(
-      nil, .plan,
-      "run \(runID): \(plan.count) key(s): " + plan.map { "\($0.name) (\($0.mode))" }.joined(separator: ", "))
+    say(nil, .plan, "run \(runID): " + rotatable.map { "\($0.name) (\($0.mode))" }.joined(separator: ", "))
     checkpoint(.plan)
 
-    // create
+    // create: two-phase keys first; single-phase ones (their old token dies now) last, so the window
+    // in which targets hold a dead token is as short as possible.
     try setStep(.create, runID)
-    for index in items.indices {
-      items[index] = await create(items[index], planned: plan[index], run: runID)
+    let order = items.indices.sorted { (items[$0].singlePhase ? 1 : 0, $0) < (items[$1].singlePhase ? 1 : 0, $1) }
+    for index in order {
+      items[index] = await create(items[index], planned: rotatable[index], run: runID)
     }
     checkpoint(.create)
 
@@ -82,38 +105,59 @@ public struct Rotation: Sendable {
       items[index] = await test(items[index], run: runID)
     }
     checkpoint(.test)
+    return try await deliver(runID, &items, &report, planned: rotatable)
+  }
 
+  /// push, verify, promote and revoke for the live items of the run.
+  private func deliver(
+    _ runID: Int64, _ items: inout [RotationItem], _ report: inout RotationReport, planned: [PlannedRotation]
+  ) async throws -> RotationReport {
     let live = items.indices.filter { [.tested, .promoted].contains(items[$0].state) }
     guard !live.isEmpty else { return try finish(runID, items, &report, failedStep: .create) }
-    let targets = Set(live.flatMap { plan[$0].targets })
+    let targets = Set(live.flatMap { planned[$0].targets })
 
     // push: every pending value of the run in one sync (one bulk update per Fly app, one restart per machine)
-    try setStep(.push, runID)
-    let overrides = try pendingOverrides(items, indices: live)
-    let pushed = try await push(overrides: overrides, targets: targets)
-    report.pushes = pushed.targets
-    if !pushed.succeeded {
-      let reason = "push failed: " + failures(pushed)
-      say(nil, .push, reason)
-      return try await rollBack(runID, &items, &report, reason: reason, step: .push, targets: targets)
+    var overrides = try pendingOverrides(items, indices: live)
+    defer { for key in overrides.keys { wipe(&overrides[key]!.value) } }
+    if !targets.isEmpty {
+      try setStep(.push, runID)
+      do {
+        let pushed = try await push(overrides: overrides, targets: targets)
+        report.pushes = pushed.targets
+        if !pushed.succeeded {
+          let reason = "push failed: " + failures(pushed)
+          say(nil, .push, reason)
+          return try await rollBack(runID, &items, &report, reason: reason, step: .push, targets: targets)
+        }
+      } catch {
+        let reason = "push failed: \(RemoteReason.of(error))"
+        return try await rollBack(runID, &items, &report, reason: reason, step: .push, targets: targets)
+      }
     }
     for index in live where items[index].state == .tested {
       items[index].state = .pushed
       try session.journal(items[index], step: .push, environment: environment, run: runID)
+      say(items[index].name, .push, "sent to " + planned[index].targets.map(\.description).joined(separator: ", "))
     }
     checkpoint(.push)
 
-    // verify: each target reports the new values; health URLs answer 200
-    try setStep(.verify, runID)
-    if let problem = try await verify(overrides: overrides, targets: targets) {
-      say(nil, .verify, problem)
-      return try await rollBack(runID, &items, &report, reason: problem, step: .verify, targets: targets)
+    // verify: each target reports the new values; machines run them (rolling); health URLs answer 200
+    if !targets.isEmpty {
+      try setStep(.verify, runID)
+      let problem: String?
+      do { problem = try await verify(overrides: overrides, targets: targets) } catch {
+        problem = "verify failed: \(RemoteReason.of(error))"
+      }
+      if let problem {
+        say(nil, .verify, problem)
+        return try await rollBack(runID, &items, &report, reason: problem, step: .verify, targets: targets)
+      }
     }
     for index in live where items[index].state == .pushed {
       items[index].state = .verified
       try session.journal(items[index], step: .verify, environment: environment, run: runID)
+      say(items[index].name, .verify, "every target holds the new value")
     }
-    say(nil, .verify, "every target holds the new values")
     checkpoint(.verify)
 
     // promote
@@ -125,24 +169,36 @@ public struct Rotation: Sendable {
         item.name, .promote, "version \(item.newVersion ?? 0) is current; version \(item.oldVersion ?? 0) is previous")
     }
     checkpoint(.promote)
+    return try await revokeAll(runID, &items, &report)
+  }
 
-    // revoke
+  private func revokeAll(_ runID: Int64, _ items: inout [RotationItem], _ report: inout RotationReport) async throws
+    -> RotationReport
+  {
     try setStep(.revoke, runID)
-    for index in live where items[index].state == .promoted {
+    for index in items.indices where items[index].state == .promoted {
       items[index] = await revokeOld(items[index], run: runID)
     }
     checkpoint(.revoke)
     return try finish(runID, items, &report, failedStep: nil)
   }
 
-  /// Completes or rolls back the unfinished run of the environment: before promote it rolls back;
-  /// after, it finishes revoking. Throws `nothingToResume` or `busy`.
+  /// Completes or rolls back the unfinished run of the environment with the options it was started
+  /// with: before promote it rolls back; after, it finishes revoking. Throws `nothingToResume` or
+  /// `busy`.
   public func resume() async throws -> RotationReport {
     let lock = try RotationLock(vaultPath: session.database.path, environment: environment)
     defer { withExtendedLifetime(lock) {} }
     guard
       let run = try session.database.read({ db in try RotationJournal.unfinished(environment: environment, db: db) })
     else { throw RotationError.nothingToResume(environment: environment) }
+    var resumed = self
+    resumed.options.deploy = FlyDeployMode(rawValue: run.deploy)
+    resumed.options.revokeOld = RotationOptions.RevokeOld(rawValue: run.revokeOld) ?? .afterVerify
+    return try await resumed.finishInterrupted(run)
+  }
+
+  private func finishInterrupted(_ run: RotationRunRecord) async throws -> RotationReport {
     var items = try session.database.read { db in try RotationJournal.items(run: run.id, db: db) }
     var report = RotationReport(environment: environment, run: run.id, plan: [], items: items, outcome: .failed)
     say(
@@ -154,28 +210,13 @@ public struct Rotation: Sendable {
         run.id, &items, &report, reason: "the run was interrupted at step \(run.step.rawValue)", step: run.step,
         targets: targets)
     }
-    try setStep(.revoke, run.id)
-    for index in items.indices where items[index].state == .promoted {
-      items[index] = await revokeOld(items[index], run: run.id)
-    }
-    return try finish(run.id, items, &report, failedStep: nil)
+    return try await revokeAll(run.id, &items, &report)
   }
 
-  /// Records that the operator revoked `name`'s old credential (Shopify, manual keys).
+  /// Records that the operator revoked `name`'s old credential (Shopify, manual keys, deferred ones).
   public func confirmRevoked(_ name: ServiceKey) throws {
     try session.database.write { db in
-      let row = try Int64.fetchOne(
-        db,
-        sql: """
-          SELECT i.run_id FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
-          WHERE r.environment = ? AND i.service = ? AND i.key = ? AND i.state = 'done'
-            AND i.revocation IN ('pending-operator', 'kept', 'failed')
-          ORDER BY i.run_id DESC LIMIT 1
-          """, arguments: [environment, name.service, name.key])
-      guard let run = row else { throw RotationError.notPendingRevocation(name.description) }
-      try db.execute(
-        sql: "UPDATE rotation_items SET revocation = 'revoked' WHERE run_id = ? AND service = ? AND key = ?",
-        arguments: [run, name.service, name.key])
+      let run = try RotationJournal.confirmRevoked(environment: environment, name: name, db: db)
       try AuditChain.append(
         AuditEvent(
           action: "rotate-confirm-revoked",
@@ -229,7 +270,7 @@ public struct Rotation: Sendable {
     SecretAddress(trusted: environment, service: item.service, key: item.key)
   }
 
-  /// The service's current values as strings, for a provider's context (wiped by the caller's scope end).
+  /// The provider's view of one key: its settings and the service's current values.
   private func context(for item: RotationItem) throws -> CredentialContext? {
     guard let provider = policy.service(item.service)?.provider else { return nil }
     var stored = try session.database.read { db in
@@ -241,56 +282,59 @@ public struct Rotation: Sendable {
     return CredentialContext(service: item.service, key: item.key, provider: provider, serviceValues: values)
   }
 
-  /// Mints (or takes from the operator, or generates) the new value and stores it pending.
+  /// Mints (or takes from the operator, or generates) the new value and stores it pending (current,
+  /// for a single-phase item). A credential minted but not stored is revoked at once.
   private func create(_ item: RotationItem, planned: PlannedRotation, run: Int64) async -> RotationItem {
     var item = item
+    var mintedID: String?
     do {
       var value: [UInt8]
-      var credentialID: String?
       switch item.mode {
       case "generate":
         value = try Self.generate(length: planned.length)
       case "shopify", "manual":
         guard let given = options.operatorValues[item.name] else {
-          throw RemoteError(
-            status: nil,
-            reason: "needs an operator: run hotsecrets rotate \(environment) \(item.name) --value-from FILE")
+          throw RemoteError(status: nil, reason: "needs a value from an operator (--value-from)")
         }
         value = given
       default:
         guard let provider = providers[item.mode], let context = try context(for: item) else {
           throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
         }
-        let current = context.serviceValues[item.key] ?? ""
-        let minted = try await provider.mint(context, current: current)
+        let minted = try await provider.mint(context, current: context.serviceValues[item.key] ?? "")
+        mintedID = minted.id
         value = Array(minted.value.utf8)
-        credentialID = minted.id
       }
       defer { wipe(&value) }
-      item = try session.storePending(address(item), value: value, credentialID: credentialID, item: item, run: run)
+      item = try session.storePending(address(item), value: value, credentialID: mintedID, item: item, run: run)
       say(item.name, .create, "new version \(item.newVersion ?? 0) created (\(item.mode))")
       if item.singlePhase {
-        item = try session.promote([item], environment: environment, run: run, advanceRun: false)[0]
-        say(item.name, .create, "the old token stopped working when the new one was minted: promoted at once")
+        say(item.name, .create, "the old token stopped working when the new one was minted: it is current now")
       }
     } catch {
       item.state = .failed
       item.error = "create: \(RemoteReason.of(error))"
       say(item.name, .create, "FAILED: \(RemoteReason.of(error))")
+      if let mintedID, !item.singlePhase {
+        item.newCredentialID = mintedID
+        item = await revokeNew(item, run: run)
+      }
       try? session.journal(item, step: .create, environment: environment, run: run)
     }
     return item
   }
 
-  /// Asks the provider whether the new value works; a rejected one is rolled back at once.
+  /// Asks the provider whether the new value works. A rejected two-phase credential is revoked at
+  /// once (nothing was pushed yet) and its version marked failed.
   private func test(_ item: RotationItem, run: Int64) async -> RotationItem {
     var item = item
     guard let version = item.newVersion else { return item }
+    var failure: String?
     do {
       var value = try session.versionValue(address(item), version: version)
       defer { wipe(&value) }
-      let result: LiveResult
       let text = String(decoding: value, as: UTF8.self)
+      let result: LiveResult
       switch item.mode {
       case "generate", "manual":
         result = .accepted
@@ -311,22 +355,25 @@ public struct Rotation: Sendable {
         if item.state == .created { item.state = .tested }
         try session.journal(item, step: .test, environment: environment, run: run)
         say(item.name, .test, "the provider accepts the new credential")
+        return item
       case .rejected(let reason), .unreachable(let reason):
-        say(item.name, .test, "FAILED: \(reason)")
-        if item.singlePhase {
-          item.error = "test: \(reason) (the old token is gone: the new one is kept)"
-          try session.journal(item, step: .test, environment: environment, run: run)
-        } else {
-          item.error = "test: \(reason)"
-          item = try session.failPending(item, environment: environment, run: run, reason: item.error!)
-          item = await revokeNew(item, run: run)
-        }
+        failure = reason
       }
     } catch {
-      item.error = "test: \(RemoteReason.of(error))"
-      if let failed = try? session.failPending(item, environment: environment, run: run, reason: item.error!) {
-        item = failed
-      }
+      failure = RemoteReason.of(error)
+    }
+    let reason = failure ?? "failed"
+    say(item.name, .test, "FAILED: \(reason)")
+    if item.singlePhase {
+      // The old token is gone: the new one is all there is, so it still goes out.
+      item.error = "test: \(reason) (the old token no longer works: the new one is pushed anyway)"
+      try? session.journal(item, step: .test, environment: environment, run: run)
+      return item
+    }
+    item.error = "test: \(reason)"
+    item = await revokeNew(item, run: run)
+    if let failed = try? session.failPending(item, environment: environment, run: run, reason: item.error!) {
+      item = failed
     }
     return item
   }
@@ -345,14 +392,17 @@ public struct Rotation: Sendable {
     return overrides
   }
 
-  private func push(overrides: [ServiceKey: StoredSecret], targets: Set<SyncTargetID>) async throws -> SyncReport {
-    var sync = SecretsSync(
-      session: session, policy: policy, fly: fly, github: github,
-      options: SyncOptions(
-        kinds: Set(SyncTargetKind.allCases), deploy: options.deploy, machineTimeout: options.machineTimeout,
-        checkInterval: options.checkInterval))
+  private func push(overrides: [ServiceKey: StoredSecret], targets: Set<SyncTargetID>, force: Set<ServiceKey> = [])
+    async throws -> SyncReport
+  {
+    var syncOptions = SyncOptions(
+      kinds: Set(SyncTargetKind.allCases), deploy: options.deploy, machineTimeout: options.machineTimeout,
+      checkInterval: options.checkInterval)
+    syncOptions.force = force
+    var sync = SecretsSync(session: session, policy: policy, fly: fly, github: github, options: syncOptions)
     sync.overrides = overrides
     sync.only = targets
+    sync.duringRotation = true
     return try await sync.run { target in
       let result =
         target.succeeded
@@ -365,15 +415,18 @@ public struct Rotation: Sendable {
 
   private func failures(_ report: SyncReport) -> String {
     report.targets.filter { !$0.succeeded }.map { target in
-      "\(target.id): \(target.error ?? target.failed.first.map { "\($0.name): \($0.reason)" } ?? target.restart?.failure ?? "failed")"
+      "\(target.id): "
+        + (target.error ?? target.failed.first.map { "\($0.name): \($0.reason)" } ?? target.restart?.failure ?? "failed")
     }.joined(separator: "; ")
   }
 
-  /// Nil when every target holds the new values and every health URL of a pushed Fly app answers.
+  /// Nil when every target holds the new values, the machines of rolling Fly targets run them, and
+  /// every health URL of a pushed Fly app answers 200.
   private func verify(overrides: [ServiceKey: StoredSecret], targets: Set<SyncTargetID>) async throws -> String? {
     var check = TargetCheck(session: session, policy: policy, fly: fly, github: github)
     check.overrides = overrides
     check.only = targets
+    check.deploy = options.deploy
     var verification = VerifyReport(environment: environment)
     try await check.run(into: &verification)
     let problems = verification.findings.filter { $0.severity == .error }
@@ -392,19 +445,42 @@ public struct Rotation: Sendable {
     return nil
   }
 
-  /// Revokes the old credential after every target verified the new one.
+  /// The Fly apps carrying `item` whose machines were only staged: they still run the old value.
+  private func stagedApps(for item: RotationItem) -> [String] {
+    policy.flyTargets.filter { $0.services.contains(item.service) }.filter { target in
+      (options.deploy ?? target.deploy.flatMap { FlyDeployMode(rawValue: $0.rawValue) } ?? .stage) == .stage
+    }.map(\.app)
+  }
+
+  /// Handles the old credential after every target verified the new one: revoked at the provider,
+  /// or kept (and said why) when something may still use it.
   private func revokeOld(_ item: RotationItem, run: Int64) async -> RotationItem {
     var item = item
+    let staged = stagedApps(for: item)
+    let shared = try? item.oldVersion.flatMap { old in
+      try session.database.read { db in
+        try RotationJournal.sharedValue(environment: environment, name: item.name, version: old, db: db)
+      }
+    }
     if item.singlePhase || item.mode == "generate" {
       item.revocation = .notNeeded
+    } else if options.revokeOld == .never {
+      item.revocation = .kept
+      say(item.name, .revoke, "old credential kept live (--revoke-old never)")
+    } else if !staged.isEmpty {
+      item.revocation = .deferred
+      say(
+        item.name, .revoke,
+        "old credential kept live: the machines of \(staged.map { "fly:\($0)" }.joined(separator: ", ")) load the new value only at their next deploy (`fly secrets deploy`); revoke it afterwards, then run --confirm-revoked \(item.name)"
+      )
+    } else if let shared {
+      item.revocation = .shared
+      say(item.name, .revoke, "old credential kept live: the same value is current in \(shared)")
     } else if item.mode == "shopify" || item.mode == "manual" {
       item.revocation = .pendingOperator
       say(
         item.name, .revoke,
         "revoke the old credential by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(item.name)")
-    } else if options.revokeOld == .never {
-      item.revocation = .kept
-      say(item.name, .revoke, "old credential kept live (--revoke-old never)")
     } else {
       do {
         guard let provider = providers[item.mode], let context = try context(for: item) else {
@@ -422,7 +498,9 @@ public struct Rotation: Sendable {
           }
         }
         if let id {
+          // Journal the id first: a crash during the call must not lose what to revoke.
           item.oldCredentialID = id
+          try session.journal(item, step: .revoke, environment: environment, run: run)
           try await provider.revoke(context, id: id)
           item.revocation = .revoked
           say(item.name, .revoke, "old credential revoked at \(item.mode)")
@@ -442,47 +520,67 @@ public struct Rotation: Sendable {
     return item
   }
 
-  /// Revokes a rolled-back item's new credential at the provider (it was never promoted).
+  /// Revokes a new credential that will not be used (a failed or rolled-back item). When it cannot,
+  /// the item's error says to revoke it by hand.
   private func revokeNew(_ item: RotationItem, run: Int64) async -> RotationItem {
     var item = item
-    guard let id = item.newCredentialID, let provider = providers[item.mode] else { return item }
+    guard let id = item.newCredentialID else { return item }
     do {
-      guard let context = try context(for: item) else { return item }
+      guard let provider = providers[item.mode], let context = try context(for: item) else {
+        throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
+      }
       try await provider.revoke(context, id: id)
       say(item.name, .rollback, "the new credential was revoked at \(item.mode)")
     } catch {
       item.error =
-        (item.error ?? "") + "; revoking the new credential failed (\(RemoteReason.of(error))): revoke it by hand"
+        (item.error.map { $0 + "; " } ?? "")
+        + "revoking the new credential failed (\(RemoteReason.of(error))): revoke it by hand at \(item.mode)"
+      say(item.name, .rollback, "FAILED to revoke the new credential: \(RemoteReason.of(error))")
       try? session.journal(item, step: .rollback, environment: environment, run: run)
     }
     return item
   }
 
-  /// Puts the previous values back on the targets, marks pending versions failed and revokes the
-  /// new credentials — but only when every target holds the previous value again: a target must
-  /// never be left holding a revoked credential.
+  /// Puts the previous values back on every target (sent whatever the targets seem to hold), then
+  /// revokes the new credentials and marks their versions failed — but revokes only when every
+  /// target holds the previous value again: a target is never left holding a revoked credential.
   private func rollBack(
     _ run: Int64, _ items: inout [RotationItem], _ report: inout RotationReport, reason: String,
     step: RotationStep, targets: Set<SyncTargetID>
   ) async throws -> RotationReport {
     try setStep(.rollback, run)
     say(nil, .rollback, "rolling back: \(reason)")
-    let restore = try await push(overrides: [:], targets: targets)
-    report.pushes += restore.targets
-    let restored = restore.succeeded
-    for index in items.indices {
-      let item = items[index]
-      guard !item.singlePhase, [.created, .tested, .pushed, .verified].contains(item.state) else { continue }
-      items[index] = try session.failPending(item, environment: environment, run: run, reason: reason)
-      if restored {
-        items[index] = await revokeNew(items[index], run: run)
-      } else {
-        items[index].error =
-          reason + "; the previous value could not be restored everywhere, so the new credential was kept live"
-        try? session.journal(items[index], step: .rollback, environment: environment, run: run)
+    let rolling = items.filter { !$0.singlePhase && [.created, .tested, .pushed, .verified].contains($0.state) }
+    var restored = true
+    if !targets.isEmpty {
+      do {
+        let restore = try await push(overrides: [:], targets: targets, force: Set(rolling.map(\.name)))
+        report.pushes += restore.targets
+        restored = restore.succeeded
+        if !restored { say(nil, .rollback, "restoring the previous values failed: " + failures(restore)) }
+      } catch {
+        restored = false
+        say(nil, .rollback, "restoring the previous values failed: \(RemoteReason.of(error))")
       }
     }
-    if !restored { say(nil, .rollback, "restoring the previous values failed: " + failures(restore)) }
+    for index in items.indices {
+      let item = items[index]
+      if item.singlePhase, item.state == .promoted {
+        // Its old token died at mint: the new one is current and stays (restored targets got it).
+        items[index].state = .done
+        items[index].revocation = .notNeeded
+        try? session.journal(items[index], step: .rollback, environment: environment, run: run)
+        continue
+      }
+      guard !item.singlePhase, [.created, .tested, .pushed, .verified].contains(item.state) else { continue }
+      if restored {
+        items[index] = await revokeNew(item, run: run)
+      } else if item.newCredentialID != nil {
+        items[index].error =
+          reason + "; the previous value could not be restored everywhere, so the new credential was kept live"
+      }
+      items[index] = try session.failPending(items[index], environment: environment, run: run, reason: reason)
+    }
     report.failedStep = step
     report.error = reason
     return try finish(run, items, &report, failedStep: step, rolledBack: true)
@@ -493,12 +591,14 @@ public struct Rotation: Sendable {
     rolledBack: Bool = false
   ) throws -> RotationReport {
     report.items = items
-    let done = items.filter { $0.state == .done }
-    let clean = done.filter {
-      [.revoked, .notNeeded].contains($0.revocation) || ($0.revocation == .kept && options.revokeOld == .never)
+    let done = items.filter { $0.state == .done && $0.error == nil }
+    let settled: Set<Revocation> = [.revoked, .notNeeded, .pendingOperator, .deferred, .shared]
+    let clean = done.filter { item in
+      item.revocation.map { settled.contains($0) || ($0 == .kept && options.revokeOld == .never) } ?? false
     }
+    let needsOperator = report.plan.contains(where: \.needsOperator)
     let state: String
-    if done.count == items.count && clean.count == done.count {
+    if done.count == items.count && clean.count == done.count && !needsOperator && !rolledBack {
       report.outcome = .completed
       state = "completed"
     } else if !done.isEmpty {
@@ -509,7 +609,10 @@ public struct Rotation: Sendable {
       state = rolledBack ? "rolled-back" : "failed"
     }
     if report.failedStep == nil, let failedStep, report.outcome != .completed { report.failedStep = failedStep }
-    if report.error == nil { report.error = items.compactMap(\.error).first }
+    if report.error == nil {
+      report.error =
+        items.compactMap(\.error).first ?? (needsOperator ? "some keys need a value from an operator" : nil)
+    }
     let error = report.error
     try session.database.write { db in
       try RotationJournal.finish(

@@ -31,6 +31,11 @@ public enum Revocation: String, Sendable {
   case failed
   /// Nothing to revoke (generated values; single-phase providers, whose old token died at once).
   case notNeeded = "not-needed"
+  /// Kept because a Fly target was only staged: its machines still run the old value until their
+  /// next deploy. Revoke it by hand afterwards, then `--confirm-revoked`.
+  case deferred
+  /// Not revoked because the same value is current elsewhere in the vault (another key or environment).
+  case shared
 }
 
 /// One key of a rotation run, as journaled.
@@ -169,6 +174,39 @@ enum RotationJournal {
       arguments: [environment, name.service, name.key, version, id])
   }
 
+  /// Records that the operator revoked `name`'s old credential by hand (its latest run with one
+  /// still live). Throws `notPendingRevocation` when there is none.
+  static func confirmRevoked(environment: String, name: ServiceKey, db: Database) throws -> Int64 {
+    let row = try Int64.fetchOne(
+      db,
+      sql: """
+        SELECT i.run_id FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
+        WHERE r.environment = ? AND i.service = ? AND i.key = ? AND i.state = 'done'
+          AND i.revocation IN ('pending-operator', 'kept', 'failed', 'deferred', 'shared')
+        ORDER BY i.run_id DESC LIMIT 1
+        """, arguments: [environment, name.service, name.key])
+    guard let run = row else { throw RotationError.notPendingRevocation(name.description) }
+    try db.execute(
+      sql: "UPDATE rotation_items SET revocation = 'revoked' WHERE run_id = ? AND service = ? AND key = ?",
+      arguments: [run, name.service, name.key])
+    return run
+  }
+
+  /// Another current or pending version anywhere in the vault holding the same value (by keyed
+  /// fingerprint) as `name`'s version `version`, as `env/service/KEY`; nil when none.
+  static func sharedValue(environment: String, name: ServiceKey, version: Int, db: Database) throws -> String? {
+    try String.fetchOne(
+      db,
+      sql: """
+        SELECT o.environment || '/' || o.service || '/' || o.key
+        FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
+        JOIN secret_versions w ON w.fingerprint = v.fingerprint AND w.state IN ('current', 'pending')
+        JOIN secrets o ON o.id = w.secret_id AND o.id != s.id
+        WHERE s.environment = ? AND s.service = ? AND s.key = ? AND v.version = ?
+        LIMIT 1
+        """, arguments: [environment, name.service, name.key, version])
+  }
+
   /// Keys whose previous credential is still live after their latest rotation: revocation kept,
   /// failed, or left to the operator. For `verify`'s warning.
   static func liveOldCredentials(environment: String, db: Database) throws -> [(ServiceKey, Revocation)] {
@@ -177,7 +215,7 @@ enum RotationJournal {
       sql: """
         SELECT i.service, i.key, i.revocation FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
         WHERE r.environment = ? AND i.state = 'done'
-          AND i.revocation IN ('kept', 'pending-operator', 'failed')
+          AND i.revocation IN ('kept', 'pending-operator', 'failed', 'deferred', 'shared')
           AND NOT EXISTS (
             SELECT 1 FROM rotation_items j JOIN rotation_runs q ON q.id = j.run_id
             WHERE q.environment = r.environment AND j.service = i.service AND j.key = i.key

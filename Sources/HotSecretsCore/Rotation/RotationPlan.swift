@@ -74,6 +74,7 @@ public enum RotationError: LocalizedError, Equatable, Sendable {
   case nothingToResume(environment: String)
   case busy(environment: String)
   case notPendingRevocation(String)
+  case noCredentials(provider: String)
 
   public var errorDescription: String? {
     switch self {
@@ -89,6 +90,14 @@ public enum RotationError: LocalizedError, Equatable, Sendable {
     case .nothingToResume(let environment): "no unfinished rotation of \(environment) to resume"
     case .busy(let environment): "another hotsecrets rotate of \(environment) is running right now"
     case .notPendingRevocation(let name): "\(name) has no old credential waiting to be revoked by hand"
+    case .noCredentials(let provider):
+      switch provider {
+      case "openai":
+        "rotating openai keys needs OPENAI_ADMIN_KEY (environment, or the vault's hotsecrets/OPENAI_ADMIN_KEY)"
+      case "supabase":
+        "rotating supabase keys needs SUPABASE_ACCESS_TOKEN (environment, or the vault's hotsecrets/SUPABASE_ACCESS_TOKEN)"
+      default: "no credentials for the \(provider) provider"
+      }
     }
   }
 }

@@ -34,7 +34,8 @@ struct FlyPush: Sendable {
     var comparedWithLedger = false
     for secret in plan.secrets {
       let entry = ledger[secret.name]
-      let (comparison, usedLedger) = TargetComparison.fly(secret, remote: remote[secret.name], ledger: entry)
+      var (comparison, usedLedger) = TargetComparison.fly(secret, remote: remote[secret.name], ledger: entry)
+      if options.force.contains(secret.source) { comparison = .differs(elsewhere: false) }
       comparedWithLedger = comparedWithLedger || usedLedger
       switch comparison {
       case .same:

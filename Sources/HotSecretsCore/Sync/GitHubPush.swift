@@ -26,7 +26,11 @@ struct GitHubPush: Sendable {
     }
     var changed: [(secret: PlannedSecret, repaired: Bool)] = []
     for secret in plan.secrets {
-      switch TargetComparison.github(secret, remote: remote[secret.name], ledger: ledger[secret.name]) {
+      let comparison =
+        options.force.contains(secret.source)
+        ? .differs(elsewhere: false)
+        : TargetComparison.github(secret, remote: remote[secret.name], ledger: ledger[secret.name])
+      switch comparison {
       case .same: outcome.report.unchanged.append(secret.name)
       case .differs(let elsewhere): changed.append((secret, elsewhere))
       case .missing, .unknown: changed.append((secret, false))

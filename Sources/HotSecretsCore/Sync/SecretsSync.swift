@@ -14,6 +14,9 @@ public struct SecretsSync: Sendable {
   var overrides: [ServiceKey: StoredSecret] = [:]
   /// Only these targets (a rotation pushes to the targets that carry its keys); nil means all.
   var only: Set<SyncTargetID>?
+  /// Set by a rotation's own pushes; any other sync refuses while a rotation is unfinished (it would
+  /// put back values the rotation is about to revoke).
+  var duringRotation = false
 
   /// `fly` / `github` nil means no credentials: those targets fail with a reason saying so.
   public init(
@@ -30,6 +33,12 @@ public struct SecretsSync: Sendable {
   /// its target finishes. Throws `SyncError` (before anything is sent) or a storage error.
   public func run(progress: @Sendable (TargetReport) -> Void = { _ in }) async throws -> SyncReport {
     let environment = policy.environment
+    if !duringRotation,
+      let open = try session.database.read({ db in try RotationJournal.unfinished(environment: environment, db: db) })
+    {
+      throw RotationError.unfinished(
+        environment: environment, run: open.id, startedAt: open.startedAt, by: open.actorUser, step: open.step.rawValue)
+    }
     let services = SyncPlanner.services(of: policy, kinds: options.kinds)
     var stored = try session.database.read { db in
       try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, db: db)

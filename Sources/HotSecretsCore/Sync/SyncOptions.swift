@@ -16,6 +16,9 @@ public struct SyncOptions: Sendable {
   public var targetConcurrency: Int
   /// Requests in flight at once within one GitHub environment.
   public var gitHubConcurrency: Int
+  /// Keys sent whatever the target seems to hold (a rotation's rollback puts the previous values
+  /// back without trusting the ledger).
+  public var force: Set<ServiceKey> = []
 
   public init(
     kinds: Set<SyncTargetKind> = Set(SyncTargetKind.allCases), dryRun: Bool = false, deploy: FlyDeployMode? = nil,

@@ -156,6 +156,10 @@ public struct PolicyCheck: Sendable {
         case .pendingOperator:
           "revoke it by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(name)"
         case .failed: "revoking it failed; revoke it by hand, then run --confirm-revoked"
+        case .deferred:
+          "the Fly machines were only staged; after their next deploy revoke it by hand, then run --confirm-revoked"
+        case .shared:
+          "the same value is current under another key; revoke it once nothing uses it, then --confirm-revoked"
         default: "it was kept (--revoke-old never, or no certain match at the provider)"
         }
       report.record(

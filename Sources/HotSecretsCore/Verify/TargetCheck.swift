@@ -15,6 +15,8 @@ public struct TargetCheck: Sendable {
   var overrides: [ServiceKey: StoredSecret] = [:]
   /// Only these targets; nil means all.
   var only: Set<SyncTargetID>?
+  /// The deploy mode the caller used (a rotation's `--deploy`); nil means each target's policy.
+  var deploy: FlyDeployMode?
 
   public init(session: VaultSession, policy: Policy, fly: FlyMachinesAPI?, github: GitHubSecretsAPI?) {
     self.session = session
@@ -83,7 +85,8 @@ public struct TargetCheck: Sendable {
         comparisons = plan.secrets.map {
           ($0, TargetComparison.fly($0, remote: remote[$0.name], ledger: state.ledger[$0.name]).0)
         }
-        if fly.deploy == .rolling, state.secretsVersion != nil {
+        let rolling = deploy.map { $0 == .rolling } ?? (fly.deploy == .rolling)
+        if rolling, state.secretsVersion != nil {
           machines = try await api.listMachines(app: fly.app)
         }
       } catch {
