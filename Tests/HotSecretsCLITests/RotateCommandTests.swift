@@ -40,7 +40,7 @@ import Testing
     }
   }
 
-  static func policy(_ providers: String) -> String {
+  static func policy(_ providers: String, healthURL: String? = nil) -> String {
     """
     version: 1
     environment: prod
@@ -68,14 +68,14 @@ import Testing
           SESSION_SECRET: { rotate: generate, length: 48 }
     targets:
       fly:
-        - { app: \(app), services: [openai, supabase, chatwoot, shopify, app], deploy: rolling }
+        - { app: \(app), services: [openai, supabase, chatwoot, shopify, app], deploy: rolling\(healthURL.map { ", health_url: '\($0)'" } ?? "") }
       github:
         - { repository: \(repo), environment: production, services: [openai, supabase] }
     """
   }
 
   /// A vault holding the old credentials (registered at the fake providers), synced to the targets.
-  static func fixture() async throws -> Fixture {
+  static func fixture(healthPath: String? = nil) async throws -> Fixture {
     let fly = try await FakeFly.start()
     let github = try await FakeGitHub.start()
     let providers = try await FakeProviders.start()
@@ -87,7 +87,7 @@ import Testing
     providers.registerSupabaseKey(oldSupabase)
     providers.accept(oldChatwoot, for: .chatwoot)
     providers.accept(oldShopify, for: .shopify)
-    let text = policy(providers.baseURL)
+    let text = policy(providers.baseURL, healthURL: healthPath.map { providers.baseURL + $0 })
     let values = [
       ("openai", "API_KEY_PROD", oldOpenAI), ("supabase", "SERVICE_KEY", oldSupabase),
       ("supabase", "SUPABASE_URL", providers.baseURL), ("chatwoot", "API_TOKEN", oldChatwoot),
@@ -505,5 +505,30 @@ import Testing
     #expect(r.status == 2)
     #expect(r.stderr.contains("needs OPENAI_ADMIN_KEY"))
     #expect(f.providers.count(.openaiCreate) == 0)
+  }
+
+  @Test func aFailingHealthCheckAfterTheRestartRollsBack() async throws {
+    let f = try await Self.fixture(healthPath: "/no-such-health-endpoint")
+    defer { f.stop() }
+    let r = try await f.rotate(["openai/API_KEY_PROD", "--format", "json"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    let json = try f.h.json(r)
+    #expect(json["outcome"] as? String == "rolled-back")
+    #expect(json["failed_step"] as? String == "verify")
+    #expect((json["error"] as? String)?.contains("health check") == true)
+    #expect(f.flyValue("OPENAI_API_KEY") == Self.oldOpenAI)
+    #expect(f.providers.openAIServiceAccounts().map(\.id) == ["svc_old"])
+  }
+
+  @Test func anOldValueStillCurrentUnderAnotherKeyIsNotRevoked() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    _ = try await f.h.runAsync(["set", "prod", "app", "OPENAI_COPY"], stdin: Self.oldOpenAI)
+    let r = try await f.rotate(["openai/API_KEY_PROD", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
+    #expect(keys[0]["revocation"] as? String == "shared")
+    #expect(f.providers.isValid(Self.oldOpenAI, for: .openai))
+    #expect(r.stderr.contains("the same value is current in prod/app/OPENAI_COPY"))
   }
 }
