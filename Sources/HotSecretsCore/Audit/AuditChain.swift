@@ -54,10 +54,14 @@ public enum AuditChain {
     /// Whether every entry's MAC was checked too (needs the unlocked vault). Without it, a
     /// writer who recomputes every hash after an edit goes unnoticed.
     public var authenticated: Bool
+    /// Checkpoint lines that verified (0 when there is no checkpoints file).
+    public var checkpoints: Int
+    /// `PATH line N: why` for the first checkpoint that does not verify, else nil.
+    @NullEncoded public var checkpointError: String?
 
     public init(
       intact: Bool, entries: Int, firstBadSeq: Int64?, reason: String?, headSeq: Int64?, headHash: String?,
-      authenticated: Bool
+      authenticated: Bool, checkpoints: Int = 0, checkpointError: String? = nil
     ) {
       self.intact = intact
       self.entries = entries
@@ -66,13 +70,30 @@ public enum AuditChain {
       self.headSeq = headSeq
       self.headHash = headHash
       self.authenticated = authenticated
+      self.checkpoints = checkpoints
+      self.checkpointError = checkpointError
+    }
+
+    /// Folds in a checkpoints check: a bad checkpoint makes the trail not intact. When the chain
+    /// itself checked, `reason` and `firstBadSeq` become the checkpoint's and the head is cleared,
+    /// as for any broken trail.
+    mutating func include(_ check: AuditCheckpoints.Check) {
+      checkpoints = check.verified
+      checkpointError = check.error
+      guard let error = check.error, intact else { return }
+      intact = false
+      reason = error
+      firstBadSeq = check.firstBadSeq
+      headSeq = nil
+      headHash = nil
     }
 
     enum CodingKeys: String, CodingKey {
-      case intact, entries, reason, authenticated
+      case intact, entries, reason, authenticated, checkpoints
       case firstBadSeq = "first_bad_seq"
       case headSeq = "head_seq"
       case headHash = "head_hash"
+      case checkpointError = "checkpoint_error"
     }
   }
 

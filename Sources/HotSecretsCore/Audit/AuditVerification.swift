@@ -1,9 +1,35 @@
+import GRDB
+
 extension VaultDatabase {
   /// Checks the audit chain's numbering, links and hashes without unlocking the vault: the chain
   /// holds no secrets, so anyone with read access to the file can run this. It cannot tell a chain
   /// rewritten with recomputed hashes; `VaultSession.verifyAudit()` can.
   public func verifyAudit() throws -> AuditChain.Verification {
     try read { db in try AuditChain.verify(in: db, keys: nil) }
+  }
+
+  /// `verifyAudit()` and the checkpoints in the file at `path` (none when it does not exist): each
+  /// must be signed by the vault's signing public key (stored in the clear) and name a (seq, hash)
+  /// still in the chain. Throws `VaultError.io` when the file exists but cannot be read.
+  public func verifyAudit(checkpoints path: String) throws -> AuditChain.Verification {
+    let lines = try AuditCheckpoints.readLines(path) ?? []
+    return try read { db in
+      var result = try AuditChain.verify(in: db, keys: nil)
+      if !lines.isEmpty {
+        result.include(
+          try AuditCheckpoints.check(
+            lines, path: path, vaultID: try Self.vaultID(in: db), signingKey: try SigningKey.publicKey(in: db),
+            keyProblem: nil, in: db))
+      }
+      return result
+    }
+  }
+
+  static func vaultID(in db: Database) throws -> String {
+    guard let id = try String.fetchOne(db, sql: "SELECT vault_id FROM vault_meta WHERE id = 1") else {
+      throw VaultError.corruptVault("the vault header is missing")
+    }
+    return id
   }
 }
 
@@ -12,5 +38,30 @@ extension VaultSession {
   /// without the data key is detected.
   public func verifyAudit() throws -> AuditChain.Verification {
     try database.read { db in try AuditChain.verify(in: db, keys: keys) }
+  }
+
+  /// `verifyAudit()` and the checkpoints in the file at `path`, as `VaultDatabase.verifyAudit(checkpoints:)`
+  /// does, but against the public key derived from the decrypted signing key: a public key replaced
+  /// in the file (to pass off checkpoints signed by another key) is detected too.
+  public func verifyAudit(checkpoints path: String) throws -> AuditChain.Verification {
+    let lines = try AuditCheckpoints.readLines(path) ?? []
+    return try database.read { db in
+      var result = try AuditChain.verify(in: db, keys: keys)
+      if !lines.isEmpty {
+        var signingKey: [UInt8]?
+        var keyProblem: String?
+        if let record = try SigningKeyRecord.fetchOne(db) {
+          do {
+            signingKey = try SigningKey.open(record, keys: keys, vaultID: vaultID).publicKey
+          } catch let error as VaultError {
+            if case .corruptVault(let reason) = error { keyProblem = reason } else { throw error }
+          }
+        }
+        result.include(
+          try AuditCheckpoints.check(
+            lines, path: path, vaultID: vaultID, signingKey: signingKey, keyProblem: keyProblem, in: db))
+      }
+      return result
+    }
   }
 }

@@ -146,6 +146,20 @@ enum StoreMigrations {
           );
           """)
     }
+    // Issue 7: the vault's Ed25519 signing key for audit checkpoints. One row, created on first
+    // use: the public key in the clear (base64), the 32-byte seed sealed like a value.
+    m.registerMigration("v4-audit-checkpoints") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE signing_key (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            public_key TEXT NOT NULL,
+            nonce BLOB NOT NULL,
+            ciphertext BLOB NOT NULL,
+            created_at TEXT NOT NULL
+          );
+          """)
+    }
     return m
   }
 }

@@ -194,6 +194,40 @@ struct SecretVersionRecord: FetchableRecord, MutablePersistableRecord {
   mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
+/// The vault's audit-checkpoint signing key: the Ed25519 public key (standard base64) and the
+/// seed it derives from, sealed under the value subkey (see `SigningKey`).
+struct SigningKeyRecord: FetchableRecord, PersistableRecord {
+  static let databaseTableName = "signing_key"
+  var id: Int = 1
+  var publicKey: String
+  var nonce: [UInt8]
+  var ciphertext: [UInt8]
+  var createdAt: String
+
+  init(publicKey: String, nonce: [UInt8], ciphertext: [UInt8], createdAt: String) {
+    self.publicKey = publicKey
+    self.nonce = nonce
+    self.ciphertext = ciphertext
+    self.createdAt = createdAt
+  }
+
+  init(row: Row) {
+    id = row["id"]
+    publicKey = row["public_key"]
+    nonce = Bytes.optional(row["nonce"]) ?? []
+    ciphertext = Bytes.optional(row["ciphertext"]) ?? []
+    createdAt = row["created_at"]
+  }
+
+  func encode(to c: inout PersistenceContainer) {
+    c["id"] = id
+    c["public_key"] = publicKey
+    c["nonce"] = Bytes.blob(nonce)
+    c["ciphertext"] = Bytes.blob(ciphertext)
+    c["created_at"] = createdAt
+  }
+}
+
 /// Blob columns as byte arrays.
 enum Bytes {
   static func optional(_ data: Data?) -> [UInt8]? { data.map { Array($0) } }
