@@ -24,8 +24,13 @@ extension HotSecrets {
         completed or rolled back by --resume; a new run refuses to start while one is unfinished.
 
         Chatwoot is single-phase: minting kills the old token, so the new one is promoted and \
-        pushed at once, without rollback. Shopify and manual keys: revoke the old credential by \
-        hand, then run --confirm-revoked SERVICE/KEY.
+        pushed at once, without rollback. Shopify and manual keys: the new value comes from \
+        --value-from FILE (- for stdin) or, on a terminal, a prompt; revoke the old credential by \
+        hand, then run --confirm-revoked SERVICE/KEY. Old credentials that something may still use \
+        are kept (a staged Fly target, the same value under another key) and `verify` warns.
+
+        A run ends by appending a signed checkpoint of the audit chain's head to \
+        ROOT/vault/audit-checkpoints.log (see `hotsecrets audit checkpoint`).
 
         Tokens (environment first, else the vault's ENV/hotsecrets/NAME): OPENAI_ADMIN_KEY, \
         SUPABASE_ACCESS_TOKEN, FLY_API_TOKEN, GITHUB_TOKEN. API bases: HOTSECRETS_OPENAI_API_URL, \
@@ -69,7 +74,14 @@ extension HotSecrets {
       let session = try vault.unlock()
       var values: [ServiceKey: [UInt8]] = [:]
       defer { for key in values.keys { wipe(&values[key]!) } }
-      if let valueFrom, let name = names.first { values[name] = try Self.readValue(valueFrom) }
+      if let valueFrom, let name = names.first {
+        values[name] = try Self.readValue(valueFrom)
+      } else if names.count == 1, let name = names.first, !dryRun, StandardStreams.stdinIsTerminal,
+        Self.needsOperator(name, in: policy),
+        let typed = try Terminal.readSecret(prompt: "New value for \(environment)/\(name): ")
+      {
+        values[name] = typed.copyBytes()
+      }
       let clients = try TargetClients.make(
         policy: policy, kinds: Set(SyncTargetKind.allCases), session: session, timeout: timeout)
       let rotation = Rotation(
@@ -91,8 +103,31 @@ extension HotSecrets {
         return
       }
       let report = resume ? try await rotation.resume() : try await rotation.run()
+      // Anchor the run's audit entries: a signed checkpoint of the head (docs/security.md). The
+      // rotation has happened either way, so failing to write it only warns. (--resume ignores --dry-run.)
+      if resume || !dryRun {
+        let path = AuditCheckpoints.path(explicit: nil, root: vault.root)
+        do {
+          let written = try AuditCheckpoints.write(session: session, path: path)
+          StandardStreams.error(
+            "rotate \(environment): audit checkpoint: seq \(written.checkpoint.seq) appended to \(path)")
+        } catch {
+          StandardStreams.error(
+            "warning: the audit checkpoint was not written to \(path): \(ErrorMessage.describe(error))")
+        }
+      }
       try output.write(RotateOutput.json(report, dryRun: dryRun)) { RotateOutput.text(report, dryRun: dryRun) }
       if !report.succeeded { throw ExitCode(ExitStatus.checkFailed) }
+    }
+
+    /// Whether the new value of `name` comes from a person (Shopify tokens, `rotate: manual`).
+    static func needsOperator(_ name: ServiceKey, in policy: Policy) -> Bool {
+      guard let service = policy.service(name.service), let key = service.key(name.key) else { return false }
+      switch key.rotate {
+      case .manual: return true
+      case .provider: return service.provider?.kind == .shopify
+      case .generate: return false
+      }
     }
 
     static func parseName(_ text: String) throws -> ServiceKey {
@@ -146,12 +181,13 @@ enum RotateOutput {
   }
   struct KeyJSON: Encodable {
     let service, key, provider, state: String
+    let targets: [String]
     @NullEncoded var oldVersion: Int?
     @NullEncoded var newVersion: Int?
     @NullEncoded var revocation: String?
     @NullEncoded var error: String?
     enum CodingKeys: String, CodingKey {
-      case service, key, provider, state, revocation, error
+      case service, key, provider, state, targets, revocation, error
       case oldVersion = "old_version"
       case newVersion = "new_version"
     }
@@ -185,7 +221,8 @@ enum RotateOutput {
       needsOperator: report.plan.filter(\.needsOperator).map(\.name.description),
       keys: report.items.map {
         KeyJSON(
-          service: $0.service, key: $0.key, provider: $0.mode, state: $0.state.rawValue, oldVersion: $0.oldVersion,
+          service: $0.service, key: $0.key, provider: $0.mode, state: $0.state.rawValue,
+          targets: (report.targets[$0.name] ?? []).map(\.description), oldVersion: $0.oldVersion,
           newVersion: $0.newVersion, revocation: $0.revocation?.rawValue, error: $0.error)
       },
       failedStep: report.failedStep?.rawValue, error: report.error,
@@ -212,11 +249,16 @@ enum RotateOutput {
       lines.append("rotate \(report.environment): plan of \(report.plan.count) key(s) (dry run: nothing was changed)")
       return lines.joined(separator: "\n")
     }
-    var table = TextTable("KEY", "PROVIDER", "OLD", "NEW", "RESULT", "OLD CREDENTIAL")
+    var table = TextTable("KEY", "PROVIDER", "OLD", "NEW", "TARGETS", "RESULT", "OLD CREDENTIAL")
     for item in report.items {
       table.add(
         item.name.description, item.mode, item.oldVersion.map(String.init) ?? "-",
-        item.newVersion.map(String.init) ?? "-", item.state.rawValue, item.revocation?.rawValue ?? "-")
+        item.newVersion.map(String.init) ?? "-",
+        (report.targets[item.name] ?? []).map(\.description).joined(separator: ", "), item.state.rawValue,
+        item.revocation?.rawValue ?? "-")
+    }
+    for name in report.plan.filter(\.needsOperator).map(\.name) {
+      table.add(name.description, "operator", "-", "-", "", "needs --value-from", "-")
     }
     lines.append(table.rendered)
     for item in report.items where item.error != nil { lines.append("  \(item.name): \(item.error!)") }

@@ -86,8 +86,15 @@ public struct Rotation: Sendable {
     }
     let runID = try begin(rotatable)
     report.run = runID
+    for item in rotatable { report.targets[item.name] = item.targets }
     var items = try session.database.read { db in try RotationJournal.items(run: runID, db: db) }
     say(nil, .plan, "run \(runID): " + rotatable.map { "\($0.name) (\($0.mode))" }.joined(separator: ", "))
+    for item in rotatable where item.singlePhase {
+      say(
+        item.name, .plan,
+        "single-phase: minting the new token kills the old one at once, so it is pushed right away and cannot be rolled back"
+      )
+    }
     checkpoint(.plan)
 
     // create: two-phase keys first; single-phase ones (their old token dies now) last, so the window
@@ -201,6 +208,7 @@ public struct Rotation: Sendable {
   private func finishInterrupted(_ run: RotationRunRecord) async throws -> RotationReport {
     var items = try session.database.read { db in try RotationJournal.items(run: run.id, db: db) }
     var report = RotationReport(environment: environment, run: run.id, plan: [], items: items, outcome: .failed)
+    for item in items { report.targets[item.name] = RotationPlanner.targets(of: item.service, in: policy) }
     say(
       nil, run.step,
       "resuming run \(run.id) of \(run.startedAt) by \(run.actorUser), stopped at step \(run.step.rawValue)")

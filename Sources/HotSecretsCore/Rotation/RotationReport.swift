@@ -31,6 +31,8 @@ public struct RotationReport: Sendable {
   public var error: String?
   /// The pushes of the run (and of its rollback), per target.
   public var pushes: [TargetReport] = []
+  /// The targets that carry each key of the run.
+  public var targets: [ServiceKey: [SyncTargetID]] = [:]
 
   /// True when every key rotated and nothing is left for later.
   public var succeeded: Bool { outcome == .completed || outcome == .planned }
