@@ -489,13 +489,21 @@ import Testing
     #expect(try await f.current("shopify", "SHOPIFY_ACCESS_TOKEN") == Self.oldShopify)
   }
 
-  @Test func syncRefusesWhileARotationIsUnfinished() async throws {
+  @Test func syncSetAndRmRefuseWhileARotationIsUnfinished() async throws {
     let f = try await Self.fixture()
     defer { f.stop() }
     #expect(try await f.rotate(["openai/API_KEY_PROD"], env: ["HOTSECRETS_TEST_CRASH_AFTER": "verify"]).status == 137)
     let sync = try await f.h.runAsync(["sync", "prod"])
     #expect(sync.status == 2)
     #expect(sync.stderr.contains("is unfinished"))
+    let set = try await f.h.runAsync(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-someone-else-000000000000")
+    #expect(set.status == 2)
+    #expect(set.stderr.contains("prod/openai/API_KEY_PROD is being rotated"))
+    #expect(try await f.h.runAsync(["rm", "prod", "openai", "API_KEY_PROD"]).status == 2)
+    // Keys the run does not hold are not blocked.
+    #expect(try await f.h.runAsync(["set", "prod", "app", "OTHER"], stdin: "fine").status == 0)
+    #expect(try await f.rotate(["--resume"]).status == 1)
+    #expect(try await f.current("openai", "API_KEY_PROD") == Self.oldOpenAI)
   }
 
   @Test func aProviderWithoutCredentialsStopsTheRunBeforeAnythingChanges() async throws {

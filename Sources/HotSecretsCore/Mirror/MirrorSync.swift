@@ -54,6 +54,11 @@ extension VaultSession {
     let body = { (db: Database) throws -> ImportReport in
       var report = ImportReport(pruned: prune, dryRun: dryRun)
       let states = try SecretState.fetchAll(environment: environment, db: db)
+      if !dryRun {
+        // Only keys whose value would change (or be pruned) matter to an unfinished rotation.
+        let changing = incoming.filter { states[$0.name]?.current?.fingerprint != $0.fingerprint }.map(\.name)
+        try RotationJournal.guardAgainstUnfinishedRun(environment: environment, names: changing, db: db)
+      }
       var seen = Set<ServiceKey>()
       for item in incoming {
         seen.insert(item.name)
@@ -71,6 +76,7 @@ extension VaultSession {
       report.onlyInStore = states.filter { !seen.contains($0.key) && $0.value.current != nil }.map(\.key).sorted()
       report.prunable = report.onlyInStore.filter { servicesRead.contains($0.service) }
       if prune && !dryRun {
+        try RotationJournal.guardAgainstUnfinishedRun(environment: environment, names: report.prunable, db: db)
         for name in report.prunable {
           try removeInTransaction(
             SecretAddress(trusted: environment, service: name.service, key: name.key), reason: "prune", db: db)

@@ -71,6 +71,17 @@ public struct RotationRunRecord: Sendable {
 
 /// Reads and writes `rotation_runs`, `rotation_items` and `credential_ids`.
 enum RotationJournal {
+  /// Refuses a change to one of `names` while an unfinished rotation of `environment` holds it: the
+  /// run would promote over the change, or revoke a value the change brought back.
+  static func guardAgainstUnfinishedRun(environment: String, names: [ServiceKey], db: Database) throws {
+    guard let run = try unfinished(environment: environment, db: db) else { return }
+    let held = Set(try items(run: run.id, db: db).map(\.name))
+    if let name = names.first(where: held.contains) {
+      throw RotationError.keyInUnfinishedRun(
+        name: "\(environment)/\(name)", environment: environment, run: run.id, step: run.step.rawValue)
+    }
+  }
+
   static func unfinished(environment: String, db: Database) throws -> RotationRunRecord? {
     try Row.fetchOne(
       db,

@@ -75,6 +75,7 @@ public enum RotationError: LocalizedError, Equatable, Sendable {
   case busy(environment: String)
   case notPendingRevocation(String)
   case noCredentials(provider: String)
+  case keyInUnfinishedRun(name: String, environment: String, run: Int64, step: String)
 
   public var errorDescription: String? {
     switch self {
@@ -90,6 +91,8 @@ public enum RotationError: LocalizedError, Equatable, Sendable {
     case .nothingToResume(let environment): "no unfinished rotation of \(environment) to resume"
     case .busy(let environment): "another hotsecrets rotate of \(environment) is running right now"
     case .notPendingRevocation(let name): "\(name) has no old credential waiting to be revoked by hand"
+    case .keyInUnfinishedRun(let name, let environment, let run, let step):
+      "\(name) is being rotated (run \(run), stopped at step \(step)): run hotsecrets rotate \(environment) --resume first"
     case .noCredentials(let provider):
       switch provider {
       case "openai":

@@ -41,7 +41,9 @@ public struct VaultSession: Sendable {
     try Self.validate(value: value, for: address)
     let fingerprint = try keys.fingerprint(of: value)
     return try database.write { db in
-      try setInTransaction(address, value: value, fingerprint: fingerprint, source: source, db: db)
+      try RotationJournal.guardAgainstUnfinishedRun(
+        environment: address.environment, names: [ServiceKey(service: address.service, key: address.key)], db: db)
+      return try setInTransaction(address, value: value, fingerprint: fingerprint, source: source, db: db)
     }
   }
 
@@ -170,7 +172,11 @@ public struct VaultSession: Sendable {
   /// the next number, and an old ciphertext from a backup cannot pass for a new version).
   /// Throws `secretNotFound`.
   public func remove(_ address: SecretAddress) throws {
-    try database.write { db in try removeInTransaction(address, reason: nil, db: db) }
+    try database.write { db in
+      try RotationJournal.guardAgainstUnfinishedRun(
+        environment: address.environment, names: [ServiceKey(service: address.service, key: address.key)], db: db)
+      try removeInTransaction(address, reason: nil, db: db)
+    }
   }
 
   /// The body of `remove`; `reason` (e.g. `prune`) goes into the audit entry's detail.
