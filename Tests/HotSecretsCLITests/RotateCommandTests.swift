@@ -539,4 +539,23 @@ import Testing
     #expect(f.providers.isValid(Self.oldOpenAI, for: .openai))
     #expect(r.stderr.contains("the same value is current in prod/app/OPENAI_COPY"))
   }
+
+  @Test func aNewCredentialThatCannotBeRevokedIsReportedUntilConfirmed() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    f.providers.inject(.status(401), into: .openai)  // the probe refuses the new key
+    f.providers.failNext(.openaiDelete, status: 500, times: 10)  // and it cannot be revoked
+    let r = try await f.rotate(["openai/API_KEY_PROD", "--format", "json"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
+    #expect((keys[0]["error"] as? String)?.contains("revoke it by hand at openai") == true)
+    #expect(f.providers.openAIServiceAccounts().count == 2)
+    let verify = try await f.h.runAsync(["verify", "prod", "--from", "none", "--format", "json"])
+    let findings = try #require(try f.h.json(verify)["findings"] as? [[String: Any]])
+    #expect(
+      findings.contains { $0["check"] as? String == "orphan-credential" && $0["key"] as? String == "API_KEY_PROD" })
+    #expect(try await f.rotate(["--confirm-revoked", "openai/API_KEY_PROD"]).status == 0)
+    let clean = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    #expect(!clean.stdout.contains("orphan-credential"))
+  }
 }

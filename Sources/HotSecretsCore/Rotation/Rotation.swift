@@ -538,8 +538,10 @@ public struct Rotation: Sendable {
         throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
       }
       try await provider.revoke(context, id: id)
+      item.newRevocation = .revoked
       say(item.name, .rollback, "the new credential was revoked at \(item.mode)")
     } catch {
+      item.newRevocation = .failed
       item.error =
         (item.error.map { $0 + "; " } ?? "")
         + "revoking the new credential failed (\(RemoteReason.of(error))): revoke it by hand at \(item.mode)"

@@ -52,6 +52,9 @@ public struct RotationItem: Sendable, Equatable {
   public var newCredentialID: String?
   public var state: RotationItemState
   public var revocation: Revocation?
+  /// What happened to the new credential of a failed or rolled-back item: `revoked`, or `failed`
+  /// (still live at the provider; `verify` warns until `--confirm-revoked`).
+  public var newRevocation: Revocation? = nil
   public var error: String?
 
   public var name: ServiceKey { ServiceKey(service: service, key: key) }
@@ -135,14 +138,15 @@ enum RotationJournal {
       db,
       sql: """
         SELECT service, key, mode, single_phase, old_version, new_version, old_credential_id, new_credential_id,
-               state, revocation, error
+               state, revocation, error, new_revocation
         FROM rotation_items WHERE run_id = ? ORDER BY position
         """, arguments: [run]
     ).map { row in
       RotationItem(
         service: row[0], key: row[1], mode: row[2], singlePhase: row[3], oldVersion: row[4], newVersion: row[5],
         oldCredentialID: row[6], newCredentialID: row[7], state: RotationItemState(rawValue: row[8]) ?? .failed,
-        revocation: (row[9] as String?).flatMap(Revocation.init), error: row[10])
+        revocation: (row[9] as String?).flatMap(Revocation.init),
+        newRevocation: (row[11] as String?).flatMap(Revocation.init), error: row[10])
     }
   }
 
@@ -150,12 +154,12 @@ enum RotationJournal {
     try db.execute(
       sql: """
         UPDATE rotation_items SET new_version = ?, old_credential_id = ?, new_credential_id = ?, state = ?,
-          revocation = ?, error = ?, updated_at = ?
+          revocation = ?, error = ?, new_revocation = ?, updated_at = ?
         WHERE run_id = ? AND service = ? AND key = ?
         """,
       arguments: [
         item.newVersion, item.oldCredentialID, item.newCredentialID, item.state.rawValue, item.revocation?.rawValue,
-        item.error, at, run, item.service, item.key,
+        item.error, item.newRevocation?.rawValue, at, run, item.service, item.key,
       ])
   }
 
@@ -185,9 +189,24 @@ enum RotationJournal {
       arguments: [environment, name.service, name.key, version, id])
   }
 
-  /// Records that the operator revoked `name`'s old credential by hand (its latest run with one
-  /// still live). Throws `notPendingRevocation` when there is none.
+  /// Records that the operator revoked by hand `name`'s credentials that hotsecrets left live: the
+  /// old one of its latest rotation, and new ones that failed rotations could not revoke. Throws
+  /// `notPendingRevocation` when there is none.
   static func confirmRevoked(environment: String, name: ServiceKey, db: Database) throws -> Int64 {
+    let orphan = try Int64.fetchOne(
+      db,
+      sql: """
+        SELECT MAX(i.run_id) FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
+        WHERE r.environment = ? AND i.service = ? AND i.key = ? AND i.new_revocation = 'failed'
+        """, arguments: [environment, name.service, name.key])
+    if let orphan {
+      try db.execute(
+        sql: """
+          UPDATE rotation_items SET new_revocation = 'revoked'
+          WHERE service = ? AND key = ? AND new_revocation = 'failed'
+            AND run_id IN (SELECT id FROM rotation_runs WHERE environment = ?)
+          """, arguments: [name.service, name.key, environment])
+    }
     let row = try Int64.fetchOne(
       db,
       sql: """
@@ -196,7 +215,10 @@ enum RotationJournal {
           AND i.revocation IN ('pending-operator', 'kept', 'failed', 'deferred', 'shared')
         ORDER BY i.run_id DESC LIMIT 1
         """, arguments: [environment, name.service, name.key])
-    guard let run = row else { throw RotationError.notPendingRevocation(name.description) }
+    guard let run = row else {
+      if let orphan { return orphan }
+      throw RotationError.notPendingRevocation(name.description)
+    }
     try db.execute(
       sql: "UPDATE rotation_items SET revocation = 'revoked' WHERE run_id = ? AND service = ? AND key = ?",
       arguments: [run, name.service, name.key])
@@ -234,5 +256,17 @@ enum RotationJournal {
         ORDER BY i.service, i.key
         """, arguments: [environment]
     ).map { (ServiceKey(service: $0[0], key: $0[1]), Revocation(rawValue: $0[2]) ?? .kept) }
+  }
+
+  /// New credentials minted by failed rotations that could not be revoked: still live at the
+  /// provider, unknown to every target. For `verify`'s warning.
+  static func orphanNewCredentials(environment: String, db: Database) throws -> [(ServiceKey, Int64, String)] {
+    try Row.fetchAll(
+      db,
+      sql: """
+        SELECT i.service, i.key, i.run_id, i.mode FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
+        WHERE r.environment = ? AND i.new_revocation = 'failed' ORDER BY i.service, i.key, i.run_id
+        """, arguments: [environment]
+    ).map { (ServiceKey(service: $0[0], key: $0[1]), $0[2], $0[3]) }
   }
 }

@@ -132,6 +132,7 @@ enum StoreMigrations {
             new_credential_id TEXT,
             state TEXT NOT NULL,
             revocation TEXT,
+            new_revocation TEXT,
             error TEXT,
             updated_at TEXT NOT NULL,
             PRIMARY KEY (run_id, service, key)

@@ -14,6 +14,8 @@ public struct Finding: Sendable, Equatable {
     case targetStale = "target-stale"
     /// A rotated key's previous credential is still live (kept, revoke failed, or left to the operator).
     case oldCredential = "old-credential"
+    /// A credential minted by a failed rotation could not be revoked: still live at the provider.
+    case orphanCredential = "orphan-credential"
   }
 
   public let service: String

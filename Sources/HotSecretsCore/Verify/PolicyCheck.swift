@@ -147,8 +147,19 @@ public struct PolicyCheck: Sendable {
         Set(stored.keys).union(drift.added).count - drift.added.count - drift.changed.count - drift.missing.count
     }
 
-    let stillLive = try session.database.read { db in
-      try RotationJournal.liveOldCredentials(environment: environment, db: db)
+    let (stillLive, orphans) = try session.database.read { db in
+      (
+        try RotationJournal.liveOldCredentials(environment: environment, db: db),
+        try RotationJournal.orphanNewCredentials(environment: environment, db: db)
+      )
+    }
+    for (name, run, mode) in orphans {
+      report.record(
+        Finding(
+          service: name.service, key: name.key, check: .orphanCredential, severity: .warning,
+          message:
+            "rotation run \(run) minted a credential at \(mode) and could not revoke it after the run failed: revoke it by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(name)"
+        ))
     }
     for (name, revocation) in stillLive {
       let why =
