@@ -85,7 +85,7 @@ let fly = try await FakeFly.start(token: options.flyToken, latency: latency)
 for app in options.flyApps { fly.addApp(app, machines: options.machines) }
 let github = try await FakeGitHub.start(token: options.githubToken, latency: latency)
 for (repository, environment) in options.githubEnvironments {
-  github.addEnvironment(repository: repository, environment: environment)
+  try github.addEnvironment(repository: repository, environment: environment)
 }
 
 // SIGTERM: exit at once (stopping the servers first could crash SwiftNIO if a request is arriving).

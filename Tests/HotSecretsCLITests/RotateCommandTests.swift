@@ -80,7 +80,7 @@ import Testing
     let github = try await FakeGitHub.start()
     let providers = try await FakeProviders.start()
     fly.addApp(app, machines: 2)
-    github.addEnvironment(repository: repo, environment: "production")
+    try github.addEnvironment(repository: repo, environment: "production")
     providers.setAdminKey("admin-key-test")
     providers.setSupabaseToken("sbp_test_token")
     providers.registerOpenAIKey(oldOpenAI, ownerServiceAccount: "svc_old")

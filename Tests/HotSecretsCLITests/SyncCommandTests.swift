@@ -71,7 +71,7 @@ import Testing
     let github = try await FakeGitHub.start()
     fly.addApp(app, machines: 2, withChecks: withChecks)
     fly.addApp(worker, machines: 2)
-    github.addEnvironment(repository: repo, environment: "production")
+    try github.addEnvironment(repository: repo, environment: "production")
     h.environment["HOTSECRETS_FLY_API_URL"] = fly.baseURL
     h.environment["HOTSECRETS_GITHUB_API_URL"] = github.baseURL
     h.environment["FLY_API_TOKEN"] = "fly-test-token"

@@ -148,7 +148,7 @@ import Testing
   @Test func gitHubRequiresCredentialsAndAPIHeaders() async throws {
     let fake = try await FakeGitHub.start()
     defer { fake.stop() }
-    fake.addEnvironment(repository: "acme/site", environment: "production")
+    try fake.addEnvironment(repository: "acme/site", environment: "production")
     let url = fake.baseURL + "/repos/acme/site/environments/production/secrets"
     var noVersion = gitHub
     noVersion["X-GitHub-Api-Version"] = nil
@@ -171,7 +171,7 @@ import Testing
   @Test func gitHubDecryptsSealedValues() async throws {
     let fake = try await FakeGitHub.start()
     defer { fake.stop() }
-    fake.addEnvironment(repository: "acme/site", environment: "pre prod")
+    try fake.addEnvironment(repository: "acme/site", environment: "pre prod")
     let secrets = fake.baseURL + "/repos/acme/site/environments/pre%20prod/secrets"
     #expect(try await put(fake, secrets, "api_key", "s3cret ✓").status == 201)
     #expect(try await put(fake, secrets, "API_KEY", "s3cret 2").status == 204)
@@ -197,10 +197,10 @@ import Testing
   @Test func gitHubRejectsAStaleKeyID() async throws {
     let fake = try await FakeGitHub.start()
     defer { fake.stop() }
-    fake.addEnvironment(repository: "acme/site", environment: "production")
+    try fake.addEnvironment(repository: "acme/site", environment: "production")
     let secrets = fake.baseURL + "/repos/acme/site/environments/production/secrets"
     let old = try object(try await send("GET", secrets + "/public-key", headers: gitHub))["key_id"] as? String
-    fake.rotateKey(repository: "acme/site", environment: "production")
+    try fake.rotateKey(repository: "acme/site", environment: "production")
     let stale = try await put(fake, secrets, "A", "x", keyID: old)
     #expect(stale.status == 422)
     #expect(fake.secrets(repository: "acme/site", environment: "production").isEmpty)
@@ -216,7 +216,7 @@ import Testing
   @Test func gitHubListPaginatesWithALinkHeader() async throws {
     let fake = try await FakeGitHub.start()
     defer { fake.stop() }
-    fake.addEnvironment(repository: "acme/site", environment: "production")
+    try fake.addEnvironment(repository: "acme/site", environment: "production")
     for name in ["C", "A", "B"] {
       fake.changeElsewhere(repository: "acme/site", environment: "production", name: name, value: name)
     }
@@ -237,7 +237,7 @@ import Testing
   @Test func gitHubPublicKeyRouteIsNotTakenForASecretName() async throws {
     let fake = try await FakeGitHub.start()
     defer { fake.stop() }
-    fake.addEnvironment(repository: "acme/site", environment: "production")
+    try fake.addEnvironment(repository: "acme/site", environment: "production")
     fake.changeElsewhere(repository: "acme/site", environment: "production", name: "PUBLIC_KEY", value: "v")
     let secrets = fake.baseURL + "/repos/acme/site/environments/production/secrets"
     let key = try object(try await send("GET", secrets + "/public-key", headers: gitHub))
@@ -270,7 +270,7 @@ import Testing
 
     let gitHubFake = try await FakeGitHub.start()
     defer { gitHubFake.stop() }
-    gitHubFake.addEnvironment(repository: "acme/site", environment: "production")
+    try gitHubFake.addEnvironment(repository: "acme/site", environment: "production")
     gitHubFake.inject(.failRequest(number: 1, status: 429, matching: "PUT "))
     let secrets = gitHubFake.baseURL + "/repos/acme/site/environments/production/secrets"
     let limited = try await put(gitHubFake, secrets, "A", "x")

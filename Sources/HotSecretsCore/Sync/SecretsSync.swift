@@ -39,53 +39,19 @@ public struct SecretsSync: Sendable {
       throw RotationError.unfinished(
         environment: environment, run: open.id, startedAt: open.startedAt, by: open.actorUser, step: open.step.rawValue)
     }
-    let services = SyncPlanner.services(of: policy, kinds: options.kinds)
-    var stored = try session.database.read { db in
-      try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, db: db)
-    }
-    for (name, secret) in overrides {
-      if var replaced = stored[name] { wipe(&replaced.value) }
-      stored[name] = secret
-    }
-    var plans: [TargetPlan] = []
-    defer {
-      for index in plans.indices {
-        for s in plans[index].secrets.indices { wipe(&plans[index].secrets[s].value) }
-      }
-    }
-    do {
-      plans = try SyncPlanner.plans(policy: policy, kinds: options.kinds, stored: stored)
-      if let only { plans.removeAll { !only.contains($0.id) } }
-    } catch {
-      for key in stored.keys { wipe(&stored[key]!.value) }
-      throw error
-    }
-    for key in stored.keys { wipe(&stored[key]!.value) }
-    guard !plans.isEmpty else {
+    var work = try TargetWork.load(
+      session: session, policy: policy, kinds: options.kinds, overrides: overrides, only: only)
+    defer { work.wipeValues() }
+    guard !work.plans.isEmpty else {
       throw SyncError.noTargets(environment: environment, kind: options.kinds.count == 1 ? options.kinds.first : nil)
     }
-    let state = try session.database.read { db in
-      try plans.map { plan in
-        TargetState(
-          ledger: try PushLedger.entries(environment: environment, target: plan.id.description, db: db),
-          secretsVersion: try PushLedger.secretsVersion(
-            environment: environment, target: plan.id.description, db: db),
-          machines: try PushLedger.machineVersions(environment: environment, target: plan.id.description, db: db))
-      }
-    }
-    let work = Array(zip(plans, state))
-    let reports = await boundedMap(work, limit: options.targetConcurrency, each: { _, report in progress(report) }) {
+    var targets = Array(zip(work.plans, work.states))
+    let reports = await boundedMap(targets, limit: options.targetConcurrency, each: { _, report in progress(report) }) {
       plan, state in
       await run(plan, state: state)
     }
+    targets.removeAll()  // drop the shared copies so `wipeValues` zeroes the values in place
     return SyncReport(environment: environment, dryRun: options.dryRun, targets: reports)
-  }
-
-  /// What the vault knows about one target before the run.
-  struct TargetState: Sendable {
-    let ledger: [String: PushLedgerEntry]
-    let secretsVersion: Int?
-    let machines: [String: Int]
   }
 
   /// One target: push, record the push at once (ledger, secrets version, audit), then for Fly

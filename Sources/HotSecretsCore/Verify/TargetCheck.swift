@@ -28,44 +28,19 @@ public struct TargetCheck: Sendable {
   /// Adds the target findings to `report`. Throws `SyncError` (a name collision, an invalid GitHub
   /// name) or a storage error.
   public func run(into report: inout VerifyReport) async throws {
-    let environment = policy.environment
-    let kinds = Set(SyncTargetKind.allCases)
-    let services = SyncPlanner.services(of: policy, kinds: kinds)
-    var stored = try session.database.read { db in
-      try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, db: db)
-    }
-    defer { for key in stored.keys { wipe(&stored[key]!.value) } }
-    for (name, secret) in overrides {
-      if var replaced = stored[name] { wipe(&replaced.value) }
-      stored[name] = secret
-    }
-    var plans = try SyncPlanner.plans(policy: policy, kinds: kinds, stored: stored)
-    if let only { plans.removeAll { !only.contains($0.id) } }
-    defer {
-      for index in plans.indices {
-        for s in plans[index].secrets.indices { wipe(&plans[index].secrets[s].value) }
-      }
-    }
-    let work = try session.database.read { db in
-      try plans.map { plan in
-        (
-          plan,
-          SecretsSync.TargetState(
-            ledger: try PushLedger.entries(environment: environment, target: plan.id.description, db: db),
-            secretsVersion: try PushLedger.secretsVersion(
-              environment: environment, target: plan.id.description, db: db),
-            machines: try PushLedger.machineVersions(environment: environment, target: plan.id.description, db: db))
-        )
-      }
-    }
-    let results = await boundedMap(work, limit: 4) { plan, state in await check(plan, state: state) }
+    var work = try TargetWork.load(
+      session: session, policy: policy, kinds: Set(SyncTargetKind.allCases), overrides: overrides, only: only)
+    defer { work.wipeValues() }
+    var targets = Array(zip(work.plans, work.states))
+    let results = await boundedMap(targets, limit: 4) { plan, state in await check(plan, state: state) }
+    targets.removeAll()  // drop the shared copies so `wipeValues` zeroes the values in place
     for (findings, passed) in results {
       for finding in findings { report.record(finding) }
       report.passedChecks += passed
     }
   }
 
-  private func check(_ plan: TargetPlan, state: SecretsSync.TargetState) async -> ([Finding], Int) {
+  private func check(_ plan: TargetPlan, state: TargetState) async -> ([Finding], Int) {
     let target = plan.id.description
     let values = plan.secrets.map(\.value)
     var findings: [Finding] = []
