@@ -93,7 +93,7 @@ extension HotSecrets {
         fly: clients.fly, github: clients.github,
         options: RotationOptions(
           keys: names, due: due, dryRun: dryRun, deploy: deploy, revokeOld: revokeOld, operatorValues: values,
-          asOf: try asOf.map(DateArgument.parse) ?? Date(), machineTimeout: machineTimeout),
+          asOf: try asOf.map { try DateArgument.parse($0) } ?? Date(), machineTimeout: machineTimeout),
         progress: { StandardStreams.error(RotateOutput.progress($0, environment: environment)) },
         checkpoint: Self.crashHook)
       if let confirmRevoked {

@@ -46,7 +46,7 @@ extension HotSecrets {
     func run() async throws {
       try SecretAddress.validateEnvironment(environment)
       let parsed = try policyOptions.load(environment: environment, root: vault.root)
-      let date = try asOf.map(DateArgument.parse) ?? Date()
+      let date = try asOf.map { try DateArgument.parse($0) } ?? Date()
       let session = try vault.unlock()
       let probe = ProviderProbe(
         endpoints: .init(openAI: ProcessEnvironment.value("HOTSECRETS_OPENAI_API_URL") ?? "https://api.openai.com"),
@@ -71,37 +71,18 @@ extension HotSecrets {
 
 /// Dates given on the command line.
 enum DateArgument {
-  /// `YYYY-MM-DD` (midnight UTC) or `YYYY-MM-DDTHH:MM:SSZ`.
-  static func parse(_ text: String) throws -> Date {
-    if let date = Timestamp.date(from: text) ?? Timestamp.date(from: text + "T00:00:00Z") { return date }
+  /// `YYYY-MM-DD` (midnight UTC, or with `endOfDay` the day's last second) or `YYYY-MM-DDTHH:MM:SSZ`.
+  static func parse(_ text: String, endOfDay: Bool = false) throws -> Date {
+    if let date = Timestamp.date(from: text) { return date }
+    if let date = Timestamp.date(from: text + "T00:00:00Z") { return endOfDay ? date + 86_399 : date }
     throw ValidationError("invalid date '\(text)': use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
   }
 }
 
 /// Formatting of `verify` results.
 enum VerifyOutput {
-  struct FindingJSON: Encodable {
-    let service, key, check, severity, message: String
-  }
-  struct Summary: Encodable {
-    let passed, failed, warnings: Int
-  }
-  struct Report: Encodable {
-    let environment, policy: String
-    let passed: Bool
-    let findings: [FindingJSON]
-    let summary: Summary
-  }
-
-  static func json(_ report: VerifyReport, policy: Policy, strict: Bool) -> Report {
-    Report(
-      environment: report.environment, policy: policy.file, passed: report.passed(strict: strict),
-      findings: report.findings.map {
-        FindingJSON(
-          service: $0.service, key: $0.key, check: $0.check.rawValue, severity: $0.severity.rawValue,
-          message: $0.message)
-      },
-      summary: Summary(passed: report.passedChecks, failed: report.errors, warnings: report.warnings))
+  static func json(_ report: VerifyReport, policy: Policy, strict: Bool) -> VerifyReportJSON {
+    VerifyReportJSON(report, policy: policy, strict: strict)
   }
 
   /// One block per service, one line per key: `ok`, `FAIL` or `warn`, then each finding.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HotSecretsCore
 
 /// Output format for commands whose output is data.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -26,8 +27,6 @@ struct OutputOptions: ParsableArguments {
 
 enum JSONOutput {
   static func encode<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    String(decoding: try StableJSON.encode(value), as: UTF8.self)
   }
 }

@@ -100,8 +100,11 @@ public enum AuditChain {
   /// Walks every entry in seq order and checks numbering, links and hashes — and, given the vault's
   /// keys, every entry's MAC. An edited entry breaks its own hash; a deleted one leaves a gap in seq
   /// or a broken link; reordered ones break links; a chain rewritten with recomputed hashes by
-  /// someone without the data key fails its MACs.
-  static func verify(in db: Database, keys: VaultKeys?) throws -> Verification {
+  /// someone without the data key fails its MACs. `visit` sees every entry read, in seq order,
+  /// before it is checked: one pass serves callers that also export the entries.
+  static func verify(
+    in db: Database, keys: VaultKeys?, visit: ((AuditEntry) throws -> Void)? = nil
+  ) throws -> Verification {
     var expectedSeq: Int64 = 1
     var prev = genesisHash
     var count = 0
@@ -114,6 +117,7 @@ public enum AuditChain {
         """)
     while let row = try cursor.next() {
       let entry = AuditEntry(positional: row)
+      try visit?(entry)
       count += 1
       func broken(_ reason: String) -> Verification {
         Verification(

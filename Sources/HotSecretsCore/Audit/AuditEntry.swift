@@ -95,7 +95,15 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
   /// subject, time, version). Written directly rather than through a dictionary: imports hash
   /// thousands of entries.
   public var canonicalText: String {
-    var out = "{\"action\":"
+    var out = ""
+    appendCanonical(to: &out, withHashes: false)
+    return out
+  }
+
+  /// `canonicalText`, or with `withHashes` the same object plus `hash`, `mac` and `prev_hash` in
+  /// their sorted places: a line of a compliance bundle's `audit.jsonl`.
+  func appendCanonical(to out: inout String, withHashes: Bool) {
+    out += "{\"action\":"
     CanonicalJSON.appendString(action, to: &out)
     out += ",\"actor\":{\"recipient\":"
     Self.appendOptional(actorRecipient, to: &out)
@@ -105,6 +113,14 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
     Self.appendOptional(detail, to: &out)
     out += ",\"fingerprint\":"
     Self.appendOptional(fingerprint, to: &out)
+    if withHashes {
+      out += ",\"hash\":"
+      CanonicalJSON.appendString(hash, to: &out)
+      out += ",\"mac\":"
+      CanonicalJSON.appendString(mac, to: &out)
+      out += ",\"prev_hash\":"
+      CanonicalJSON.appendString(prevHash, to: &out)
+    }
     out += ",\"seq\":"
     out += String(seq)
     out += ",\"subject\":"
@@ -114,7 +130,6 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
     out += ",\"version\":"
     out += version.map { String($0) } ?? "null"
     out += "}"
-    return out
   }
 
   private static func appendOptional(_ value: String?, to out: inout String) {

@@ -44,24 +44,29 @@ extension VaultSession {
   /// does, but against the public key derived from the decrypted signing key: a public key replaced
   /// in the file (to pass off checkpoints signed by another key) is detected too.
   public func verifyAudit(checkpoints path: String) throws -> AuditChain.Verification {
+    try database.read { db in try verifyAudit(checkpoints: path, in: db) }
+  }
+
+  /// `verifyAudit(checkpoints:)` inside the caller's transaction; `visit` sees every entry in seq order.
+  func verifyAudit(
+    checkpoints path: String, in db: Database, visit: ((AuditEntry) throws -> Void)? = nil
+  ) throws -> AuditChain.Verification {
     let lines = try AuditCheckpoints.readLines(path) ?? []
-    return try database.read { db in
-      var result = try AuditChain.verify(in: db, keys: keys)
-      if !lines.isEmpty {
-        var signingKey: [UInt8]?
-        var keyProblem: String?
-        if let record = try SigningKeyRecord.fetchOne(db) {
-          do {
-            signingKey = try SigningKey.open(record, keys: keys, vaultID: vaultID).publicKey
-          } catch let error as VaultError {
-            if case .corruptVault(let reason) = error { keyProblem = reason } else { throw error }
-          }
+    var result = try AuditChain.verify(in: db, keys: keys, visit: visit)
+    if !lines.isEmpty {
+      var signingKey: [UInt8]?
+      var keyProblem: String?
+      if let record = try SigningKeyRecord.fetchOne(db) {
+        do {
+          signingKey = try SigningKey.open(record, keys: keys, vaultID: vaultID).publicKey
+        } catch let error as VaultError {
+          if case .corruptVault(let reason) = error { keyProblem = reason } else { throw error }
         }
-        result.include(
-          try AuditCheckpoints.check(
-            lines, path: path, vaultID: vaultID, signingKey: signingKey, keyProblem: keyProblem, in: db))
       }
-      return result
+      result.include(
+        try AuditCheckpoints.check(
+          lines, path: path, vaultID: vaultID, signingKey: signingKey, keyProblem: keyProblem, in: db))
     }
+    return result
   }
 }

@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import HotSecretsCore
+
+extension HotSecrets {
+  /// Evidence bundles for auditors.
+  struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "export",
+      abstract: "Write and check signed compliance evidence bundles.",
+      subcommands: [Compliance.self, VerifyBundle.self])
+
+    struct Compliance: AsyncParsableCommand {
+      static let configuration = CommandConfiguration(
+        commandName: "compliance",
+        abstract: "Write a signed evidence bundle of ENV for auditors (SOC 2 CC6.1, CC7.2, CC8.1).",
+        discussion: """
+          Writes to DIR (which must not exist, or be empty): inventory.csv, rotations.csv, \
+          access.csv, policy-results.json (`verify ENV` now, without network checks), audit.jsonl \
+          (the period's audit entries), audit-verification.json (the whole chain and the \
+          checkpoints file, MACs included), report.html (one self-contained page), signer.pub, \
+          manifest.json (the SHA-256 of every file) and manifest.sig (base64 Ed25519 signature of \
+          manifest.json's exact bytes, by the vault's audit signing key). No secret value is \
+          written. The bundle appears all at once (built in a hidden sibling folder, then \
+          renamed). The export is audited (export-compliance) and its audit head is checkpointed \
+          in ROOT/vault/audit-checkpoints.log (--checkpoints overrides). Formats and columns: \
+          docs/compliance.md. Check a bundle with `hotsecrets export verify DIR`.
+
+          --since and --until take YYYY-MM-DD (--until includes that whole day) or \
+          YYYY-MM-DDTHH:MM:SSZ; the period defaults to the vault's creation until now. The \
+          inventory and ages are as of the export.
+
+          Exit codes: 0 the bundle was written, whatever its controls show (failing controls \
+          are evidence too, reported inside it); 2 it could not be written (no vault, cannot \
+          unlock, bad policy, DIR not empty, I/O); 64 usage error.
+          """)
+
+      @OptionGroup var vault: VaultOptions
+      @OptionGroup var output: OutputOptions
+      @OptionGroup var policyOptions: PolicyOptions
+      @Argument(help: "Environment, e.g. prod.") var environment: String
+      @Option(help: ArgumentHelp("Folder to write the bundle to (must not exist, or be empty).", valueName: "dir"))
+      var out: String
+      @Option(help: ArgumentHelp("Start of the period (default: the vault's creation).", valueName: "date"))
+      var since: String?
+      @Option(help: ArgumentHelp("End of the period, inclusive (default: now).", valueName: "date"))
+      var until: String?
+      @Option(
+        help: ArgumentHelp("Mirror folder `verify` checks for drift (default: ROOT/vault/occ).", valueName: "dir"))
+      var from: String?
+      @Option(help: ArgumentHelp("Checkpoints file (default: ROOT/vault/audit-checkpoints.log).", valueName: "file"))
+      var checkpoints: String?
+
+      struct Output: Encodable {
+        struct File: Encodable {
+          let sha256: String
+          let bytes: Int
+        }
+        struct Checkpoint: Encodable {
+          let seq: Int64
+          let hash, file: String
+        }
+        let directory, environment, generatedAt, signer, vaultID: String
+        let period: CompliancePeriod
+        let files: [String: File]
+        let auditHead: AuditHead
+        let auditEntries, inventory, rotations: Int
+        let controls: [ComplianceControl]
+        let signingKeyCreated: Bool
+        @NullEncoded var checkpoint: Checkpoint?
+        @NullEncoded var checkpointError: String?
+
+        enum CodingKeys: String, CodingKey {
+          case directory, environment, signer, period, files, controls, checkpoint, inventory, rotations
+          case generatedAt = "generated_at"
+          case vaultID = "vault_id"
+          case auditHead = "audit_head"
+          case auditEntries = "audit_entries"
+          case signingKeyCreated = "signing_key_created"
+          case checkpointError = "checkpoint_error"
+        }
+      }
+
+      func run() async throws {
+        try SecretAddress.validateEnvironment(environment)
+        let period = (
+          since: try since.map { try DateArgument.parse($0) },
+          until: try until.map { try DateArgument.parse($0, endOfDay: true) }
+        )
+        let parsed = try policyOptions.load(environment: environment, root: vault.root)
+        let session = try vault.unlock()
+        let checkpointsFile = AuditCheckpoints.path(explicit: checkpoints, root: vault.root)
+        let result = try await ComplianceExport(
+          session: session, policy: parsed,
+          options: .init(
+            since: period.since, until: period.until, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root),
+            checkpointsFile: checkpointsFile, toolVersion: HotSecretsVersion.current)
+        ).write(to: out)
+        let m = result.manifest
+        if let error = result.checkpointError {
+          StandardStreams.error("warning: the audit checkpoint was not written to \(checkpointsFile): \(error)")
+        }
+        let value = Output(
+          directory: result.directory, environment: m.environment, generatedAt: m.generatedAt, signer: m.signer,
+          vaultID: m.vaultID, period: m.period,
+          files: Dictionary(
+            uniqueKeysWithValues: result.sizes.map { name, size in
+              (name, Output.File(sha256: result.hashes[name] ?? "", bytes: size))
+            }), auditHead: m.auditHead, auditEntries: result.auditEntriesInPeriod, inventory: result.inventoryRows,
+          rotations: result.rotationRows, controls: m.controls, signingKeyCreated: result.signingKeyCreated,
+          checkpoint: result.checkpoint.map { .init(seq: $0.seq, hash: $0.hash, file: checkpointsFile) },
+          checkpointError: result.checkpointError)
+        try output.write(value) {
+          var lines = [
+            "export compliance \(m.environment): wrote \(result.directory) (\(result.sizes.count) files)",
+            "  period     \(m.period.since) → \(m.period.until)",
+            "  evidence   \(result.inventoryRows) secrets, \(result.rotationRows) rotation rows, \(result.auditEntriesInPeriod) audit entries",
+            "  signed by  \(m.signer)" + (result.signingKeyCreated ? " (signing key created now)" : ""),
+          ]
+          if let c = result.checkpoint {
+            lines.append("  checkpoint seq \(c.seq) hash \(Short.fingerprint(c.hash)) appended to \(checkpointsFile)")
+          }
+          let passing = m.controls.filter(\.passed).count
+          lines.append("controls: \(passing) of \(m.controls.count) pass")
+          for control in m.controls {
+            lines.append(
+              "  \(control.passed ? "PASS" : "FAIL")  \(control.title) (\(control.criteria.joined(separator: ", "))): \(control.detail)"
+            )
+          }
+          lines.append("check it: hotsecrets export verify \(result.directory)")
+          return lines.joined(separator: "\n")
+        }
+      }
+    }
+
+    struct VerifyBundle: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a compliance bundle: every file's SHA-256 and the manifest's signature.",
+        discussion: """
+          Needs no vault and no unlock. Checks that manifest.sig is a valid Ed25519 signature of \
+          manifest.json's exact bytes by signer.pub, that every file manifest.json lists is \
+          present with its SHA-256, and that the folder holds no other file. A valid signature \
+          only proves the bundle is unchanged since someone holding that key signed it: also \
+          check the signer is your vault's key, with --signer-key (the `key=` of your committed \
+          checkpoints) or --checkpoints FILE (the signer must have signed that file's checkpoints, \
+          and the bundle's audit head must be checkpointed there, as `export` does).
+
+          Exit codes: 0 the bundle is intact (and anchored, when asked); 1 a file is altered, \
+          missing or extra, the signature is bad, or the signer is not the expected key; 2 DIR \
+          is not a folder; 64 usage error.
+          """)
+
+      @OptionGroup var output: OutputOptions
+      @Argument(help: "The bundle folder.") var directory: String
+      @Option(help: ArgumentHelp("The expected signer: the vault's signing public key (base64).", valueName: "key"))
+      var signerKey: String?
+      @Option(
+        help: ArgumentHelp(
+          "A checkpoints file (e.g. the one committed to git) that must anchor the signer and the audit head.",
+          valueName: "file"))
+      var checkpoints: String?
+
+      func validate() throws {
+        if signerKey != nil, checkpoints != nil {
+          throw ValidationError("give --signer-key or --checkpoints, not both")
+        }
+      }
+
+      func run() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
+          throw CLIError.io(path: directory, reason: "not a folder")
+        }
+        let anchor: BundleVerifier.Anchor? =
+          signerKey.map { .signerKey($0) } ?? checkpoints.map { .checkpoints(path: $0) }
+        let result = BundleVerifier.verify(directory: directory, anchor: anchor)
+        try output.write(result) {
+          var lines: [String] = []
+          if result.valid {
+            let count = result.files.count
+            lines.append(
+              "bundle intact: \(directory): \(count) files match manifest.json; signature valid (signer \(result.signer ?? "?"))"
+            )
+            if let m = result.manifest {
+              lines.append(
+                "  \(m.environment), vault \(m.vaultID), \(m.period.since) → \(m.period.until), generated \(m.generatedAt), audit head seq \(m.auditHead.seq)"
+              )
+            }
+            if result.anchored == true {
+              lines.append("  signer anchored: \(signerKey != nil ? "it is the expected key" : "it signed \(checkpoints ?? "") and the audit head is checkpointed there")")
+            } else {
+              lines.append(
+                "  to be sure the signer is your vault's key, compare it with the key= of your committed checkpoints, or pass --checkpoints FILE"
+              )
+            }
+          } else {
+            lines.append("bundle NOT intact: \(directory)")
+            for problem in result.problems { lines.append("  \(problem)") }
+          }
+          return lines.joined(separator: "\n")
+        }
+        if !result.valid { throw ExitCode(ExitStatus.checkFailed) }
+      }
+    }
+  }
+}

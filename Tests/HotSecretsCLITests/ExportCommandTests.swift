@@ -1,0 +1,386 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// `hotsecrets export compliance` and `export verify` end to end.
+@Suite struct ExportCommandTests {
+  static let files = [
+    "inventory.csv", "rotations.csv", "access.csv", "policy-results.json", "audit.jsonl", "audit-verification.json",
+    "report.html", "signer.pub", "manifest.json", "manifest.sig",
+  ]
+
+  static func read(_ h: CLIHarness, _ relative: String) throws -> String {
+    try String(contentsOfFile: h.path(relative), encoding: .utf8)
+  }
+
+  /// CSV rows (header first) of a bundle file, split naively: the test data has no quoted commas.
+  static func csv(_ h: CLIHarness, _ relative: String) throws -> [[String]] {
+    try read(h, relative).split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+  }
+
+  static func column(_ rows: [[String]], _ name: String, where key: String, is value: String) -> String? {
+    guard let header = rows.first, let c = header.firstIndex(of: name), let k = header.firstIndex(of: key) else {
+      return nil
+    }
+    return rows.dropFirst().first { $0[k] == value }?[c]
+  }
+
+  /// Sets the creation time of `service/key`'s current version (to make it overdue).
+  static func backdate(_ h: CLIHarness, _ service: String, _ key: String, to time: String) throws {
+    let queue = try DatabaseQueue(path: h.path("vault/hotsecrets.db"))
+    try queue.write { db in
+      try db.execute(
+        sql: """
+          UPDATE secret_versions SET created_at = ? WHERE state = 'current' AND secret_id =
+            (SELECT id FROM secrets WHERE environment = 'prod' AND service = ? AND key = ?)
+          """, arguments: [time, service, key])
+    }
+  }
+
+  /// A vault with a successful rotation, a rolled-back one, an overdue key and a removed
+  /// recipient, exported to `bundle`.
+  @Test func theBundleReportsAKnownHistoryWithoutAnyValue() async throws {
+    let f = try await RotateCommandTests.fixture()
+    defer { f.stop() }
+    let h = f.h
+    let ok = try await f.rotate(["app/SESSION_SECRET"])
+    #expect(ok.status == 0, "\(ok.allOutput)")
+    f.fly.inject(.failRequest(number: 1, status: 422, matching: "POST /v1/apps/\(RotateCommandTests.app)/secrets"))
+    let failed = try await f.rotate(["openai/API_KEY_PROD"])
+    #expect(failed.status == 1, "\(failed.allOutput)")
+    try Self.backdate(h, "supabase", "SERVICE_KEY", to: "2020-01-01T00:00:00Z")
+    let identity = try await h.runAsync(["identity", "new", "--out", "teammate.key"])
+    #expect(identity.status == 0)
+    let recipient = identity.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(try await h.runAsync(["recipients", "add", recipient, "--name", "teammate"]).status == 0)
+    #expect(try await h.runAsync(["recipients", "remove", "2"]).status == 0)
+
+    let r = try await h.runAsync(["export", "compliance", "prod", "--out", "bundle", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let out = try h.json(r)
+    #expect(out["directory"] as? String == "bundle")
+    #expect(Set((out["files"] as? [String: Any])?.keys.map { $0 } ?? []) == Set(Self.files))
+    let present = try FileManager.default.contentsOfDirectory(atPath: h.path("bundle"))
+    #expect(Set(present) == Set(Self.files))
+
+    // Inventory: every declared key, with the overdue one marked.
+    let inventory = try Self.csv(h, "bundle/inventory.csv")
+    #expect(inventory[0] == [
+      "service", "key", "secret", "required", "declared", "current_version", "created_at", "age_days", "max_age_days",
+      "rotation", "targets", "fingerprint_prefix", "status",
+    ])
+    #expect(inventory.count == 7)
+    #expect(Self.column(inventory, "status", where: "key", is: "SERVICE_KEY") == "overdue")
+    #expect(Self.column(inventory, "created_at", where: "key", is: "SERVICE_KEY") == "2020-01-01T00:00:00Z")
+    #expect(Self.column(inventory, "status", where: "key", is: "SESSION_SECRET") == "ok")
+    #expect(Self.column(inventory, "current_version", where: "key", is: "SESSION_SECRET") == "2")
+    #expect(Self.column(inventory, "secret", where: "key", is: "SUPABASE_URL") == "no")
+    #expect(Self.column(inventory, "max_age_days", where: "key", is: "SUPABASE_URL") == "")
+    #expect(Self.column(inventory, "targets", where: "key", is: "SERVICE_KEY")
+      == "fly:hotdash-production;github:hotrodan/hot-dash:production")
+
+    // Rotations: the completed run and the rolled-back one, with their steps and who ran them.
+    let rotations = try Self.csv(h, "bundle/rotations.csv")
+    #expect(rotations.count == 3, "\(rotations)")
+    #expect(Self.column(rotations, "result", where: "key", is: "SESSION_SECRET") == "rotated")
+    #expect(Self.column(rotations, "run_result", where: "key", is: "SESSION_SECRET") == "completed")
+    #expect(Self.column(rotations, "old_version", where: "key", is: "SESSION_SECRET") == "1")
+    #expect(Self.column(rotations, "new_version", where: "key", is: "SESSION_SECRET") == "2")
+    #expect(Self.column(rotations, "steps", where: "key", is: "SESSION_SECRET")?.hasPrefix("create;") == true)
+    #expect(Self.column(rotations, "steps", where: "key", is: "SESSION_SECRET")?.contains("promote") == true)
+    #expect(Self.column(rotations, "result", where: "key", is: "API_KEY_PROD") == "rolled-back")
+    #expect(Self.column(rotations, "run_result", where: "key", is: "API_KEY_PROD") == "rolled-back")
+    #expect(Self.column(rotations, "steps", where: "key", is: "API_KEY_PROD")?.contains("rollback") == true)
+    #expect(Self.column(rotations, "ran_by", where: "key", is: "API_KEY_PROD")?.isEmpty == false)
+
+    // Access: the vault's identity and the teammate added then removed.
+    let access = try Self.csv(h, "bundle/access.csv")
+    #expect(access.count == 3)
+    #expect(Self.column(access, "removed_at", where: "name", is: "teammate")?.isEmpty == false)
+    #expect(Self.column(access, "active_at_end", where: "name", is: "teammate") == "no")
+    #expect(Self.column(access, "recipient", where: "name", is: "teammate") == recipient)
+
+    // policy-results.json is what `verify prod --format json` prints.
+    let verify = try await h.runAsync(["verify", "prod", "--format", "json"])
+    #expect(verify.status == 1)
+    let stored = try Self.read(h, "bundle/policy-results.json")
+    #expect(stored == verify.stdout, "\(stored)\n---\n\(verify.stdout)")
+
+    // The controls: rotation fails (overdue key); the audit chain is intact.
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: h.path("bundle/manifest.json"))))
+        as? [String: Any])
+    #expect(
+      Set(manifest.keys) == [
+        "format", "files", "vault_id", "environment", "period", "generated_at", "tool_version", "audit_head",
+        "controls", "signer",
+      ])
+    let controls = try #require(manifest["controls"] as? [[String: Any]])
+    let passed = Dictionary(uniqueKeysWithValues: controls.map { ($0["id"] as! String, $0["passed"] as! Bool) })
+    #expect(passed == [
+      "inventory-complete": true, "required-keys-present": true, "rotation-within-max-age": false,
+      "audit-chain-intact": true,
+    ])
+    #expect(manifest["environment"] as? String == "prod")
+    #expect((manifest["files"] as? [String: String])?.count == 8)
+
+    // audit.jsonl: every entry (the period is the vault's life), ending at the signed head.
+    let jsonl = try Self.read(h, "bundle/audit.jsonl").split(separator: "\n")
+    #expect(jsonl.count == out["audit_entries"] as? Int)
+    let last = try #require(try JSONSerialization.jsonObject(with: Data(jsonl.last!.utf8)) as? [String: Any])
+    let head = try #require(manifest["audit_head"] as? [String: Any])
+    #expect(last["seq"] as? Int == head["seq"] as? Int)
+    #expect(last["hash"] as? String == head["hash"] as? String)
+    #expect(last["action"] as? String == "export-compliance")
+
+    // The export's checkpoint anchors that head; the chain and the checkpoints still verify.
+    let checkpoints = try Self.read(h, "vault/audit-checkpoints.log").split(separator: "\n")
+    #expect(checkpoints.last?.contains("seq=\(head["seq"] as? Int ?? -1) hash=\(head["hash"] as? String ?? "")") == true)
+    #expect(try await h.runAsync(["audit", "verify"]).status == 0)
+    let auditVerification = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: h.path("bundle/audit-verification.json")))) as? [String: Any])
+    #expect(auditVerification["intact"] as? Bool == true)
+    #expect(auditVerification["authenticated"] as? Bool == true)
+
+    // No value anywhere: the old credentials, the rotated ones, the tokens.
+    var values = [
+      RotateCommandTests.oldOpenAI, RotateCommandTests.oldSupabase, RotateCommandTests.oldChatwoot,
+      RotateCommandTests.oldShopify, RotateCommandTests.oldSession, "admin-key-test", "fly-test-token",
+    ]
+    values.append(try await f.current("app", "SESSION_SECRET"))
+    for file in Self.files {
+      let text = try Self.read(h, "bundle/\(file)")
+      for value in values { #expect(!text.contains(value), "\(file) holds a value") }
+    }
+    for value in values { #expect(!r.allOutput.contains(value)) }
+
+    let checked = try await h.runAsync(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"])
+    #expect(checked.status == 0, "\(checked.allOutput)")
+    #expect(checked.stdout.hasPrefix("bundle intact: bundle: 8 files match manifest.json; signature valid"))
+    #expect(checked.stdout.contains("signer anchored"))
+  }
+
+  /// A small vault with a policy, exported; for the tamper and failure cases.
+  static func exported(_ out: String = "bundle") throws -> CLIHarness {
+    let h = try CLIHarness.withIdentityVault()
+    try h.writePolicy(
+      """
+      version: 1
+      environment: prod
+      max_age_days: 90
+      services:
+        openai:
+          keys:
+            API_KEY_PROD: { format: '^sk-' }
+        app:
+          keys:
+            SESSION_SECRET: { rotate: generate }
+      """)
+    try h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-secret-value-123")
+    try h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "session-secret-value-456")
+    let r = try h.run(["export", "compliance", "prod", "--out", out])
+    #expect(r.status == 0, "\(r.allOutput)")
+    return h
+  }
+
+  @Test func textOutputSummarisesTheBundleAndItsControls() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-secret-value-123")
+    try h.writePolicy(
+      "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n      ORG_ID: {}\n")
+    let r = try h.run(["export", "compliance", "prod", "--out", "evidence/q4"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (10 files)"))
+    #expect(r.stdout.contains("controls: 3 of 4 pass"))
+    #expect(r.stdout.contains("FAIL  All required keys present (CC6.1): 1 problem(s): openai/ORG_ID (missing)"))
+    #expect(r.stdout.contains("PASS  Audit chain intact (CC7.2)"))
+    #expect(r.stdout.contains("signing key created now"))
+    #expect(!r.allOutput.contains("sk-live-secret-value-123"))
+    let mode = try #require(
+      FileManager.default.attributesOfItem(atPath: h.path("evidence/q4/report.html"))[.posixPermissions] as? Int)
+    #expect(mode == 0o644)
+  }
+
+  @Test(arguments: files)
+  func alteringAnyFileIsDetected(file: String) throws {
+    let h = try Self.exported()
+    #expect(try h.run(["export", "verify", "bundle"]).status == 0)
+    let path = h.path("bundle/\(file)")
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    // Flip one character in the middle (still text) — for base64 files, swap a letter.
+    let index = bytes.count / 2
+    bytes[index] = bytes[index] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+    try bytes.write(to: URL(fileURLWithPath: path))
+    let r = try h.run(["export", "verify", "bundle"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    #expect(r.stdout.hasPrefix("bundle NOT intact: bundle"))
+    switch file {
+    case "manifest.json", "manifest.sig":
+      #expect(r.stdout.contains("manifest.sig: "), "\(r.stdout)")
+    default:
+      #expect(r.stdout.contains("  \(file): altered"), "\(r.stdout)")
+    }
+    let json = try h.json(try h.run(["export", "verify", "bundle", "--format", "json"]))
+    #expect(json["valid"] as? Bool == false)
+  }
+
+  @Test func missingAndExtraFilesAreNamed() throws {
+    let h = try Self.exported()
+    try FileManager.default.removeItem(atPath: h.path("bundle/report.html"))
+    try "note".write(toFile: h.path("bundle/notes.txt"), atomically: true, encoding: .utf8)
+    let r = try h.run(["export", "verify", "bundle", "--format", "json"])
+    #expect(r.status == 1)
+    let json = try h.json(r)
+    #expect(json["signature_valid"] as? Bool == true)
+    #expect(json["problems"] as? [String] == [
+      "report.html: missing", "notes.txt: extra file, not listed in manifest.json",
+    ])
+  }
+
+  @Test func aBundleSignedByAnotherVaultIsNotAnchored() throws {
+    let ours = try Self.exported()
+    let theirs = try Self.exported()
+    let ourLog = ours.path("vault/audit-checkpoints.log")
+    // Self-consistent, but signed by the other vault's key.
+    let r = try theirs.run(["export", "verify", "bundle", "--checkpoints", ourLog])
+    #expect(r.status == 1)
+    #expect(r.stdout.contains("signed none of the checkpoints in \(ourLog)"))
+    let ourKey = try #require(try Self.read(ours, "bundle/signer.pub").split(separator: "\n").first.map(String.init))
+    #expect(try theirs.run(["export", "verify", "bundle", "--signer-key", ourKey]).status == 1)
+    #expect(try ours.run(["export", "verify", "bundle", "--signer-key", ourKey]).status == 0)
+    #expect(try ours.run(["export", "verify", "bundle", "--checkpoints", ourLog]).status == 0)
+    #expect(try ours.run(["export", "verify", "bundle", "--signer-key", ourKey, "--checkpoints", ourLog]).status == 64)
+    #expect(try ours.run(["export", "verify", "nowhere"]).status == 2)
+  }
+
+  @Test func truncatingTheAuditTrailAfterACheckpointShowsInTheNextBundle() throws {
+    let h = try Self.exported()
+    try h.run(["get", "prod", "openai", "API_KEY_PROD"])
+    try h.run(["audit", "checkpoint"])
+    let queue = try DatabaseQueue(path: h.path("vault/hotsecrets.db"))
+    try queue.write { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)") }
+    let verify = try h.run(["audit", "verify"])
+    #expect(verify.status == 1)
+    #expect(verify.stdout.contains("were deleted (truncated)"))
+    // The bundle is still written (exit 0): a failing control is evidence too. The export's own
+    // entry now takes the deleted entry's seq, so the checkpoint names a rewrite.
+    let r = try h.run(["export", "compliance", "prod", "--out", "after", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let controls = try #require(try h.json(r)["controls"] as? [[String: Any]])
+    let audit = try #require(controls.first { $0["id"] as? String == "audit-chain-intact" })
+    #expect(audit["passed"] as? Bool == false)
+    #expect((audit["detail"] as? String)?.contains("no longer has the checkpointed hash") == true)
+    let verification = try Self.read(h, "after/audit-verification.json")
+    #expect(verification.contains("\"intact\" : false"))
+    #expect(verification.contains("the chain was rewritten at or before seq"))
+    #expect(try Self.read(h, "after/report.html").contains("no longer has the checkpointed hash"))
+    #expect(try h.run(["export", "verify", "after"]).status == 0)
+  }
+
+  @Test func anOccupiedFolderOrABadPeriodWritesNothing() throws {
+    let h = try Self.exported()
+    let again = try h.run(["export", "compliance", "prod", "--out", "bundle"])
+    #expect(again.status == 2)
+    #expect(again.stderr.contains("bundle: is not empty; a bundle is never written over another"))
+    try "x".write(toFile: h.path("afile"), atomically: true, encoding: .utf8)
+    #expect(try h.run(["export", "compliance", "prod", "--out", "afile"]).status == 2)
+    let backwards = try h.run(["export", "compliance", "prod", "--out", "b2", "--since", "2026-02-01", "--until", "2026-01-01"])
+    #expect(backwards.status == 2)
+    #expect(backwards.stderr.contains("before it starts"))
+    #expect(try h.run(["export", "compliance", "prod", "--out", "b3", "--since", "yesterday"]).status == 64)
+    #expect(try h.run(["export", "compliance", "prod", "--out", "b4", "--policy", "nope.yaml"]).status == 2)
+    let left = try FileManager.default.contentsOfDirectory(atPath: h.directory)
+    #expect(!left.contains { $0.hasPrefix("b") && $0 != "bundle" || $0.contains(".partial-") }, "\(left)")
+    // An empty folder is fine.
+    try FileManager.default.createDirectory(atPath: h.path("empty"), withIntermediateDirectories: false)
+    #expect(try h.run(["export", "compliance", "prod", "--out", "empty"]).status == 0)
+    #expect(try h.run(["export", "verify", "empty"]).status == 0)
+  }
+
+  @Test func thePeriodSelectsAuditEntriesAndRotations() throws {
+    let h = try Self.exported()
+    let future = try h.run([
+      "export", "compliance", "prod", "--out", "future", "--since", "2099-01-01", "--until", "2099-12-31", "--format",
+      "json",
+    ])
+    #expect(future.status == 0, "\(future.allOutput)")
+    #expect(try h.json(future)["audit_entries"] as? Int == 0)
+    #expect(try Self.read(h, "future/audit.jsonl").isEmpty)
+    let period = try #require(try h.json(future)["period"] as? [String: String])
+    #expect(period["since"] == "2099-01-01T00:00:00Z")
+    let past = try h.run([
+      "export", "compliance", "prod", "--out", "past", "--since", "2000-01-01", "--until", "2001-01-01", "--format",
+      "json",
+    ])
+    #expect((try h.json(past)["period"] as? [String: String])?["until"] == "2001-01-01T23:59:59Z")
+    #expect(try h.json(past)["audit_entries"] as? Int == 0)
+    // Access lists nobody: the vault did not exist yet.
+    #expect(try Self.csv(h, "past/access.csv").count == 1)
+  }
+
+  @Test func theReportIsWellFormedAndSelfContained() throws {
+    let h = try Self.exported()
+    let html = try Self.read(h, "bundle/report.html")
+    #if canImport(FoundationXML)
+      #expect(throws: Never.self) { try XMLDocument(xmlString: html, options: []) }
+    #endif
+    #expect(!html.contains("<script"))
+    #expect(html.range(of: #"(src|href)\s*=\s*["']?https?:"#, options: .regularExpression) == nil)
+    #expect(!html.contains("@import"))
+    #expect(html.contains("<svg"))
+    for criterion in ["CC6.1", "CC7.2", "CC8.1"] { #expect(html.contains(criterion)) }
+    #expect(!html.contains("sk-live-secret-value-123"))
+  }
+
+  /// What docs/compliance.md tells an auditor to run, with standard tools only.
+  @Test func anAuditorChecksTheBundleWithStandardTools() throws {
+    let h = try Self.exported()
+    let dir = h.path("bundle")
+    let script = """
+      set -e
+      cd "\(dir)"
+      python3 -c 'import json; [print(h + "  " + n) for n, h in sorted(json.load(open("manifest.json"))["files"].items())]' > SHA256SUMS
+      sha256sum --check --strict SHA256SUMS
+      rm SHA256SUMS
+      # Ed25519 with OpenSSL: wrap the raw 32-byte key in its SubjectPublicKeyInfo DER header.
+      T=$(mktemp -d)
+      (printf '\\x30\\x2a\\x30\\x05\\x06\\x03\\x2b\\x65\\x70\\x03\\x21\\x00'; base64 -d signer.pub) > "$T/signer.der"
+      base64 -d manifest.sig > "$T/manifest.sig.bin"
+      openssl pkeyutl -verify -pubin -inkey "$T/signer.der" -keyform DER -rawin -in manifest.json -sigfile "$T/manifest.sig.bin"
+      rm -r "$T"
+      # The audit entries: each hash recomputed from its canonical JSON, each linked to the one before.
+      python3 - <<'PY'
+      import hashlib, json
+      prev = None
+      for line in open("audit.jsonl", encoding="utf-8"):
+          e = json.loads(line)
+          h, p = e.pop("hash"), e.pop("prev_hash")
+          e.pop("mac")
+          text = json.dumps(e, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+          assert hashlib.blake2b(bytes.fromhex(p) + text.encode(), digest_size=32).hexdigest() == h, e["seq"]
+          assert prev is None or p == prev, e["seq"]
+          prev = h
+      head = json.load(open("manifest.json"))["audit_head"]
+      assert prev == head["hash"], "the last entry is not the signed head"
+      print("audit chain ok")
+      PY
+      """
+    let ok = try h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
+    #expect(ok.status == 0, "\(ok.allOutput)")
+    #expect(ok.stdout.contains("Signature Verified Successfully"))
+    #expect(ok.stdout.contains("audit chain ok"))
+    // The same recipe catches an altered manifest.
+    let handle = try #require(FileHandle(forWritingAtPath: h.path("bundle/manifest.json")))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(" ".utf8))
+    try handle.close()
+    let bad = try h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
+    #expect(bad.status != 0)
+  }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+
+@testable import HotSecretsCore
+
+@Suite struct ComplianceTests {
+  static let policyText = """
+    version: 1
+    environment: prod
+    max_age_days: 90
+    services:
+      openai:
+        keys:
+          API_KEY: { rotate: provider }
+      supabase:
+        keys:
+          SUPABASE_URL: { secret: false }
+          SERVICE_KEY: { max_age_days: 30 }
+          DATABASE_URL: {}
+      app:
+        keys:
+          OPTIONAL: { required: false }
+    targets:
+      fly:
+        - { app: dash, services: [openai, app] }
+      github:
+        - { repository: o/r, environment: production, services: [openai] }
+    """
+
+  static let day: TimeInterval = 86_400
+
+  func export(_ vault: TestVault, since: Date? = nil, until: Date? = nil, out: String = "bundle") async throws
+    -> ComplianceExport.Result
+  {
+    let policy = try PolicyParser.parse(Self.policyText, file: "policies/prod.yaml")
+    return try await ComplianceExport(
+      session: vault.session, policy: policy,
+      options: .init(
+        since: since, until: until, mirrorDirectory: nil,
+        checkpointsFile: vault.scratch.file("vault/audit-checkpoints.log"), toolVersion: "test")
+    ).write(to: vault.scratch.file(out))
+  }
+
+  func rows(_ vault: TestVault, _ file: String, in out: String = "bundle") throws -> [[String]] {
+    try String(contentsOfFile: vault.scratch.file("\(out)/\(file)"), encoding: .utf8)
+      .split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+  }
+
+  @Test func inventoryStatusesFollowAgesAndThePolicy() async throws {
+    let clock = Clock(Date(timeIntervalSince1970: 1_750_000_000))
+    let vault = try TestVault(now: { clock.now })
+    for (service, key) in [("openai", "API_KEY"), ("supabase", "SUPABASE_URL"), ("supabase", "SERVICE_KEY")] {
+      try vault.session.set(address("prod", service, key), value: bytes("value-\(key)"))
+    }
+    clock.advance(days: 40)
+    try vault.session.set(address("prod", "openai", "UNDECLARED"), value: bytes("u"))
+    clock.advance(days: 40)  // API_KEY: 80 days of 90 (due soon); SERVICE_KEY: 80 of 30 (overdue)
+    let result = try await export(vault)
+    #expect(result.inventoryRows == 6)
+    let inventory = try rows(vault, "inventory.csv")
+    let status = Dictionary(uniqueKeysWithValues: inventory.dropFirst().map { ("\($0[0])/\($0[1])", $0[12]) })
+    #expect(
+      status == [
+        "openai/API_KEY": "due-soon", "supabase/SUPABASE_URL": "ok", "supabase/SERVICE_KEY": "overdue",
+        "supabase/DATABASE_URL": "missing", "app/OPTIONAL": "absent", "openai/UNDECLARED": "undeclared",
+      ])
+    let apiKey = try #require(inventory.first { $0[1] == "API_KEY" })
+    #expect(apiKey == [
+      "openai", "API_KEY", "yes", "yes", "yes", "1", "2025-06-15T15:06:40Z", "80", "90", "provider",
+      "fly:dash;github:o/r:production", apiKey[11], "due-soon",
+    ])
+    #expect(apiKey[11].count == 16)
+    let controls = Dictionary(uniqueKeysWithValues: result.manifest.controls.map { ($0.id, $0.passed) })
+    #expect(
+      controls == [
+        "inventory-complete": false, "required-keys-present": false, "rotation-within-max-age": false,
+        "audit-chain-intact": true,
+      ])
+    #expect(result.manifest.controls[2].detail == "1 secret(s) past their maximum age: supabase/SERVICE_KEY")
+  }
+
+  @Test func thePeriodSelectsEntriesAndRecipients() async throws {
+    let clock = Clock(Date(timeIntervalSince1970: 1_750_000_000))
+    let vault = try TestVault(now: { clock.now })
+    let start = clock.now
+    try vault.session.set(address("prod", "openai", "API_KEY"), value: bytes("v1"))
+    clock.advance(days: 10)
+    let teammate = try Identity.generate()
+    let added = try vault.session.addRecipient(.x25519(teammate.recipient), name: "teammate")
+    clock.advance(days: 10)
+    try vault.session.removeRecipient(id: added.id)
+    clock.advance(days: 10)
+    // Day 5 to day 15: the teammate was added in it; the set on day 0 is outside.
+    let result = try await export(vault, since: start + 5 * Self.day, until: start + 15 * Self.day)
+    #expect(result.auditEntriesInPeriod == 1)
+    let lines = try String(contentsOfFile: vault.scratch.file("bundle/audit.jsonl"), encoding: .utf8)
+      .split(separator: "\n")
+    #expect(lines.count == 1)
+    #expect(lines[0].contains("\"action\":\"recipient-add\""))
+    let access = try rows(vault, "access.csv")
+    #expect(access.count == 3)
+    #expect(access[2][2] == "teammate")
+    #expect(access[2][5] == "tester (recipient 1:test)")
+    #expect(access[2][7] == "tester (recipient 1:test)")
+    #expect(access[2][8] == "yes")  // removed on day 20, after the period's end
+    // After the removal, only the first recipient had access.
+    let later = try await export(vault, since: start + 25 * Self.day, out: "later")
+    #expect(try rows(vault, "access.csv", in: "later").count == 2)
+    #expect(later.manifest.period.since == "2025-07-10T15:06:40Z")
+  }
+
+  @Test func auditLinesAreTheHashedTextPlusTheHashes() throws {
+    let entry = AuditEntry(
+      seq: 7, time: "2026-01-01T00:00:00Z", actorUser: "ann \"o\" ü", actorRecipient: "1", action: "set",
+      subject: "prod/a/B", version: 2, fingerprint: "ab", detail: "{\"k\":\"v\\n\"}",
+      prevHash: String(repeating: "0", count: 64), hash: "11", mac: "22")
+    let line = AuditScan.jsonLine(entry)
+    #expect(line.hasSuffix("}\n"))
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    #expect(object["hash"] as? String == "11")
+    #expect(object["mac"] as? String == "22")
+    #expect(object["prev_hash"] as? String == entry.prevHash)
+    #expect(object["detail"] as? String == entry.detail)
+    // Without the three hash fields, the line is exactly the canonical text the chain hashes.
+    let stripped = line.replacingOccurrences(
+      of: ",\"hash\":\"11\",\"mac\":\"22\",\"prev_hash\":\"\(entry.prevHash)\"", with: "")
+    #expect(stripped == entry.canonicalText + "\n")
+  }
+
+  @Test func csvQuotesAndDefusesFormulas() {
+    var csv = CSV(header: ["a", "b", "c", "d"])
+    csv.row([.text("x,y"), .text("say \"hi\"\nbye"), .text("=SUM(A1)"), .number(nil)])
+    csv.row([.text("-1"), .yesNo(true), .text(nil), .number(42)])
+    #expect(csv.text == "a,b,c,d\r\n\"x,y\",\"say \"\"hi\"\"\nbye\",'=SUM(A1),\r\n'-1,yes,,42\r\n")
+  }
+
+  @Test func theVerifierReadsNothingOutsideTheBundle() throws {
+    let scratch = try ScratchDirectory()
+    let dir = scratch.file("b")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try "secret".write(toFile: scratch.file("outside"), atomically: true, encoding: .utf8)
+    let manifest = """
+      {"format":"hotsecrets-compliance-v1","files":{"../outside":"\(ComplianceManifest.sha256(Array("secret".utf8)))"},
+       "vault_id":"v","environment":"prod","period":{"since":"a","until":"b"},"generated_at":"t","tool_version":"x",
+       "audit_head":{"seq":1,"hash":"h"},"controls":[],"signer":"k"}
+      """
+    try manifest.write(toFile: dir + "/manifest.json", atomically: true, encoding: .utf8)
+    let result = BundleVerifier.verify(directory: dir)
+    #expect(!result.valid)
+    #expect(result.files.isEmpty)
+    #expect(result.problems.contains("manifest.json: lists '../outside', which is not a plain file name"))
+    #expect(result.problems.contains("manifest.sig: missing"))
+    #expect(BundleVerifier.verify(directory: scratch.file("none")).problems == ["\(scratch.file("none")): not a folder"])
+  }
+
+  @Test func aWholeBundleVerifiesAndAnyChangeIsCaught() async throws {
+    let vault = try TestVault()
+    try vault.session.set(address("prod", "openai", "API_KEY"), value: bytes("sk-secret-value"))
+    let result = try await export(vault)
+    let dir = vault.scratch.file("bundle")
+    #expect(BundleVerifier.verify(directory: dir).valid)
+    #expect(BundleVerifier.verify(directory: dir, anchor: .signerKey(result.manifest.signer)).anchored == true)
+    #expect(
+      BundleVerifier.verify(
+        directory: dir, anchor: .checkpoints(path: vault.scratch.file("vault/audit-checkpoints.log"))
+      ).valid)
+    #expect(result.checkpoint?.seq == result.manifest.auditHead.seq)
+    // The checkpoint written by the export verifies with the chain.
+    let audit = try vault.session.verifyAudit(checkpoints: vault.scratch.file("vault/audit-checkpoints.log"))
+    #expect(audit.intact && audit.checkpoints == 1)
+    for file in ComplianceManifest.contentFiles {
+      let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+      #expect(!text.contains("sk-secret-value"), "\(file)")
+    }
+    // Nothing else is left next to the bundle.
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: vault.scratch.path).filter { $0.contains("partial") }
+        .isEmpty)
+  }
+}
