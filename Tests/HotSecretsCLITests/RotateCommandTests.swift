@@ -329,6 +329,19 @@ import Testing
     #expect(!clean.stdout.contains("old-credential"))
   }
 
+  @Test func aNewValueTheProviderRejectsFailsAtTheTestStepAndNothingIsPushed() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let rejected = "shpat_22222222222222222222222222222222"  // never accepted by the fake shop
+    let r = try await f.rotate(
+      ["shopify/SHOPIFY_ACCESS_TOKEN", "--value-from", "-", "--format", "json"], stdin: rejected + "\n")
+    #expect(r.status == 1, "\(r.allOutput)")
+    let json = try f.h.json(r)
+    #expect(json["failed_step"] as? String == "test")
+    #expect(f.flyValue("SHOPIFY_ACCESS_TOKEN") == Self.oldShopify)
+    #expect(try await f.current("shopify", "SHOPIFY_ACCESS_TOKEN") == Self.oldShopify)
+  }
+
   @Test(arguments: ["plan", "create", "test", "push", "verify"])
   func aCrashBeforePromoteIsRolledBackByResume(step: String) async throws {
     let f = try await Self.fixture()

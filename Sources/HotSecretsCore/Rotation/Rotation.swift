@@ -120,7 +120,11 @@ public struct Rotation: Sendable {
     _ runID: Int64, _ items: inout [RotationItem], _ report: inout RotationReport, planned: [PlannedRotation]
   ) async throws -> RotationReport {
     let live = items.indices.filter { [.tested, .promoted].contains(items[$0].state) }
-    guard !live.isEmpty else { return try finish(runID, items, &report, failedStep: .create) }
+    guard !live.isEmpty else {
+      // Nothing left to deliver: every key failed at create, or was minted and then failed its test.
+      let minted = items.contains { $0.newVersion != nil }
+      return try finish(runID, items, &report, failedStep: minted ? .test : .create)
+    }
     let targets = Set(live.flatMap { planned[$0].targets })
 
     // push: every pending value of the run in one sync (one bulk update per Fly app, one restart per machine)
