@@ -105,6 +105,12 @@ import Testing
       "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: {}\n      K: {}\n", 6, 7, "duplicate key K"
     ),
     ("version: 1\nenvironment: prod\nservices: [\n", 4, 1, "invalid YAML"),
+    ("version: 1\nenvironment: prod\n---\nversion: 1\n", 3, 1, "expected a single document in the stream"),
+    ("version: 1\nenvironment: *env\n", 2, 14, "found undefined alias"),
+    (
+      "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { secret: false, secret: true }\n", 6, 12,
+      "duplicate key secret"
+    ),
     (
       "version: 1\nenvironment: prod\ntargets:\n  fly:\n    - { app: a, services: [], deploy: sometimes }\n", 5, 39,
       "deploy must be stage or rolling"
@@ -118,6 +124,29 @@ import Testing
       #expect(error.position == SourcePosition(line: line, column: column), "\(error.errorDescription ?? "")")
       #expect(error.problem.contains(problem), "\(error.problem)")
       #expect(error.errorDescription?.hasPrefix("policies/prod.yaml:\(line):\(column): ") == true)
+    }
+  }
+
+  @Test func anchorsAndAliasesAreResolved() throws {
+    let policy = try PolicyParser.parse(
+      """
+      version: 1
+      environment: prod
+      services:
+        openai:
+          keys:
+            API_KEY: &strict { format: '^sk-', max_age_days: 30 }
+            OTHER_KEY: *strict
+      """, file: "p.yaml")
+    let keys = try #require(policy.service("openai")).keys
+    #expect(keys.map(\.name) == ["API_KEY", "OTHER_KEY"])
+    #expect(keys.map(\.maxAgeDays) == [30, 30])
+    #expect(keys[1].format?.pattern == "^sk-")
+  }
+
+  @Test func anEmptyFileIsNamed() {
+    #expect(throws: PolicyError(file: "p.yaml", position: nil, problem: "the file is empty")) {
+      try PolicyParser.parse("# only a comment\n", file: "p.yaml")
     }
   }
 

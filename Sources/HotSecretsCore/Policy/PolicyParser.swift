@@ -1,7 +1,6 @@
 import Foundation
-import Yams
 
-/// Reads policy files (schema version 1) with Yams, checking every field and naming the
+/// Reads policy files (schema version 1) with Yams' libyaml (`YAMLComposer`), checking every field and naming the
 /// file:line:column of the first problem: unknown fields, wrong types, bad regular expressions,
 /// unknown provider kinds, targets naming services that do not exist.
 public enum PolicyParser {
@@ -23,36 +22,16 @@ public enum PolicyParser {
 
   /// Parses policy text; `file` names it in errors.
   public static func parse(_ text: String, file: String) throws -> Policy {
-    let root: Node
+    let root: YAMLNode
     do {
-      // The basic resolver: no implicit typing by regular expression (which would load ICU);
-      // the reader interprets scalars itself.
-      guard let node = try Yams.compose(yaml: text, .basic) else {
+      guard let node = try YAMLComposer.compose(text) else {
         throw PolicyError(file: file, position: nil, problem: "the file is empty")
       }
       root = node
-    } catch let error as PolicyError {
-      throw error
-    } catch let error as YamlError {
-      throw translate(error, file: file)
+    } catch let error as YAMLComposer.Failure {
+      throw PolicyError(file: file, position: error.position, problem: error.problem)
     }
     return try Reader(file: file).policy(root)
-  }
-
-  private static func translate(_ error: YamlError, file: String) -> PolicyError {
-    switch error {
-    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-      .composer(let context, let problem, let mark, _):
-      let prefix = context.map { "\($0.text) " } ?? ""
-      return PolicyError(
-        file: file, position: .init(line: mark.line, column: mark.column), problem: "invalid YAML: \(prefix)\(problem)")
-    case .duplicatedKeysInMapping(let duplicates, let context):
-      return PolicyError(
-        file: file, position: .init(line: context.mark.line, column: context.mark.column),
-        problem: "duplicate key \(duplicates.joined(separator: ", "))")
-    default:
-      return PolicyError(file: file, position: nil, problem: "invalid YAML")
-    }
   }
 
   /// Walks the node tree; every error carries the offending node's position.
@@ -63,51 +42,66 @@ public enum PolicyParser {
 
     init(file: String) { self.file = file }
 
-    func fail(_ node: Node?, _ problem: String) -> PolicyError {
-      PolicyError(file: file, position: node?.mark.map { .init(line: $0.line, column: $0.column) }, problem: problem)
+    func fail(_ node: YAMLNode?, _ problem: String) -> PolicyError {
+      PolicyError(file: file, position: node?.position, problem: problem)
     }
 
-    /// The mapping's entries by key, rejecting keys not in `allowed`.
-    func fields(_ node: Node, _ what: String, allowed: [String]) throws -> [String: (key: Node, value: Node)] {
-      guard let mapping = node.mapping else { throw fail(node, "\(what) must be a mapping") }
-      var result: [String: (key: Node, value: Node)] = [:]
+    /// A mapping's entries by name. Policy mappings have a handful of fields: looked up linearly.
+    struct Fields: Sequence {
+      var entries: [(name: String, key: YAMLNode, value: YAMLNode)] = []
+
+      subscript(_ name: String) -> (key: YAMLNode, value: YAMLNode)? {
+        entries.first { $0.name == name }.map { ($0.key, $0.value) }
+      }
+
+      func makeIterator() -> some IteratorProtocol<(name: String, key: YAMLNode, value: YAMLNode)> {
+        entries.makeIterator()
+      }
+    }
+
+    /// The mapping's entries by key, rejecting keys not in `allowed`. `what` names the mapping in
+    /// errors (built only then).
+    func fields(_ node: YAMLNode, _ what: @autoclosure () -> String, allowed: [String]) throws -> Fields {
+      guard let mapping = node.mapping else { throw fail(node, "\(what()) must be a mapping") }
+      var result = Fields()
+      result.entries.reserveCapacity(mapping.count)
       for (key, value) in mapping {
-        guard let name = key.scalar?.string else { throw fail(key, "\(what): keys must be plain names") }
+        guard let name = key.scalar else { throw fail(key, "\(what()): keys must be plain names") }
         guard allowed.contains(name) else {
-          throw fail(key, "unknown field '\(name)' in \(what) (expected one of: \(allowed.joined(separator: ", ")))")
+          throw fail(key, "unknown field '\(name)' in \(what()) (expected one of: \(allowed.joined(separator: ", ")))")
         }
-        result[name] = (key, value)
+        result.entries.append((name, key, value))
       }
       return result
     }
 
-    func string(_ node: Node, _ what: String) throws -> String {
+    func string(_ node: YAMLNode, _ what: String) throws -> String {
       guard let scalar = node.scalar else { throw fail(node, "\(what) must be a string") }
-      return scalar.string
+      return scalar
     }
 
-    func int(_ node: Node, _ what: String, min: Int = 0) throws -> Int {
-      guard let scalar = node.scalar, let value = Int(scalar.string), value >= min else {
+    func int(_ node: YAMLNode, _ what: String, min: Int = 0) throws -> Int {
+      guard let scalar = node.scalar, let value = Int(scalar), value >= min else {
         throw fail(node, "\(what) must be a whole number ≥ \(min)")
       }
       return value
     }
 
-    func bool(_ node: Node, _ what: String) throws -> Bool {
+    func bool(_ node: YAMLNode, _ what: String) throws -> Bool {
       guard let scalar = node.scalar else { throw fail(node, "\(what) must be true or false") }
-      switch scalar.string.lowercased() {
+      switch scalar.lowercased() {
       case "true", "yes": return true
       case "false", "no": return false
       default: throw fail(node, "\(what) must be true or false")
       }
     }
 
-    func stringList(_ node: Node, _ what: String) throws -> [(String, Node)] {
+    func stringList(_ node: YAMLNode, _ what: String) throws -> [(String, YAMLNode)] {
       guard let sequence = node.sequence else { throw fail(node, "\(what) must be a list") }
       return try sequence.map { (try string($0, what), $0) }
     }
 
-    func policy(_ root: Node) throws -> Policy {
+    func policy(_ root: YAMLNode) throws -> Policy {
       let f = try fields(
         root, "the policy", allowed: ["version", "environment", "max_age_days", "services", "targets"])
       guard let versionNode = f["version"]?.value else { throw fail(root, "missing field 'version' (use version: 1)") }
@@ -151,7 +145,7 @@ public enum PolicyParser {
         flyTargets: fly, githubTargets: github)
     }
 
-    func service(_ name: String, _ node: Node) throws -> ServicePolicy {
+    func service(_ name: String, _ node: YAMLNode) throws -> ServicePolicy {
       let f = try fields(node, "service \(name)", allowed: ["provider", "keys"])
       let provider = try f["provider"].map { try self.provider($0.value, service: name) }
       var keys: [KeyPolicy] = []
@@ -168,9 +162,9 @@ public enum PolicyParser {
       return ServicePolicy(name: name, provider: provider, keys: keys)
     }
 
-    func provider(_ node: Node, service: String) throws -> ProviderConfig {
-      guard let mapping = node.mapping else { throw fail(node, "provider of service \(service) must be a mapping") }
-      guard let kindNode = mapping["kind"] else { throw fail(node, "provider of service \(service) needs a 'kind'") }
+    func provider(_ node: YAMLNode, service: String) throws -> ProviderConfig {
+      guard node.mapping != nil else { throw fail(node, "provider of service \(service) must be a mapping") }
+      guard let kindNode = node["kind"] else { throw fail(node, "provider of service \(service) needs a 'kind'") }
       let kindName = try string(kindNode, "provider kind")
       guard let kind = ProviderKind(rawValue: kindName) else {
         throw fail(
@@ -181,7 +175,7 @@ public enum PolicyParser {
       let allowed = ["kind"] + kind.requiredSettings + kind.optionalSettings
       let f = try fields(node, "provider \(kind.rawValue) of service \(service)", allowed: allowed)
       var settings: [String: String] = [:]
-      for (name, entry) in f where name != "kind" { settings[name] = try string(entry.value, name) }
+      for entry in f where entry.name != "kind" { settings[entry.name] = try string(entry.value, entry.name) }
       for required in kind.requiredSettings where settings[required] == nil {
         throw fail(node, "provider \(kind.rawValue) of service \(service) needs '\(required)'")
       }
@@ -193,15 +187,16 @@ public enum PolicyParser {
       return ProviderConfig(kind: kind, settings: settings)
     }
 
-    func key(_ name: String, _ node: Node, at keyNode: Node, service: String) throws -> KeyPolicy {
-      let what = "key \(service)/\(name)"
+    func key(_ name: String, _ node: YAMLNode, at keyNode: YAMLNode, service: String) throws -> KeyPolicy {
+      // Named only in errors: built only then.
+      let what = { "key \(service)/\(name)" }
       // `KEY: {}` and `KEY:` (null) both mean "all defaults".
-      let f: [String: (key: Node, value: Node)]
-      if let scalar = node.scalar, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" {
-        f = [:]
+      let f: Fields
+      if let scalar = node.scalar, scalar.isEmpty || scalar == "~" || scalar == "null" {
+        f = Fields()
       } else {
         f = try fields(
-          node, what, allowed: ["required", "secret", "format", "max_age_days", "rotate", "length", "target_name"])
+          node, what(), allowed: ["required", "secret", "format", "max_age_days", "rotate", "length", "target_name"])
       }
       var format: FormatRule?
       if let entry = f["format"] {
@@ -210,7 +205,7 @@ public enum PolicyParser {
           format = cached
         } else {
           do { format = try FormatRule(pattern: pattern) } catch {
-            throw fail(entry.value, "format of \(what) is not a valid regular expression")
+            throw fail(entry.value, "format of \(what()) is not a valid regular expression")
           }
           formats[pattern] = format
         }
@@ -222,25 +217,25 @@ public enum PolicyParser {
         case "generate": rotate = .generate(length: try f["length"].map { try int($0.value, "length", min: 16) } ?? 32)
         case "manual": rotate = .manual
         case let other:
-          throw fail(entry.value, "rotate of \(what) must be provider, generate or manual, not '\(other)'")
+          throw fail(entry.value, "rotate of \(what()) must be provider, generate or manual, not '\(other)'")
         }
       }
       if let entry = f["length"], rotate.name != "generate" {
-        throw fail(entry.key, "length of \(what) applies only to rotate: generate")
+        throw fail(entry.key, "length of \(what()) applies only to rotate: generate")
       }
       let targetName = try f["target_name"].map { try string($0.value, "target_name") }
       if let targetName, let entry = f["target_name"], !SecretAddress.isKeyName(targetName) {
         throw fail(entry.value, "target_name '\(targetName)' must match \(SecretAddress.keyRule)")
       }
-      let mark = keyNode.mark
+      let mark = keyNode.position
       return KeyPolicy(
         name: name, required: try f["required"].map { try bool($0.value, "required") } ?? true,
         secret: try f["secret"].map { try bool($0.value, "secret") } ?? true, format: format,
         maxAgeDays: try f["max_age_days"].map { try int($0.value, "max_age_days", min: 1) }, rotate: rotate,
-        targetName: targetName, position: SourcePosition(line: mark?.line ?? 0, column: mark?.column ?? 0))
+        targetName: targetName, position: mark)
     }
 
-    func services(_ node: Node?, in what: String, known: Set<String>, at parent: Node) throws -> [String] {
+    func services(_ node: YAMLNode?, in what: String, known: Set<String>, at parent: YAMLNode) throws -> [String] {
       guard let node else { throw fail(parent, "\(what) needs 'services'") }
       return try stringList(node, "services").map { name, item in
         guard known.contains(name) else {
@@ -250,7 +245,7 @@ public enum PolicyParser {
       }
     }
 
-    func flyTarget(_ node: Node, known: Set<String>) throws -> FlyTarget {
+    func flyTarget(_ node: YAMLNode, known: Set<String>) throws -> FlyTarget {
       let f = try fields(node, "a fly target", allowed: ["app", "services", "deploy", "health_url"])
       guard let appNode = f["app"]?.value else { throw fail(node, "a fly target needs 'app'") }
       let app = try string(appNode, "app")
@@ -267,7 +262,7 @@ public enum PolicyParser {
         deploy: deploy, healthURL: try f["health_url"].map { try string($0.value, "health_url") })
     }
 
-    func githubTarget(_ node: Node, known: Set<String>) throws -> GitHubTarget {
+    func githubTarget(_ node: YAMLNode, known: Set<String>) throws -> GitHubTarget {
       let f = try fields(node, "a github target", allowed: ["repository", "environment", "services"])
       guard let repoNode = f["repository"]?.value else { throw fail(node, "a github target needs 'repository'") }
       let repository = try string(repoNode, "repository")

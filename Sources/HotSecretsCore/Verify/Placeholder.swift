@@ -8,6 +8,7 @@ enum PlaceholderDetector {
       "changeme", "change-me", "change_me", "todo", "tbd", "fixme", "xxx", "placeholder", "example", "dummy", "secret",
       "password", "test", "none", "null", "undefined", "replace-me", "replaceme",
     ].map { Array($0.utf8) })
+  private static let longestExact = exact.map(\.count).max() ?? 0
   /// Fragments long enough that a real random credential will not contain them by chance.
   private static let fragments: [(bytes: [UInt8], name: String)] = [
     "changeme", "change_me", "change-me", "placeholder", "example", "dummy", "your-", "your_", "replace_me",
@@ -23,12 +24,16 @@ enum PlaceholderDetector {
     while start < end, isSpace(lower[start]) { start += 1 }
     while end > start, isSpace(lower[end - 1]) { end -= 1 }
     let trimmed = lower[start..<end]
-    if exact.contains(Array(trimmed)) { return "value is a placeholder word" }
+    if trimmed.count <= longestExact, exact.contains(Array(trimmed)) { return "value is a placeholder word" }
     if trimmed.first == UInt8(ascii: "<") && trimmed.last == UInt8(ascii: ">") { return "value is a <placeholder>" }
     for fragment in fragments where contains(lower, fragment.bytes) { return "value contains '\(fragment.name)'" }
-    if trimmed.count >= 2 {
-      let scalars = Array(String(decoding: trimmed, as: UTF8.self).unicodeScalars)
-      if scalars.allSatisfy({ $0 == scalars[0] }) { return "value is one repeated character" }
+    if trimmed.count >= 2, let first = trimmed.first {
+      let repeated =
+        first < 0x80
+        // ASCII: one byte per character. Otherwise compare whole characters.
+        ? trimmed.allSatisfy { $0 == first }
+        : Set(String(decoding: trimmed, as: UTF8.self).unicodeScalars).count == 1
+      if repeated { return "value is one repeated character" }
     }
     return nil
   }
