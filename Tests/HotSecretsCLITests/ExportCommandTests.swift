@@ -250,13 +250,116 @@ import Testing
     // Self-consistent, but signed by the other vault's key.
     let r = try theirs.run(["export", "verify", "bundle", "--checkpoints", ourLog])
     #expect(r.status == 1)
-    #expect(r.stdout.contains("signed none of the checkpoints in \(ourLog)"))
+    #expect(r.stdout.contains("signer.pub: the bundle is not signed by the key of \(ourLog)"), "\(r.stdout)")
     let ourKey = try #require(try Self.read(ours, "bundle/signer.pub").split(separator: "\n").first.map(String.init))
     #expect(try theirs.run(["export", "verify", "bundle", "--signer-key", ourKey]).status == 1)
     #expect(try ours.run(["export", "verify", "bundle", "--signer-key", ourKey]).status == 0)
     #expect(try ours.run(["export", "verify", "bundle", "--checkpoints", ourLog]).status == 0)
     #expect(try ours.run(["export", "verify", "bundle", "--signer-key", ourKey, "--checkpoints", ourLog]).status == 64)
     #expect(try ours.run(["export", "verify", "nowhere"]).status == 2)
+  }
+
+  @Test func symbolicLinksAndHiddenFilesInTheBundleAreProblemsNeverFollowed() throws {
+    let h = try Self.exported()
+    let fm = FileManager.default
+    // A file outside the bundle with the same bytes: a link to it must still fail.
+    try fm.copyItem(atPath: h.path("bundle/report.html"), toPath: h.path("outside.html"))
+    try fm.removeItem(atPath: h.path("bundle/report.html"))
+    try fm.createSymbolicLink(atPath: h.path("bundle/report.html"), withDestinationPath: h.path("outside.html"))
+    // signer.pub pointing at the vault's identity: its content must never be echoed.
+    try fm.removeItem(atPath: h.path("bundle/signer.pub"))
+    try fm.createSymbolicLink(atPath: h.path("bundle/signer.pub"), withDestinationPath: h.path("ci.identity"))
+    try "x".write(toFile: h.path("bundle/.hidden"), atomically: true, encoding: .utf8)
+    let identity = try String(contentsOfFile: h.path("ci.identity"), encoding: .utf8)
+    let secretLine = try #require(identity.split(separator: "\n").first { $0.hasPrefix("HOTSECRETS-IDENTITY") })
+    for format in ["text", "json"] {
+      let r = try h.run(["export", "verify", "bundle", "--format", format, "--signer-key", "AAAA"])
+      #expect(r.status == 1)
+      #expect(!r.allOutput.contains(secretLine), "\(format) output leaks the linked file")
+    }
+    let json = try h.json(try h.run(["export", "verify", "bundle", "--format", "json"]))
+    let statuses = Dictionary(
+      uniqueKeysWithValues: (json["files"] as? [[String: String]] ?? []).map { ($0["name"]!, $0["status"]!) })
+    #expect(statuses["report.html"] == "not-a-regular-file")
+    #expect(statuses["signer.pub"] == "not-a-regular-file")
+    #expect(statuses[".hidden"] == "extra")
+    #expect(json["signer"] is NSNull)
+    #expect(json["signature_valid"] as? Bool == false)
+  }
+
+  @Test func aCheckpointsFileWithAForeignOrGarbageLineAnchorsNothing() throws {
+    let ours = try Self.exported()
+    let theirs = try Self.exported()
+    let log = try Self.read(ours, "vault/audit-checkpoints.log")
+    let foreign = try Self.read(theirs, "vault/audit-checkpoints.log")
+    // Their bundle, anchored by our log with their checkpoint line slipped in.
+    try (log + foreign).write(toFile: ours.path("tampered.log"), atomically: true, encoding: .utf8)
+    let r = try theirs.run(["export", "verify", "bundle", "--checkpoints", ours.path("tampered.log")])
+    #expect(r.status == 1)
+    #expect(r.stdout.contains("are not all of one vault and key"), "\(r.stdout)")
+    try (log + "hotsecrets-checkpoint v1 garbage\n" + foreign)
+      .write(toFile: ours.path("garbage.log"), atomically: true, encoding: .utf8)
+    let g = try theirs.run(["export", "verify", "bundle", "--checkpoints", ours.path("garbage.log")])
+    #expect(g.status == 1)
+    #expect(g.stdout.contains("garbage.log line 2: not a validly signed checkpoint"), "\(g.stdout)")
+    // A clean log of our own still anchors our bundle.
+    #expect(try ours.run(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"]).status == 0)
+  }
+
+  @Test func aRefusedFolderLeavesNoAuditEntry() throws {
+    let h = try Self.exported()
+    let entries = { try h.json(try h.run(["audit", "verify", "--format", "json"]))["entries"] as? Int }
+    let before = try entries()
+    try FileManager.default.createDirectory(atPath: h.path("real"), withIntermediateDirectories: false)
+    try FileManager.default.createSymbolicLink(atPath: h.path("link"), withDestinationPath: h.path("real"))
+    try FileManager.default.createSymbolicLink(atPath: h.path("dangling"), withDestinationPath: h.path("nowhere"))
+    for out in ["link", "dangling", "bundle"] {
+      let r = try h.run(["export", "compliance", "prod", "--out", out])
+      #expect(r.status == 2, "\(out)")
+    }
+    #expect(try h.run(["export", "compliance", "prod", "--out", "x", "--checkpoints", "real"]).status == 2)
+    #expect(try h.run(["export", "compliance", "prod", "--out", "x", "--checkpoints", "ci.identity/cp.log"]).status == 2)
+    #expect(try h.run(["export", "compliance", "prod", "--out", ""]).status == 64)
+    for date in ["2026-02-30", "2026-13-01", "2026-04-31T00:00:00Z"] {
+      let r = try h.run(["export", "compliance", "prod", "--out", "y", "--since", date])
+      #expect(r.status == 64, "\(date)")
+    }
+    #expect(try entries() == before)
+    let left = try FileManager.default.contentsOfDirectory(atPath: h.directory)
+    #expect(!left.contains { $0.contains(".partial-") || $0 == "x" || $0 == "y" }, "\(left)")
+  }
+
+  @Test func managementTokensAreInventoriedWithoutFailingTheControl() throws {
+    let h = try Self.exported()
+    try h.run(["set", "prod", "hotsecrets", "FLY_API_TOKEN"], stdin: "fly-token-value-123")
+    try h.run(["set", "prod", "app", "EXTRA"], stdin: "extra-value")
+    try h.writePolicy(
+      """
+      version: 1
+      environment: prod
+      services:
+        openai:
+          keys:
+            API_KEY_PROD: {}
+        app:
+          keys:
+            SESSION_SECRET: {}
+      targets:
+        fly:
+          - { app: dash, services: [app] }
+      """)
+    let r = try h.run(["export", "compliance", "prod", "--out", "b2", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let inventory = try Self.csv(h, "b2/inventory.csv")
+    #expect(Self.column(inventory, "status", where: "key", is: "FLY_API_TOKEN") == "management")
+    #expect(Self.column(inventory, "status", where: "key", is: "EXTRA") == "undeclared")
+    #expect(Self.column(inventory, "targets", where: "key", is: "EXTRA") == "fly:dash")
+    #expect(Self.column(inventory, "rotation", where: "key", is: "EXTRA") == "")
+    let controls = try #require(try h.json(r)["controls"] as? [[String: Any]])
+    #expect(controls[0]["detail"] as? String == "1 secret(s) not declared in policies/prod.yaml: app/EXTRA")
+    for file in Self.files {
+      #expect(!(try Self.read(h, "b2/\(file)")).contains("fly-token-value-123"))
+    }
   }
 
   @Test func truncatingTheAuditTrailAfterACheckpointShowsInTheNextBundle() throws {

@@ -107,6 +107,11 @@ import Testing
     let later = try await export(vault, since: start + 25 * Self.day, out: "later")
     #expect(try rows(vault, "access.csv", in: "later").count == 2)
     #expect(later.manifest.period.since == "2025-07-10T15:06:40Z")
+    // Both ends are inclusive, to the second.
+    let exact = try await export(vault, since: start, until: start, out: "exact")
+    #expect(exact.auditEntriesInPeriod == 3)  // init, recipient-add, set: all at `start`
+    let before = try await export(vault, since: start - 10, until: start - 1, out: "before")
+    #expect(before.auditEntriesInPeriod == 0)
   }
 
   @Test func auditLinesAreTheHashedTextPlusTheHashes() throws {
@@ -153,7 +158,7 @@ import Testing
     #expect(BundleVerifier.verify(directory: scratch.file("none")).problems == ["\(scratch.file("none")): not a folder"])
   }
 
-  @Test func aWholeBundleVerifiesAndAnyChangeIsCaught() async throws {
+  @Test func aWholeBundleVerifiesAndItsCheckpointAnchorsIt() async throws {
     let vault = try TestVault()
     try vault.session.set(address("prod", "openai", "API_KEY"), value: bytes("sk-secret-value"))
     let result = try await export(vault)

@@ -81,6 +81,12 @@ extension HotSecrets {
         }
       }
 
+      func validate() throws {
+        if out.isEmpty { throw ValidationError("--out needs a folder name") }
+        _ = try since.map { try DateArgument.parse($0) }
+        _ = try until.map { try DateArgument.parse($0, endOfDay: true) }
+      }
+
       func run() async throws {
         try SecretAddress.validateEnvironment(environment)
         let period = (

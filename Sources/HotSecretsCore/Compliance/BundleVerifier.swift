@@ -22,22 +22,38 @@ public enum BundleVerifier {
       result.problems.append("\(directory): not a folder")
       return result
     }
-    func read(_ name: String) -> [UInt8]? {
-      fm.contents(atPath: VaultLocation.join(directory, name)).map(Array.init)
+    var unreadable: [String: String] = [:]
+    func read(_ name: String, limit: Int = .max) -> [UInt8]? {
+      switch readRegularFile(VaultLocation.join(directory, name), limit: limit) {
+      case .success(let bytes): return bytes
+      case .failure(.missing): return nil
+      case .failure(let other):
+        unreadable[name] = other.reason
+        return nil
+      }
+    }
+    func missingOrUnreadable(_ name: String) -> String {
+      "\(name): \(unreadable[name] ?? "missing")"
     }
 
     // The signature over the manifest's exact bytes, by signer.pub.
-    let manifestBytes = read(ComplianceManifest.manifestFile)
-    let signature = read(ComplianceManifest.signatureFile).flatMap { Base64.decode(trimmed($0)) }
-    let signer = read(ComplianceManifest.signerFile).flatMap { Base64.decode(trimmed($0)) }
-    if let raw = read(ComplianceManifest.signerFile) { result.signer = String(decoding: trimmed(raw), as: UTF8.self) }
-    if manifestBytes == nil { result.problems.append("\(ComplianceManifest.manifestFile): missing") }
-    if read(ComplianceManifest.signatureFile) == nil {
-      result.problems.append("\(ComplianceManifest.signatureFile): missing")
+    let manifestBytes = read(ComplianceManifest.manifestFile, limit: 1 << 20)
+    let signatureText = read(ComplianceManifest.signatureFile, limit: 1024)
+    let signerText = read(ComplianceManifest.signerFile, limit: 1024)
+    let signature = signatureText.flatMap { Base64.decode(trimmed($0)) }
+    let signer = signerText.flatMap { Base64.decode(trimmed($0)) }
+    if manifestBytes == nil { result.problems.append(missingOrUnreadable(ComplianceManifest.manifestFile)) }
+    if signatureText == nil {
+      result.problems.append(missingOrUnreadable(ComplianceManifest.signatureFile))
     } else if signature?.count != Ed25519.signatureBytes {
       result.problems.append("\(ComplianceManifest.signatureFile): not a base64 Ed25519 signature (64 bytes)")
     }
-    if read(ComplianceManifest.signerFile) != nil, signer?.count != Ed25519.publicKeyBytes {
+    if signerText == nil {
+      result.problems.append(missingOrUnreadable(ComplianceManifest.signerFile))
+    } else if let signer, signer.count == Ed25519.publicKeyBytes {
+      // Only a well-formed key is ever echoed back.
+      result.signer = Base64.encode(signer)
+    } else {
       result.problems.append("\(ComplianceManifest.signerFile): not a base64 Ed25519 public key (32 bytes)")
     }
     if let manifestBytes, let signature, let signer, signature.count == Ed25519.signatureBytes,
@@ -65,7 +81,7 @@ public enum BundleVerifier {
           result.problems.append("\(ComplianceManifest.manifestFile): its signer differs from signer.pub")
         }
       } catch {
-        result.problems.append("\(ComplianceManifest.manifestFile): not a compliance manifest (\(describe(error)))")
+        result.problems.append("\(ComplianceManifest.manifestFile): not a compliance manifest (\(manifestProblem(error)))")
       }
     }
     for name in listed.keys.sorted() {
@@ -74,8 +90,9 @@ public enum BundleVerifier {
         continue
       }
       guard let bytes = read(name) else {
-        result.files.append(.init(name: name, status: .missing))
-        result.problems.append("\(name): missing")
+        let status: BundleVerification.FileCheck.Status = unreadable[name] == nil ? .missing : .notRegular
+        result.files.append(.init(name: name, status: status))
+        result.problems.append(missingOrUnreadable(name))
         continue
       }
       if ComplianceManifest.sha256(bytes) == listed[name]?.lowercased() {
@@ -85,7 +102,10 @@ public enum BundleVerifier {
         result.problems.append("\(name): altered (its SHA-256 is not the one in manifest.json)")
       }
     }
-    let present = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
+    guard let present = try? fm.contentsOfDirectory(atPath: directory) else {
+      result.problems.append("\(directory): cannot list the folder, so extra files cannot be ruled out")
+      return result
+    }
     let expected = Set(listed.keys).union([ComplianceManifest.manifestFile, ComplianceManifest.signatureFile])
     for name in present.sorted() where !expected.contains(name) {
       result.files.append(.init(name: name, status: .extra))
@@ -104,35 +124,57 @@ public enum BundleVerifier {
     switch anchor {
     case .signerKey(let key):
       result.anchored = key == signer
-      if key != signer { result.problems.append("signer.pub: signed by \(signer), not the expected key \(key)") }
+      if key != signer {
+        result.problems.append("signer.pub: signed by \(result.signer ?? "an unreadable key"), not the expected key \(key)")
+      }
     case .checkpoints(let path):
+      result.anchored = false
       let lines: [ArraySlice<UInt8>]
       do {
         guard let read = try AuditCheckpoints.readLines(path) else {
-          result.anchored = false
           result.problems.append("\(path): no such checkpoints file")
           return
         }
         lines = read
       } catch {
-        result.anchored = false
         result.problems.append(describe(error))
         return
       }
-      let checkpoints = lines.compactMap { try? AuditCheckpoint.parse(utf8: $0) }.filter(\.signatureIsValid)
-      let keys = Set(checkpoints.map(\.publicKeyBase64))
-      let head = result.manifest?.auditHead
-      let vault = result.manifest?.vaultID
-      let headCheckpointed = checkpoints.contains {
-        $0.publicKeyBase64 == signer && $0.seq == head?.seq && $0.hash == head?.hash && $0.vaultID == vault
+      // Every line must be a valid checkpoint of one vault by one key, as `audit verify` demands:
+      // a line slipped into the file cannot vouch for a bundle.
+      var checkpoints: [AuditCheckpoint] = []
+      for (index, raw) in lines.enumerated() {
+        let text = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
+        if text.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+        guard let checkpoint = try? AuditCheckpoint.parse(utf8: text), checkpoint.signatureIsValid else {
+          result.problems.append("\(path) line \(index + 1): not a validly signed checkpoint")
+          return
+        }
+        checkpoints.append(checkpoint)
       }
-      result.anchored = keys.contains(signer) && headCheckpointed
-      if !keys.contains(signer) {
-        result.problems.append("signer.pub: \(signer) signed none of the checkpoints in \(path)")
-      } else if !headCheckpointed {
+      guard let first = checkpoints.first else {
+        result.problems.append("\(path): holds no checkpoint")
+        return
+      }
+      if let other = checkpoints.first(where: {
+        $0.publicKeyBase64 != first.publicKeyBase64 || $0.vaultID != first.vaultID
+      }) {
+        result.problems.append(
+          "\(path): its checkpoints are not all of one vault and key (seq \(other.seq) differs from the first)")
+        return
+      }
+      guard signer == first.publicKeyBase64, result.manifest?.vaultID == first.vaultID else {
+        result.problems.append(
+          "signer.pub: the bundle is not signed by the key of \(path) (\(first.publicKeyBase64), vault \(first.vaultID))")
+        return
+      }
+      let head = result.manifest?.auditHead
+      guard checkpoints.contains(where: { $0.seq == head?.seq && $0.hash == head?.hash }) else {
         result.problems.append(
           "manifest.json: its audit head (seq \(head.map { String($0.seq) } ?? "?")) is not checkpointed in \(path)")
+        return
       }
+      result.anchored = true
     }
   }
 
@@ -142,6 +184,61 @@ public enum BundleVerifier {
     guard let start = bytes.firstIndex(where: { !isSpace($0) }), let end = bytes.lastIndex(where: { !isSpace($0) })
     else { return [] }
     return bytes[start...end]
+  }
+
+  enum ReadFailure: Error {
+    case missing
+    case notRegular
+    case tooLarge
+    case unreadable(String)
+
+    var reason: String {
+      switch self {
+      case .missing: "missing"
+      case .notRegular: "not a regular file (a symbolic link, folder or device is not part of a bundle)"
+      case .tooLarge: "too large for its kind"
+      case .unreadable(let why): "cannot be read (\(why))"
+      }
+    }
+  }
+
+  /// The bytes of the regular file at `path`, never following a symbolic link, at most `limit` bytes.
+  static func readRegularFile(_ path: String, limit: Int) -> Result<[UInt8], ReadFailure> {
+    let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    if fd < 0 {
+      switch errno {
+      case ENOENT: return .failure(.missing)
+      case ELOOP: return .failure(.notRegular)
+      default: return .failure(.unreadable(String(cString: strerror(errno))))
+      }
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return .failure(.notRegular) }
+    guard info.st_size <= limit else { return .failure(.tooLarge) }
+    guard let bytes = FileDescriptorIO.readAll(fd) else {
+      return .failure(.unreadable(String(cString: strerror(errno))))
+    }
+    return .success(bytes)
+  }
+
+  /// One sentence for a manifest that does not decode.
+  private static func manifestProblem(_ error: Error) -> String {
+    guard let decoding = error as? DecodingError else { return "not JSON" }
+    func path(_ context: DecodingError.Context) -> String {
+      context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch decoding {
+    case .keyNotFound(let key, let context):
+      let parent = path(context)
+      return "field '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)' is missing"
+    case .typeMismatch(_, let context), .valueNotFound(_, let context):
+      return "field '\(path(context))' has the wrong type"
+    case .dataCorrupted(let context):
+      return context.codingPath.isEmpty ? "not JSON" : "field '\(path(context))' is malformed"
+    @unknown default:
+      return "malformed"
+    }
   }
 
   private static func isPlainName(_ name: String) -> Bool {

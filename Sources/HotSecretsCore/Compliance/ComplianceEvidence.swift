@@ -40,6 +40,9 @@ public struct InventoryRow: Sendable, Equatable {
     case absent
     /// In the vault and not in the policy.
     case undeclared
+    /// hotsecrets' own management tokens (service `hotsecrets`: Fly, GitHub and provider admin
+    /// tokens), which no policy declares and `verify` does not warn about.
+    case management
   }
 
   public let service: String
@@ -57,7 +60,7 @@ public struct InventoryRow: Sendable, Equatable {
   public let ageDays: Int?
   /// The effective maximum age; nil for non-secrets and when the policy sets none.
   public let maxAgeDays: Int?
-  /// `provider`, `generate`, `manual`, or `-` for undeclared keys.
+  /// `provider`, `generate`, `manual`, or empty for undeclared keys.
   public let rotation: String
   /// `fly:APP` and `github:OWNER/REPO:ENVIRONMENT` the key is deployed to.
   public let targets: [String]
@@ -85,7 +88,7 @@ public struct RotationRow: Sendable, Equatable {
   public let newVersion: Int?
   /// The steps the audit trail records for this key in this run, in order (`create`, `test`, …).
   public let steps: [String]
-  /// The user who started the run, and the recipient id they unlocked with (from the audit trail).
+  /// The user who started the run, and the recipient (`ID:NAME`) they unlocked with, from the audit trail.
   public let ranBy: String
   public let recipient: String?
   /// What happened to the old credential: `revoked`, `kept`, `pending-operator`, … (nil before promote).

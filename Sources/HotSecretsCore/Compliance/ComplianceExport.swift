@@ -62,6 +62,22 @@ public struct ComplianceExport: Sendable {
     let target = try Self.prepare(directory)
     let start = session.now()
     let period = try resolvePeriod(now: start)
+    try Self.checkCheckpointsFile(options.checkpointsFile)
+    // Staged before anything is audited: a folder that cannot be written fails here, leaving no
+    // trace. Failures after the audit entry (I/O while writing) remove the staging folder; the
+    // entry then records an export that was attempted.
+    let staging = try BundleFolder.stage(for: target)
+    do {
+      return try await write(into: staging, target: target, start: start, period: period)
+    } catch {
+      BundleFolder.discard(staging)
+      throw error
+    }
+  }
+
+  private func write(into staging: String, target: BundleFolder.Target, start: Date, period: CompliancePeriod)
+    async throws -> Result
+  {
     let (keyPair, created) = try session.database.write { db in
       let pair = try SigningKey.loadOrCreate(
         keys: session.keys, vaultID: session.vaultID, actor: session.actor, at: start, in: db)
@@ -106,7 +122,8 @@ public struct ComplianceExport: Sendable {
     let signature = try Ed25519.sign(manifestBytes, secretKey: keyPair.secretKey)
     contents.append((ComplianceManifest.manifestFile, manifestBytes))
     contents.append((ComplianceManifest.signatureFile, Array((Base64.encode(signature) + "\n").utf8)))
-    try BundleFolder.write(contents, to: target)
+    try BundleFolder.write(contents, into: staging)
+    try BundleFolder.commit(staging, to: target)
 
     var checkpoint: AuditCheckpoint?
     var checkpointError: String?
@@ -140,22 +157,42 @@ public struct ComplianceExport: Sendable {
     return CompliancePeriod(since: since, until: until)
   }
 
-  /// Checks `directory` can receive a bundle: absent, or an empty folder.
+  /// Checks `directory` can receive a bundle: absent, or an empty folder (not a symbolic link).
   static func prepare(_ directory: String) throws -> BundleFolder.Target {
-    let path = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-      guard isFolder.boolValue else {
-        throw VaultError.io(path: path, reason: "exists and is not a folder; choose a new folder for the bundle")
+    var path = directory
+    while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+    guard !path.isEmpty else { throw VaultError.io(path: directory, reason: "the bundle folder needs a name") }
+    var info = stat()
+    guard lstat(path, &info) == 0 else {
+      guard errno == ENOENT else {
+        throw VaultError.io(path: path, reason: "cannot be checked (\(String(cString: strerror(errno))))")
       }
-      let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]
-      guard entries.isEmpty else {
-        throw VaultError.io(
-          path: path, reason: "is not empty; a bundle is never written over another: choose a new folder")
-      }
-      return BundleFolder.Target(path: path, replacesEmptyFolder: true)
+      return BundleFolder.Target(path: path)
     }
-    return BundleFolder.Target(path: path, replacesEmptyFolder: false)
+    guard (info.st_mode & S_IFMT) == S_IFDIR else {
+      let what = (info.st_mode & S_IFMT) == S_IFLNK ? "is a symbolic link" : "exists and is not a folder"
+      throw VaultError.io(path: path, reason: "\(what); choose a new folder for the bundle")
+    }
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]
+    guard entries.isEmpty else {
+      throw VaultError.io(
+        path: path, reason: "is not empty; a bundle is never written over another: choose a new folder")
+    }
+    return BundleFolder.Target(path: path)
+  }
+
+  /// The checkpoints file must be a regular file when it exists (it is read, then appended to).
+  static func checkCheckpointsFile(_ path: String) throws {
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      guard errno == ENOENT else {
+        throw VaultError.io(path: path, reason: "the checkpoints file cannot be reached (\(String(cString: strerror(errno))))")
+      }
+      return
+    }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      throw VaultError.io(path: path, reason: "the checkpoints file is not a regular file")
+    }
   }
 }
 
@@ -179,19 +216,18 @@ struct AuditVerificationFile: Encodable {
   }
 }
 
-/// Writes a folder of files all at once: into a hidden sibling folder first, each file fsynced,
-/// then renamed into place.
+/// Writes a folder of files all at once: into a hidden staging folder next to the target (a
+/// fresh unique name, never an existing one), each file fsynced, then renamed into place.
 enum BundleFolder {
   struct Target {
+    /// Absent, or an empty folder (which the rename replaces atomically).
     let path: String
-    /// The path is an empty folder, removed just before the rename.
-    let replacesEmptyFolder: Bool
   }
 
-  static func write(_ files: [(String, [UInt8])], to target: Target) throws {
+  /// Creates the staging folder (0755) next to `target`, and its parent folders when missing.
+  static func stage(for target: Target) throws -> String {
     let fm = FileManager.default
     let parent = (target.path as NSString).deletingLastPathComponent
-    let base = (target.path as NSString).lastPathComponent
     if !parent.isEmpty, !fm.fileExists(atPath: parent) {
       do {
         try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
@@ -199,41 +235,59 @@ enum BundleFolder {
         throw VaultError.io(path: parent, reason: "cannot create the folder")
       }
     }
-    let staging = VaultLocation.join(parent.isEmpty ? "." : parent, ".\(base).partial-\(getpid())")
-    try? fm.removeItem(atPath: staging)
-    guard mkdir(staging, 0o755) == 0 else {
-      throw VaultError.io(path: staging, reason: "cannot create the folder (\(String(cString: strerror(errno))))")
+    let base = (target.path as NSString).lastPathComponent
+    var template = Array(VaultLocation.join(parent.isEmpty ? "." : parent, ".\(base).partial-XXXXXX").utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+      throw VaultError.io(path: target.path, reason: "cannot create a staging folder next to it (\(String(cString: strerror(errno))))")
     }
+    let staging = String(cString: made)
     chmod(staging, 0o755)
-    do {
-      for (name, bytes) in files {
-        let path = VaultLocation.join(staging, name)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-          throw VaultError.io(path: path, reason: "cannot create the file (\(String(cString: strerror(errno))))")
-        }
-        defer { close(fd) }
-        // The process umask (077) would leave it 0600; a bundle holds no secret and goes to auditors.
-        fchmod(fd, 0o644)
-        guard FileDescriptorIO.writeAll(fd, bytes), fsync(fd) == 0 else {
-          throw VaultError.io(path: path, reason: "cannot write the file (\(String(cString: strerror(errno))))")
-        }
+    return staging
+  }
+
+  /// Writes `files` (name, bytes) into `staging`, each created 0644 and fsynced.
+  static func write(_ files: [(String, [UInt8])], into staging: String) throws {
+    for (name, bytes) in files {
+      let path = VaultLocation.join(staging, name)
+      let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+      guard fd >= 0 else {
+        throw VaultError.io(path: path, reason: "cannot create the file (\(String(cString: strerror(errno))))")
       }
-      if target.replacesEmptyFolder, rmdir(target.path) != 0 {
-        throw VaultError.io(
-          path: target.path, reason: "cannot replace the empty folder (\(String(cString: strerror(errno))))")
+      defer { close(fd) }
+      // The process umask (077) would leave it 0600; a bundle holds no secret and goes to auditors.
+      fchmod(fd, 0o644)
+      guard FileDescriptorIO.writeAll(fd, bytes), fsync(fd) == 0 else {
+        throw VaultError.io(path: path, reason: "cannot write the file (\(String(cString: strerror(errno))))")
       }
-      guard rename(staging, target.path) == 0 else {
-        throw VaultError.io(path: target.path, reason: "cannot move the bundle into place (\(String(cString: strerror(errno))))")
-      }
-    } catch {
-      try? fm.removeItem(atPath: staging)
-      throw error
     }
-    let dir = open(parent.isEmpty ? "." : parent, O_RDONLY | O_CLOEXEC)
+  }
+
+  /// Renames `staging` to the target (replacing an empty folder) and syncs the parent folder.
+  static func commit(_ staging: String, to target: Target) throws {
+    let dir = open(staging, O_RDONLY | O_CLOEXEC)
     if dir >= 0 {
       fsync(dir)
       close(dir)
     }
+    guard rename(staging, target.path) == 0 else {
+      let reason =
+        errno == ENOTEMPTY || errno == EEXIST
+        ? "was filled by something else meanwhile" : String(cString: strerror(errno))
+      throw VaultError.io(path: target.path, reason: "cannot move the bundle into place (\(reason))")
+    }
+    let parent = (target.path as NSString).deletingLastPathComponent
+    let parentFD = open(parent.isEmpty ? "." : parent, O_RDONLY | O_CLOEXEC)
+    if parentFD >= 0 {
+      fsync(parentFD)
+      close(parentFD)
+    }
+  }
+
+  /// Removes a staging folder this process created (its files only; nothing else is touched).
+  static func discard(_ staging: String) {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? [] {
+      unlink(VaultLocation.join(staging, name))
+    }
+    rmdir(staging)
   }
 }

@@ -46,14 +46,18 @@ public struct ComplianceManifest: Codable, Sendable, Equatable {
 /// What `export verify` found.
 public struct BundleVerification: Sendable, Encodable {
   public struct FileCheck: Sendable, Encodable, Equatable {
-    public enum Status: String, Sendable, Encodable { case ok, altered, missing, extra }
+    public enum Status: String, Sendable, Encodable {
+      case ok, altered, missing, extra
+      /// A symbolic link, folder or device where the manifest lists a file.
+      case notRegular = "not-a-regular-file"
+    }
     public let name: String
     public let status: Status
   }
 
   /// True when the signature verifies, every listed file is present with its hash, no file is
   /// extra, and (when an anchor was given) the signer is the expected key.
-  public var valid: Bool { problems.isEmpty }
+  public var valid: Bool { problems.isEmpty && signatureValid }
   public var directory: String
   public var signatureValid = false
   /// `signer.pub` as written (standard base64), when readable.

@@ -711,6 +711,7 @@ enum ComplianceReportHTML {
     case .missing: marked ? "✘ missing" : "missing"
     case .absent: "absent"
     case .undeclared: marked ? "✘ undeclared" : "undeclared"
+    case .management: "management token"
     }
   }
 
@@ -720,7 +721,7 @@ enum ComplianceReportHTML {
     case .ok: "<tr><td>"
     case .dueSoon: "<tr class=\"warn\"><td>"
     case .overdue, .missing, .undeclared: "<tr class=\"bad\"><td>"
-    case .absent: "<tr class=\"muted\"><td>"
+    case .absent, .management: "<tr class=\"muted\"><td>"
     }
   }
 

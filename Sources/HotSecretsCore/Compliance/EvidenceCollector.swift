@@ -69,10 +69,11 @@ struct EvidenceCollector {
       }
     }
     for name in stored.keys.sorted() where !declared.contains(name) {
+      // `sync` deploys every key of a target's services, declared or not.
       rows.append(
         row(
-          name, secret: stored[name], declared: false, isSecret: true, required: false, maxAge: nil, rotation: "-",
-          targets: []))
+          name, secret: stored[name], declared: false, isSecret: true, required: false, maxAge: nil, rotation: "",
+          targets: targetsByService[name.service] ?? []))
     }
     return rows
   }
@@ -86,7 +87,7 @@ struct EvidenceCollector {
     if secret == nil {
       status = required ? .missing : .absent
     } else if !declared {
-      status = .undeclared
+      status = name.service == PolicyCheck.managementService ? .management : .undeclared
     } else if let maxAge, let age, age > maxAge {
       status = .overdue
     } else if let maxAge, let age, age > maxAge - Self.dueSoonDays {
@@ -128,7 +129,7 @@ struct EvidenceCollector {
         run: run, service: row[5], key: row[6], mode: row[7], startedAt: row[1], finishedAt: row[2], result: result,
         runResult: runState, oldVersion: row[9], newVersion: row[10],
         steps: audit.steps[AuditScan.StepKey(run: run, subject: subject)] ?? [], ranBy: row[4],
-        recipient: audit.runRecipients[run], oldCredential: row[11], error: row[12])
+        recipient: audit.runRecipients[run] ?? nil, oldCredential: row[11], error: row[12])
     }
   }
 
@@ -160,7 +161,8 @@ struct AuditScan {
   /// The last seq seen; `Int64.max` before any.
   var lastSeq: Int64 = .max
   var steps: [StepKey: [String]] = [:]
-  var runRecipients: [Int64: String] = [:]
+  /// The recipient (`ID:NAME`) that started each run, nil when the entry names none.
+  var runRecipients: [Int64: String?] = [:]
   var recipientAdded: [Int64: String] = [:]
   var recipientRemoved: [Int64: String] = [:]
 
@@ -180,7 +182,7 @@ struct AuditScan {
     if action.hasPrefix("rotate-") {
       guard let run = Self.run(in: entry.detail) else { return }
       if action == "rotate-plan" {
-        if entry.subject == environment { runRecipients[run] = Self.who(entry) }
+        if entry.subject == environment { runRecipients[run] = .some(entry.actorRecipient) }
       } else if let subject = entry.subject, action != "rotate-finish" {
         steps[StepKey(run: run, subject: subject), default: []].append(String(action.dropFirst("rotate-".count)))
       }
