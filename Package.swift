@@ -63,7 +63,9 @@ let package = Package(
       name: "DotEnvTests",
       dependencies: ["DotEnv", .product(name: "PropertyBased", package: "swift-property-based")]
     ),
-    .testTarget(name: "HotSecretsCoreTests", dependencies: ["HotSecretsCore", "Sodium"]),
+    // Yams: the policy reader's composer is checked against Yams' own (a differential test).
+    .testTarget(
+      name: "HotSecretsCoreTests", dependencies: ["HotSecretsCore", "Sodium", .product(name: "Yams", package: "Yams")]),
     .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "HotSecretsCore", "TestSupport"]),
     .testTarget(
       name: "HotSecretsCLITests",
