@@ -28,6 +28,7 @@ let package = Package(
     .target(
       name: "HotSecretsCore",
       dependencies: [
+        // Yams: the policy reader reads libyaml's events through the C module (CYaml) Yams bundles.
         "Sodium", "DotEnv", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
         // Insecure.MD5 only: Fly reports each app secret's digest as the hex MD5 of its value.
         .product(name: "Crypto", package: "swift-crypto"),

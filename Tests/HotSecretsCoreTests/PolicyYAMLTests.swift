@@ -82,6 +82,24 @@ import Yams
     }
   }
 
+  @Test func keysDifferingOnlyByTagAreDuplicates() {
+    // Yams compares resolved tags and let these through; the policy reader then took the last value.
+    #expect(throws: YAMLComposer.Failure.self) { try YAMLComposer.compose("a: 1\n!!str a: 2\n") }
+  }
+
+  @Test func nestingIsBounded() throws {
+    let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200) + "\n"
+    do {
+      _ = try YAMLComposer.compose(deep)
+      Issue.record("accepted 200 levels")
+    } catch let failure as YAMLComposer.Failure {
+      #expect(failure.problem == "invalid YAML: nested more than \(YAMLComposer.maxDepth) levels deep")
+      #expect(failure.position == SourcePosition(line: 1, column: YAMLComposer.maxDepth + 1))
+    }
+    let ok = String(repeating: "[", count: 60) + String(repeating: "]", count: 60) + "\n"
+    #expect(try YAMLComposer.compose(ok) != nil)
+  }
+
   @Test func emptyAndCommentOnlyTextHasNoDocument() throws {
     #expect(try YAMLComposer.compose("") == nil)
     #expect(try YAMLComposer.compose("# nothing\n\n") == nil)

@@ -47,6 +47,7 @@ public enum PolicyParser {
     }
 
     /// A mapping's entries by name. Policy mappings have a handful of fields: looked up linearly.
+    /// Names are unique: `YAMLComposer` refuses duplicate keys (whatever their tags).
     struct Fields: Sequence {
       var entries: [(name: String, key: YAMLNode, value: YAMLNode)] = []
 

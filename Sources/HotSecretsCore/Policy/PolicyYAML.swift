@@ -31,9 +31,10 @@ final class YAMLNode {
   subscript(key: String) -> YAMLNode? { mapping?.first { $0.key.scalar == key }?.value }
 }
 
-/// Builds `YAMLNode` trees from libyaml's events (the C library Yams bundles), skipping what the
-/// policy does not need: tag resolution, hashable nodes, typed scalars. A policy of 10,000 keys
-/// composes several times faster than with `Yams.compose`.
+/// Builds `YAMLNode` trees from libyaml's events (the C library Yams bundles, its `CYaml` module),
+/// skipping what the policy does not need: tag resolution, hashable nodes, typed scalars (see
+/// docs/performance.md). Tags are ignored, so `a: 1` and `!!str a: 2` in one mapping are duplicate
+/// keys — the policy reader takes a field's first occurrence and relies on there being only one.
 enum YAMLComposer {
   struct Failure: Error {
     let position: SourcePosition?
@@ -43,39 +44,57 @@ enum YAMLComposer {
   /// The single document of `text`, or nil when it has none. Throws `Failure` for invalid YAML,
   /// more than one document, an undefined alias, or a duplicate key in a mapping.
   static func compose(_ text: String) throws -> YAMLNode? {
+    // libyaml asserts a non-NULL input; an empty Array may have no storage.
     var bytes = Array(text.utf8)
     if bytes.isEmpty { bytes = [10] }
     return try bytes.withUnsafeBufferPointer { buffer in
-      var composer = EventReader()
-      defer { composer.close() }
-      yaml_parser_set_input_string(&composer.parser, buffer.baseAddress, buffer.count)
-      yaml_parser_set_encoding(&composer.parser, YAML_UTF8_ENCODING)
-      return try composer.document()
+      // libyaml keeps pointers to the buffer and to the parser itself (read_handler_data): both
+      // must stay put until the parser is deleted, which `reader`'s deinit does inside this closure.
+      var reader = try EventReader()
+      yaml_parser_set_input_string(reader.parser, buffer.baseAddress, buffer.count)
+      yaml_parser_set_encoding(reader.parser, YAML_UTF8_ENCODING)
+      return try reader.document()
     }
   }
 
-  private struct EventReader {
-    var parser = yaml_parser_t()
+  /// Deeper than any policy (its deepest node is about 6 levels down); bounds the recursion of
+  /// `node` well below what a 512 KiB thread stack holds.
+  static let maxDepth = 64
+
+  private struct EventReader: ~Copyable {
+    /// On the heap: libyaml stores the parser's own address (`read_handler_data`).
+    let parser: UnsafeMutablePointer<yaml_parser_t>
     var anchors: [String: YAMLNode] = [:]
+    var depth = 0
 
-    init() { yaml_parser_initialize(&parser) }
+    init() throws {
+      parser = .allocate(capacity: 1)
+      guard yaml_parser_initialize(parser) == 1 else {
+        parser.deallocate()
+        throw Failure(position: nil, problem: "invalid YAML: out of memory")
+      }
+    }
 
-    mutating func close() { yaml_parser_delete(&parser) }
+    deinit {
+      yaml_parser_delete(parser)
+      parser.deallocate()
+    }
 
     /// The next event; the caller must `yaml_event_delete` it.
     mutating func next() throws -> yaml_event_t {
       var event = yaml_event_t()
-      guard yaml_parser_parse(&parser, &event) == 1 else { throw failure() }
+      guard yaml_parser_parse(parser, &event) == 1 else { throw failure() }
       return event
     }
 
     private func failure() -> Failure {
+      let parser = parser.pointee
       let problem = parser.problem.map { String(cString: $0) } ?? "cannot parse"
       let context = parser.context.map { String(cString: $0) + " " } ?? ""
       let mark = parser.problem_mark
       return Failure(
-        position: parser.error == YAML_READER_ERROR
-          ? nil : SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1),
+        position: parser.error == YAML_SCANNER_ERROR || parser.error == YAML_PARSER_ERROR
+          ? SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1) : nil,
         problem: "invalid YAML: \(context)\(problem)")
     }
 
@@ -96,7 +115,7 @@ enum YAMLComposer {
       guard after.type == YAML_STREAM_END_EVENT else {
         throw Failure(
           position: Self.position(after.start_mark),
-          problem: "invalid YAML: expected a single document in the stream, but found another document")
+          problem: "invalid YAML: expected a single document in the stream but found another document")
       }
       return root
     }
@@ -106,6 +125,13 @@ enum YAMLComposer {
       var event = first
       defer { yaml_event_delete(&event) }
       let position = Self.position(event.start_mark)
+      if event.type == YAML_SEQUENCE_START_EVENT || event.type == YAML_MAPPING_START_EVENT {
+        guard depth < YAMLComposer.maxDepth else {
+          throw Failure(position: position, problem: "invalid YAML: nested more than \(YAMLComposer.maxDepth) levels deep")
+        }
+        depth += 1
+      }
+      defer { if event.type == YAML_SEQUENCE_START_EVENT || event.type == YAML_MAPPING_START_EVENT { depth -= 1 } }
       switch event.type {
       case YAML_ALIAS_EVENT:
         let name = Self.string(event.data.alias.anchor)
@@ -183,8 +209,7 @@ enum YAMLComposer {
     }
 
     private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String {
-      guard let pointer else { return "" }
-      return String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
+      pointer.map { String(cString: UnsafePointer($0)) } ?? ""
     }
   }
 }
