@@ -108,6 +108,9 @@ public struct AccessRow: Sendable, Equatable {
   public let addedBy: String?
   public let removedAt: String?
   public let removedBy: String?
+
+  /// Whether the recipient could still unlock at `time` (UTC ISO 8601): not removed by then.
+  public func isActive(at time: String) -> Bool { removedAt.map { $0 > time } ?? true }
 }
 
 /// A control the report evaluates, with the SOC 2 criteria it supports.

@@ -173,7 +173,9 @@ public struct ComplianceExport: Sendable {
       let what = (info.st_mode & S_IFMT) == S_IFLNK ? "is a symbolic link" : "exists and is not a folder"
       throw VaultError.io(path: path, reason: "\(what); choose a new folder for the bundle")
     }
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else {
+      throw VaultError.io(path: path, reason: "cannot be listed, so it cannot be checked to be empty")
+    }
     guard entries.isEmpty else {
       throw VaultError.io(
         path: path, reason: "is not empty; a bundle is never written over another: choose a new folder")

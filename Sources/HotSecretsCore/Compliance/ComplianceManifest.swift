@@ -9,11 +9,6 @@ public struct ComplianceManifest: Codable, Sendable, Equatable {
   public static let manifestFile = "manifest.json"
   public static let signatureFile = "manifest.sig"
   public static let signerFile = "signer.pub"
-  /// The files a bundle holds besides the manifest and its signature, in the order they are written.
-  public static let contentFiles = [
-    "inventory.csv", "rotations.csv", "access.csv", "policy-results.json", "audit.jsonl",
-    "audit-verification.json", "report.html", signerFile,
-  ]
 
   public let format: String
   /// File name → lowercase hex SHA-256 of its bytes.

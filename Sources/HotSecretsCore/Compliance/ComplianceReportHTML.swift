@@ -29,7 +29,7 @@ enum ComplianceReportHTML {
     ageChart(evidence.inventory, &page)
     overdue(evidence.overdue, &page)
     rotations(evidence.rotations, &page)
-    access(evidence.access, &page)
+    access(evidence.access, periodEnd: evidence.period.until, &page)
     policy(evidence.policyResults, &page)
     audit(evidence, &page)
     inventory(evidence.inventory, &page)
@@ -437,19 +437,9 @@ enum ComplianceReportHTML {
       p.raw(mark)
       p.text(row.result)
       p.raw("</td><td class=\"t\">")
-      if let old = row.oldVersion {
-        p.raw("v")
-        p.int(old)
-      } else {
-        p.raw("–")
-      }
+      p.version(row.oldVersion)
       p.raw(" → ")
-      if let new = row.newVersion {
-        p.raw("v")
-        p.int(new)
-      } else {
-        p.raw("–")
-      }
+      p.version(row.newVersion)
       p.raw("</td><td class=\"steps\">")
       p.text(row.steps.isEmpty ? "–" : row.steps.joined(separator: " → "))
       p.raw("</td><td>")
@@ -468,7 +458,7 @@ enum ComplianceReportHTML {
     p.raw("</tbody></table></div></section>\n")
   }
 
-  private static func access(_ rows: [AccessRow], _ p: inout Page) {
+  private static func access(_ rows: [AccessRow], periodEnd: String, _ p: inout Page) {
     p.raw("<section id=\"access\"><h2>Access")
     badges(["CC6.1"], &p)
     p.raw("</h2>")
@@ -476,7 +466,7 @@ enum ComplianceReportHTML {
       p.raw("<p class=\"none\">No recipient could unlock the vault in this period.</p></section>\n")
       return
     }
-    let removed = rows.count(where: { $0.removedAt != nil })
+    let removed = rows.count(where: { !$0.isActive(at: periodEnd) })
     p.raw("<p class=\"summary\">")
     p.int(rows.count)
     p.raw(rows.count == 1 ? " recipient" : " recipients")
@@ -749,6 +739,11 @@ enum ComplianceReportHTML {
 
     mutating func optionalInt(_ n: Int?) {
       if let n { html.append(String(n)) } else { html.append("–") }
+    }
+
+    /// `v3`, or `–` when there is none.
+    mutating func version(_ n: Int?) {
+      if let n { html.append("v" + String(n)) } else { html.append("–") }
     }
 
     mutating func optionalText(_ s: String?) {

@@ -47,10 +47,9 @@ enum ComplianceTables {
   static func access(_ rows: [AccessRow], period: CompliancePeriod) -> String {
     var csv = CSV(header: accessHeader)
     for r in rows {
-      let active = r.removedAt.map { $0 > period.until } ?? true
       csv.row([
         .number(Int(r.id)), .text(r.kind), .text(r.name), .text(r.recipient), .text(r.addedAt), .text(r.addedBy),
-        .text(r.removedAt), .text(r.removedBy), .yesNo(active),
+        .text(r.removedAt), .text(r.removedBy), .yesNo(r.isActive(at: period.until)),
       ])
     }
     return csv.text

@@ -17,8 +17,8 @@ struct EvidenceCollector {
     try session.database.read { db in
       let environment = policy.environment
       var audit = AuditScan(period: period, environment: environment)
-      var verification = try session.verifyAudit(checkpoints: checkpointsFile, in: db) { audit.visit($0) }
-      if audit.lastSeq < Int64.max, !verification.intact {
+      let verification = try session.verifyAudit(checkpoints: checkpointsFile, in: db) { audit.visit($0) }
+      if !verification.intact {
         // The chain check stopped at a bad entry; the entries after it are evidence too.
         let rest = try Row.fetchCursor(
           db,
@@ -31,7 +31,6 @@ struct EvidenceCollector {
       guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") else {
         throw VaultError.corruptVault("the audit trail is empty")
       }
-      if verification.headSeq == nil, verification.intact { verification.headSeq = head["seq"] }
       return ComplianceEvidence(
         environment: environment, vaultID: session.vaultID, generatedAt: Timestamp.string(from: generatedAt),
         period: period, policyFile: policy.file, inventory: try inventory(db), rotations: try rotations(db, audit),
@@ -158,8 +157,8 @@ struct AuditScan {
   let environment: String
   var jsonl: [UInt8] = []
   var inPeriod = 0
-  /// The last seq seen; `Int64.max` before any.
-  var lastSeq: Int64 = .max
+  /// The last seq seen; 0 before any.
+  var lastSeq: Int64 = 0
   var steps: [StepKey: [String]] = [:]
   /// The recipient (`ID:NAME`) that started each run, nil when the entry names none.
   var runRecipients: [Int64: String?] = [:]
