@@ -196,3 +196,31 @@ func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.jo
     #expect(plain == [0, 0])
   }
 }
+
+@Suite struct Base64Tests {
+  @Test func agreesWithFoundationOnEveryLength() {
+    for length in 0...70 {
+      let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+      let standard = Data(bytes).base64EncodedString()
+      let urlSafe = standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+      #expect(Base64.encode(bytes, variant: .standard) == standard)
+      #expect(Base64.encode(bytes, variant: .urlSafeNoPadding) == urlSafe)
+      #expect(Base64.decode(standard, variant: .standard) == bytes)
+      #expect(Base64.decode(urlSafe, variant: .urlSafeNoPadding) == bytes)
+    }
+  }
+
+  @Test func refusesAnythingButExactText() {
+    // RFC 4648 test vectors: "fo" is Zm8 (url-safe) / Zm8= (padded).
+    #expect(Base64.decode("Zm8", variant: .urlSafeNoPadding) == Array("fo".utf8))
+    #expect(Base64.decode("Zm8=", variant: .urlSafeNoPadding) == nil)  // padding in the unpadded form
+    #expect(Base64.decode("Zm8", variant: .standard) == nil)  // missing padding
+    #expect(Base64.decode("Zm9", variant: .urlSafeNoPadding) == nil)  // non-zero trailing bits
+    #expect(Base64.decode("Zm8 ", variant: .urlSafeNoPadding) == nil)  // trailing garbage
+    #expect(Base64.decode("Z+8", variant: .urlSafeNoPadding) == nil)  // other alphabet
+    #expect(Base64.decode("Z_8=", variant: .standard) == nil)
+    #expect(Base64.decode("Z", variant: .urlSafeNoPadding) == nil)  // impossible length
+    #expect(Base64.decode("", variant: .urlSafeNoPadding) == [])
+  }
+}

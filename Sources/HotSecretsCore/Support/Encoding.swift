@@ -1,4 +1,5 @@
 import Foundation
+import Sodium
 
 /// Hex and base64url helpers for fingerprints, hashes and key strings.
 public enum ByteEncoding {
@@ -40,21 +41,12 @@ public enum ByteEncoding {
 
   /// Base64 with the URL-safe alphabet and no padding.
   public static func base64URL(_ bytes: [UInt8]) -> String {
-    Data(bytes).base64EncodedString()
-      .replacingOccurrences(of: "+", with: "-")
-      .replacingOccurrences(of: "/", with: "_")
-      .replacingOccurrences(of: "=", with: "")
+    Base64.encode(bytes, variant: .urlSafeNoPadding)
   }
 
-  /// Decodes URL-safe base64 without padding; nil when invalid.
-  public static func bytes(base64URL text: String) -> [UInt8]? {
-    guard
-      text.utf8.allSatisfy({ c in
-        (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
-      })
-    else { return nil }
-    var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-    while s.utf8.count % 4 != 0 { s += "=" }
-    return Data(base64Encoded: s).map { Array($0) }
+  /// Decodes URL-safe base64 without padding; nil when invalid (libsodium's constant-time decoder:
+  /// identity files hold private keys in this form).
+  public static func bytes(base64URL text: some StringProtocol) -> [UInt8]? {
+    Base64.decode(text, variant: .urlSafeNoPadding)
   }
 }
