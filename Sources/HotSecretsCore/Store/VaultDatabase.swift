@@ -62,9 +62,12 @@ public struct VaultDatabase: Sendable {
     do {
       queue = try DatabaseQueue(path: path, configuration: config)
       let migrator = StoreMigrations.migrator
+      // One look at sqlite_master rather than GRDB's `tableExists`, which loads the whole schema
+      // (a measurable share of every command's start-up).
       let applied = try queue.read { db in
-        try db.tableExists("grdb_migrations")
-          ? try String.fetchSet(db, sql: "SELECT identifier FROM grdb_migrations") : []
+        try Bool.fetchOne(
+          db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations')")
+          == true ? try String.fetchSet(db, sql: "SELECT identifier FROM grdb_migrations") : []
       }
       let known = Set(migrator.migrations)
       if !applied.isSubset(of: known) {
