@@ -45,15 +45,21 @@ extension HotSecrets {
 
     func run() async throws {
       try SecretAddress.validateEnvironment(environment)
-      let parsed = try policyOptions.load(environment: environment, root: vault.root)
+      // The vault is opened, unlocked and read while the policy is parsed on another core.
+      let (parsed, (session, current)) = try await policyOptions.load(
+        environment: environment, root: vault.root, concurrently: vault.unlocksWithoutPrompt
+      ) {
+        let session = try vault.unlock()
+        return (session, try session.currentVersions(environment: environment))
+      }
       let date = try asOf.map { try DateArgument.parse($0) } ?? Date()
-      let session = try vault.unlock()
       let probe = ProviderProbe(
         endpoints: .init(openAI: ProcessEnvironment.value("HOTSECRETS_OPENAI_API_URL") ?? "https://api.openai.com"),
         timeout: timeout)
       var report = try await PolicyCheck(
         session: session, policy: parsed, probe: live ? probe : nil,
-        options: .init(live: live, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root), asOf: date)
+        options: .init(live: live, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root), asOf: date),
+        current: current
       ).run()
       if targets {
         let clients = try TargetClients.make(

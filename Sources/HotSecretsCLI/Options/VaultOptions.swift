@@ -42,10 +42,14 @@ struct VaultOptions: ParsableArguments {
   /// Unlocks when an identity or passphrase was given (flag or environment), without prompting;
   /// nil when none was. A given one that does not open the vault is still an error.
   func unlockIfGiven() throws -> VaultSession? {
-    let given =
-      identity != nil || passphraseFile != nil || ProcessEnvironment.value(ProcessEnvironment.identity) != nil
+    unlocksWithoutPrompt ? try unlock() : nil
+  }
+
+  /// Whether an identity or passphrase was given (flag or environment), so that `unlock` will not
+  /// read the terminal.
+  var unlocksWithoutPrompt: Bool {
+    identity != nil || passphraseFile != nil || ProcessEnvironment.value(ProcessEnvironment.identity) != nil
       || ProcessEnvironment.value(ProcessEnvironment.passphrase) != nil
-    return given ? try unlock() : nil
   }
 
   func unlockMethod() throws -> UnlockMethod {

@@ -38,6 +38,8 @@ public enum MirrorWriter {
     }
     var report = RenderReport(keys: values.count)
     var pending: [(path: String, folder: String, bytes: [UInt8])] = []
+    // Wiped in place: a `for var` copy shares the buffer, and wiping it would wipe only a new copy.
+    defer { for index in pending.indices { wipe(&pending[index].bytes) } }
     let fileName = MirrorReader.fileName(environment: environment)
     for (service, entries) in byService {
       let folder = VaultLocation.join(directory, service)
@@ -60,8 +62,7 @@ public enum MirrorWriter {
     guard !pending.isEmpty else { return report }
     let unignored = try GitIgnoreGuard.unignored(pending.map(\.path), near: directory)
     guard unignored.isEmpty else { throw MirrorError.notIgnoredByGit(paths: unignored) }
-    for var item in pending {
-      defer { wipe(&item.bytes) }
+    for item in pending {
       try makeFolder(item.folder)
       try AtomicFile.write(item.bytes, to: item.path, mode: 0o600)
       report.written.append(item.path)

@@ -10,32 +10,74 @@ struct StoredSecret: Sendable {
   var value: [UInt8]
 }
 
+/// One environment's current versions as stored, values still sealed: read in one query, so that
+/// values can be decrypted later, one at a time and on several threads (`VaultSession.open`).
+public struct CurrentVersions: Sendable {
+  struct Entry: Sendable {
+    let version: Int
+    let createdAt: String
+    let fingerprint: String
+    let nonce: [UInt8]
+    let ciphertext: [UInt8]
+  }
+
+  /// The environment read.
+  public let environment: String
+  let entries: [ServiceKey: Entry]
+
+  /// The names present.
+  var names: Dictionary<ServiceKey, Entry>.Keys { entries.keys }
+}
+
 extension VaultSession {
+  /// Every current version of `environment` with its value still sealed, read in its own snapshot.
+  /// Nothing is decrypted and nothing audited.
+  public func currentVersions(environment: String) throws -> CurrentVersions {
+    try database.read { db in try currentVersions(environment: environment, db: db) }
+  }
+
+  func currentVersions(environment: String, db: Database) throws -> CurrentVersions {
+    var entries: [ServiceKey: CurrentVersions.Entry] = [:]
+    let rows = try Row.fetchCursor(
+      db,
+      sql: """
+        SELECT s.service, s.key, v.version, v.created_at, v.fingerprint, v.nonce, v.ciphertext
+        FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
+        WHERE s.environment = ?
+        """, arguments: [environment])
+    while let row = try rows.next() {
+      entries[ServiceKey(service: row[0], key: row[1])] = CurrentVersions.Entry(
+        version: row[2], createdAt: row[3], fingerprint: row[4], nonce: Array(row[5] as Data),
+        ciphertext: Array(row[6] as Data))
+    }
+    return CurrentVersions(environment: environment, entries: entries)
+  }
+
+  /// `name`'s current version from `versions`, its value decrypted when `decrypting` (else empty);
+  /// nil when `name` has none. Throws `integrity` when the ciphertext does not authenticate.
+  func open(_ name: ServiceKey, in versions: CurrentVersions, decrypting: Bool = true) throws -> StoredSecret? {
+    guard let entry = versions.entries[name] else { return nil }
+    let value =
+      decrypting
+      ? try cipher.openPlain(
+        nonce: entry.nonce, ciphertext: entry.ciphertext,
+        for: SecretAddress(trusted: versions.environment, service: name.service, key: name.key),
+        version: entry.version) : []
+    return StoredSecret(version: entry.version, createdAt: entry.createdAt, fingerprint: entry.fingerprint, value: value)
+  }
+
   /// Every current version of `environment`, decrypting the values of the names `decrypting`
   /// accepts. Not audited: callers that reveal values must audit the read themselves. Throws
   /// `integrity` when a ciphertext does not authenticate (values decrypted so far are wiped).
   func currentSecrets(
     environment: String, decrypting: (ServiceKey) -> Bool, db: Database
   ) throws -> [ServiceKey: StoredSecret] {
+    let versions = try currentVersions(environment: environment, db: db)
     var result: [ServiceKey: StoredSecret] = [:]
+    result.reserveCapacity(versions.entries.count)
     do {
-      let rows = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT s.service, s.key, v.version, v.created_at, v.fingerprint, v.nonce, v.ciphertext
-          FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
-          WHERE s.environment = ?
-          """, arguments: [environment])
-      while let row = try rows.next() {
-        let name = ServiceKey(service: row[0], key: row[1])
-        let version: Int = row[2]
-        var value: [UInt8] = []
-        if decrypting(name) {
-          value = try cipher.openPlain(
-            nonce: Array(row[5] as Data), ciphertext: Array(row[6] as Data),
-            for: SecretAddress(trusted: environment, service: name.service, key: name.key), version: version)
-        }
-        result[name] = StoredSecret(version: version, createdAt: row[3], fingerprint: row[4], value: value)
+      for name in versions.entries.keys {
+        result[name] = try open(name, in: versions, decrypting: decrypting(name))
       }
     } catch {
       for key in result.keys { wipe(&result[key]!.value) }

@@ -31,74 +31,45 @@ public struct PolicyCheck: Sendable {
   let policy: Policy
   let probe: LiveProbe?
   let options: Options
+  let current: CurrentVersions?
 
-  public init(session: VaultSession, policy: Policy, probe: LiveProbe?, options: Options) {
+  /// `current`: the environment's versions when the caller already read them (e.g. while the
+  /// policy was being parsed); read by `run` otherwise.
+  public init(
+    session: VaultSession, policy: Policy, probe: LiveProbe?, options: Options, current: CurrentVersions? = nil
+  ) {
     self.session = session
     self.policy = policy
     self.probe = probe
     self.options = options
+    self.current = current
   }
 
   /// Runs every check. Throws only when verification cannot run (storage, integrity, a bad mirror file).
   public func run() async throws -> VerifyReport {
     let environment = policy.environment
     var report = VerifyReport(environment: environment)
-    let declaredSet = Set(declaredNames)
-    let stored = try session.database.read { db in
-      try session.currentSecrets(environment: environment, decrypting: { declaredSet.contains($0) }, db: db)
-    }
-    defer { for var secret in stored.values { wipe(&secret.value) } }
+    let versions =
+      try current.flatMap { $0.environment == environment ? $0 : nil }
+      ?? session.currentVersions(environment: environment)
+    let declared = policy.services.flatMap { service in service.keys.map { (service, $0) } }
+    var outcomes = try await check(declared, in: versions)
+    // The decrypted values live only in `outcomes`, wiped in place when done.
+    defer { for index in outcomes.indices { outcomes[index].wipe() } }
     var liveChecks: [(service: String, key: String, check: LiveCheck)] = []
-
-    for service in policy.services {
-      for key in service.keys {
-        let name = ServiceKey(service: service.name, key: key.name)
-        func finding(_ check: Finding.Check, _ severity: Finding.Severity, _ message: String) {
-          report.record(
-            Finding(service: service.name, key: key.name, check: check, severity: severity, message: message))
+    if options.live {
+      let index = Dictionary(uniqueKeysWithValues: outcomes.enumerated().map { ($1.name, $0) })
+      for (outcome, (service, key)) in zip(outcomes, declared) {
+        guard let secret = outcome.secret, !secret.value.isEmpty else { continue }
+        let check = liveCheck(for: key, in: service, value: String(decoding: secret.value, as: UTF8.self)) { name in
+          index[name].flatMap { outcomes[$0].secret?.value }
         }
-        guard let secret = stored[name] else {
-          if key.required {
-            finding(.missing, .error, "required key is not in the vault")
-          } else {
-            report.passedChecks += 1
-          }
-          continue
-        }
-        report.passedChecks += 1  // present
-        let value = String(decoding: secret.value, as: UTF8.self)
-        if value.isEmpty {
-          finding(.empty, .error, "value is empty")
-          continue
-        }
-        report.passedChecks += 1
-        if let reason = PlaceholderDetector.reason(value) {
-          finding(.placeholder, .error, reason)
-        } else {
-          report.passedChecks += 1
-        }
-        if let format = key.format {
-          if !format.matches(value) {
-            finding(.format, .error, "value does not match format '\(format.pattern)'")
-          } else {
-            report.passedChecks += 1
-          }
-        }
-        if let maxAge = key.effectiveMaxAgeDays(in: policy) {
-          let age = Timestamp.date(from: secret.createdAt).map { Timestamp.days(from: $0, to: options.asOf) } ?? 0
-          if age > maxAge {
-            finding(.age, .error, "current version is \(age) days old (max \(maxAge)); rotate it")
-          } else if age > maxAge - options.warnWithinDays {
-            finding(
-              .age, .warning, "current version is \(age) days old; max age \(maxAge) reached in \(maxAge - age) days")
-          } else {
-            report.passedChecks += 1
-          }
-        }
-        if options.live, let check = liveCheck(for: key, in: service, value: value, stored: stored) {
-          liveChecks.append((service.name, key.name, check))
-        }
+        if let check { liveChecks.append((service.name, key.name, check)) }
       }
+    }
+    for outcome in outcomes {
+      for finding in outcome.findings { report.record(finding) }
+      report.passedChecks += outcome.passed
     }
 
     if options.live, let probe, !liveChecks.isEmpty {
@@ -144,7 +115,7 @@ public struct PolicyCheck: Sendable {
             message: "in the vault but not in \(directory)"))
       }
       report.passedChecks +=
-        Set(stored.keys).union(drift.added).count - drift.added.count - drift.changed.count - drift.missing.count
+        Set(versions.names).union(drift.added).count - drift.added.count - drift.changed.count - drift.missing.count
     }
 
     let (stillLive, orphans) = try session.database.read { db in
@@ -179,8 +150,8 @@ public struct PolicyCheck: Sendable {
           message: "the previous credential is still live: \(why)"))
     }
 
-    let declared = Set(declaredNames)
-    for name in stored.keys.sorted() where !declared.contains(name) && name.service != Self.managementService {
+    let declaredSet = Set(declared.map { ServiceKey(service: $0.0.name, key: $0.1.name) })
+    for name in versions.names.sorted() where !declaredSet.contains(name) && name.service != Self.managementService {
       report.record(
         Finding(
           service: name.service, key: name.key, check: .undeclared, severity: .warning,
@@ -189,14 +160,109 @@ public struct PolicyCheck: Sendable {
     return report
   }
 
-  private var declaredNames: [ServiceKey] {
-    policy.services.flatMap { service in service.keys.map { ServiceKey(service: service.name, key: $0.name) } }
+  /// What the checks of one declared key found, and its decrypted current version.
+  struct KeyOutcome: Sendable {
+    let name: ServiceKey
+    var findings: [Finding] = []
+    var passed = 0
+    var secret: StoredSecret?
+
+    mutating func wipe() {
+      if secret != nil { HotSecretsCore.wipe(&secret!.value) }
+    }
+  }
+
+  /// Decrypts and checks every declared key, in order. Large policies are split into one
+  /// contiguous slice per core (each key's checks are independent); small ones run here.
+  private func check(_ declared: [(ServicePolicy, KeyPolicy)], in versions: CurrentVersions) async throws
+    -> [KeyOutcome]
+  {
+    let slices = min(ProcessInfo.processInfo.activeProcessorCount, declared.count / Self.keysPerSlice + 1)
+    guard slices > 1 else { return try check(declared[...], in: versions) }
+    let size = (declared.count + slices - 1) / slices
+    return try await withThrowingTaskGroup(of: (Int, [KeyOutcome]).self) { group in
+      for slice in 0..<slices {
+        let range = slice * size..<min(declared.count, (slice + 1) * size)
+        group.addTask { (slice, try check(declared[range], in: versions)) }
+      }
+      var results = [[KeyOutcome]](repeating: [], count: slices)
+      do {
+        for try await (slice, outcomes) in group { results[slice] = outcomes }
+      } catch {
+        for slice in results.indices { for i in results[slice].indices { results[slice][i].wipe() } }
+        throw error
+      }
+      return results.flatMap { $0 }
+    }
+  }
+
+  /// `check` of each key in `keys`, in order; on an error the values decrypted so far are wiped.
+  private func check(_ keys: ArraySlice<(ServicePolicy, KeyPolicy)>, in versions: CurrentVersions) throws
+    -> [KeyOutcome]
+  {
+    var outcomes: [KeyOutcome] = []
+    outcomes.reserveCapacity(keys.count)
+    do {
+      for (service, key) in keys { outcomes.append(try check(key, of: service, in: versions)) }
+    } catch {
+      for i in outcomes.indices { outcomes[i].wipe() }
+      throw error
+    }
+    return outcomes
+  }
+
+  /// Below this many declared keys a second thread costs more than it saves.
+  static let keysPerSlice = 512
+
+  /// The static checks of one key: present, empty, placeholder, format, age.
+  private func check(_ key: KeyPolicy, of service: ServicePolicy, in versions: CurrentVersions) throws -> KeyOutcome {
+    let name = ServiceKey(service: service.name, key: key.name)
+    var outcome = KeyOutcome(name: name)
+    func finding(_ check: Finding.Check, _ severity: Finding.Severity, _ message: String) {
+      outcome.findings.append(
+        Finding(service: service.name, key: key.name, check: check, severity: severity, message: message))
+    }
+    guard let secret = try session.open(name, in: versions) else {
+      if key.required { finding(.missing, .error, "required key is not in the vault") } else { outcome.passed += 1 }
+      return outcome
+    }
+    outcome.secret = secret
+    outcome.passed += 1  // present
+    let value = String(decoding: secret.value, as: UTF8.self)
+    if value.isEmpty {
+      finding(.empty, .error, "value is empty")
+      return outcome
+    }
+    outcome.passed += 1
+    if let reason = PlaceholderDetector.reason(value) {
+      finding(.placeholder, .error, reason)
+    } else {
+      outcome.passed += 1
+    }
+    if let format = key.format {
+      if !format.matches(value) {
+        finding(.format, .error, "value does not match format '\(format.pattern)'")
+      } else {
+        outcome.passed += 1
+      }
+    }
+    if let maxAge = key.effectiveMaxAgeDays(in: policy) {
+      let age = Timestamp.date(from: secret.createdAt).map { Timestamp.days(from: $0, to: options.asOf) } ?? 0
+      if age > maxAge {
+        finding(.age, .error, "current version is \(age) days old (max \(maxAge)); rotate it")
+      } else if age > maxAge - options.warnWithinDays {
+        finding(.age, .warning, "current version is \(age) days old; max age \(maxAge) reached in \(maxAge - age) days")
+      } else {
+        outcome.passed += 1
+      }
+    }
+    return outcome
   }
 
   /// The provider question for `key`, if it has one: provider-rotated credentials ask their
   /// provider; database and Redis URLs get a TCP connection.
   private func liveCheck(
-    for key: KeyPolicy, in service: ServicePolicy, value: String, stored: [ServiceKey: StoredSecret]
+    for key: KeyPolicy, in service: ServicePolicy, value: String, valueOf: (ServiceKey) -> [UInt8]?
   ) -> LiveCheck? {
     let lower = value.lowercased()
     if ["postgres://", "postgresql://", "redis://", "rediss://"].contains(where: { lower.hasPrefix($0) }) {
@@ -209,8 +275,8 @@ public struct PolicyCheck: Sendable {
     case .supabase:
       let urlKey = provider["url_key"] ?? "SUPABASE_URL"
       let urlName = service.keys.first { $0.name == urlKey || $0.targetName == urlKey }?.name ?? urlKey
-      guard let url = stored[ServiceKey(service: service.name, key: urlName)] else { return nil }
-      return .supabase(url: String(decoding: url.value, as: UTF8.self), serviceKey: value)
+      guard let url = valueOf(ServiceKey(service: service.name, key: urlName)) else { return nil }
+      return .supabase(url: String(decoding: url, as: UTF8.self), serviceKey: value)
     case .shopify:
       return .shopify(
         shop: provider["shop"] ?? "", apiVersion: provider["api_version"] ?? "2025-10", accessToken: value)
