@@ -174,4 +174,68 @@ extension LiveCheck: Hashable {
     #expect(findings(report) == ["openai/API_KEY live error", "supabase/DATABASE_URL unreachable error"])
     #expect(try await check(vault, live: false, probe: probe).findings.isEmpty)
   }
+
+  /// A policy of 40 services × 30 keys (more than `keysPerSlice`, so the keys are decrypted and
+  /// checked in slices on several threads) with failures spread over every slice.
+  func largeVault() throws -> (TestVault, Policy) {
+    let vault = try TestVault()
+    var policy = "version: 1\nenvironment: prod\nservices:\n"
+    let root = vault.scratch.file("big")
+    for s in 0..<40 {
+      policy += "  svc\(s):\n    keys:\n"
+      var file = ""
+      for k in 0..<30 {
+        policy += "      KEY_\(k): { format: '^sk-[0-9]+$' }\n"
+        switch (s * 30 + k) % 97 {
+        case 0: continue  // missing
+        case 1: file += "KEY_\(k)=changeme\n"  // placeholder, and no format match
+        case 2: file += "KEY_\(k)=pk-\(s)-\(k)\n"  // format
+        default: file += "KEY_\(k)=sk-\(s * 1000 + k)\n"
+        }
+      }
+      try FileManager.default.createDirectory(atPath: root + "/svc\(s)", withIntermediateDirectories: true)
+      try file.write(toFile: root + "/svc\(s)/prod.env", atomically: false, encoding: .utf8)
+      chmod(root + "/svc\(s)/prod.env", 0o600)
+    }
+    _ = try vault.session.importMirror(
+      try MirrorReader.read(directory: root, environment: "prod"), environment: "prod", prune: false, dryRun: false)
+    return (vault, try PolicyParser.parse(policy, file: "policies/prod.yaml"))
+  }
+
+  @Test func manyKeysAreCheckedInSlicesAndReportedInPolicyOrder() async throws {
+    let (vault, policy) = try largeVault()
+    #expect(1200 >= 2 * PolicyCheck.keysPerSlice)
+    let current = try vault.session.currentVersions(environment: "prod")
+    let report = try await PolicyCheck(
+      session: vault.session, policy: policy, probe: nil, options: .init(), current: current
+    ).run()
+    var expected: [String] = []
+    for s in 0..<40 {
+      for k in 0..<30 {
+        switch (s * 30 + k) % 97 {
+        case 0: expected.append("svc\(s)/KEY_\(k) missing error")
+        case 1: expected += ["svc\(s)/KEY_\(k) placeholder error", "svc\(s)/KEY_\(k) format error"]
+        case 2: expected.append("svc\(s)/KEY_\(k) format error")
+        default: break
+        }
+      }
+    }
+    #expect(findings(report) == expected)
+    // present + non-empty + not a placeholder + format, per key, minus the failures.
+    let missing = (0..<1200).filter { $0 % 97 == 0 }.count
+    #expect(report.passedChecks == (1200 - missing) * 4 - report.findings.count + missing)
+  }
+
+  @Test func aTamperedValueInAnySliceStopsTheCheck() async throws {
+    let (vault, policy) = try largeVault()
+    // Swap two ciphertexts near the end (the last slice): neither authenticates in its new row.
+    try vault.tamper(
+      """
+      UPDATE secret_versions SET ciphertext = (SELECT ciphertext FROM secret_versions ORDER BY id LIMIT 1)
+      WHERE id = (SELECT max(id) FROM secret_versions)
+      """)
+    await #expect(throws: VaultError.self) {
+      try await PolicyCheck(session: vault.session, policy: policy, probe: nil, options: .init()).run()
+    }
+  }
 }
