@@ -70,7 +70,10 @@ let package = Package(
     .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "HotSecretsCore", "TestSupport"]),
     .testTarget(
       name: "HotSecretsCLITests",
-      dependencies: ["hotsecrets", "HotSecretsCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "hotsecrets", "HotSecretsCLI", "HotSecretsCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
     ),
   ]
 )

@@ -62,8 +62,9 @@ public struct HotSecrets: AsyncParsableCommand {
 extension HotSecrets {
   /// Leaf commands run on every deploy or CI job, parsed directly when the invocation is plain.
   /// Building argument-parser's whole command tree costs several milliseconds of start-up; a leaf
-  /// parsed on its own gives the same command value. Anything unusual (help, a parse error) goes
-  /// through the full tree so messages and usage text are the normal ones.
+  /// parsed on its own gives the same command value, and the hottest leaves read their plain
+  /// spelling without argument-parser at all (`PlainParsable`). Anything unusual (help, a parse
+  /// error) goes through the full tree so messages and usage text are the normal ones.
   private static let directlyParsed: [String: ParsableCommand.Type] = [
     "list": List.self, "get": GetValue.self, "history": History.self, "status": Status.self,
     "render": Render.self, "run": Run.self, "verify": Verify.self,
@@ -74,15 +75,28 @@ extension HotSecrets {
   static let directParent = "hotsecrets"
 
   static func parse(_ arguments: [String]) throws -> ParsableCommand {
-    if let name = arguments.first, let leaf = directlyParsed[name],
-      !arguments.contains(where: {
-        $0 == "-h" || $0 == "--help" || $0 == "--version" || $0.hasPrefix("--generate-completion")
-      }),
-      let command = try? leaf.parseAsRoot(Array(arguments.dropFirst()))
-    {
+    guard let name = arguments.first else { return try parseAsRoot(arguments) }
+    let rest = Array(arguments.dropFirst())
+    if let command = parsePlain(name, rest) { return command }
+    guard let leaf = directlyParsed[name] else { return try parseAsRoot(arguments) }
+    if !rest.contains(where: {
+      $0 == "-h" || $0 == "--help" || $0 == "--version" || $0.hasPrefix("--generate-completion")
+    }), let command = try? leaf.parseAsRoot(rest) {
       return command
     }
     return try parseAsRoot(arguments)
+  }
+
+  /// Leaf `name` from its plain `arguments` (`PlainParsable`); nil for other leaves or spellings.
+  static func parsePlain(_ name: String, _ arguments: [String]) -> ParsableCommand? {
+    switch name {
+    case "list": List.parsePlain(arguments)
+    case "get": GetValue.parsePlain(arguments)
+    case "status": Status.parsePlain(arguments)
+    case "render": Render.parsePlain(arguments)
+    case "verify": Verify.parsePlain(arguments)
+    default: nil
+    }
   }
 }
 
