@@ -29,7 +29,7 @@ public struct HotSecrets: AsyncParsableCommand {
   public init() {}
 
   /// Entry point: hardens the process, runs the command, exits with 0, 1, 2 or 64.
-  public static func execute() async {
+  @MainActor public static func execute() async {
     ProcessHardening.apply()
     let command: ParsableCommand
     do {
