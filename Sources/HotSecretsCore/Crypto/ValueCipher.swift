@@ -12,10 +12,22 @@ struct ValueCipher: Sendable {
     let ciphertext: [UInt8]
   }
 
+  /// `hotsecrets.value.v1`, vault ID, environment, service, key and version, NUL-separated.
+  /// Built byte by byte: `verify` computes it for every value it decrypts.
   func associatedData(_ address: SecretAddress, version: Int) -> [UInt8] {
-    Array(
-      "hotsecrets.value.v1\0\(vaultID)\0\(address.environment)\0\(address.service)\0\(address.key)\0\(version)".utf8)
+    var data = Self.associatedDataTag
+    data.reserveCapacity(
+      data.count + vaultID.utf8.count + address.environment.utf8.count + address.service.utf8.count
+        + address.key.utf8.count + 24)
+    for part in [vaultID, address.environment, address.service, address.key] {
+      data.append(contentsOf: part.utf8)
+      data.append(0)
+    }
+    data.append(contentsOf: String(version).utf8)
+    return data
   }
+
+  private static let associatedDataTag = Array("hotsecrets.value.v1\0".utf8)
 
   func seal(_ value: [UInt8], for address: SecretAddress, version: Int) throws -> Sealed {
     let (nonce, ciphertext) = try XChaCha20Poly1305.seal(
