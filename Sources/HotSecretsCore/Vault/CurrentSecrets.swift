@@ -45,10 +45,13 @@ extension VaultSession {
         FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
         WHERE s.environment = ?
         """, arguments: [environment])
+    entries.reserveCapacity(try Int.fetchOne(
+      db, sql: "SELECT count(*) FROM secrets WHERE environment = ?", arguments: [environment]) ?? 0)
     while let row = try rows.next() {
+      // `dataNoCopy`: the blobs are copied once, into the arrays, not first into `Data`.
       entries[ServiceKey(service: row[0], key: row[1])] = CurrentVersions.Entry(
-        version: row[2], createdAt: row[3], fingerprint: row[4], nonce: Array(row[5] as Data),
-        ciphertext: Array(row[6] as Data))
+        version: row[2], createdAt: row[3], fingerprint: row[4], nonce: Array(row.dataNoCopy(atIndex: 5) ?? Data()),
+        ciphertext: Array(row.dataNoCopy(atIndex: 6) ?? Data()))
     }
     return CurrentVersions(environment: environment, entries: entries)
   }

@@ -150,8 +150,9 @@ public struct PolicyCheck: Sendable {
           message: "the previous credential is still live: \(why)"))
     }
 
-    let declaredSet = Set(declared.map { ServiceKey(service: $0.0.name, key: $0.1.name) })
-    for name in versions.names.sorted() where !declaredSet.contains(name) && name.service != Self.managementService {
+    let declaredSet = Set(outcomes.map(\.name))
+    let undeclared = versions.names.filter { !declaredSet.contains($0) && $0.service != Self.managementService }
+    for name in undeclared.sorted() {
       report.record(
         Finding(
           service: name.service, key: name.key, check: .undeclared, severity: .warning,
