@@ -94,26 +94,32 @@ enum VerifyOutput {
     VerifyReportJSON(report, policy: policy, strict: strict)
   }
 
-  /// One block per service, one line per key: `ok`, `FAIL` or `warn`, then each finding.
+  /// One block per service, one line per key: `ok`, `FAIL` or `warn`, then each finding. The
+  /// policy's services and keys come first, in its order; keys only findings name (undeclared)
+  /// follow in the order found.
   static func text(_ report: VerifyReport, policy: Policy) -> String {
+    var blocks = policy.services.map { (service: $0.name, keys: $0.keys.map(\.name)) }
+    var blockIndex = Dictionary(blocks.enumerated().map { ($1.service, $0) }, uniquingKeysWith: { first, _ in first })
+    var listed = Set(policy.services.flatMap { service in service.keys.map { ServiceKey(service: service.name, key: $0.name) } })
     var byKey: [ServiceKey: [Finding]] = [:]
     for finding in report.findings {
-      byKey[ServiceKey(service: finding.service, key: finding.key), default: []].append(finding)
-    }
-    var order: [String] = policy.services.map(\.name)
-    for finding in report.findings where !order.contains(finding.service) { order.append(finding.service) }
-    let width = max(
-      12, (policy.services.flatMap { $0.keys.map(\.name.count) } + report.findings.map(\.key.count)).max() ?? 12)
-    var lines: [String] = []
-    for service in order {
-      lines.append(service)
-      var keys = policy.service(service)?.keys.map(\.name) ?? []
-      for finding in report.findings where finding.service == service && !keys.contains(finding.key) {
-        keys.append(finding.key)
+      let name = ServiceKey(service: finding.service, key: finding.key)
+      byKey[name, default: []].append(finding)
+      guard listed.insert(name).inserted else { continue }
+      if let index = blockIndex[finding.service] {
+        blocks[index].keys.append(finding.key)
+      } else {
+        blockIndex[finding.service] = blocks.count
+        blocks.append((finding.service, [finding.key]))
       }
+    }
+    let width = max(12, blocks.lazy.flatMap(\.keys).map(\.count).max() ?? 12)
+    var lines: [String] = []
+    lines.reserveCapacity(listed.count + blocks.count + 1)
+    for (service, keys) in blocks {
+      lines.append(service)
       for key in keys {
-        let findings = byKey[ServiceKey(service: service, key: key)] ?? []
-        if findings.isEmpty {
+        guard let findings = byKey[ServiceKey(service: service, key: key)] else {
           lines.append("  ok    \(key)")
           continue
         }
