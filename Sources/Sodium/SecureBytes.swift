@@ -24,6 +24,11 @@ public final class SecureBytes: @unchecked Sendable {
   /// Copies `bytes` into guarded memory. The caller should wipe its own copy if it matters.
   public convenience init(copying bytes: some Collection<UInt8>) throws {
     try self.init(count: bytes.count)
+    // Arrays and buffers are copied in one go; only other collections are walked element by element.
+    let copied = bytes.withContiguousStorageIfAvailable { source in
+      if let base = source.baseAddress { pointer.copyMemory(from: base, byteCount: source.count) }
+    }
+    guard copied == nil else { return }
     var i = 0
     let out = pointer.assumingMemoryBound(to: UInt8.self)
     for b in bytes {
