@@ -31,19 +31,14 @@ public struct HotSecrets: AsyncParsableCommand {
   /// Entry point: hardens the process, runs the command, exits with 0, 1, 2 or 64.
   @MainActor public static func execute() async {
     ProcessHardening.apply()
-    let command: ParsableCommand
+    let command: ParsedCommand
     do {
       command = try parse(Array(CommandLine.arguments.dropFirst()))
     } catch {
       exit(withError: error)  // usage errors: 64; --help and --version: 0
     }
     do {
-      if var asyncCommand = command as? AsyncParsableCommand {
-        try await asyncCommand.run()
-      } else {
-        var syncCommand = command
-        try syncCommand.run()
-      }
+      try await command.run()
     } catch let code as ExitCode {
       Foundation.exit(code.rawValue)
     } catch let error as CleanExit {
@@ -74,28 +69,46 @@ extension HotSecrets {
   /// argument-parser's completion-script probe (another ~2 ms), which only the root needs.
   static let directParent = "hotsecrets"
 
-  static func parse(_ arguments: [String]) throws -> ParsableCommand {
-    guard let name = arguments.first else { return try parseAsRoot(arguments) }
+  static func parse(_ arguments: [String]) throws -> ParsedCommand {
+    guard let name = arguments.first else { return ParsedCommand(try parseAsRoot(arguments)) }
     let rest = Array(arguments.dropFirst())
     if let command = parsePlain(name, rest) { return command }
-    guard let leaf = directlyParsed[name] else { return try parseAsRoot(arguments) }
+    guard let leaf = directlyParsed[name] else { return ParsedCommand(try parseAsRoot(arguments)) }
     if !rest.contains(where: {
       $0 == "-h" || $0 == "--help" || $0 == "--version" || $0.hasPrefix("--generate-completion")
     }), let command = try? leaf.parseAsRoot(rest) {
-      return command
+      return ParsedCommand(command)
     }
-    return try parseAsRoot(arguments)
+    return ParsedCommand(try parseAsRoot(arguments))
   }
 
   /// Leaf `name` from its plain `arguments` (`PlainParsable`); nil for other leaves or spellings.
-  static func parsePlain(_ name: String, _ arguments: [String]) -> ParsableCommand? {
+  static func parsePlain(_ name: String, _ arguments: [String]) -> ParsedCommand? {
     switch name {
-    case "list": List.parsePlain(arguments)
-    case "get": GetValue.parsePlain(arguments)
-    case "status": Status.parsePlain(arguments)
-    case "render": Render.parsePlain(arguments)
-    case "verify": Verify.parsePlain(arguments)
+    case "list": List.parsePlain(arguments).map { .sync($0) }
+    case "get": GetValue.parsePlain(arguments).map { .sync($0) }
+    case "status": Status.parsePlain(arguments).map { .sync($0) }
+    case "render": Render.parsePlain(arguments).map { .sync($0) }
+    case "verify": Verify.parsePlain(arguments).map { .async($0) }
     default: nil
+    }
+  }
+}
+
+/// A parsed command and whether its `run` is async; plain-parsed commands say so statically,
+/// sparing a dynamic cast (a protocol-conformance scan) at start-up.
+enum ParsedCommand {
+  case sync(ParsableCommand)
+  case async(AsyncParsableCommand)
+
+  init(_ command: ParsableCommand) {
+    if let command = command as? AsyncParsableCommand { self = .async(command) } else { self = .sync(command) }
+  }
+
+  func run() async throws {
+    switch self {
+    case .sync(var command): try command.run()
+    case .async(var command): try await command.run()
     }
   }
 }
