@@ -37,6 +37,9 @@ public enum Base64 {
   /// `decode` of text given as its UTF-8 bytes.
   public static func decode(_ text: some Collection<UInt8>, variant: Variant = .standard) -> [UInt8]? {
     let input = Array(text)
+    // libsodium 1.0.18 (Debian 12) reads each character as a signed `char`, so bytes ≥ 0x80 slip
+    // through its alphabet checks (as '/' or '_'); only ASCII can be base64 anyway.
+    guard input.allSatisfy({ $0 < 0x80 }) else { return nil }
     var out = [UInt8](repeating: 0, count: input.count * 3 / 4 + 3)
     var length = 0
     // A nil `b64_end` makes libsodium refuse any input it cannot consume entirely.

@@ -222,5 +222,10 @@ func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.jo
     #expect(Base64.decode("Z_8=", variant: .standard) == nil)
     #expect(Base64.decode("Z", variant: .urlSafeNoPadding) == nil)  // impossible length
     #expect(Base64.decode("", variant: .urlSafeNoPadding) == [])
+    // Non-ASCII bytes, which libsodium 1.0.18 on x86-64 decodes as '/' or '_' (signed char).
+    #expect(Base64.decode("AAé", variant: .urlSafeNoPadding) == nil)
+    #expect(Base64.decode("AA\u{e9}=", variant: .standard) == nil)
+    #expect(Base64.decode([0x41, 0x41, 0x41, 0xff], variant: .standard) == nil)
+    #expect(Base64.decode([0x41, 0x41, 0x41, 0xff], variant: .urlSafeNoPadding) == nil)
   }
 }
