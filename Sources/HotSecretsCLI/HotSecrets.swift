@@ -38,7 +38,10 @@ public struct HotSecrets: AsyncParsableCommand {
       exit(withError: error)  // usage errors: 64; --help and --version: 0
     }
     do {
-      try await command.run()
+      switch command {
+      case .sync(var command): try command.run()  // here, on the main thread
+      case .async(var command): try await command.run()
+      }
     } catch let code as ExitCode {
       Foundation.exit(code.rawValue)
     } catch let error as CleanExit {
@@ -105,12 +108,6 @@ enum ParsedCommand {
     if let command = command as? AsyncParsableCommand { self = .async(command) } else { self = .sync(command) }
   }
 
-  func run() async throws {
-    switch self {
-    case .sync(var command): try command.run()
-    case .async(var command): try await command.run()
-    }
-  }
 }
 
 extension CommandConfiguration {

@@ -111,6 +111,17 @@ import Testing
     #expect(wrongEnvironment.stderr.contains("is the policy for prod, not staging"))
     let locked = try h.run(["verify", "prod"], env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "nope"])
     #expect(locked.status == 2)
+    // Errors come in the order of the arguments' checks: a bad date before unlocking or the policy.
+    let badDate = try h.run(
+      ["verify", "prod", "--as-of", "2026-02-30", "--policy", "policies/bad.yaml"],
+      env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "nope"])
+    #expect(badDate.status == 64)
+    #expect(badDate.stderr.contains("invalid date '2026-02-30'"))
+    // A bad policy wins over a vault that will not unlock (the two are read at the same time).
+    let badBoth = try h.run(
+      ["verify", "prod", "--policy", "policies/bad.yaml"], env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "nope"])
+    #expect(badBoth.status == 2)
+    #expect(badBoth.stderr.contains("unknown field 'fromat'"))
     let noVault = try h.run(["verify", "prod", "--vault", "missing.db"])
     #expect(noVault.status == 2)
     #expect(noVault.stderr.contains("run `hotsecrets init`"))

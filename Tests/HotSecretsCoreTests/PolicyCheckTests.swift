@@ -226,6 +226,48 @@ extension LiveCheck: Hashable {
     #expect(report.passedChecks == (1200 - missing) * 4 - report.findings.count + missing)
   }
 
+  @Test func theFirstTamperedValueInPolicyOrderIsTheOneReported() async throws {
+    let (vault, policy) = try largeVault()
+    // One bad ciphertext early in the first slice's keys and one in the last slice.
+    for (service, key) in [("svc1", "KEY_3"), ("svc38", "KEY_3")] {
+      try vault.tamper(
+        """
+        UPDATE secret_versions SET ciphertext = zeroblob(40)
+        WHERE secret_id = (SELECT id FROM secrets WHERE service = ? AND key = ?)
+        """, [service, key])
+    }
+    for _ in 0..<5 {
+      do {
+        _ = try await PolicyCheck(session: vault.session, policy: policy, probe: nil, options: .init()).run()
+        Issue.record("a tampered value was not noticed")
+      } catch {
+        #expect("\(error)".contains("svc1/KEY_3"), "\(error)")
+      }
+    }
+  }
+
+  @Test func aLiveCheckReadsAnUndeclaredSupabaseURL() async throws {
+    let vault = try TestVault()
+    try fill(vault)
+    let policy = try PolicyParser.parse(
+      """
+      version: 1
+      environment: prod
+      services:
+        supabase:
+          provider: { kind: supabase, project_ref: abcdefghijklmnopqrst }
+          keys:
+            SERVICE_KEY: { rotate: provider }
+      """, file: "policies/prod.yaml")
+    let question = LiveCheck.supabase(url: "https://abcdefghijklmnopqrst.supabase.co", serviceKey: "sb_secret_k3y")
+    let probe = ScriptedProbe([question: .accepted])
+    let report = try await PolicyCheck(
+      session: vault.session, policy: policy, probe: probe, options: .init(live: true)
+    ).run()
+    #expect(probe.questions == [question])
+    #expect(findings(report).allSatisfy { $0.hasSuffix("undeclared warning") })
+  }
+
   @Test func aTamperedValueInAnySliceStopsTheCheck() async throws {
     let (vault, policy) = try largeVault()
     // Swap two ciphertexts near the end (the last slice): neither authenticates in its new row.

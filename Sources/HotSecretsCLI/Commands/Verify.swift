@@ -45,6 +45,7 @@ extension HotSecrets {
 
     func run() async throws {
       try SecretAddress.validateEnvironment(environment)
+      let date = try asOf.map { try DateArgument.parse($0) } ?? Date()
       // The vault is opened, unlocked and read while the policy is parsed on another core.
       let (parsed, (session, current)) = try await policyOptions.load(
         environment: environment, root: vault.root, concurrently: vault.unlocksWithoutPrompt
@@ -52,7 +53,6 @@ extension HotSecrets {
         let session = try vault.unlock()
         return (session, try session.currentVersions(environment: environment))
       }
-      let date = try asOf.map { try DateArgument.parse($0) } ?? Date()
       let probe = ProviderProbe(
         endpoints: .init(openAI: ProcessEnvironment.value("HOTSECRETS_OPENAI_API_URL") ?? "https://api.openai.com"),
         timeout: timeout)

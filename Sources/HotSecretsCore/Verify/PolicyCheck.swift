@@ -62,7 +62,11 @@ public struct PolicyCheck: Sendable {
       for (outcome, (service, key)) in zip(outcomes, declared) {
         guard let secret = outcome.secret, !secret.value.isEmpty else { continue }
         let check = liveCheck(for: key, in: service, value: String(decoding: secret.value, as: UTF8.self)) { name in
-          index[name].flatMap { outcomes[$0].secret?.value }
+          if let i = index[name] { return outcomes[i].secret.map { String(decoding: $0.value, as: UTF8.self) } }
+          // A key the policy does not declare (e.g. the Supabase URL): decrypted for this alone.
+          guard var other = try? session.open(name, in: versions) else { return nil }
+          defer { wipe(&other.value) }
+          return String(decoding: other.value, as: UTF8.self)
         }
         if let check { liveChecks.append((service.name, key.name, check)) }
       }
@@ -181,20 +185,28 @@ public struct PolicyCheck: Sendable {
     let slices = min(ProcessInfo.processInfo.activeProcessorCount, declared.count / Self.keysPerSlice + 1)
     guard slices > 1 else { return try check(declared[...], in: versions) }
     let size = (declared.count + slices - 1) / slices
-    return try await withThrowingTaskGroup(of: (Int, [KeyOutcome]).self) { group in
+    // Every slice runs to its end or its first error (none is cancelled), so the error thrown is
+    // the one the sequential walk would meet first, and every decrypted value is wiped.
+    var results = await withTaskGroup(of: (Int, Result<[KeyOutcome], Error>).self) { group in
       for slice in 0..<slices {
         let range = slice * size..<min(declared.count, (slice + 1) * size)
-        group.addTask { (slice, try check(declared[range], in: versions)) }
+        group.addTask { (slice, Result { try check(declared[range], in: versions) }) }
       }
-      var results = [[KeyOutcome]](repeating: [], count: slices)
-      do {
-        for try await (slice, outcomes) in group { results[slice] = outcomes }
-      } catch {
-        for slice in results.indices { for i in results[slice].indices { results[slice][i].wipe() } }
-        throw error
-      }
-      return results.flatMap { $0 }
+      var results = [Result<[KeyOutcome], Error>](repeating: .success([]), count: slices)
+      for await (slice, result) in group { results[slice] = result }
+      return results
     }
+    if let failure = results.lazy.compactMap({ result -> Error? in
+      if case .failure(let error) = result { error } else { nil }
+    }).first {
+      for slice in results.indices {
+        guard case .success(var outcomes) = results[slice] else { continue }
+        results[slice] = .success([])
+        for i in outcomes.indices { outcomes[i].wipe() }
+      }
+      throw failure
+    }
+    return results.flatMap { (try? $0.get()) ?? [] }
   }
 
   /// `check` of each key in `keys`, in order; on an error the values decrypted so far are wiped.
@@ -263,7 +275,7 @@ public struct PolicyCheck: Sendable {
   /// The provider question for `key`, if it has one: provider-rotated credentials ask their
   /// provider; database and Redis URLs get a TCP connection.
   private func liveCheck(
-    for key: KeyPolicy, in service: ServicePolicy, value: String, valueOf: (ServiceKey) -> [UInt8]?
+    for key: KeyPolicy, in service: ServicePolicy, value: String, valueOf: (ServiceKey) -> String?
   ) -> LiveCheck? {
     let lower = value.lowercased()
     if ["postgres://", "postgresql://", "redis://", "rediss://"].contains(where: { lower.hasPrefix($0) }) {
@@ -277,7 +289,7 @@ public struct PolicyCheck: Sendable {
       let urlKey = provider["url_key"] ?? "SUPABASE_URL"
       let urlName = service.keys.first { $0.name == urlKey || $0.targetName == urlKey }?.name ?? urlKey
       guard let url = valueOf(ServiceKey(service: service.name, key: urlName)) else { return nil }
-      return .supabase(url: String(decoding: url, as: UTF8.self), serviceKey: value)
+      return .supabase(url: url, serviceKey: value)
     case .shopify:
       return .shopify(
         shop: provider["shop"] ?? "", apiVersion: provider["api_version"] ?? "2025-10", accessToken: value)
