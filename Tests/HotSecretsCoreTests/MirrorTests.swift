@@ -147,6 +147,25 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/supabase") == ["prod.env"])
   }
 
+  @Test func aFailedRenderLeavesNoTemporaryFiles() throws {
+    let vault = try TestVault()
+    for service in ["alpha", "beta", "gamma"] {
+      try vault.session.set(address("prod", service, "K"), value: bytes("v-\(service)"))
+    }
+    let out = vault.scratch.file("out")
+    // beta's file is a folder: its new content is staged like the others, but cannot be renamed over it.
+    try FileManager.default.createDirectory(atPath: out + "/beta/prod.env", withIntermediateDirectories: true)
+    #expect(throws: MirrorError.self) {
+      try MirrorWriter.render(
+        try vault.session.currentValues(environment: "prod", action: "render"), environment: "prod", directory: out)
+    }
+    let left = FileManager.default.enumerator(atPath: out)?.allObjects as? [String] ?? []
+    #expect(!left.contains { ($0 as NSString).lastPathComponent.hasPrefix(".hotsecrets-") }, "\(left)")
+    // Files are renamed in order: alpha's is in place, gamma's was never renamed.
+    #expect(FileManager.default.fileExists(atPath: out + "/alpha/prod.env"))
+    #expect(!FileManager.default.fileExists(atPath: out + "/gamma/prod.env"))
+  }
+
   @Test func renderRefusesUnignoredFilesInAGitWorkTree() throws {
     let vault = try TestVault()
     try vault.session.set(address("prod", "openai", "A"), value: bytes("1"))

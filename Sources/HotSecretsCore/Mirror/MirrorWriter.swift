@@ -62,11 +62,9 @@ public enum MirrorWriter {
     guard !pending.isEmpty else { return report }
     let unignored = try GitIgnoreGuard.unignored(pending.map(\.path), near: directory)
     guard unignored.isEmpty else { throw MirrorError.notIgnoredByGit(paths: unignored) }
-    for item in pending {
-      try makeFolder(item.folder)
-      try AtomicFile.write(item.bytes, to: item.path, mode: 0o600)
-      report.written.append(item.path)
-    }
+    for item in pending { try makeFolder(item.folder) }
+    try AtomicFile.write(pending.map { ($0.path, $0.bytes) }, mode: 0o600, alsoSyncing: directory)
+    report.written = pending.map(\.path)
     return report
   }
 
@@ -86,45 +84,69 @@ public enum MirrorWriter {
   }
 }
 
-/// Crash-safe file replacement.
+/// Crash-safe replacement of a set of files.
 enum AtomicFile {
-  /// Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path`, then
-  /// fsyncs the folder: a reader sees the old content or the new, never a mix. The temporary file
-  /// ends like `path` (e.g. `.env`), so the ignore rule that covers `path` covers it too.
-  static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
-    let folder = (path as NSString).deletingLastPathComponent
+  /// Writes each file's new content to a temporary file beside it and fsyncs them all, then
+  /// renames them over their files, then fsyncs each folder once (and `alsoSyncing`, e.g. the
+  /// folder new service folders were made in). A reader sees each file's old content or its new,
+  /// never a mix; an error while writing leaves every file as it was (the temporary files are
+  /// removed), and one while renaming leaves the files before it replaced and the rest as they
+  /// were. A temporary file ends like its file (e.g. `.env`), so the ignore rule that covers the
+  /// file covers it too.
+  static func write(_ files: [(path: String, bytes: [UInt8])], mode: mode_t, alsoSyncing extra: String? = nil) throws {
+    var staged: [(temp: String, path: String)] = []
+    var renamed = 0
+    defer { for item in staged[renamed...] { unlink(item.temp) } }
+    for (path, bytes) in files {
+      staged.append((try stage(bytes, for: path, mode: mode), path))
+    }
+    for item in staged {
+      guard rename(item.temp, item.path) == 0 else {
+        throw MirrorError.writeFailed(path: item.path, reason: String(cString: strerror(errno)))
+      }
+      renamed += 1
+    }
+    var folders = Set(files.map { folder(of: $0.path) })
+    if let extra { folders.insert(extra) }
+    for folder in folders.sorted() {
+      let fd = open(folder, O_RDONLY | O_DIRECTORY)
+      if fd >= 0 {
+        _ = fsync(fd)
+        close(fd)
+      }
+    }
+  }
+
+  /// `bytes` in a new temporary file beside `path` with `mode`, fsynced; returns its path.
+  private static func stage(_ bytes: [UInt8], for path: String, mode: mode_t) throws -> String {
     let suffix = (path as NSString).pathExtension.isEmpty ? "" : "." + (path as NSString).pathExtension
-    var template = Array((VaultLocation.join(folder.isEmpty ? "." : folder, ".hotsecrets-XXXXXX" + suffix)).utf8CString)
+    var template = Array(VaultLocation.join(folder(of: path), ".hotsecrets-XXXXXX" + suffix).utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, Int32(suffix.utf8.count)) }
     guard fd >= 0 else { throw MirrorError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
     let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    var ok = false
-    defer {
-      if !ok { unlink(tempPath) }
-    }
-    guard fchmod(fd, mode) == 0 else {
+    func fail(_ reason: String) -> Error {
       close(fd)
-      throw MirrorError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+      unlink(tempPath)
+      return MirrorError.writeFailed(path: path, reason: reason)
     }
+    guard fchmod(fd, mode) == 0 else { throw fail(String(cString: strerror(errno))) }
     var offset = 0
     while offset < bytes.count {
       let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
       if n < 0 && errno == EINTR { continue }
-      guard n > 0 else {
-        close(fd)
-        throw MirrorError.writeFailed(path: path, reason: String(cString: strerror(errno)))
-      }
+      guard n > 0 else { throw fail(String(cString: strerror(errno))) }
       offset += n
     }
-    guard fsync(fd) == 0, close(fd) == 0 else { throw MirrorError.writeFailed(path: path, reason: "fsync failed") }
-    guard rename(tempPath, path) == 0 else {
-      throw MirrorError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+    guard fsync(fd) == 0 else { throw fail("fsync failed") }
+    guard close(fd) == 0 else {
+      unlink(tempPath)
+      throw MirrorError.writeFailed(path: path, reason: "close failed")
     }
-    ok = true
-    let dirFD = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY)
-    if dirFD >= 0 {
-      _ = fsync(dirFD)
-      close(dirFD)
-    }
+    return tempPath
+  }
+
+  private static func folder(of path: String) -> String {
+    let folder = (path as NSString).deletingLastPathComponent
+    return folder.isEmpty ? "." : folder
   }
 }
