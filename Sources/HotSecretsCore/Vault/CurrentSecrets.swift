@@ -48,12 +48,18 @@ extension VaultSession {
     entries.reserveCapacity(try Int.fetchOne(
       db, sql: "SELECT count(*) FROM secrets WHERE environment = ?", arguments: [environment]) ?? 0)
     while let row = try rows.next() {
-      // `dataNoCopy`: the blobs are copied once, into the arrays, not first into `Data`.
+      // The blobs are copied once, straight from SQLite's buffer into the arrays.
       entries[ServiceKey(service: row[0], key: row[1])] = CurrentVersions.Entry(
-        version: row[2], createdAt: row[3], fingerprint: row[4], nonce: Array(row.dataNoCopy(atIndex: 5) ?? Data()),
-        ciphertext: Array(row.dataNoCopy(atIndex: 6) ?? Data()))
+        version: row[2], createdAt: row[3], fingerprint: row[4], nonce: Self.bytes(row, 5),
+        ciphertext: Self.bytes(row, 6))
     }
     return CurrentVersions(environment: environment, entries: entries)
+  }
+
+  /// Column `index` of `row` as bytes (empty for NULL), copied with one `memcpy`: `Array(Data)`
+  /// walks the bytes one by one.
+  private static func bytes(_ row: Row, _ index: Int) -> [UInt8] {
+    row.dataNoCopy(atIndex: index)?.withUnsafeBytes { Array($0) } ?? []
   }
 
   /// `name`'s current version from `versions`, its value decrypted when `decrypting` (else empty);
