@@ -107,7 +107,6 @@ enum ParsedCommand {
   init(_ command: ParsableCommand) {
     if let command = command as? AsyncParsableCommand { self = .async(command) } else { self = .sync(command) }
   }
-
 }
 
 extension CommandConfiguration {

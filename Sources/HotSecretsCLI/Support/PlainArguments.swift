@@ -135,35 +135,48 @@ extension HotSecrets.GetValue: PlainParsable {
   }
 }
 
-extension HotSecrets.Status: PlainParsable {
-  static let plainOptions = VaultOptions.plainOptions + OutputOptions.plainOptions + ["--from"]
+/// A plain-parsable command of one environment with the vault and output options: `status`,
+/// `render` and `verify`.
+protocol PlainEnvironmentCommand: PlainParsable {
+  var vault: VaultOptions { get set }
+  var output: OutputOptions { get set }
+  var environment: String { get set }
+}
 
-  static func make(_ arguments: PlainArguments) -> Self? {
+extension PlainEnvironmentCommand {
+  /// The command with its vault and output options and its one environment set (the rest is the
+  /// caller's); nil unless there is exactly one positional and the format is known.
+  static func withEnvironment(_ arguments: PlainArguments) -> Self? {
     guard arguments.positionals.count == 1, let output = OutputOptions(arguments) else { return nil }
     var command = Self()
     command.vault = VaultOptions(arguments)
     command.output = output
     command.environment = arguments.positionals[0]
+    return command
+  }
+}
+
+extension HotSecrets.Status: PlainEnvironmentCommand {
+  static let plainOptions = VaultOptions.plainOptions + OutputOptions.plainOptions + ["--from"]
+
+  static func make(_ arguments: PlainArguments) -> Self? {
+    guard var command = withEnvironment(arguments) else { return nil }
     command.from = arguments.value("--from")
     return command
   }
 }
 
-extension HotSecrets.Render: PlainParsable {
+extension HotSecrets.Render: PlainEnvironmentCommand {
   static let plainOptions = VaultOptions.plainOptions + OutputOptions.plainOptions + ["--to"]
 
   static func make(_ arguments: PlainArguments) -> Self? {
-    guard arguments.positionals.count == 1, let output = OutputOptions(arguments) else { return nil }
-    var command = Self()
-    command.vault = VaultOptions(arguments)
-    command.output = output
-    command.environment = arguments.positionals[0]
+    guard var command = withEnvironment(arguments) else { return nil }
     command.to = arguments.value("--to")
     return command
   }
 }
 
-extension HotSecrets.Verify: PlainParsable {
+extension HotSecrets.Verify: PlainEnvironmentCommand {
   static let plainOptions =
     VaultOptions.plainOptions + OutputOptions.plainOptions + PolicyOptions.plainOptions + [
       "--from", "--as-of", "--timeout",
@@ -171,17 +184,13 @@ extension HotSecrets.Verify: PlainParsable {
   static let plainFlags = ["--live", "--targets", "--strict"]
 
   static func make(_ arguments: PlainArguments) -> Self? {
-    guard arguments.positionals.count == 1, let output = OutputOptions(arguments) else { return nil }
     var timeout = 10.0
     if let text = arguments.value("--timeout") {
       guard let seconds = Double(text) else { return nil }
       timeout = seconds
     }
-    var command = Self()
-    command.vault = VaultOptions(arguments)
-    command.output = output
+    guard var command = withEnvironment(arguments) else { return nil }
     command.policyOptions = PolicyOptions(arguments)
-    command.environment = arguments.positionals[0]
     command.from = arguments.value("--from")
     command.live = arguments.flag("--live")
     command.targets = arguments.flag("--targets")
