@@ -196,17 +196,20 @@ public struct PolicyCheck: Sendable {
       for await (slice, result) in group { results[slice] = result }
       return results
     }
-    if let failure = results.lazy.compactMap({ result -> Error? in
-      if case .failure(let error) = result { error } else { nil }
-    }).first {
-      for slice in results.indices {
-        guard case .success(var outcomes) = results[slice] else { continue }
-        results[slice] = .success([])
-        for i in outcomes.indices { outcomes[i].wipe() }
+    var outcomes: [KeyOutcome] = []
+    var failure: Error?
+    for result in results {
+      switch result {
+      case .success(let slice): outcomes += slice
+      case .failure(let error): failure = failure ?? error
       }
+    }
+    results.removeAll()  // `outcomes` alone holds the decrypted values now, so wiping is in place
+    if let failure {
+      for i in outcomes.indices { outcomes[i].wipe() }
       throw failure
     }
-    return results.flatMap { (try? $0.get()) ?? [] }
+    return outcomes
   }
 
   /// `check` of each key in `keys`, in order; on an error the values decrypted so far are wiped.
