@@ -45,8 +45,6 @@ extension VaultSession {
         FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
         WHERE s.environment = ?
         """, arguments: [environment])
-    entries.reserveCapacity(try Int.fetchOne(
-      db, sql: "SELECT count(*) FROM secrets WHERE environment = ?", arguments: [environment]) ?? 0)
     while let row = try rows.next() {
       // The blobs are copied once, straight from SQLite's buffer into the arrays.
       entries[ServiceKey(service: row[0], key: row[1])] = CurrentVersions.Entry(
