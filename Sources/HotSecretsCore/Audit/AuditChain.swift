@@ -8,11 +8,15 @@ public enum AuditChain {
   public static let genesisHash = String(repeating: "0", count: 64)
 
   /// Appends `event` inside the caller's transaction, so the change it records and the entry
-  /// commit together or not at all.
+  /// commit together or not at all. Every keyed change appends an entry, so this is also where a
+  /// session whose keys a re-key replaced meanwhile is stopped (`rekeyedMeanwhile`): nothing it
+  /// sealed under the old key commits.
   @discardableResult
   static func append(_ event: AuditEvent, actor: Actor, keys: VaultKeys, at date: Date, in db: Database) throws
     -> AuditEntry
   {
+    let epoch = try Int.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM vault_meta WHERE id = 1")) ?? 0
+    guard epoch == keys.epoch else { throw VaultError.rekeyedMeanwhile }
     let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
     let seq: Int64 = (last?["seq"] ?? 0) + 1
     let prev: String = last?["hash"] ?? genesisHash
@@ -21,7 +25,7 @@ public enum AuditChain {
       action: event.action, subject: event.subject, version: event.version, fingerprint: event.fingerprint,
       detail: event.detail?.text, prevHash: prev, hash: "", mac: "")
     entry.hash = try hash(of: entry)
-    entry.mac = try keys.auditMAC(hash: entry.hash)
+    entry.mac = try keys.auditMAC(hash: entry.hash, seq: seq)
     try db.cachedStatement(
       sql: """
         INSERT INTO audit_log (seq, time, actor_user, actor_recipient, action, subject, version, fingerprint, detail, prev_hash, hash, mac)
@@ -136,7 +140,7 @@ public enum AuditChain {
       if try hash(of: entry) != entry.hash {
         return broken("hash does not match the entry's contents (entry edited)")
       }
-      if let keys, try keys.auditMAC(hash: entry.hash) != entry.mac {
+      if let keys, try keys.auditMAC(hash: entry.hash, seq: entry.seq) != entry.mac {
         return broken("MAC does not match: the entry was written or rewritten without the vault's key")
       }
       prev = entry.hash

@@ -25,6 +25,13 @@ enum SigningKey {
   /// Decrypts the stored key pair. Throws `corruptVault` when the seed does not decrypt (altered, or
   /// copied from another vault) or derives another public key than the stored one (replaced).
   static func open(_ record: SigningKeyRecord, keys: VaultKeys, vaultID: String) throws -> Ed25519.KeyPair {
+    try openWithSeed(record, keys: keys, vaultID: vaultID).pair
+  }
+
+  /// The stored key pair and the seed it derives from (for re-sealing at a re-key).
+  static func openWithSeed(_ record: SigningKeyRecord, keys: VaultKeys, vaultID: String) throws
+    -> (pair: Ed25519.KeyPair, seed: SecureBytes)
+  {
     let seed: SecureBytes
     do {
       seed = try XChaCha20Poly1305.open(
@@ -39,7 +46,12 @@ enum SigningKey {
     guard Base64.decode(record.publicKey.utf8) == pair.publicKey else {
       throw VaultError.corruptVault("the stored signing public key does not match the signing key (it was replaced)")
     }
-    return pair
+    return (pair, seed)
+  }
+
+  /// `seed` sealed under `keys`' value subkey for vault `vaultID`.
+  static func seal(seed: SecureBytes, keys: VaultKeys, vaultID: String) throws -> (nonce: [UInt8], ciphertext: [UInt8]) {
+    try XChaCha20Poly1305.seal(seed, key: keys.valueKey, associatedData: associatedData(vaultID: vaultID))
   }
 
   /// The vault's key pair, created, stored and audited first when the vault has none. Must run
@@ -52,7 +64,7 @@ enum SigningKey {
     }
     let seed = try SecureBytes.random(count: Ed25519.seedBytes)
     let pair = try Ed25519.keyPair(seed: seed)
-    let sealed = try XChaCha20Poly1305.seal(seed, key: keys.valueKey, associatedData: associatedData(vaultID: vaultID))
+    let sealed = try seal(seed: seed, keys: keys, vaultID: vaultID)
     let publicKey = Base64.encode(pair.publicKey)
     try SigningKeyRecord(
       publicKey: publicKey, nonce: sealed.nonce, ciphertext: sealed.ciphertext, createdAt: Timestamp.string(from: date)

@@ -20,6 +20,14 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
   case invalidValue(subject: String, reason: String)
   case weakKeyDerivation(opsLimit: UInt64, memLimitMiB: Int)
   case unsupportedVaultFormat(found: Int, supported: Int)
+  /// A secret's current state does not match its authenticated head.
+  case headMismatch(subject: String)
+  /// An environment's set of secrets does not match its authenticated digest.
+  case environmentMismatch(environment: String)
+  /// Passphrase recipients from before issue 13 that cannot be re-wrapped without their passphrase.
+  case recipientsNeedUpgrade([String])
+  /// The vault was re-keyed after this session unlocked it.
+  case rekeyedMeanwhile
 
   public var errorDescription: String? {
     switch self {
@@ -55,6 +63,14 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
       "invalid value for \(subject): \(reason)"
     case .weakKeyDerivation(let ops, let mem):
       "passphrase key derivation limits too low (opslimit \(ops), memlimit \(mem) MiB); minimum is opslimit 3, memlimit 64 MiB"
+    case .headMismatch(let subject):
+      "integrity check failed for \(subject): its current version or state is not the one the vault recorded (the store was edited without the vault's key)"
+    case .environmentMismatch(let environment):
+      "integrity check failed for environment \(environment): its set of secrets is not the one the vault recorded (a secret was deleted or added without the vault's key)"
+    case .recipientsNeedUpgrade(let names):
+      "cannot re-key: \(names.joined(separator: ", ")) \(names.count == 1 ? "is a passphrase recipient" : "are passphrase recipients") from an older hotsecrets, whose wrap only \(names.count == 1 ? "its" : "their") passphrase can rewrite; run `hotsecrets recipients upgrade` unlocked with each of those passphrases (or remove those recipients), then try again; nothing was changed"
+    case .rekeyedMeanwhile:
+      "the vault was re-keyed by another process after this one unlocked it; nothing was written: run the command again"
     case .unsupportedVaultFormat(let found, let supported):
       "the vault was written by a newer hotsecrets (format \(found), this one reads up to \(supported)); upgrade hotsecrets"
     }

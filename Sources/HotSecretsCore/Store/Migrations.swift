@@ -161,6 +161,36 @@ enum StoreMigrations {
           );
           """)
     }
+    // Issue 13: re-keying (key epochs and the keyring that carries the fingerprint key and earlier
+    // audit keys), passphrase recipients that hold an X25519 key pair (re-wrappable from their public
+    // half), each secret's authenticated current state (head) and each environment's set of secrets,
+    // and which secret versions a removed recipient could have read.
+    m.registerMigration("v5-rekey-heads-exposures") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE vault_meta ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE vault_meta ADD COLUMN keyring_nonce BLOB;
+          ALTER TABLE vault_meta ADD COLUMN keyring BLOB;
+          ALTER TABLE recipients ADD COLUMN secret_nonce BLOB;
+          ALTER TABLE recipients ADD COLUMN sealed_secret BLOB;
+          ALTER TABLE secrets ADD COLUMN head_version INTEGER;
+          ALTER TABLE secrets ADD COLUMN head_exposed TEXT NOT NULL DEFAULT '';
+          ALTER TABLE secrets ADD COLUMN head_mac TEXT;
+          CREATE TABLE environment_heads (
+            environment TEXT PRIMARY KEY,
+            secrets INTEGER NOT NULL,
+            digest TEXT NOT NULL,
+            mac TEXT NOT NULL
+          );
+          CREATE TABLE exposures (
+            recipient_id INTEGER NOT NULL REFERENCES recipients(id),
+            secret_id INTEGER NOT NULL REFERENCES secrets(id),
+            version INTEGER NOT NULL,
+            PRIMARY KEY (recipient_id, secret_id, version)
+          );
+          CREATE INDEX exposures_by_version ON exposures(secret_id, version);
+          """)
+    }
     return m
   }
 }

@@ -12,6 +12,11 @@ struct VaultMetaRecord: FetchableRecord, PersistableRecord {
   var format: Int
   var createdAt: String
   var keyCheck: String
+  /// Number of re-keys so far; the key check binds it.
+  var epoch: Int = 0
+  /// What earlier epochs left (see `Keyring`); nil at epoch 0.
+  var keyringNonce: [UInt8]?
+  var keyring: [UInt8]?
 
   init(vaultID: String, format: Int, createdAt: String, keyCheck: String) {
     self.vaultID = vaultID
@@ -26,6 +31,14 @@ struct VaultMetaRecord: FetchableRecord, PersistableRecord {
     format = row["format"]
     createdAt = row["created_at"]
     keyCheck = row["key_check"]
+    epoch = row["epoch"] ?? 0
+    keyringNonce = Bytes.optional(row["keyring_nonce"])
+    keyring = Bytes.optional(row["keyring"])
+  }
+
+  var sealedKeyring: Keyring.Sealed? {
+    guard let keyringNonce, let keyring else { return nil }
+    return Keyring.Sealed(nonce: keyringNonce, ciphertext: keyring)
   }
 
   func encode(to c: inout PersistenceContainer) {
@@ -34,11 +47,22 @@ struct VaultMetaRecord: FetchableRecord, PersistableRecord {
     c["format"] = format
     c["created_at"] = createdAt
     c["key_check"] = keyCheck
+    c["epoch"] = epoch
+    c["keyring_nonce"] = Bytes.blob(keyringNonce)
+    c["keyring"] = Bytes.blob(keyring)
   }
 }
 
 /// A recipient's wrap of the data key. Removed recipients keep their row (with the wrap erased)
 /// so access history stays answerable.
+///
+/// X25519: `public_key` is the `hsr1…` string and `wrapped_key` the data key sealed to it.
+/// Passphrase: since issue 13 a passphrase recipient holds its own X25519 key pair: `public_key`
+/// is its public half (the data key is sealed to it, so anyone unlocked can re-wrap it), and
+/// `sealed_secret` its secret half under Argon2id of the passphrase (`salt`, limits, `secret_nonce`).
+/// A passphrase recipient written before that (`public_key` NULL) holds the data key directly under
+/// the passphrase-derived key (`wrapped_key`, `wrap_nonce`) and can only be re-wrapped with its
+/// passphrase (`recipients upgrade`).
 struct RecipientRecord: FetchableRecord, MutablePersistableRecord {
   static let databaseTableName = "recipients"
   var id: Int64?
@@ -52,11 +76,16 @@ struct RecipientRecord: FetchableRecord, MutablePersistableRecord {
   var memLimit: Int64?
   var addedAt: String
   var removedAt: String?
+  var secretNonce: [UInt8]?
+  var sealedSecret: [UInt8]?
 
   init(
     id: Int64?, kind: String, name: String, publicKey: String?, wrappedKey: [UInt8]?, wrapNonce: [UInt8]?,
-    salt: [UInt8]?, opsLimit: Int64?, memLimit: Int64?, addedAt: String, removedAt: String?
+    salt: [UInt8]?, opsLimit: Int64?, memLimit: Int64?, addedAt: String, removedAt: String?,
+    secretNonce: [UInt8]? = nil, sealedSecret: [UInt8]? = nil
   ) {
+    self.secretNonce = secretNonce
+    self.sealedSecret = sealedSecret
     self.id = id
     self.kind = kind
     self.name = name
@@ -82,7 +111,12 @@ struct RecipientRecord: FetchableRecord, MutablePersistableRecord {
     memLimit = row["mem_limit"]
     addedAt = row["added_at"]
     removedAt = row["removed_at"]
+    secretNonce = Bytes.optional(row["secret_nonce"])
+    sealedSecret = Bytes.optional(row["sealed_secret"])
   }
+
+  /// A passphrase recipient from before issue 13, which cannot be re-wrapped without its passphrase.
+  var isLegacyPassphrase: Bool { kind == Recipient.Kind.passphrase.rawValue && publicKey == nil }
 
   func encode(to c: inout PersistenceContainer) {
     c["id"] = id
@@ -96,6 +130,8 @@ struct RecipientRecord: FetchableRecord, MutablePersistableRecord {
     c["mem_limit"] = memLimit
     c["added_at"] = addedAt
     c["removed_at"] = removedAt
+    c["secret_nonce"] = Bytes.blob(secretNonce)
+    c["sealed_secret"] = Bytes.blob(sealedSecret)
   }
 
   mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

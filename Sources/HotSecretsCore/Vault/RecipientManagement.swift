@@ -36,37 +36,20 @@ extension VaultSession {
     }
   }
 
-  /// Removes recipient `id`: its wrap is erased (the row stays, dated, for access history) and the
-  /// data key is sealed afresh for every remaining X25519 recipient. Refuses to remove the last
-  /// active recipient. The data key itself is not changed: values a removed recipient could already
-  /// read stay readable to anyone holding an old copy of the vault file until the vault is re-keyed.
-  public func removeRecipient(id: Int64) throws {
-    let date = now()
-    try database.write { db in
-      let active = try RecipientRecord.filter(Column("removed_at") == nil).fetchAll(db)
-      guard var target = active.first(where: { $0.id == id }) else { throw VaultError.recipientNotFound(id: id) }
-      guard active.count > 1 else { throw VaultError.lastRecipient }
-      target.removedAt = Timestamp.string(from: date)
-      target.wrappedKey = nil
-      target.wrapNonce = nil
-      target.salt = nil
-      try target.update(db)
-      for var other in active where other.id != id && other.kind == Recipient.Kind.x25519.rawValue {
-        guard let text = other.publicKey else { continue }
-        other.wrappedKey = try KeyWrap.wrap(keys, to: try RecipientKey(parsing: text), vaultID: vaultID)
-        try other.update(db)
-      }
-      try AuditChain.append(
-        AuditEvent(
-          action: "recipient-remove", subject: "recipient/\(id)",
-          detail: .object(["kind": .string(target.kind), "name": .string(target.name)])),
-        actor: actor, keys: keys, at: date, in: db)
-    }
+  /// Removes recipient `id` and re-keys the vault in the same transaction (see `rekey`): nothing
+  /// written afterwards can be read with the removed recipient's old wrap or the old data key, and
+  /// every version it could have read is recorded as exposed to it (`verify` reports those still
+  /// current; `rotate --exposed` replaces them). Refuses to remove the last active recipient.
+  /// Returns the session under the new keys and what the re-key did.
+  public func removeRecipient(id: Int64) throws -> (session: VaultSession, report: RekeyReport) {
+    try rekey(removing: id)
   }
 
   private func describe(_ r: RecipientRecord) -> Recipient {
     Recipient(
-      id: r.id ?? 0, kind: Recipient.Kind(rawValue: r.kind) ?? .x25519, name: r.name, recipient: r.publicKey,
+      id: r.id ?? 0, kind: Recipient.Kind(rawValue: r.kind) ?? .x25519, name: r.name,
+      // A passphrase recipient's public half is an implementation detail: nobody holds an identity for it.
+      recipient: r.kind == Recipient.Kind.x25519.rawValue ? r.publicKey : nil,
       addedAt: r.addedAt, removedAt: r.removedAt, isSelf: r.id == recipientID)
   }
 }

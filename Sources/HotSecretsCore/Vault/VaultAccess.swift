@@ -74,6 +74,7 @@ public enum VaultAccess {
       throw VaultError.unsupportedVaultFormat(found: meta.format, supported: VaultDatabase.format)
     }
     var opened: (SecretBytes, RecipientRecord)?
+    var legacyKEK: SecureBytes?
     switch method {
     case .identity(let identity):
       let wanted = identity.recipient.description
@@ -86,27 +87,55 @@ public enum VaultAccess {
     case .passphrase(let passphrase):
       for record in recipients where record.kind == Recipient.Kind.passphrase.rawValue {
         guard let wrap = passphraseWrap(record) else { continue }
-        if let key = try KeyWrap.unwrap(wrap, passphrase: passphrase, vaultID: meta.vaultID) {
+        let kek = try KeyWrap.passphraseKey(passphrase, salt: wrap.salt, limits: wrap.limits)
+        if let key = try openPassphraseRecipient(record, wrap: wrap, kek: kek, vaultID: meta.vaultID) {
           opened = (key, record)
+          if record.isLegacyPassphrase { legacyKEK = kek }
           break
         }
       }
     }
     guard let (dataKey, record) = opened, let id = record.id else { throw VaultError.cannotUnlock }
-    let keys = try VaultKeys(dataKey: dataKey)
-    guard try keys.keyCheck(vaultID: meta.vaultID) == meta.keyCheck else {
+    let keys = try Keyring.keys(dataKey: dataKey, epoch: meta.epoch, sealed: meta.sealedKeyring, vaultID: meta.vaultID)
+    let authenticatesHeads: Bool
+    if try keys.keyCheck(vaultID: meta.vaultID) == meta.keyCheck {
+      authenticatesHeads = true
+    } else if meta.epoch == 0, try keys.legacyKeyCheck(vaultID: meta.vaultID) == meta.keyCheck {
+      authenticatesHeads = false
+    } else {
       throw VaultError.corruptVault("the data key does not match the vault's key check (a recipient wrap was replaced)")
     }
-    return VaultSession(
+    var session = VaultSession(
       database: database, vaultID: meta.vaultID, keys: keys,
       actor: Actor(user: user, recipient: "\(id):\(record.name)"),
       recipientID: id, now: now)
+    session.authenticatesHeads = authenticatesHeads
+    session.legacyPassphraseKey = legacyKEK
+    return session
+  }
+
+  /// The data key from a passphrase recipient whose key-encryption key is `kek`, or nil when the
+  /// passphrase is not this recipient's.
+  private static func openPassphraseRecipient(
+    _ record: RecipientRecord, wrap: KeyWrap.PassphraseWrap, kek: SecureBytes, vaultID: String
+  ) throws -> SecureBytes? {
+    guard let publicText = record.publicKey else {
+      return try? XChaCha20Poly1305.open(
+        wrap.wrapped, nonce: wrap.nonce, key: kek, associatedData: KeyWrap.wrapAD(vaultID: vaultID))
+    }
+    guard let secretNonce = record.secretNonce, let sealedSecret = record.sealedSecret,
+      let publicKey = try? RecipientKey(parsing: publicText).publicKey,
+      let pair = try KeyWrap.openPassphraseKeyPair(
+        kek: kek, secretNonce: secretNonce, sealedSecret: sealedSecret, publicKey: publicKey, vaultID: vaultID)
+    else { return nil }
+    return try KeyWrap.unwrap(wrap.wrapped, keyPair: pair, vaultID: vaultID)
   }
 
   static func passphraseWrap(_ record: RecipientRecord) -> KeyWrap.PassphraseWrap? {
     // Limits come from the file: bound them so an edited vault cannot make unlock allocate
     // gigabytes or spin for hours (libsodium's "sensitive" preset is 4 passes, 1 GiB).
-    guard let salt = record.salt, let nonce = record.wrapNonce, let wrapped = record.wrappedKey,
+    guard let salt = record.salt, let nonce = record.wrapNonce ?? (record.publicKey != nil ? [] : nil),
+      let wrapped = record.wrappedKey,
       let ops = record.opsLimit, let mem = record.memLimit, (1...64).contains(ops), (1...(4 << 30)).contains(mem)
     else { return nil }
     return KeyWrap.PassphraseWrap(
@@ -118,11 +147,13 @@ public enum VaultAccess {
   ) throws -> RecipientRecord {
     switch recipient {
     case .passphrase(let passphrase, let limits):
-      let wrap = try KeyWrap.wrap(keys, passphrase: passphrase, vaultID: vaultID, limits: limits)
+      let pair = try KeyWrap.newPassphraseKeyPair(passphrase: passphrase, vaultID: vaultID, limits: limits)
+      let key = try RecipientKey(publicKey: pair.keyPair.publicKey)
       return RecipientRecord(
-        id: nil, kind: Recipient.Kind.passphrase.rawValue, name: name ?? "passphrase", publicKey: nil,
-        wrappedKey: wrap.wrapped, wrapNonce: wrap.nonce, salt: wrap.salt, opsLimit: Int64(wrap.limits.opsLimit),
-        memLimit: Int64(wrap.limits.memLimit), addedAt: stamp, removedAt: nil)
+        id: nil, kind: Recipient.Kind.passphrase.rawValue, name: name ?? "passphrase", publicKey: key.description,
+        wrappedKey: try KeyWrap.wrap(keys, to: key, vaultID: vaultID), wrapNonce: nil, salt: pair.salt,
+        opsLimit: Int64(pair.limits.opsLimit), memLimit: Int64(pair.limits.memLimit), addedAt: stamp, removedAt: nil,
+        secretNonce: pair.secretNonce, sealedSecret: pair.sealedSecret)
     case .x25519(let key):
       return RecipientRecord(
         id: nil, kind: Recipient.Kind.x25519.rawValue,
