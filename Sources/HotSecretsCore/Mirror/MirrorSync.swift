@@ -53,7 +53,7 @@ extension VaultSession {
     }
     let body = { (db: Database) throws -> ImportReport in
       var report = ImportReport(pruned: prune, dryRun: dryRun)
-      let states = try SecretState.fetchAll(environment: environment, db: db)
+      let states = try SecretState.fetchAll(environment: environment, checking: headChecks, db: db)
       if !dryRun {
         // Only keys whose value would change (or be pruned) matter to an unfinished rotation.
         let changing = incoming.filter { states[$0.name]?.current?.fingerprint != $0.fingerprint }.map(\.name)
@@ -90,7 +90,7 @@ extension VaultSession {
   /// Compares `snapshot` with the store's current versions by fingerprint. Decrypts nothing.
   public func mirrorDrift(_ snapshot: MirrorSnapshot, environment: String) throws -> MirrorDrift {
     let files = try snapshot.values.map { ($0.name, try keys.fingerprint(of: Array($0.value.utf8))) }
-    let states = try database.read { db in try SecretState.fetchAll(environment: environment, db: db) }
+    let states = try database.read { db in try SecretState.fetchAll(environment: environment, checking: headChecks, db: db) }
     var drift = MirrorDrift()
     var seen = Set<ServiceKey>()
     for (name, fingerprint) in files {

@@ -15,7 +15,7 @@ extension VaultSession {
     try Self.validate(value: value, for: address)
     let fingerprint = try keys.fingerprint(of: value)
     return try database.write { db in
-      let state = try SecretState.fetch(address, db: db)
+      let state = try SecretState.fetch(address, checking: headChecks, db: db)
       guard let secretID = state.secretID else { throw VaultError.secretNotFound(subject: address.description) }
       let version = state.maxVersion + 1
       let sealed = try cipher.seal(value, for: address, version: version)
@@ -36,6 +36,7 @@ extension VaultSession {
           secretID, version, item.singlePhase ? "current" : "pending", Timestamp.string(from: date), fingerprint,
           Data(sealed.nonce), Data(sealed.ciphertext),
         ])
+      if item.singlePhase { try heads.seal(secretID: secretID, address: address, isNew: false, db: db) }
       if let credentialID {
         try RotationJournal.recordCredentialID(
           credentialID, environment: address.environment, name: item.name, version: version, db: db)
@@ -95,7 +96,7 @@ extension VaultSession {
       for var item in items {
         guard let version = item.newVersion else { continue }
         let address = SecretAddress(trusted: environment, service: item.service, key: item.key)
-        let state = try SecretState.fetch(address, db: db)
+        let state = try SecretState.fetch(address, checking: headChecks, db: db)
         guard let secretID = state.secretID else { continue }
         try db.execute(
           sql: """
@@ -105,6 +106,7 @@ extension VaultSession {
         try db.execute(
           sql: "UPDATE secret_versions SET state = 'current' WHERE secret_id = ? AND version = ? AND state = 'pending'",
           arguments: [secretID, version])
+        try heads.seal(secretID: secretID, address: address, isNew: false, db: db)
         item.state = .promoted
         try RotationJournal.update(item, run: run, at: stamp, db: db)
         let fingerprint = try String.fetchOne(

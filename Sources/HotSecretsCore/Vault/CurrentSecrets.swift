@@ -8,6 +8,8 @@ struct StoredSecret: Sendable {
   let fingerprint: String
   /// Decrypted only for the names asked for; empty otherwise. In ordinary memory: wipe after use.
   var value: [UInt8]
+  /// Removed recipients' ids this value is exposed to, from its authenticated head ("" for none).
+  var exposed = ""
 }
 
 /// One environment's current versions as stored, values still sealed: read in one query, so that
@@ -19,6 +21,8 @@ public struct CurrentVersions: Sendable {
     let fingerprint: String
     let nonce: [UInt8]
     let ciphertext: [UInt8]
+    /// Removed recipients' ids this value is exposed to, as the authenticated head records them.
+    let exposed: String
   }
 
   /// The environment read.
@@ -30,27 +34,45 @@ public struct CurrentVersions: Sendable {
 }
 
 extension VaultSession {
-  /// Every current version of `environment` with its value still sealed, read in its own snapshot.
-  /// Nothing is decrypted and nothing audited.
+  /// Every current version of `environment` with its value still sealed, read in its own snapshot,
+  /// each head and the environment's set checked. Nothing is decrypted and nothing audited. Throws
+  /// `headMismatch` or `environmentMismatch`.
   public func currentVersions(environment: String) throws -> CurrentVersions {
     try database.read { db in try currentVersions(environment: environment, db: db) }
   }
 
   func currentVersions(environment: String, db: Database) throws -> CurrentVersions {
     var entries: [ServiceKey: CurrentVersions.Entry] = [:]
+    let checks = headChecks
+    var digest = HeadDigest()
+    var seen = Set<ServiceKey>()
     let rows = try Row.fetchCursor(
       db,
       sql: """
-        SELECT s.service, s.key, v.version, v.created_at, v.fingerprint, v.nonce, v.ciphertext
-        FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
+        SELECT s.service, s.key, v.version, v.created_at, v.fingerprint, v.nonce, v.ciphertext,
+               s.head_version, s.head_exposed, s.head_mac
+        FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
         WHERE s.environment = ?
         """, arguments: [environment])
     while let row = try rows.next() {
+      let name = ServiceKey(service: row[0], key: row[1])
+      let version: Int? = row[2]
+      let exposed: String = row[8] ?? ""
+      if let checks {
+        let address = SecretAddress(trusted: environment, service: name.service, key: name.key)
+        guard seen.insert(name).inserted else { throw VaultError.headMismatch(subject: address.description) }
+        digest.add(
+          try checks.check(
+            address, storedVersion: row[7], exposed: exposed, storedMAC: row[9], foundVersion: version,
+            foundFingerprint: row[4], db: db))
+      }
+      guard let version else { continue }
       // The blobs are copied once, straight from SQLite's buffer into the arrays.
-      entries[ServiceKey(service: row[0], key: row[1])] = CurrentVersions.Entry(
-        version: row[2], createdAt: row[3], fingerprint: row[4], nonce: Self.bytes(row, 5),
-        ciphertext: Self.bytes(row, 6))
+      entries[name] = CurrentVersions.Entry(
+        version: version, createdAt: row[3], fingerprint: row[4], nonce: Self.bytes(row, 5),
+        ciphertext: Self.bytes(row, 6), exposed: exposed)
     }
+    try checks?.checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)
     return CurrentVersions(environment: environment, entries: entries)
   }
 
@@ -70,7 +92,9 @@ extension VaultSession {
         nonce: entry.nonce, ciphertext: entry.ciphertext,
         for: SecretAddress(trusted: versions.environment, service: name.service, key: name.key),
         version: entry.version) : []
-    return StoredSecret(version: entry.version, createdAt: entry.createdAt, fingerprint: entry.fingerprint, value: value)
+    return StoredSecret(
+      version: entry.version, createdAt: entry.createdAt, fingerprint: entry.fingerprint, value: value,
+      exposed: entry.exposed)
   }
 
   /// Every current version of `environment`, decrypting the values of the names `decrypting`

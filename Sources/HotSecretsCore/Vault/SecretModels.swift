@@ -20,6 +20,9 @@ public struct SecretSummary: Sendable, Equatable {
   public let createdAt: String
   public let ageDays: Int
   public let fingerprint: String
+  /// Removed recipients who could have read this value (it was stored while they were recipients):
+  /// only rotation takes that back. Empty for a value written after every removal.
+  public var exposedTo: [Exposure] = []
 }
 
 /// One version in a secret's history.

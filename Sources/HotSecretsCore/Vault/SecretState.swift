@@ -14,34 +14,56 @@ struct SecretState: Sendable {
 
   static let absent = SecretState(secretID: nil, current: nil, maxVersion: 0)
 
-  /// The state of one address.
-  static func fetch(_ address: SecretAddress, db: Database) throws -> SecretState {
-    let row = try Row.fetchOne(
-      db,
-      sql: """
-        SELECT s.id, c.version, c.fingerprint, (SELECT MAX(version) FROM secret_versions WHERE secret_id = s.id)
-        FROM secrets s LEFT JOIN secret_versions c ON c.secret_id = s.id AND c.state = 'current'
-        WHERE s.environment = ? AND s.service = ? AND s.key = ?
-        """, arguments: [address.environment, address.service, address.key])
-    guard let row else { return .absent }
+  /// The state of one address, its head checked by `checking` (nil: a vault whose heads are not
+  /// authenticated yet). Throws `headMismatch`.
+  static func fetch(_ address: SecretAddress, checking: SecretHeads?, db: Database) throws -> SecretState {
+    let rows = try Row.fetchAll(
+      db.cachedStatement(
+        sql: """
+          SELECT s.id, c.version, c.fingerprint, (SELECT MAX(version) FROM secret_versions WHERE secret_id = s.id),
+                 s.head_version, s.head_exposed, s.head_mac
+          FROM secrets s LEFT JOIN secret_versions c ON c.secret_id = s.id AND c.state = 'current'
+          WHERE s.environment = ? AND s.service = ? AND s.key = ?
+          """), arguments: [address.environment, address.service, address.key])
+    guard let row = rows.first else { return .absent }
+    if let checking {
+      guard rows.count == 1 else { throw VaultError.headMismatch(subject: address.description) }
+      try check(row, address: address, checking: checking, db: db)
+    }
     return state(from: row)
   }
 
-  /// The state of every secret of `environment`, keyed by service and key, in one query.
-  static func fetchAll(environment: String, db: Database) throws -> [ServiceKey: SecretState] {
+  /// The state of every secret of `environment`, keyed by service and key, in one query; heads and
+  /// the environment's set checked by `checking`. Throws `headMismatch` or `environmentMismatch`.
+  static func fetchAll(environment: String, checking: SecretHeads?, db: Database) throws -> [ServiceKey: SecretState] {
     var result: [ServiceKey: SecretState] = [:]
+    var digest = HeadDigest()
     let rows = try Row.fetchCursor(
       db,
       sql: """
         SELECT s.id, c.version, c.fingerprint, (SELECT MAX(version) FROM secret_versions WHERE secret_id = s.id),
-               s.service, s.key
+               s.head_version, s.head_exposed, s.head_mac, s.service, s.key
         FROM secrets s LEFT JOIN secret_versions c ON c.secret_id = s.id AND c.state = 'current'
         WHERE s.environment = ?
         """, arguments: [environment])
     while let row = try rows.next() {
-      result[ServiceKey(service: row[4], key: row[5])] = state(from: row)
+      let name = ServiceKey(service: row[7], key: row[8])
+      if let checking {
+        let address = SecretAddress(trusted: environment, service: name.service, key: name.key)
+        guard result[name] == nil else { throw VaultError.headMismatch(subject: address.description) }
+        digest.add(try check(row, address: address, checking: checking, db: db))
+      }
+      result[name] = state(from: row)
     }
+    try checking?.checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)
     return result
+  }
+
+  @discardableResult
+  private static func check(_ row: Row, address: SecretAddress, checking: SecretHeads, db: Database) throws -> [UInt8] {
+    try checking.check(
+      address, storedVersion: row[4], exposed: row[5] ?? "", storedMAC: row[6], foundVersion: row[1],
+      foundFingerprint: row[2], db: db)
   }
 
   private static func state(from row: Row) -> SecretState {

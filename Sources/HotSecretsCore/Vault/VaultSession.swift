@@ -13,6 +13,12 @@ public struct VaultSession: Sendable {
   let keys: VaultKeys
   let now: @Sendable () -> Date
   var cipher: ValueCipher { ValueCipher(keys: keys, vaultID: vaultID) }
+  /// Whether reads check each secret's authenticated head (false only for a vault written before
+  /// issue 13 that has not been re-keyed yet: `hotsecrets rekey` upgrades it).
+  public internal(set) var authenticatesHeads = true
+  /// The passphrase-derived key of a legacy passphrase recipient this session unlocked with, so
+  /// that `upgradeRecipient` and a re-key can give it a key pair without asking again.
+  var legacyPassphraseKey: SecureBytes?
 
   init(
     database: VaultDatabase, vaultID: String, keys: VaultKeys, actor: Actor, recipientID: Int64,
@@ -51,7 +57,7 @@ public struct VaultSession: Sendable {
   func setInTransaction(
     _ address: SecretAddress, value: [UInt8], fingerprint: String, source: VersionSource, db: Database
   ) throws -> SetOutcome {
-    let state = try SecretState.fetch(address, db: db)
+    let state = try SecretState.fetch(address, checking: headChecks, db: db)
     if let current = state.current, current.fingerprint == fingerprint {
       return .unchanged(version: current.version, fingerprint: fingerprint)
     }
@@ -71,6 +77,7 @@ public struct VaultSession: Sendable {
     let date = now()
     let stamp = Timestamp.string(from: date)
     let secretID: Int64
+    let isNew = state.secretID == nil
     // Cached statements: imports run this thousands of times in one transaction.
     if let existing = state.secretID {
       secretID = existing
@@ -95,6 +102,7 @@ public struct VaultSession: Sendable {
     ).execute(arguments: [
       secretID, version, stamp, source.rawValue, fingerprint, Data(sealed.nonce), Data(sealed.ciphertext),
     ])
+    try heads.seal(secretID: secretID, address: address, isNew: isNew, db: db)
     try AuditChain.append(
       AuditEvent(action: source.rawValue, subject: address.description, version: version, fingerprint: fingerprint),
       actor: actor, keys: keys, at: date, in: db)
@@ -114,24 +122,55 @@ public struct VaultSession: Sendable {
     }
   }
 
+  /// The current version of `address`, its head checked. Throws `secretNotFound` (after checking
+  /// that the environment's set of secrets is intact, so a deleted secret is not reported as absent),
+  /// `headMismatch` or `environmentMismatch`.
   private func currentVersion(of address: SecretAddress, db: Database) throws -> SecretVersionRecord {
-    let row = try SecretVersionRecord.fetchOne(
+    let rows = try Row.fetchAll(
       db,
       sql: """
-        SELECT v.* FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
-        WHERE s.environment = ? AND s.service = ? AND s.key = ? AND v.state = 'current'
+        SELECT s.id AS sid, s.head_version, s.head_exposed, s.head_mac, v.*
+        FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
+        WHERE s.environment = ? AND s.service = ? AND s.key = ?
         """, arguments: [address.environment, address.service, address.key])
-    guard let row else { throw VaultError.secretNotFound(subject: address.description) }
-    return row
+    if let checks = headChecks {
+      if rows.isEmpty { try checkEnvironmentSet(address.environment, checks: checks, db: db) }
+      if rows.count > 1 { throw VaultError.headMismatch(subject: address.description) }
+      for row in rows {
+        try checks.check(
+          address, storedVersion: row[1], exposed: row[2] ?? "", storedMAC: row[3], foundVersion: row["version"],
+          foundFingerprint: row["fingerprint"], db: db)
+      }
+    }
+    guard let row = rows.first, (row["version"] as Int?) != nil else {
+      throw VaultError.secretNotFound(subject: address.description)
+    }
+    return SecretVersionRecord(row: row)
   }
 
-  /// Current versions of every secret (of one environment when given), sorted by address.
+  /// Recomputes `environment`'s set from every head and checks it against the stored digest.
+  func checkEnvironmentSet(_ environment: String, checks: SecretHeads, db: Database) throws {
+    var digest = HeadDigest()
+    let rows = try Row.fetchCursor(
+      db, sql: "SELECT head_mac FROM secrets WHERE environment = ?", arguments: [environment])
+    while let row = try rows.next() {
+      guard let text: String = row[0], let mac = ByteEncoding.bytes(hex: text), mac.count == SecretHeads.macBytes
+      else { throw VaultError.environmentMismatch(environment: environment) }
+      digest.add(mac)
+    }
+    try checks.checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)
+  }
+
+  /// Current versions of every secret (of one environment when given), sorted by address, each
+  /// head and each environment's set checked. Throws `headMismatch` or `environmentMismatch`.
   public func list(environment: String? = nil) throws -> [SecretSummary] {
     let date = now()
+    let checks = headChecks
     return try database.read { db in
       var sql = """
-        SELECT s.environment, s.service, s.key, v.version, v.created_at, v.fingerprint
-        FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
+        SELECT s.environment, s.service, s.key, v.version, v.created_at, v.fingerprint,
+               s.head_version, s.head_exposed, s.head_mac
+        FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
         """
       var args: StatementArguments = []
       if let environment {
@@ -139,13 +178,36 @@ public struct VaultSession: Sendable {
         args = [environment]
       }
       sql += " ORDER BY s.environment, s.service, s.key"
-      return try Row.fetchAll(db, sql: sql, arguments: args).map { row in
+      var result: [SecretSummary] = []
+      var digests: [String: HeadDigest] = [:]
+      var removed: [Int64: Exposure]? = nil
+      for row in try Row.fetchAll(db, sql: sql, arguments: args) {
+        let address = SecretAddress(trusted: row[0], service: row[1], key: row[2])
+        let version: Int? = row[3]
+        let exposed: String = row[7] ?? ""
+        if let checks {
+          let mac = try checks.check(
+            address, storedVersion: row[6], exposed: exposed, storedMAC: row[8], foundVersion: version,
+            foundFingerprint: row[5], db: db)
+          digests[address.environment, default: HeadDigest()].add(mac)
+        }
+        guard let version else { continue }
         let created: String = row[4]
-        return SecretSummary(
-          address: SecretAddress(trusted: row[0], service: row[1], key: row[2]), version: row[3],
-          createdAt: created, ageDays: Timestamp.date(from: created).map { Timestamp.days(from: $0, to: date) } ?? 0,
-          fingerprint: row[5])
+        result.append(
+          SecretSummary(
+            address: address, version: version, createdAt: created,
+            ageDays: Timestamp.date(from: created).map { Timestamp.days(from: $0, to: date) } ?? 0,
+            fingerprint: row[5], exposedTo: try Exposure.resolve(exposed, removed: &removed, db: db)))
       }
+      if let checks {
+        for (name, digest) in digests {
+          try checks.checkEnvironment(name, secrets: digest.count, digest: digest.bytes, db: db)
+        }
+        if let environment, digests[environment] == nil {
+          try checks.checkEnvironment(environment, secrets: 0, digest: HeadDigest().bytes, db: db)
+        }
+      }
+      return result
     }
   }
 
@@ -158,7 +220,21 @@ public struct VaultSession: Sendable {
           SELECT v.* FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
           WHERE s.environment = ? AND s.service = ? AND s.key = ? ORDER BY v.version DESC
           """, arguments: [address.environment, address.service, address.key])
-      guard !rows.isEmpty else { throw VaultError.secretNotFound(subject: address.description) }
+      guard !rows.isEmpty else {
+        if let checks = headChecks { try checkEnvironmentSet(address.environment, checks: checks, db: db) }
+        throw VaultError.secretNotFound(subject: address.description)
+      }
+      if let checks = headChecks {
+        let current = rows.filter { $0.state == VersionState.current.rawValue }
+        guard current.count <= 1,
+          let head = try Row.fetchOne(
+            db, sql: "SELECT head_version, head_exposed, head_mac FROM secrets WHERE id = ?",
+            arguments: [rows[0].secretID])
+        else { throw VaultError.headMismatch(subject: address.description) }
+        try checks.check(
+          address, storedVersion: head[0], exposed: head[1] ?? "", storedMAC: head[2],
+          foundVersion: current.first?.version, foundFingerprint: current.first?.fingerprint, db: db)
+      }
       return rows.map {
         SecretVersionInfo(
           version: $0.version, state: VersionState(rawValue: $0.state) ?? .retired, createdAt: $0.createdAt,
@@ -185,6 +261,7 @@ public struct VaultSession: Sendable {
     try db.execute(
       sql: "UPDATE secret_versions SET state = 'removed', nonce = x'', ciphertext = x'' WHERE secret_id = ?",
       arguments: [current.secretID])
+    try heads.seal(secretID: current.secretID, address: address, isNew: false, db: db)
     try AuditChain.append(
       AuditEvent(
         action: "remove", subject: address.description, version: current.version, fingerprint: current.fingerprint,

@@ -1,0 +1,218 @@
+import Foundation
+import GRDB
+import Sodium
+
+/// Authenticated current versions: what a writer of the store without the keys cannot change.
+///
+/// Each secret's *head* — its current version (or none, once removed), that version's fingerprint,
+/// and the removed recipients that version is exposed to — is MACed under the head subkey together
+/// with the vault id and the secret's address (`secrets.head_mac`). Each environment's set of secrets
+/// is authenticated by `environment_heads`: the number of secrets and the XOR of their head MACs,
+/// MACed in turn. Reads compare what the rows say with the MACs, so swapping states, pointing the
+/// current version at another row, deleting the current row, reviving a removed secret or deleting a
+/// secret outright is an integrity error instead of a silently different value.
+struct SecretHeads: Sendable {
+  let keys: VaultKeys
+  let vaultID: String
+
+  /// What the MAC of one secret covers.
+  struct Head: Equatable {
+    /// nil when the secret has no current version (removed).
+    var version: Int?
+    var fingerprint: String?
+    /// Ids of the removed recipients the current version is exposed to, comma-separated, ascending.
+    var exposed: String
+  }
+
+  static let macBytes = 32
+
+  /// MAC of one secret's head, as raw bytes.
+  func mac(environment: String, service: String, key: String, head: Head) throws -> [UInt8] {
+    var message = Self.headTag
+    message.reserveCapacity(160)
+    for part in [vaultID, environment, service, key] {
+      message.append(contentsOf: part.utf8)
+      message.append(0)
+    }
+    if let version = head.version { message.append(contentsOf: String(version).utf8) } else { message.append(0x2D) }
+    message.append(0)
+    message.append(contentsOf: (head.fingerprint ?? "").utf8)
+    message.append(0)
+    message.append(contentsOf: head.exposed.utf8)
+    return try GenericHash.hash(message, key: keys.headKey, length: Self.macBytes)
+  }
+
+  private static let headTag = Array("hotsecrets.head.v1\0".utf8)
+
+  /// MAC of an environment's set: its number of secrets and the XOR of their head MACs.
+  func environmentMAC(environment: String, secrets: Int, digest: [UInt8]) throws -> String {
+    ByteEncoding.hex(
+      try GenericHash.hash(
+        Array("hotsecrets.environment.v1\0\(vaultID)\0\(environment)\0\(secrets)\0\(ByteEncoding.hex(digest))".utf8),
+        key: keys.headKey, length: Self.macBytes))
+  }
+
+  /// Checks one secret's stored head against the current row found. `stored` is what the secrets row
+  /// records (`head_version`, `head_exposed`, `head_mac`); `found` is the version and fingerprint of the
+  /// row whose state is `current`, if any. Returns the MAC's raw bytes for the environment digest.
+  /// Throws `headMismatch` naming the address.
+  @discardableResult
+  func check(
+    _ address: SecretAddress, storedVersion: Int?, exposed: String, storedMAC: String?, foundVersion: Int?,
+    foundFingerprint: String?, db: Database
+  ) throws -> [UInt8] {
+    guard let storedMAC, let stored = ByteEncoding.bytes(hex: storedMAC), stored.count == Self.macBytes,
+      storedVersion == foundVersion
+    else { throw try mismatch(.headMismatch(subject: address.description), db: db) }
+    let expected = try mac(
+      environment: address.environment, service: address.service, key: address.key,
+      head: Head(version: foundVersion, fingerprint: foundFingerprint, exposed: exposed))
+    guard expected == stored else { throw try mismatch(.headMismatch(subject: address.description), db: db) }
+    return expected
+  }
+
+  /// `error`, unless the vault was re-keyed after these keys were unlocked (then every MAC differs,
+  /// and the truth is `rekeyedMeanwhile`).
+  func mismatch(_ error: VaultError, db: Database) throws -> VaultError {
+    let epoch = try Int.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM vault_meta WHERE id = 1")) ?? 0
+    return epoch == keys.epoch ? error : .rekeyedMeanwhile
+  }
+
+  /// Checks `environment`'s stored set against the secrets read (their count and XORed MACs).
+  /// Throws `environmentMismatch`.
+  func checkEnvironment(_ environment: String, secrets: Int, digest: [UInt8], db: Database) throws {
+    let row = try Row.fetchOne(
+      db.cachedStatement(sql: "SELECT secrets, digest, mac FROM environment_heads WHERE environment = ?"),
+      arguments: [environment])
+    guard let row else {
+      if secrets == 0 { return }
+      throw try mismatch(.environmentMismatch(environment: environment), db: db)
+    }
+    let storedCount: Int = row[0]
+    let storedDigest: String = row[1]
+    let storedMAC: String = row[2]
+    guard storedCount == secrets, storedDigest == ByteEncoding.hex(digest),
+      try environmentMAC(environment: environment, secrets: secrets, digest: digest) == storedMAC
+    else { throw try mismatch(.environmentMismatch(environment: environment), db: db) }
+  }
+
+  /// Recomputes and stores `secretID`'s head from its rows (current version, fingerprint, exposures)
+  /// and folds the change into its environment's set. `isNew`: the secret row was just inserted.
+  /// Must run inside the write transaction that changed the secret.
+  func seal(secretID: Int64, address: SecretAddress, isNew: Bool, db: Database) throws {
+    let current = try Row.fetchOne(
+      db.cachedStatement(sql: "SELECT version, fingerprint FROM secret_versions WHERE secret_id = ? AND state = 'current'"),
+      arguments: [secretID])
+    let version: Int? = current?[0]
+    let fingerprint: String? = current?[1]
+    let exposed = try version.map { try Self.exposedRecipients(secretID: secretID, version: $0, db: db) } ?? ""
+    let newMAC = try mac(
+      environment: address.environment, service: address.service, key: address.key,
+      head: Head(version: version, fingerprint: fingerprint, exposed: exposed))
+    let oldMAC = try String.fetchOne(
+      db.cachedStatement(sql: "SELECT head_mac FROM secrets WHERE id = ?"), arguments: [secretID])
+    try db.cachedStatement(sql: "UPDATE secrets SET head_version = ?, head_exposed = ?, head_mac = ? WHERE id = ?")
+      .execute(arguments: [version, exposed, ByteEncoding.hex(newMAC), secretID])
+    var delta = newMAC
+    if let oldMAC, let old = ByteEncoding.bytes(hex: oldMAC), old.count == Self.macBytes {
+      for i in 0..<Self.macBytes { delta[i] ^= old[i] }
+    }
+    try fold(delta, into: address.environment, added: isNew ? 1 : 0, db: db)
+  }
+
+  /// XORs `delta` into `environment`'s digest, adds `added` to its count, and re-MACs it.
+  private func fold(_ delta: [UInt8], into environment: String, added: Int, db: Database) throws {
+    let row = try Row.fetchOne(
+      db.cachedStatement(sql: "SELECT secrets, digest FROM environment_heads WHERE environment = ?"),
+      arguments: [environment])
+    var count: Int = row?[0] ?? 0
+    var digest = (row?[1] as String?).flatMap { ByteEncoding.bytes(hex: $0) } ?? []
+    if digest.count != Self.macBytes { digest = [UInt8](repeating: 0, count: Self.macBytes) }
+    for i in 0..<Self.macBytes { digest[i] ^= delta[i] }
+    count += added
+    try write(environment: environment, secrets: count, digest: digest, db: db)
+  }
+
+  private func write(environment: String, secrets: Int, digest: [UInt8], db: Database) throws {
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO environment_heads (environment, secrets, digest, mac) VALUES (?, ?, ?, ?)
+        ON CONFLICT (environment) DO UPDATE SET secrets = excluded.secrets, digest = excluded.digest, mac = excluded.mac
+        """
+    ).execute(arguments: [
+      environment, secrets, ByteEncoding.hex(digest),
+      try environmentMAC(environment: environment, secrets: secrets, digest: digest),
+    ])
+  }
+
+  /// Recomputes every secret's head and every environment's set from the rows as they are, under
+  /// these keys: after a re-key, and when a vault from before authenticated heads is upgraded (the
+  /// rows are trusted as found then). Must run inside a write transaction.
+  func rebuildAll(db: Database) throws {
+    try db.execute(sql: "DELETE FROM environment_heads")
+    var sets: [String: (count: Int, digest: [UInt8])] = [:]
+    let rows = try Row.fetchAll(
+      db,
+      sql: """
+        SELECT s.id, s.environment, s.service, s.key, v.version, v.fingerprint,
+               (SELECT group_concat(recipient_id) FROM
+                  (SELECT recipient_id FROM exposures e WHERE e.secret_id = s.id AND e.version = v.version
+                   ORDER BY recipient_id))
+        FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
+        ORDER BY s.id
+        """)
+    var seen = Set<Int64>()
+    let update = try db.makeStatement(
+      sql: "UPDATE secrets SET head_version = ?, head_exposed = ?, head_mac = ? WHERE id = ?")
+    for row in rows {
+      let id: Int64 = row[0]
+      guard seen.insert(id).inserted else {
+        throw VaultError.corruptVault("secret \(row[1] as String)/\(row[2] as String)/\(row[3] as String) has two current versions")
+      }
+      let environment: String = row[1]
+      let version: Int? = row[4]
+      let exposed: String = row[6] ?? ""
+      let mac = try mac(
+        environment: environment, service: row[2], key: row[3],
+        head: Head(version: version, fingerprint: row[5], exposed: exposed))
+      try update.execute(arguments: [version, exposed, ByteEncoding.hex(mac), id])
+      var set = sets[environment] ?? (0, [UInt8](repeating: 0, count: Self.macBytes))
+      set.count += 1
+      for i in 0..<Self.macBytes { set.digest[i] ^= mac[i] }
+      sets[environment] = set
+    }
+    for (environment, set) in sets {
+      try write(environment: environment, secrets: set.count, digest: set.digest, db: db)
+    }
+  }
+
+  /// The removed recipients version `version` of `secretID` is exposed to, as stored in a head.
+  static func exposedRecipients(secretID: Int64, version: Int, db: Database) throws -> String {
+    try String.fetchOne(
+      db.cachedStatement(
+        sql: """
+          SELECT group_concat(recipient_id) FROM
+            (SELECT recipient_id FROM exposures WHERE secret_id = ? AND version = ? ORDER BY recipient_id)
+          """), arguments: [secretID, version]) ?? ""
+  }
+}
+
+/// XOR accumulator of head MACs, for checking an environment's set while its secrets are read.
+struct HeadDigest {
+  private(set) var count = 0
+  private(set) var bytes = [UInt8](repeating: 0, count: SecretHeads.macBytes)
+
+  mutating func add(_ mac: [UInt8]) {
+    count += 1
+    for i in 0..<SecretHeads.macBytes { bytes[i] ^= mac[i] }
+  }
+}
+
+extension VaultSession {
+  /// The head authenticator under this session's keys.
+  var heads: SecretHeads { SecretHeads(keys: keys, vaultID: vaultID) }
+
+  /// The authenticator reads check against, or nil for a vault from before authenticated heads
+  /// (not yet re-keyed: its heads are written but not trusted).
+  var headChecks: SecretHeads? { authenticatesHeads ? heads : nil }
+}
