@@ -108,6 +108,17 @@ public struct AccessRow: Sendable, Equatable {
   public let addedBy: String?
   public let removedAt: String?
   public let removedBy: String?
+  /// The environment's secrets this (removed) recipient could have read, and whether each was
+  /// rotated since (offboarding evidence).
+  public var exposures: [ExposureRecord] = []
+
+  /// Exposed secrets whose current value the recipient could still have read.
+  public var openExposures: Int { exposures.count(where: \.isOpen) }
+  /// When the last exposure was closed, once every one is (nil while any is open or none exists).
+  public var exposuresClosedAt: String? {
+    guard !exposures.isEmpty, openExposures == 0 else { return nil }
+    return exposures.compactMap(\.closedAt).max()
+  }
 
   /// Whether the recipient could still unlock at `time` (UTC ISO 8601): not removed by then.
   public func isActive(at time: String) -> Bool { removedAt.map { $0 > time } ?? true }

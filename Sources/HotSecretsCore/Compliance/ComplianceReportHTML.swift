@@ -514,7 +514,43 @@ enum ComplianceReportHTML {
       p.optionalText(row.removedBy)
       p.raw("</td></tr>")
     }
-    p.raw("</tbody></table></div></section>\n")
+    p.raw("</tbody></table></div>")
+    exposures(rows, &p)
+    p.raw("</section>\n")
+  }
+
+  /// Offboarding evidence: each secret a removed recipient could have read, and whether it was
+  /// rotated since (only rotation takes back what was readable).
+  private static func exposures(_ rows: [AccessRow], _ p: inout Page) {
+    let exposed = rows.filter { $0.removedAt != nil && !$0.exposures.isEmpty }
+    guard !exposed.isEmpty else { return }
+    p.raw("<h3 id=\"exposures\">Offboarding: secrets a removed recipient could read")
+    badges(["CC6.2", "CC6.3"], &p)
+    p.raw("</h3><div class=\"wide\"><table class=\"exposures\"><thead><tr><th>Recipient</th><th>Removed</th>")
+    p.raw("<th>Secret</th><th>Versions readable</th><th>Status</th></tr></thead><tbody>")
+    for row in exposed {
+      for exposure in row.exposures {
+        p.raw(exposure.isOpen ? "<tr class=\"overdue\"><td>" : "<tr><td>")
+        p.text("\(row.id) \(row.name)")
+        p.raw("</td><td class=\"t\">")
+        p.optionalText(row.removedAt)
+        p.raw("</td><td class=\"mono\">")
+        p.text("\(exposure.address.service)/\(exposure.address.key)")
+        p.raw("</td><td>")
+        p.text(exposure.versions.map(String.init).joined(separator: ", "))
+        p.raw("</td><td>")
+        if exposure.isOpen {
+          p.raw("✘ open: rotate it")
+        } else if let closed = exposure.closedAt {
+          p.raw("✔ rotated ")
+          p.text(closed)
+        } else {
+          p.raw("secret removed")
+        }
+        p.raw("</td></tr>")
+      }
+    }
+    p.raw("</tbody></table></div>")
   }
 
   private static func policy(_ results: VerifyReportJSON, _ p: inout Page) {

@@ -15,7 +15,7 @@ enum ComplianceTables {
   ]
   static let accessHeader = [
     "recipient_id", "kind", "name", "recipient", "added_at", "added_by", "removed_at", "removed_by",
-    "active_at_end",
+    "active_at_end", "exposed_secrets", "exposed_open", "exposures_closed_at",
   ]
 
   static func inventory(_ rows: [InventoryRow]) -> String {
@@ -43,13 +43,17 @@ enum ComplianceTables {
     return csv.text
   }
 
-  /// `active_at_end`: whether the recipient could still unlock at the period's end.
+  /// `active_at_end`: whether the recipient could still unlock at the period's end. `exposed_secrets`:
+  /// how many of the environment's secrets a removed recipient could have read; `exposed_open`: how
+  /// many of those still have such a value current; `exposures_closed_at`: when the last was rotated.
   static func access(_ rows: [AccessRow], period: CompliancePeriod) -> String {
     var csv = CSV(header: accessHeader)
     for r in rows {
       csv.row([
         .number(Int(r.id)), .text(r.kind), .text(r.name), .text(r.recipient), .text(r.addedAt), .text(r.addedBy),
         .text(r.removedAt), .text(r.removedBy), .yesNo(r.isActive(at: period.until)),
+        .number(r.removedAt == nil ? nil : r.exposures.count), .number(r.removedAt == nil ? nil : r.openExposures),
+        .text(r.exposuresClosedAt),
       ])
     }
     return csv.text

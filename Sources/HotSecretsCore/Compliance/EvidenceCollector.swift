@@ -135,12 +135,17 @@ struct EvidenceCollector {
   // MARK: - Access
 
   private func access(_ db: Database, _ audit: AuditScan) throws -> [AccessRow] {
-    try RecipientRecord.order(Column("id")).fetchAll(db).compactMap { record in
+    let exposures = Dictionary(
+      grouping: try session.exposureRecords(environment: policy.environment, db: db), by: \.exposure.recipientID)
+    return try RecipientRecord.order(Column("id")).fetchAll(db).compactMap { record in
       guard let id = record.id, record.addedAt <= period.until else { return nil }
       if let removed = record.removedAt, removed < period.since { return nil }
-      return AccessRow(
-        id: id, kind: record.kind, name: record.name, recipient: record.publicKey, addedAt: record.addedAt,
+      var row = AccessRow(
+        id: id, kind: record.kind, name: record.name,
+        recipient: record.kind == Recipient.Kind.x25519.rawValue ? record.publicKey : nil, addedAt: record.addedAt,
         addedBy: audit.recipientAdded[id], removedAt: record.removedAt, removedBy: audit.recipientRemoved[id])
+      row.exposures = exposures[id] ?? []
+      return row
     }
   }
 }

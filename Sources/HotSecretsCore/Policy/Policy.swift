@@ -9,9 +9,14 @@ public struct Policy: Sendable {
   public let environment: String
   /// Default maximum age for secret keys; nil means no limit.
   public let maxAgeDays: Int?
+  /// Days a current value may stay exposed to a removed recipient before `verify` fails on it
+  /// (a warning until then); `exposed_max_days`, default 7.
+  public let exposedMaxDays: Int
   public let services: [ServicePolicy]
   public let flyTargets: [FlyTarget]
   public let githubTargets: [GitHubTarget]
+
+  public static let defaultExposedMaxDays = 7
 
   /// The policy of `service`, if declared.
   public func service(_ name: String) -> ServicePolicy? { services.first { $0.name == name } }

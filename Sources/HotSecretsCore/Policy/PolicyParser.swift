@@ -104,7 +104,8 @@ public enum PolicyParser {
 
     func policy(_ root: YAMLNode) throws -> Policy {
       let f = try fields(
-        root, "the policy", allowed: ["version", "environment", "max_age_days", "services", "targets"])
+        root, "the policy",
+        allowed: ["version", "environment", "max_age_days", "exposed_max_days", "services", "targets"])
       guard let versionNode = f["version"]?.value else { throw fail(root, "missing field 'version' (use version: 1)") }
       let version = try int(versionNode, "version", min: 1)
       guard version == PolicyParser.supportedVersion else {
@@ -116,6 +117,8 @@ public enum PolicyParser {
         throw fail(envNode, "environment must match \(SecretAddress.serviceRule)")
       }
       let maxAge = try f["max_age_days"].map { try int($0.value, "max_age_days", min: 1) }
+      let exposedMaxDays =
+        try f["exposed_max_days"].map { try int($0.value, "exposed_max_days", min: 0) } ?? Policy.defaultExposedMaxDays
       var services: [ServicePolicy] = []
       if let servicesNode = f["services"]?.value {
         guard let mapping = servicesNode.mapping else { throw fail(servicesNode, "services must be a mapping") }
@@ -142,8 +145,8 @@ public enum PolicyParser {
         }
       }
       return Policy(
-        file: file, version: version, environment: environment, maxAgeDays: maxAge, services: services,
-        flyTargets: fly, githubTargets: github)
+        file: file, version: version, environment: environment, maxAgeDays: maxAge, exposedMaxDays: exposedMaxDays,
+        services: services, flyTargets: fly, githubTargets: github)
     }
 
     func service(_ name: String, _ node: YAMLNode) throws -> ServicePolicy {

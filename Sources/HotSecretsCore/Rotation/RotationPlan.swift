@@ -13,6 +13,8 @@ public struct RotationOptions: Sendable {
   /// Also every key whose current version is past its max age or within `dueWithinDays` of it.
   public var due: Bool
   public var dueWithinDays: Int
+  /// Also every declared key whose current value is exposed to a removed recipient.
+  public var exposed: Bool
   /// Stop after the plan.
   public var dryRun: Bool
   /// Fly deploy mode; nil means each target's policy `deploy`, else `stage`.
@@ -28,10 +30,11 @@ public struct RotationOptions: Sendable {
   public init(
     keys: [ServiceKey] = [], due: Bool = false, dueWithinDays: Int = 7, dryRun: Bool = false,
     deploy: FlyDeployMode? = nil, revokeOld: RevokeOld = .afterVerify, operatorValues: [ServiceKey: [UInt8]] = [:],
-    asOf: Date = Date(), machineTimeout: Int = 60, checkInterval: Double = 1
+    asOf: Date = Date(), machineTimeout: Int = 60, checkInterval: Double = 1, exposed: Bool = false
   ) {
     self.keys = keys
     self.due = due
+    self.exposed = exposed
     self.dueWithinDays = dueWithinDays
     self.dryRun = dryRun
     self.deploy = deploy
@@ -121,7 +124,16 @@ enum RotationPlanner {
           if age(secret, at: options.asOf) >= maxAge - options.dueWithinDays { names.append(name) }
         }
       }
-    } else if names.isEmpty {
+    }
+    if options.exposed {
+      for service in policy.services {
+        for key in service.keys {
+          let name = ServiceKey(service: service.name, key: key.name)
+          if let secret = stored[name], !secret.exposed.isEmpty, !names.contains(name) { names.append(name) }
+        }
+      }
+    }
+    if names.isEmpty && !options.due && !options.exposed {
       throw RotationError.nothingSelected(environment: policy.environment)
     }
     return try names.map { name in

@@ -16,6 +16,8 @@ public struct Finding: Sendable, Equatable {
     case oldCredential = "old-credential"
     /// A credential minted by a failed rotation could not be revoked: still live at the provider.
     case orphanCredential = "orphan-credential"
+    /// The current value was stored while a since-removed recipient could read it: rotate it.
+    case exposed
   }
 
   public let service: String

@@ -154,6 +154,8 @@ public struct PolicyCheck: Sendable {
           message: "the previous credential is still live: \(why)"))
     }
 
+    for finding in try exposureFindings(in: versions) { report.record(finding) }
+
     let declaredSet = Set(outcomes.map(\.name))
     let undeclared = versions.names.filter { !declaredSet.contains($0) && $0.service != Self.managementService }
     for name in undeclared.sorted() {
@@ -163,6 +165,30 @@ public struct PolicyCheck: Sendable {
           message: "in the vault but not in \(policy.file)"))
     }
     return report
+  }
+
+  /// One `exposed` finding per current value and removed recipient that could have read it: a
+  /// warning for `exposed_max_days` after the removal, an error after that. The exposure comes from
+  /// each secret's authenticated head, so a keyless writer cannot clear it.
+  private func exposureFindings(in versions: CurrentVersions) throws -> [Finding] {
+    let exposed = versions.entries.filter { !$0.value.exposed.isEmpty }
+    guard !exposed.isEmpty else { return [] }
+    let removed = try session.database.read { db in try Exposure.removedRecipients(db: db) }
+    var findings: [Finding] = []
+    for (name, entry) in exposed.sorted(by: { $0.key < $1.key }) {
+      for id in Exposure.recipientIDs(entry.exposed) {
+        guard let who = removed[id] else { continue }
+        let days = Timestamp.date(from: who.removedAt).map { Timestamp.days(from: $0, to: options.asOf) } ?? 0
+        let overdue = days > policy.exposedMaxDays
+        findings.append(
+          Finding(
+            service: name.service, key: name.key, check: .exposed, severity: overdue ? .error : .warning,
+            message:
+              "version \(entry.version) was readable by removed recipient \(id) (\(who.name)), removed \(who.removedAt) (\(days == 1 ? "1 day" : "\(days) days") ago\(overdue ? ", over exposed_max_days \(policy.exposedMaxDays)" : "")): rotate it (hotsecrets rotate \(policy.environment) --exposed)"
+          ))
+      }
+    }
+    return findings
   }
 
   /// What the checks of one declared key found, and its decrypted current version.
