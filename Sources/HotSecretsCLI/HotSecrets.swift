@@ -22,7 +22,7 @@ public struct HotSecrets: AsyncParsableCommand {
     subcommands: [
       Init.self, SetValue.self, GetValue.self, List.self, History.self, Remove.self,
       Import.self, Render.self, Status.self, Run.self, Verify.self, Sync.self, Rotate.self, Schedule.self,
-      IdentityCommand.self, RecipientsCommand.self, AuditCommand.self, Export.self,
+      IdentityCommand.self, RecipientsCommand.self, RekeyCommand.self, AuditCommand.self, Export.self,
     ]
   )
 

@@ -52,7 +52,11 @@ import Testing
     let secrets = try #require(json["secrets"] as? [[String: Any]])
     #expect(secrets.count == 1)
     let row = secrets[0]
-    #expect(Set(row.keys) == ["environment", "service", "key", "version", "created_at", "age_days", "fingerprint"])
+    #expect(
+      Set(row.keys) == [
+        "environment", "service", "key", "version", "created_at", "age_days", "fingerprint", "exposed_to",
+      ])
+    #expect((row["exposed_to"] as? [Any])?.isEmpty == true)
     #expect(row["version"] as? Int == 2)
     #expect((row["fingerprint"] as? String)?.count == 64)
 

@@ -81,14 +81,14 @@ import Testing
 
   @Test func thePeriodSelectsEntriesAndRecipients() async throws {
     let clock = Clock(Date(timeIntervalSince1970: 1_750_000_000))
-    let vault = try TestVault(now: { clock.now })
+    var vault = try TestVault(now: { clock.now })
     let start = clock.now
     try vault.session.set(address("prod", "openai", "API_KEY"), value: bytes("v1"))
     clock.advance(days: 10)
     let teammate = try Identity.generate()
     let added = try vault.session.addRecipient(.x25519(teammate.recipient), name: "teammate")
     clock.advance(days: 10)
-    try vault.session.removeRecipient(id: added.id)
+    vault.session = try vault.session.removeRecipient(id: added.id).session
     clock.advance(days: 10)
     // Day 5 to day 15: the teammate was added in it; the set on day 0 is outside.
     let result = try await export(vault, since: start + 5 * Self.day, until: start + 15 * Self.day)

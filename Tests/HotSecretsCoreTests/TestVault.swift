@@ -23,7 +23,7 @@ final class ScratchDirectory {
 struct TestVault {
   let scratch: ScratchDirectory
   let identity: Identity
-  let session: VaultSession
+  var session: VaultSession
   var path: String { scratch.file("vault/hotsecrets.db") }
 
   init(now: @escaping @Sendable () -> Date = Date.init) throws {

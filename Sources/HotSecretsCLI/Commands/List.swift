@@ -20,6 +20,13 @@ extension HotSecrets {
       let created_at: String
       let age_days: Int
       let fingerprint: String
+      /// Removed recipients who could have read this value (rotate it: `rotate ENV --exposed`).
+      let exposed_to: [ExposedTo]
+    }
+
+    struct ExposedTo: Encodable {
+      let recipient: Int64
+      let name, removed_at: String
     }
 
     func run() throws {
@@ -28,15 +35,23 @@ extension HotSecrets {
       let rows = secrets.map {
         Row(
           environment: $0.address.environment, service: $0.address.service, key: $0.address.key, version: $0.version,
-          created_at: $0.createdAt, age_days: $0.ageDays, fingerprint: $0.fingerprint)
+          created_at: $0.createdAt, age_days: $0.ageDays, fingerprint: $0.fingerprint,
+          exposed_to: $0.exposedTo.map { ExposedTo(recipient: $0.recipientID, name: $0.name, removed_at: $0.removedAt) })
       }
       try output.write(["secrets": rows]) {
         if rows.isEmpty { return "no secrets" + (environment.map { " in \($0)" } ?? "") }
-        var table = TextTable("ENV", "SERVICE", "KEY", "VERSION", "CREATED", "AGE", "FINGERPRINT")
+        // The exposure column appears only when a removed recipient could have read a current value.
+        let showExposure = rows.contains { !$0.exposed_to.isEmpty }
+        var columns = ["ENV", "SERVICE", "KEY", "VERSION", "CREATED", "AGE", "FINGERPRINT"]
+        if showExposure { columns.append("EXPOSED TO") }
+        var table = TextTable(columns)
         for r in rows {
-          table.add(
+          var cells = [
             r.environment, r.service, r.key, String(r.version), r.created_at, "\(r.age_days)d",
-            Short.fingerprint(r.fingerprint))
+            Short.fingerprint(r.fingerprint),
+          ]
+          if showExposure { cells.append(r.exposed_to.isEmpty ? "-" : r.exposed_to.map(\.name).joined(separator: ", ")) }
+          table.add(cells)
         }
         return table.rendered
       }

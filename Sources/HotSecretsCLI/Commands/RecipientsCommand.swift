@@ -7,7 +7,7 @@ extension HotSecrets {
     static let configuration = CommandConfiguration(
       commandName: "recipients",
       abstract: "List, add and remove the recipients who can unlock the vault.",
-      subcommands: [ListRecipients.self, Add.self, RemoveRecipient.self])
+      subcommands: [ListRecipients.self, Add.self, RemoveRecipient.self, Upgrade.self])
 
     struct Row: Encodable {
       let id: Int64
@@ -88,20 +88,54 @@ extension HotSecrets {
     struct RemoveRecipient: ParsableCommand {
       static let configuration = CommandConfiguration(
         commandName: "remove",
-        abstract: "Remove a recipient (by id from `recipients list`).",
+        abstract: "Remove a recipient (by id from `recipients list`) and re-key the vault.",
         discussion: """
-          The recipient's wrap of the data key is erased and the key is sealed afresh for the \
-          remaining X25519 recipients. The data key itself is not changed yet: values written \
-          before removal stay readable to anyone who kept an old copy of the vault file.
+          In one transaction: the recipient's wrap is erased, the vault is re-keyed (a fresh data \
+          key; every stored ciphertext re-encrypted; every remaining recipient re-wrapped), and \
+          every secret version the recipient could have read is recorded as exposed to it. Old \
+          copies of the vault file (git history) cannot decrypt anything written afterwards. What \
+          the recipient could already read only rotation takes back: `hotsecrets verify ENV` lists \
+          the exposed current values, `hotsecrets rotate ENV --exposed` replaces them \
+          (docs/security.md, "Offboarding").
 
           \(ExitStatus.helpText)
           """)
       @OptionGroup var vault: VaultOptions
+      @OptionGroup var output: OutputOptions
       @Argument(help: "Recipient id.") var id: Int64
 
       func run() throws {
-        try vault.unlock().removeRecipient(id: id)
-        StandardStreams.output("removed recipient \(id)")
+        let (_, report) = try vault.unlock().removeRecipient(id: id)
+        try output.write(RekeyCommand.Summary(report, removed: id)) {
+          """
+          removed recipient \(id) and re-keyed the vault (\(RekeyCommand.describe(report)))
+          \(report.exposedVersions == 1 ? "1 version was" : "\(report.exposedVersions) versions were") readable by the removed recipient: `hotsecrets verify ENV` lists the exposed current values, `hotsecrets rotate ENV --exposed` rotates them
+          """
+        }
+      }
+    }
+
+    struct Upgrade: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        commandName: "upgrade",
+        abstract: "Convert your passphrase recipient from an older hotsecrets so others can re-key.",
+        discussion: """
+          A passphrase recipient created before re-keying existed holds the data key under its \
+          passphrase alone, so nobody else can re-wrap it and `rekey` / `recipients remove` refuse \
+          while it exists. Unlock with that passphrase and run this once: the recipient gets a key \
+          pair sealed under the same passphrase. The data key does not change.
+
+          \(ExitStatus.helpText)
+          """)
+      @OptionGroup var vault: VaultOptions
+
+      func run() throws {
+        let session = try vault.unlock()
+        let upgraded = try session.upgradeOwnRecipient()
+        StandardStreams.output(
+          upgraded
+            ? "upgraded recipient \(session.recipientID): it can now be re-wrapped by any recipient"
+            : "recipient \(session.recipientID) needs no upgrade")
       }
     }
   }

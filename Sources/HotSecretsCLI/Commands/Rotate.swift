@@ -13,7 +13,8 @@ extension HotSecrets {
       abstract: "Rotate ENV's credentials: mint, test, push, verify, promote, revoke — journaled.",
       discussion: """
         Each key named as SERVICE/KEY (or, with --due, each key whose current version is past its \
-        max age or within 7 days of it) is replaced according to the policy's `rotate`: \
+        max age or within 7 days of it; with --exposed, each key whose current value a removed \
+        recipient could have read) is replaced according to the policy's `rotate`: \
         provider (OpenAI, Supabase, Chatwoot mint a new credential; Shopify's comes from the \
         operator), generate (a random value), manual (from the operator, with --value-from). \
         The run's steps — plan, create, test, push, verify, promote, revoke — are journaled in the \
@@ -49,6 +50,7 @@ extension HotSecrets {
     @Argument(help: "Environment, e.g. prod.") var environment: String
     @Argument(help: ArgumentHelp("Keys to rotate.", valueName: "service/key")) var keys: [String] = []
     @Flag(help: "Also rotate every key past its max age or within 7 days of it.") var due = false
+    @Flag(help: "Also rotate every key whose current value a removed recipient could have read.") var exposed = false
     @Flag(help: "Print the plan; change nothing.") var dryRun = false
     @Flag(help: "Complete or roll back the unfinished run.") var resume = false
     @Option(help: "Fly: stage or rolling (default: each target's policy `deploy`, else stage).")
@@ -93,7 +95,8 @@ extension HotSecrets {
         fly: clients.fly, github: clients.github,
         options: RotationOptions(
           keys: names, due: due, dryRun: dryRun, deploy: deploy, revokeOld: revokeOld, operatorValues: values,
-          asOf: try asOf.map { try DateArgument.parse($0) } ?? Date(), machineTimeout: machineTimeout),
+          asOf: try asOf.map { try DateArgument.parse($0) } ?? Date(), machineTimeout: machineTimeout,
+          exposed: exposed),
         progress: { StandardStreams.error(RotateOutput.progress($0, environment: environment)) },
         checkpoint: Self.crashHook)
       if let confirmRevoked {

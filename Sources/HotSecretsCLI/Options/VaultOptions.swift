@@ -34,9 +34,16 @@ struct VaultOptions: ParsableArguments {
 
   /// Opens and unlocks the vault: an identity (--identity, then $HOTSECRETS_IDENTITY) first, then a
   /// passphrase (--passphrase-file, then $HOTSECRETS_PASSPHRASE), then a terminal prompt.
+  /// A vault from before authenticated current versions gets a one-line upgrade hint on stderr.
   func unlock() throws -> VaultSession {
     let database = try openDatabase()
-    return try VaultAccess.unlock(database, with: try unlockMethod(), user: ProcessEnvironment.userName)
+    let session = try VaultAccess.unlock(database, with: try unlockMethod(), user: ProcessEnvironment.userName)
+    if !session.authenticatesHeads {
+      StandardStreams.error(
+        "hotsecrets: warning: this vault predates re-keying and authenticated current versions; run `hotsecrets rekey` once to upgrade it (docs/security.md)"
+      )
+    }
+    return session
   }
 
   /// Unlocks when an identity or passphrase was given (flag or environment), without prompting;
