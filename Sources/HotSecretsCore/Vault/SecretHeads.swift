@@ -96,6 +96,21 @@ struct SecretHeads: Sendable {
     else { throw try mismatch(.environmentMismatch(environment: environment), db: db) }
   }
 
+  /// Recomputes `environment`'s set from every stored head MAC and checks it against the stored
+  /// digest (a secret deleted or added without the keys). Throws `environmentMismatch`.
+  func checkEnvironmentSet(_ environment: String, db: Database) throws {
+    var digest = HeadDigest()
+    let rows = try Row.fetchCursor(
+      db.cachedStatement(sql: "SELECT head_mac FROM secrets WHERE environment = ?"), arguments: [environment])
+    while let row = try rows.next() {
+      guard let text: String = row[0], let mac = ByteEncoding.bytes(hex: text), mac.count == Self.macBytes else {
+        throw try mismatch(.environmentMismatch(environment: environment), db: db)
+      }
+      digest.add(mac)
+    }
+    try checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)
+  }
+
   /// Recomputes and stores `secretID`'s head from its rows (current version, fingerprint, exposures)
   /// and folds the change into its environment's set. `isNew`: the secret row was just inserted.
   /// Must run inside the write transaction that changed the secret.

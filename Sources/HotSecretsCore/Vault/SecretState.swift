@@ -25,7 +25,12 @@ struct SecretState: Sendable {
           FROM secrets s LEFT JOIN secret_versions c ON c.secret_id = s.id AND c.state = 'current'
           WHERE s.environment = ? AND s.service = ? AND s.key = ?
           """), arguments: [address.environment, address.service, address.key])
-    guard let row = rows.first else { return .absent }
+    guard let row = rows.first else {
+      // A new secret: make sure the environment's set is intact first, so that a secret deleted
+      // without the keys is an integrity error rather than quietly created anew.
+      if let checking { try checking.checkEnvironmentSet(address.environment, db: db) }
+      return .absent
+    }
     if let checking {
       guard rows.count == 1 else { throw VaultError.headMismatch(subject: address.description) }
       try check(row, address: address, checking: checking, db: db)

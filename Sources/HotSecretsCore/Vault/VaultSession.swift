@@ -134,7 +134,7 @@ public struct VaultSession: Sendable {
         WHERE s.environment = ? AND s.service = ? AND s.key = ?
         """, arguments: [address.environment, address.service, address.key])
     if let checks = headChecks {
-      if rows.isEmpty { try checkEnvironmentSet(address.environment, checks: checks, db: db) }
+      if rows.isEmpty { try checks.checkEnvironmentSet(address.environment, db: db) }
       if rows.count > 1 { throw VaultError.headMismatch(subject: address.description) }
       for row in rows {
         try checks.check(
@@ -146,19 +146,6 @@ public struct VaultSession: Sendable {
       throw VaultError.secretNotFound(subject: address.description)
     }
     return SecretVersionRecord(row: row)
-  }
-
-  /// Recomputes `environment`'s set from every head and checks it against the stored digest.
-  func checkEnvironmentSet(_ environment: String, checks: SecretHeads, db: Database) throws {
-    var digest = HeadDigest()
-    let rows = try Row.fetchCursor(
-      db, sql: "SELECT head_mac FROM secrets WHERE environment = ?", arguments: [environment])
-    while let row = try rows.next() {
-      guard let text: String = row[0], let mac = ByteEncoding.bytes(hex: text), mac.count == SecretHeads.macBytes
-      else { throw VaultError.environmentMismatch(environment: environment) }
-      digest.add(mac)
-    }
-    try checks.checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)
   }
 
   /// Current versions of every secret (of one environment when given), sorted by address, each
@@ -221,7 +208,7 @@ public struct VaultSession: Sendable {
           WHERE s.environment = ? AND s.service = ? AND s.key = ? ORDER BY v.version DESC
           """, arguments: [address.environment, address.service, address.key])
       guard !rows.isEmpty else {
-        if let checks = headChecks { try checkEnvironmentSet(address.environment, checks: checks, db: db) }
+        if let checks = headChecks { try checks.checkEnvironmentSet(address.environment, db: db) }
         throw VaultError.secretNotFound(subject: address.description)
       }
       if let checks = headChecks {
