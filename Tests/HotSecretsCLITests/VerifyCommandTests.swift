@@ -68,7 +68,7 @@ import Testing
     let r = try h.run(["verify", "prod", "--format", "json"])
     #expect(r.status == 1)
     let json = try h.json(r)
-    #expect(Set(json.keys) == ["environment", "policy", "passed", "findings", "summary"])
+    #expect(Set(json.keys) == ["environment", "policy", "passed", "findings", "summary", "exposures"])
     #expect(json["passed"] as? Bool == false)
     #expect(json["environment"] as? String == "prod")
     let findings = try #require(json["findings"] as? [[String: String]])

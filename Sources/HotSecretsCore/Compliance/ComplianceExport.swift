@@ -97,7 +97,6 @@ public struct ComplianceExport: Sendable {
     let evidence = try EvidenceCollector(
       session: session, policy: policy, period: period, generatedAt: start, checkpointsFile: options.checkpointsFile,
       policyResults: VerifyReportJSON(report, policy: policy, strict: false)
-        .including(try session.exposureRecords(environment: policy.environment))
     ).collect()
 
     let signer = Base64.encode(keyPair.publicKey)

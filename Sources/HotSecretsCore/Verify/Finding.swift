@@ -41,6 +41,8 @@ public struct VerifyReport: Sendable {
   public var findings: [Finding] = []
   /// Checks that ran and found nothing (one per key and check).
   public var passedChecks = 0
+  /// Every recorded exposure of the environment's secrets to removed recipients, open or closed.
+  public var exposures: [ExposureRecord] = []
 
   public init(environment: String) { self.environment = environment }
 

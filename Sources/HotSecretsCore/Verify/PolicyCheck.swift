@@ -155,6 +155,7 @@ public struct PolicyCheck: Sendable {
     }
 
     for finding in try exposureFindings(in: versions) { report.record(finding) }
+    report.exposures = try session.exposureRecords(environment: environment)
 
     let declaredSet = Set(outcomes.map(\.name))
     let undeclared = versions.names.filter { !declaredSet.contains($0) && $0.service != Self.managementService }

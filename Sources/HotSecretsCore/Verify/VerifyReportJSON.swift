@@ -10,7 +10,8 @@ public struct VerifyReportJSON: Encodable, Sendable {
     public let passed, failed, warnings: Int
   }
 
-  /// One removed recipient's exposure to one secret (compliance bundles only; omitted by `verify`).
+  /// One removed recipient's exposure to one secret: still `open`, `closed` by a rotation, or the
+  /// secret `removed`.
   public struct ExposureJSON: Encodable, Sendable {
     public let recipient: Int64
     public let name, removed_at, service, key, status: String
@@ -23,8 +24,8 @@ public struct VerifyReportJSON: Encodable, Sendable {
   public let passed: Bool
   public let findings: [FindingJSON]
   public let summary: Summary
-  /// Offboarding evidence: set by the compliance export, absent from `verify --format json`.
-  public var exposures: [ExposureJSON]?
+  /// Offboarding evidence: every recorded exposure of the environment's secrets.
+  public var exposures: [ExposureJSON] = []
 }
 
 extension VerifyReportJSON {
@@ -38,19 +39,13 @@ extension VerifyReportJSON {
         message: $0.message)
     }
     summary = Summary(passed: report.passedChecks, failed: report.errors, warnings: report.warnings)
-  }
-
-  /// This report with the environment's exposure records (status `open`, `closed` or `removed`).
-  public func including(_ records: [ExposureRecord]) -> VerifyReportJSON {
-    var copy = self
-    copy.exposures = records.map {
+    exposures = report.exposures.map {
       ExposureJSON(
         recipient: $0.exposure.recipientID, name: $0.exposure.name, removed_at: $0.exposure.removedAt,
         service: $0.address.service, key: $0.address.key,
         status: $0.isOpen ? "open" : ($0.closedAt != nil ? "closed" : "removed"), versions: $0.versions,
         current_version: $0.currentVersion, closed_at: $0.closedAt)
     }
-    return copy
   }
 }
 
