@@ -58,4 +58,55 @@ import Testing
     try queue.write { db in try db.execute(sql: "UPDATE t SET b = x''") }
     #expect(fileHolds(Array(blob[32..<96]), vault: path))
   }
+
+  // MARK: - Passphrases
+
+  func secret(_ text: String) throws -> SecretBytes { try SecretBytes(copying: Array(text.utf8)) }
+
+  @Test func newPassphrasesNeedTwelveCharacters() throws {
+    #expect(throws: VaultError.passphraseTooShort(minimumCharacters: 12)) {
+      try PassphraseRule.check(try secret("elevenchars"))
+    }
+    try PassphraseRule.check(try secret("twelve chars"))
+    // Characters, not bytes: 11 two-byte letters are still too short, 12 are enough.
+    #expect(throws: VaultError.passphraseTooShort(minimumCharacters: 12)) {
+      try PassphraseRule.check(try secret(String(repeating: "é", count: 11)))
+    }
+    try PassphraseRule.check(try secret(String(repeating: "é", count: 12)))
+
+    let scratch = try ScratchDirectory()
+    #expect(throws: VaultError.passphraseTooShort(minimumCharacters: 12)) {
+      try VaultAccess.create(
+        path: scratch.file("v.db"), firstRecipient: .passphrase(try secret("short"), .standard), name: nil, user: "t")
+    }
+    #expect(!FileManager.default.fileExists(atPath: scratch.file("v.db")))
+    let vault = try TestVault()
+    #expect(throws: VaultError.passphraseTooShort(minimumCharacters: 12)) {
+      try vault.session.addRecipient(.passphrase(try secret("short"), .standard), name: "weak")
+    }
+    #expect(try vault.session.recipients().count == 1)
+  }
+
+  @Test func anExistingShortPassphraseStillUnlocks() throws {
+    let vault = try TestVault()
+    try LegacyPassphrase.add("old-pw", to: vault.session)
+    let session = try VaultAccess.unlock(
+      try VaultDatabase.open(path: vault.path), with: .passphrase(try secret("old-pw")), user: "t")
+    #expect(session.actor.recipient == "2:legacy")
+  }
+}
+
+/// A passphrase recipient written the way a build before the 12-character rule could: the wrap
+/// is made directly, without `PassphraseRule`.
+enum LegacyPassphrase {
+  static func add(_ passphrase: String, to session: VaultSession) throws {
+    let wrap = try KeyWrap.wrap(
+      session.keys, passphrase: try SecretBytes(copying: Array(passphrase.utf8)), vaultID: session.vaultID,
+      limits: .standard)
+    var record = RecipientRecord(
+      id: nil, kind: Recipient.Kind.passphrase.rawValue, name: "legacy", publicKey: nil, wrappedKey: wrap.wrapped,
+      wrapNonce: wrap.nonce, salt: wrap.salt, opsLimit: Int64(wrap.limits.opsLimit),
+      memLimit: Int64(wrap.limits.memLimit), addedAt: "2026-01-01T00:00:00Z", removedAt: nil)
+    try session.database.write { db in try record.insert(db) }
+  }
 }

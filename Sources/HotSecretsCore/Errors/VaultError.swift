@@ -18,6 +18,8 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
   case recipientNotFound(id: Int64)
   case lastRecipient
   case invalidValue(subject: String, reason: String)
+  /// A new passphrase shorter than `PassphraseRule.minimumCharacters`.
+  case passphraseTooShort(minimumCharacters: Int)
   case weakKeyDerivation(opsLimit: UInt64, memLimitMiB: Int)
   case unsupportedVaultFormat(found: Int, supported: Int)
 
@@ -53,6 +55,8 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
       "cannot remove the last recipient: nobody could unlock the vault any more"
     case .invalidValue(let subject, let reason):
       "invalid value for \(subject): \(reason)"
+    case .passphraseTooShort(let minimum):
+      "a new passphrase must have at least \(minimum) characters"
     case .weakKeyDerivation(let ops, let mem):
       "passphrase key derivation limits too low (opslimit \(ops), memlimit \(mem) MiB); minimum is opslimit 3, memlimit 64 MiB"
     case .unsupportedVaultFormat(let found, let supported):
