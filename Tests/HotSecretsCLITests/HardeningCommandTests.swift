@@ -70,4 +70,47 @@ import Testing
     #expect(r.status == 0, "\(r.allOutput)")
     #expect(r.stdout == "v")
   }
+
+  // MARK: - Value size
+
+  @Test func setRefusesAValueOver64KiB() throws {
+    let h = try CLIHarness.withIdentityVault()
+    #expect(try h.run(["set", "prod", "app", "LIMIT"], stdin: String(repeating: "x", count: 65_536)).status == 0)
+    let r = try h.run(["set", "prod", "app", "BIG"], stdin: String(repeating: "y", count: 65_537))
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("prod/app/BIG"))
+    #expect(r.stderr.contains("at most 64 KiB (65536 bytes)"))
+    #expect(!r.allOutput.contains("yyyyyyyy"))
+    #expect(try h.run(["list", "prod"]).stdout.contains("BIG") == false)
+  }
+
+  @Test func importWithAnOversizedValueStoresNothing() throws {
+    let h = try CLIHarness.withIdentityVault()
+    for (service, text) in [
+      ("app", "SMALL=fine\nBIG=\(String(repeating: "z", count: 70_000))\n"), ("openai", "KEY=also-fine\n"),
+    ] {
+      try FileManager.default.createDirectory(atPath: h.path("vault/occ/\(service)"), withIntermediateDirectories: true)
+      try text.write(toFile: h.path("vault/occ/\(service)/prod.env"), atomically: true, encoding: .utf8)
+    }
+    let r = try h.run(["import", "prod"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("the value of prod/app/BIG is too large"))
+    #expect(!r.allOutput.contains("zzzzzzzz"))
+    let list = try h.run(["list", "prod"])
+    #expect(!list.stdout.contains("SMALL") && !list.stdout.contains("KEY"))
+  }
+
+  @Test func rotateRefusesAnOversizedOperatorValueBeforeStarting() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.writePolicy("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { rotate: manual }\n")
+    try h.run(["set", "prod", "app", "K"], stdin: "old")
+    try String(repeating: "w", count: 65_537).write(toFile: h.path("new.txt"), atomically: true, encoding: .utf8)
+    let r = try h.run(["rotate", "prod", "app/K", "--value-from", "new.txt"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("the value of prod/app/K is too large"))
+    #expect(
+      try h.run(["history", "prod", "app", "K"]).stdout.split(separator: "\n").filter { $0.contains("rotate") }
+        .isEmpty)
+    #expect(try h.run(["get", "prod", "app", "K"]).stdout == "old")
+  }
 }

@@ -59,6 +59,33 @@ import Testing
     #expect(fileHolds(Array(blob[32..<96]), vault: path))
   }
 
+  // MARK: - Value size
+
+  @Test func valuesAreAtMost64KiB() throws {
+    let vault = try TestVault()
+    let a = try address("prod", "app", "BIG")
+    #expect(SecretValueLimit.maximumBytes == 65_536)
+    try vault.session.set(a, value: [UInt8](repeating: UInt8(ascii: "x"), count: 65_536))
+    let tooLarge = [UInt8](repeating: UInt8(ascii: "y"), count: 65_537)
+    #expect(throws: VaultError.valueTooLarge(subject: "prod/app/BIG", maximumBytes: 65_536)) {
+      try vault.session.set(a, value: tooLarge)
+    }
+    #expect(try vault.session.history(a).count == 1)
+    let message = VaultError.valueTooLarge(subject: "prod/app/BIG", maximumBytes: 65_536).errorDescription ?? ""
+    #expect(message.contains("prod/app/BIG") && message.contains("65536 bytes"))
+  }
+
+  @Test func anImportWithOneOversizedValueStoresNothing() throws {
+    let vault = try TestVault()
+    let snapshot = try MirrorReaderTestFiles.snapshot(
+      environment: "prod",
+      files: ["app": "SMALL=fine\nBIG=\(String(repeating: "z", count: 70_000))\n", "openai": "KEY=also-fine\n"])
+    #expect(throws: VaultError.valueTooLarge(subject: "prod/app/BIG", maximumBytes: 65_536)) {
+      try vault.session.importMirror(snapshot, environment: "prod", prune: false, dryRun: false)
+    }
+    #expect(try vault.session.list().isEmpty)
+  }
+
   // MARK: - Passphrases
 
   func secret(_ text: String) throws -> SecretBytes { try SecretBytes(copying: Array(text.utf8)) }
@@ -108,5 +135,18 @@ enum LegacyPassphrase {
       wrapNonce: wrap.nonce, salt: wrap.salt, opsLimit: Int64(wrap.limits.opsLimit),
       memLimit: Int64(wrap.limits.memLimit), addedAt: "2026-01-01T00:00:00Z", removedAt: nil)
     try session.database.write { db in try record.insert(db) }
+  }
+}
+
+/// Mirror snapshots from in-memory files, through the real reader.
+enum MirrorReaderTestFiles {
+  static func snapshot(environment: String, files: [String: String]) throws -> MirrorSnapshot {
+    let scratch = try ScratchDirectory()
+    for (service, text) in files {
+      try FileManager.default.createDirectory(
+        atPath: scratch.file("occ/\(service)"), withIntermediateDirectories: true)
+      try text.write(toFile: scratch.file("occ/\(service)/\(environment).env"), atomically: true, encoding: .utf8)
+    }
+    return try MirrorReader.read(directory: scratch.file("occ"), environment: environment)
   }
 }
