@@ -113,4 +113,18 @@ import Testing
         .isEmpty)
     #expect(try h.run(["get", "prod", "app", "K"]).stdout == "old")
   }
+
+  // MARK: - Formats that could stall verify
+
+  @Test func verifyRefusesACatastrophicFormatAtOnce() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.writePolicy("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { format: '^(a+)+$' }\n")
+    try h.run(["set", "prod", "app", "K"], stdin: String(repeating: "a", count: 39) + "!")
+    let start = Date()
+    let r = try h.run(["verify", "prod"])
+    #expect(Date().timeIntervalSince(start) < 2)  // a safety net: the outcome is what matters
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("policies/prod.yaml:6:"))
+    #expect(r.stderr.contains("format '^(a+)+$' of key app/K could make verify run for hours"))
+  }
 }

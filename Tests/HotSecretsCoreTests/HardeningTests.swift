@@ -121,6 +121,88 @@ import Testing
       try VaultDatabase.open(path: vault.path), with: .passphrase(try secret("old-pw")), user: "t")
     #expect(session.actor.recipient == "2:legacy")
   }
+
+  // MARK: - Policy formats and lengths
+
+  func policy(format: String? = nil, length: String? = nil) -> String {
+    var key = "{ rotate: generate"
+    if let format { key += ", format: '\(format)'" }
+    if let length { key += ", length: \(length)" }
+    return "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: \(key) }\n"
+  }
+
+  @Test(arguments: ["^(a+)+$", "(a*)*", "(a|a)*", "^(a|aa)+$", "(.*a){20}", "(a?)+", "([a-z]+\\.)+com", "\\d+\\d*"])
+  func catastrophicFormatsAreRefusedAtLoad(pattern: String) throws {
+    do {
+      _ = try PolicyParser.parse(policy(format: pattern), file: "policies/prod.yaml")
+      Issue.record("\(pattern) was accepted")
+    } catch let error as PolicyError {
+      let message = error.errorDescription ?? ""
+      #expect(message.hasPrefix("policies/prod.yaml:6:"), "\(message)")
+      #expect(message.contains("format '\(pattern)' of key app/K could make verify run for hours"), "\(message)")
+    }
+  }
+
+  @Test(arguments: [
+    ".*.*", "a+-?a+", "(ab|ac)+", "(\\b)*", "(?:x|x)+y", "(a|b?)+", "^(\\w+\\s?)+$", "(x+x+)+y", "((a)\\2)+",
+    "(?=(a+)+)b", "^(?<name>a|ab)*$", "([ab]|a)+", "(\\d|[0-9])+", "(A|a)+", "(.|a)+", "([^b]|a)+",
+  ])
+  func overlappingShapesAreRefused(pattern: String) throws {
+    #expect(PatternSafety.problem(in: pattern) != nil)
+    #expect(throws: FormatRule.Unsafe.self) { try FormatRule(pattern: pattern) }
+  }
+
+  @Test(arguments: [
+    "^sk-[A-Za-z0-9_-]{20,}$", "^https://[a-z0-9]{20}\\.supabase\\.co$",
+    "^(sb_secret_[A-Za-z0-9_-]{16,}|eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)$", "^postgres(ql)?://",
+    "^[0-9a-f]{32}$", "^(shpss_)?[0-9a-f]{32}$", "^shpat_[0-9a-fA-F]{32}$", "^[a-z0-9][a-z0-9-]*\\.myshopify\\.com$",
+    "^rediss?://", "^sk-", "(ab|cd)+", "^(?:[0-9]{3}-)+[0-9]{4}$", "^[A-Z]+_[0-9]+$", "\\bkey\\b", "[^a]+a",
+    "^a+(-a+)?$", "(a(b|c))+", "[a-z.]+com", "^[A-Za-z0-9+/]+={0,2}$", "^-----BEGIN [A-Z ]+-----", "^[^@]+@[^@]+$",
+    "^\\d{4}-\\d{2}-\\d{2}$", "^https?://[^/]+/.*$", "^(?i)[a-f0-9]{40}$", "^\\x{41}+\\u{42}$",
+  ])
+  func ordinaryFormatsAreAccepted(pattern: String) throws {
+    #expect(PatternSafety.problem(in: pattern) == nil)
+    _ = try FormatRule(pattern: pattern)
+  }
+
+  @Test func theShippedPoliciesAndTheDocsExampleLoad() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    for name in ["policies/prod.yaml", "policies/staging.yaml"] {
+      _ = try PolicyParser.load(path: root.appendingPathComponent(name).path)
+    }
+    let docs = try String(contentsOf: root.appendingPathComponent("docs/policy.md"), encoding: .utf8)
+    let example = try #require(
+      docs.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
+    _ = try PolicyParser.parse(example, file: "docs/policy.md")
+  }
+
+  /// Without the load-time check, Swift's Regex would take minutes here; the check refuses the
+  /// pattern, and what verify would run instead finishes at once. The time bound is a safety net.
+  @Test func nestedQuantifiersNeverReachTheMatcher() throws {
+    let start = Date()
+    #expect(throws: FormatRule.Unsafe.self) { try FormatRule(pattern: "^(a+)+$") }
+    let safe = try FormatRule(pattern: "^a+$")
+    #expect(!safe.matches(String(repeating: "a", count: 39) + "!"))
+    #expect(Date().timeIntervalSince(start) < 2)
+  }
+
+  @Test(arguments: ["15", "4097", "0", "-1", "99999999999999999999"])
+  func generatedLengthIsBounded(length: String) throws {
+    let error = #expect(throws: PolicyError.self) {
+      try PolicyParser.parse(policy(length: length), file: "policies/prod.yaml")
+    }
+    #expect(
+      error?.errorDescription
+        == "policies/prod.yaml:6:38: length of key app/K must be a whole number from 16 to 4096")
+  }
+
+  @Test func generatedLengthLimitsAreAccepted() throws {
+    for length in ["16", "4096"] {
+      let policy = try PolicyParser.parse(policy(length: length), file: "p.yaml")
+      #expect(policy.services[0].keys[0].rotate == .generate(length: Int(length)!))
+    }
+  }
 }
 
 /// A passphrase recipient written the way a build before the 12-character rule could: the wrap
