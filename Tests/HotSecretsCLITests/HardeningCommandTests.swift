@@ -114,6 +114,58 @@ import Testing
     #expect(try h.run(["get", "prod", "app", "K"]).stdout == "old")
   }
 
+  // MARK: - Render and symbolic links
+
+  func mode(_ path: String) throws -> Int {
+    try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+  }
+
+  func makeFolder(_ path: String) throws {
+    try FileManager.default.createDirectory(
+      atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+  }
+
+  @Test func renderRefusesASymlinkedMirrorFolder() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "K"], stdin: "v")
+    try makeFolder(h.path("elsewhere"))
+    try makeFolder(h.path("vault"))
+    try FileManager.default.createSymbolicLink(atPath: h.path("vault/occ"), withDestinationPath: h.path("elsewhere"))
+    let r = try h.run(["render", "prod"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("vault/occ is a symbolic link"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: h.path("elsewhere")).isEmpty)
+    #expect(try mode(h.path("elsewhere")) == 0o755)
+  }
+
+  @Test func renderRefusesASymlinkedServiceFolder() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "K"], stdin: "v")
+    try makeFolder(h.path("shared"))
+    try makeFolder(h.path("vault/occ"))
+    try FileManager.default.createSymbolicLink(atPath: h.path("vault/occ/app"), withDestinationPath: h.path("shared"))
+    let r = try h.run(["render", "prod"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("vault/occ/app is a symbolic link"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: h.path("shared")).isEmpty)
+    #expect(try mode(h.path("shared")) == 0o755)  // not chmodded to 0700 through the link
+  }
+
+  @Test func renderRefusesASymlinkedDestination() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "K"], stdin: "v")
+    try makeFolder(h.path("real"))
+    try FileManager.default.createSymbolicLink(atPath: h.path("out"), withDestinationPath: h.path("real"))
+    for to in ["out", "out/"] {
+      let r = try h.run(["render", "prod", "--to", to])
+      #expect(r.status == 2)
+      #expect(r.stderr.contains("\(to) is a symbolic link"))
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: h.path("real")).isEmpty)
+    #expect(try mode(h.path("real")) == 0o755)
+    #expect(try h.run(["render", "prod", "--to", "real"]).status == 0)
+  }
+
   // MARK: - Formats that could stall verify
 
   @Test func verifyRefusesACatastrophicFormatAtOnce() throws {
