@@ -166,6 +166,59 @@ import Testing
     #expect(try h.run(["render", "prod", "--to", "real"]).status == 0)
   }
 
+  // MARK: - git check-ignore
+
+  /// A `git` that records its path and environment, then reports every path as ignored.
+  func fakeGit(in folder: String, recordingTo record: String) throws {
+    try makeFolder(folder)
+    let script = """
+      #!/bin/sh
+      echo "$0" > '\(record).argv0'
+      /usr/bin/env > '\(record).env'
+      /bin/cat
+      """
+    try script.write(toFile: folder + "/git", atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder + "/git")
+  }
+
+  @Test func gitRunsWithAMinimalEnvironment() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "K"], stdin: "v")
+    try makeFolder(h.path(".git"))  // a work tree: the render guard asks git
+    try fakeGit(in: h.path("bin"), recordingTo: h.path("git-record"))
+    let canaries = [
+      "HOTSECRETS_PASSPHRASE": "passphrase-canary-0001", "FLY_API_TOKEN": "fly-canary-0002",
+      "GITHUB_TOKEN": "ghp-canary-0003", "OPENAI_API_KEY": "sk-canary-0004", "GIT_DIR": "/nonexistent/canary-0005",
+    ]
+    let r = try h.run(["render", "prod"], env: canaries.merging(["PATH": h.path("bin") + ":/usr/bin:/bin"]) { $1 })
+    #expect(r.status == 0, "\(r.allOutput)")
+    let argv0 = try String(contentsOfFile: h.path("git-record.argv0"), encoding: .utf8)
+    #expect(argv0 == h.path("bin/git") + "\n")  // the absolute path, resolved from PATH
+    let environment = try String(contentsOfFile: h.path("git-record.env"), encoding: .utf8)
+    for (name, value) in canaries {
+      #expect(!environment.contains(name + "="), "\(name) reached git")
+      #expect(!environment.contains(value))
+    }
+    #expect(!environment.contains("HOTSECRETS_"))  // HOTSECRETS_IDENTITY too
+    #expect(environment.contains("HOME=\(h.directory)\n"))
+    #expect(environment.contains("PATH=\(h.path("bin")):/usr/bin:/bin\n"))
+  }
+
+  @Test func aRelativePathEntryNeverSuppliesGit() throws {
+    let h = try CLIHarness.withIdentityVault()
+    try h.run(["set", "prod", "app", "K"], stdin: "v")
+    try makeFolder(h.path(".git"))
+    try fakeGit(in: h.path("bin"), recordingTo: h.path("git-record"))
+    // "bin" relative to the folder the command runs in: skipped; /usr/bin/git (a real git, which
+    // finds no repository in the empty .git) answers instead, and render refuses to write.
+    let r = try h.run(["render", "prod"], env: ["PATH": "bin:/usr/bin:/bin"])
+    #expect(!FileManager.default.fileExists(atPath: h.path("git-record.env")))
+    #expect(r.status == 2)
+    #expect(GitIgnoreGuard.findGit(searchPath: "bin:.:/usr/bin") == "/usr/bin/git")
+    #expect(GitIgnoreGuard.findGit(searchPath: h.path("bin") + ":/usr/bin") == h.path("bin/git"))
+    #expect(GitIgnoreGuard.findGit(searchPath: h.path("nothing-here")) == nil)
+  }
+
   // MARK: - Formats that could stall verify
 
   @Test func verifyRefusesACatastrophicFormatAtOnce() throws {
