@@ -167,6 +167,40 @@ import Testing
     let slowChecks = (try h.json(slow)["findings"] as? [[String: String]] ?? []).map { "\($0["key"]!) \($0["check"]!)" }
     #expect(slowChecks.contains("SERVICE_KEY unreachable"))
   }
+
+  /// Every `verify --live` run leaves one `verify-live` audit entry naming the keys whose
+  /// credentials went to providers; never a value. A run without --live leaves none.
+  @Test func liveRunIsAuditedOnceByKeyName() async throws {
+    let fakes = try await FakeProviders.start()
+    defer { fakes.stop() }
+    let h = try prepared(supabaseURL: fakes.baseURL, providers: fakes.baseURL)
+    h.environment["HOTSECRETS_OPENAI_API_URL"] = fakes.baseURL
+    fakes.accept("sk-live-abcdefghijklmnopqrstuv", for: .openai)
+    fakes.accept("sb_secret_9fK2xQpL", for: .supabase)
+    fakes.accept("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", for: .shopify)
+    _ = try await h.runAsync(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw-canary-never-logged")
+    #expect(try await h.runAsync(["verify", "prod"]).status == 0)
+    let run = try await h.runAsync(["verify", "prod", "--live", "--format", "json"])
+    #expect(run.status == 1)  // the chatwoot fake does not know the canary token
+
+    let log = try await h.runAsync(["audit", "log", "--format", "json"])
+    let entries = try #require(try h.json(log)["entries"] as? [[String: Any]])
+    let live = entries.filter { $0["action"] as? String == "verify-live" }
+    try #require(live.count == 1)
+    #expect(live[0]["subject"] as? String == "prod")
+    let detail = try #require((live[0]["detail"] as? String).map { Data($0.utf8) })
+    let fields = try #require(try JSONSerialization.jsonObject(with: detail) as? [String: [String]])
+    #expect(
+      Set(fields["sent"] ?? [])
+        == ["openai/API_KEY_PROD", "supabase/SERVICE_KEY", "shopify/SHOPIFY_ACCESS_TOKEN", "chatwoot/API_TOKEN"])
+    #expect(fields["connected"] == [])
+    for value in [
+      "cw-canary-never-logged", "sk-live-abcdefghijklmnopqrstuv", "sb_secret_9fK2xQpL",
+      "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",
+    ] {
+      #expect(!log.stdout.contains(value))
+    }
+  }
 }
 
 enum Timestamp {

@@ -32,10 +32,10 @@ import Testing
 
   @Test func weakLimitsAreRefused() throws {
     let scratch = try ScratchDirectory()
-    #expect(throws: VaultError.self) {
+    #expect(throws: VaultError.weakKeyDerivation(opsLimit: 1, memLimitMiB: 8)) {
       try VaultAccess.create(
         path: scratch.file("v.db"),
-        firstRecipient: .passphrase(try passphrase("p"), .init(opsLimit: 1, memLimit: 8 << 20)),
+        firstRecipient: .passphrase(try passphrase("long enough passphrase"), .init(opsLimit: 1, memLimit: 8 << 20)),
         name: nil, user: "t")
     }
     #expect(!FileManager.default.fileExists(atPath: scratch.file("v.db")))

@@ -89,7 +89,8 @@ enum PassphraseSource {
   }
 
   /// A new passphrase: from `file`, else `variable`, else asked twice on the terminal.
-  /// Throws when none is available, the two entries differ, or it is empty.
+  /// Throws when none is available, the two entries differ, it is empty, or it is shorter than
+  /// `PassphraseRule` allows (checked before the vault is touched or the passphrase repeated).
   static func readNew(file: String?, variable: String) throws -> SecretBytes {
     let secret: SecretBytes
     if let file {
@@ -101,14 +102,15 @@ enum PassphraseSource {
         throw CLIError.invalidInput(
           "no new passphrase given: set \(variable), pass a passphrase file, or run on a terminal")
       }
+      try PassphraseRule.check(first)
       guard let again = try Terminal.readSecret(prompt: "Repeat the passphrase: "), again.constantTimeEquals(first)
       else {
         throw CLIError.invalidInput("the passphrases do not match")
       }
-      if first.count < 12 { StandardStreams.error("warning: a passphrase shorter than 12 characters is weak") }
       secret = first
     }
     guard secret.count > 0 else { throw CLIError.invalidInput("the passphrase is empty") }
+    try PassphraseRule.check(secret)
     return secret
   }
 }

@@ -18,6 +18,10 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
   case recipientNotFound(id: Int64)
   case lastRecipient
   case invalidValue(subject: String, reason: String)
+  /// A value longer than `SecretValueLimit.maximumBytes`; nothing was stored.
+  case valueTooLarge(subject: String, maximumBytes: Int)
+  /// A new passphrase shorter than `PassphraseRule.minimumCharacters`.
+  case passphraseTooShort(minimumCharacters: Int)
   case weakKeyDerivation(opsLimit: UInt64, memLimitMiB: Int)
   case unsupportedVaultFormat(found: Int, supported: Int)
   /// A secret's current state does not match its authenticated head.
@@ -61,6 +65,10 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
       "cannot remove the last recipient: nobody could unlock the vault any more"
     case .invalidValue(let subject, let reason):
       "invalid value for \(subject): \(reason)"
+    case .valueTooLarge(let subject, let maximum):
+      "the value of \(subject) is too large: a value may hold at most \(maximum / 1024) KiB (\(maximum) bytes); nothing was stored"
+    case .passphraseTooShort(let minimum):
+      "a new passphrase must have at least \(minimum) characters"
     case .weakKeyDerivation(let ops, let mem):
       "passphrase key derivation limits too low (opslimit \(ops), memlimit \(mem) MiB); minimum is opslimit 3, memlimit 64 MiB"
     case .headMismatch(let subject):

@@ -12,6 +12,8 @@ public enum MirrorError: LocalizedError, Equatable, Sendable {
   case notIgnoredByGit(paths: [String])
   case gitUnavailable(path: String)
   case writeFailed(path: String, reason: String)
+  /// `render` found a symbolic link where it writes (the folder, a service folder or a file).
+  case symbolicLink(path: String)
   case keyCollision(key: String, services: [String])
   case noFiles(directory: String, fileName: String)
 
@@ -29,6 +31,8 @@ public enum MirrorError: LocalizedError, Equatable, Sendable {
     case .gitUnavailable(let path):
       "\(path) is inside a git work tree but git could not be run to check .gitignore; refusing to write plaintext secrets"
     case .writeFailed(let path, let reason): "\(path): cannot write (\(reason))"
+    case .symbolicLink(let path):
+      "\(path) is a symbolic link; refusing to write plaintext secrets through it (replace it with a real folder or file)"
     case .noFiles(let directory, let fileName):
       "no \(directory)/<service>/\(fileName) files found; nothing to import (wrong --from or environment?)"
     case .keyCollision(let key, let services):

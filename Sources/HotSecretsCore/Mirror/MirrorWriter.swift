@@ -23,7 +23,10 @@ public enum MirrorWriter {
   /// Only files whose content differs are rewritten, each atomically (temp file, fsync, rename,
   /// fsync of the folder) with mode 0600; folders are created 0700. Before anything is written,
   /// every file about to be written must be ignored by git when it lies in a git work tree
-  /// (`MirrorError.notIgnoredByGit` otherwise).
+  /// (`MirrorError.notIgnoredByGit` otherwise), and neither `directory`, nor a service folder in
+  /// it, nor a file there may be a symbolic link (`MirrorError.symbolicLink`, checked before any
+  /// file is read, changed or written: a link would send the plaintext, or the 0700/0600 modes,
+  /// to wherever it points).
   public static func render(
     _ values: [(name: ServiceKey, value: [UInt8])], environment: String, directory: String
   ) throws -> RenderReport {
@@ -36,11 +39,17 @@ public enum MirrorWriter {
         byService.append((name.service, [(name.key, text)]))
       }
     }
+    let fileName = MirrorReader.fileName(environment: environment)
+    try refuseSymbolicLink(directory)
+    for (service, _) in byService {
+      let folder = VaultLocation.join(directory, service)
+      try refuseSymbolicLink(folder)
+      try refuseSymbolicLink(VaultLocation.join(folder, fileName))
+    }
     var report = RenderReport(keys: values.count)
     var pending: [(path: String, folder: String, bytes: [UInt8])] = []
     // Wiped in place: a `for var` copy shares the buffer, and wiping it would wipe only a new copy.
     defer { for index in pending.indices { wipe(&pending[index].bytes) } }
-    let fileName = MirrorReader.fileName(environment: environment)
     for (service, entries) in byService {
       let folder = VaultLocation.join(directory, service)
       let path = VaultLocation.join(folder, fileName)
@@ -66,6 +75,17 @@ public enum MirrorWriter {
     try AtomicFile.write(pending.map { ($0.path, $0.bytes) }, mode: 0o600, alsoSyncing: directory)
     report.written = pending.map(\.path)
     return report
+  }
+
+  /// Throws `symbolicLink` when `path` itself (not a folder above it) is a symbolic link.
+  static func refuseSymbolicLink(_ path: String) throws {
+    var trimmed = path
+    // lstat("link/") would follow the link.
+    while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+    var info = stat()
+    if lstat(trimmed, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+      throw MirrorError.symbolicLink(path: path)
+    }
   }
 
   private static func makeFolder(_ path: String) throws {

@@ -90,17 +90,26 @@ public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A key's `format`: a regular expression searched in the value, not implicitly anchored (the
-/// convention of JSON Schema's `pattern`). Compiled with Swift's native `Regex` (no ICU to load).
+/// convention of JSON Schema's `pattern`). Compiled with Swift's native `Regex` (no ICU to load),
+/// a backtracking engine without a time limit: patterns whose matching time can explode are
+/// refused here (`PatternSafety`), so `matches` always finishes.
 public struct FormatRule: @unchecked Sendable {
   /// The expression's source text, as written in the policy.
   public let pattern: String
   // Regex is immutable once built; it is shared read-only across tasks.
   private let regex: Regex<AnyRegexOutput>
 
-  /// Throws when `pattern` is not a valid regular expression.
+  /// `pattern` could take exponential time; `problem` says why, as a clause.
+  struct Unsafe: Error {
+    let problem: String
+  }
+
+  /// Throws when `pattern` is not a valid regular expression, and `Unsafe` when `PatternSafety`
+  /// refuses it.
   init(pattern: String) throws {
     self.pattern = pattern
     regex = try Regex(pattern)
+    if let problem = PatternSafety.problem(in: pattern) { throw Unsafe(problem: problem) }
   }
 
   /// Whether the expression matches somewhere in `value`.

@@ -81,9 +81,9 @@ public enum PolicyParser {
       return scalar
     }
 
-    func int(_ node: YAMLNode, _ what: String, min: Int = 0) throws -> Int {
-      guard let scalar = node.scalar, let value = Int(scalar), value >= min else {
-        throw fail(node, "\(what) must be a whole number ≥ \(min)")
+    func int(_ node: YAMLNode, _ what: String, min: Int = 0, max: Int? = nil) throws -> Int {
+      guard let scalar = node.scalar, let value = Int(scalar), value >= min, value <= max ?? .max else {
+        throw fail(node, "\(what) must be a whole number " + (max.map { "from \(min) to \($0)" } ?? "≥ \(min)"))
       }
       return value
     }
@@ -208,7 +208,12 @@ public enum PolicyParser {
         if let cached = formats[pattern] {
           format = cached
         } else {
-          do { format = try FormatRule(pattern: pattern) } catch {
+          do { format = try FormatRule(pattern: pattern) } catch let refused as FormatRule.Unsafe {
+            throw fail(
+              entry.value,
+              "format '\(pattern)' of \(what()) could make verify run for hours: \(refused.problem) (see docs/policy.md)"
+            )
+          } catch {
             throw fail(entry.value, "format of \(what()) is not a valid regular expression")
           }
           formats[pattern] = format
@@ -218,7 +223,9 @@ public enum PolicyParser {
       if let entry = f["rotate"] {
         switch try string(entry.value, "rotate") {
         case "provider": rotate = .provider
-        case "generate": rotate = .generate(length: try f["length"].map { try int($0.value, "length", min: 16) } ?? 32)
+        case "generate":
+          let length = try f["length"].map { try int($0.value, "length of \(what())", min: 16, max: 4096) }
+          rotate = .generate(length: length ?? 32)
         case "manual": rotate = .manual
         case let other:
           throw fail(entry.value, "rotate of \(what()) must be provider, generate or manual, not '\(other)'")

@@ -69,6 +69,12 @@ public struct Rotation: Sendable {
   /// Plans and, unless a dry run, rotates. Throws when it cannot start (nothing has changed then);
   /// failures after that are in the report.
   public func run() async throws -> RotationReport {
+    // An operator's value that could never be stored (e.g. `valueTooLarge`) stops the run before
+    // anything is journaled or minted.
+    for (name, value) in options.operatorValues {
+      try VaultSession.validate(
+        value: value, for: SecretAddress(trusted: environment, service: name.service, key: name.key))
+    }
     let plan = try plan()
     var report = RotationReport(environment: environment, plan: plan, outcome: .planned)
     guard !options.dryRun else { return report }

@@ -4,7 +4,9 @@ import GRDB
 /// The SQLite file behind a vault, opened through GRDB with WAL journaling, foreign keys, a busy
 /// timeout and IMMEDIATE write transactions (a second writer waits rather than losing an update).
 ///
-/// The file and its WAL companions are created with mode 0600.
+/// The file and its WAL companions are created with mode 0600. Every connection runs with
+/// `secure_delete` on, so erased ciphertexts and wraps are overwritten with zeros in the file (and
+/// its WAL) rather than left in free pages, whatever the system SQLite's compile-time default.
 public struct VaultDatabase: Sendable {
   /// Newest vault format this build reads and writes.
   static let format = 1
@@ -57,6 +59,7 @@ public struct VaultDatabase: Sendable {
     config.busyMode = .timeout(busyTimeout)
     config.foreignKeysEnabled = true
     config.label = "hotsecrets"
+    config.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
     self.path = path
     self.busyTimeout = busyTimeout
     do {

@@ -11,7 +11,7 @@ extension VaultSession {
   }
 
   /// Wraps the data key for one more recipient. Throws `invalidRecipient` when that key is already
-  /// an active recipient.
+  /// an active recipient, and `passphraseTooShort` for a passphrase `PassphraseRule` refuses.
   @discardableResult
   public func addRecipient(_ recipient: NewRecipient, name: String?) throws -> Recipient {
     if let name, name.isEmpty || name.count > 64 || name.contains(where: \.isNewline) {

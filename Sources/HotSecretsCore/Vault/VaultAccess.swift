@@ -13,8 +13,8 @@ public enum UnlockMethod: Sendable {
 /// Creating and unlocking vaults.
 public enum VaultAccess {
   /// Creates a vault at `path` with a fresh data key wrapped for `firstRecipient`, and returns it
-  /// unlocked. Throws `vaultExists` when a file is already there; on any failure the half-made
-  /// file is removed.
+  /// unlocked. Throws `vaultExists` when a file is already there, and `passphraseTooShort` for a
+  /// passphrase `PassphraseRule` refuses; on any failure the half-made file is removed.
   public static func create(
     path: String, firstRecipient: NewRecipient, name: String?, user: String,
     now: @escaping @Sendable () -> Date = Date.init
@@ -147,6 +147,7 @@ public enum VaultAccess {
   ) throws -> RecipientRecord {
     switch recipient {
     case .passphrase(let passphrase, let limits):
+      try PassphraseRule.check(passphrase)
       let pair = try KeyWrap.newPassphraseKeyPair(passphrase: passphrase, vaultID: vaultID, limits: limits)
       let key = try RecipientKey(publicKey: pair.keyPair.publicKey)
       return RecipientRecord(

@@ -263,7 +263,13 @@ public struct VaultSession: Sendable {
     try database.read { db in try AuditEntry.order(Column("seq")).fetchAll(db) }
   }
 
+  /// Refuses a value that could not be an environment variable (a NUL byte, not UTF-8) or is
+  /// larger than `SecretValueLimit.maximumBytes` (`valueTooLarge`). Errors name the address, never
+  /// the value. Every path by which a value enters the store calls this before writing.
   static func validate(value: [UInt8], for address: SecretAddress) throws {
+    if value.count > SecretValueLimit.maximumBytes {
+      throw VaultError.valueTooLarge(subject: address.description, maximumBytes: SecretValueLimit.maximumBytes)
+    }
     if value.contains(0) {
       throw VaultError.invalidValue(subject: address.description, reason: "it contains a NUL byte")
     }

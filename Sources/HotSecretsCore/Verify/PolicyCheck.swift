@@ -3,8 +3,9 @@ import GRDB
 
 /// Checks an environment's secrets against its policy: the pre-deploy gate.
 ///
-/// Reads and decrypts values in memory only (nothing is written, nothing audited), and never puts
-/// a value in a finding.
+/// Reads and decrypts values in memory only (nothing is written, nothing audited, except the one
+/// `verify-live` audit entry naming the keys a `live` run sends), and never puts a value in a
+/// finding.
 public struct PolicyCheck: Sendable {
   public struct Options: Sendable {
     /// Ask each provider whether the credential works.
@@ -77,6 +78,9 @@ public struct PolicyCheck: Sendable {
     }
 
     if options.live, let probe, !liveChecks.isEmpty {
+      // Audited before any credential leaves the machine: one entry naming the keys.
+      try session.recordLiveProbes(
+        environment: environment, liveChecks.map { (ServiceKey(service: $0.service, key: $0.key), $0.check) })
       let results = await withTaskGroup(of: (Int, LiveResult).self) { group in
         for (index, item) in liveChecks.enumerated() {
           group.addTask { (index, await probe.check(item.check)) }
