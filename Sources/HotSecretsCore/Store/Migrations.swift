@@ -175,7 +175,7 @@ enum StoreMigrations {
           ALTER TABLE recipients ADD COLUMN sealed_secret BLOB;
           ALTER TABLE secrets ADD COLUMN head_version INTEGER;
           ALTER TABLE secrets ADD COLUMN head_exposed TEXT NOT NULL DEFAULT '';
-          ALTER TABLE secrets ADD COLUMN head_mac TEXT;
+          ALTER TABLE secrets ADD COLUMN head_mac BLOB;
           CREATE TABLE environment_heads (
             environment TEXT PRIMARY KEY,
             secrets INTEGER NOT NULL,

@@ -45,7 +45,6 @@ extension VaultSession {
     var entries: [ServiceKey: CurrentVersions.Entry] = [:]
     let checks = headChecks
     var digest = HeadDigest()
-    var seen = Set<ServiceKey>()
     let rows = try Row.fetchCursor(
       db,
       sql: """
@@ -55,21 +54,22 @@ extension VaultSession {
         WHERE s.environment = ?
         """, arguments: [environment])
     while let row = try rows.next() {
-      let name = ServiceKey(service: row[0], key: row[1])
+      let service: String = row[0]
+      let key: String = row[1]
       let version: Int? = row[2]
+      let fingerprint: String? = row[4]
       let exposed: String = row[8] ?? ""
       if let checks {
-        let address = SecretAddress(trusted: environment, service: name.service, key: name.key)
-        guard seen.insert(name).inserted else { throw VaultError.headMismatch(subject: address.description) }
         digest.add(
           try checks.check(
-            address, storedVersion: row[7], exposed: exposed, storedMAC: row[9], foundVersion: version,
-            foundFingerprint: row[4], db: db))
+            environment: environment, service: service, key: key, storedVersion: row[7], exposed: exposed,
+            storedMAC: row.dataNoCopy(atIndex: 9), foundVersion: version, foundFingerprint: fingerprint, db: db))
       }
-      guard let version else { continue }
-      // The blobs are copied once, straight from SQLite's buffer into the arrays.
-      entries[name] = CurrentVersions.Entry(
-        version: version, createdAt: row[3], fingerprint: row[4], nonce: Self.bytes(row, 5),
+      guard let version, let fingerprint else { continue }
+      // The blobs are copied once, straight from SQLite's buffer into the arrays. (Two current rows
+      // of one secret cannot both match its head, so a checked read never gets here twice.)
+      entries[ServiceKey(service: service, key: key)] = CurrentVersions.Entry(
+        version: version, createdAt: row[3], fingerprint: fingerprint, nonce: Self.bytes(row, 5),
         ciphertext: Self.bytes(row, 6), exposed: exposed)
     }
     try checks?.checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)

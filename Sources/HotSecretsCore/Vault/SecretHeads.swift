@@ -26,20 +26,41 @@ struct SecretHeads: Sendable {
 
   static let macBytes = 32
 
-  /// MAC of one secret's head, as raw bytes.
+  /// MAC of one secret's head, as raw bytes. Built byte by byte: `verify` computes one per secret.
   func mac(environment: String, service: String, key: String, head: Head) throws -> [UInt8] {
     var message = Self.headTag
-    message.reserveCapacity(160)
-    for part in [vaultID, environment, service, key] {
-      message.append(contentsOf: part.utf8)
-      message.append(0)
-    }
-    if let version = head.version { message.append(contentsOf: String(version).utf8) } else { message.append(0x2D) }
+    message.reserveCapacity(
+      Self.headTag.count + vaultID.utf8.count + environment.utf8.count + service.utf8.count + key.utf8.count
+        + (head.fingerprint?.utf8.count ?? 0) + head.exposed.utf8.count + 32)
+    message.append(contentsOf: vaultID.utf8)
     message.append(0)
-    message.append(contentsOf: (head.fingerprint ?? "").utf8)
+    message.append(contentsOf: environment.utf8)
+    message.append(0)
+    message.append(contentsOf: service.utf8)
+    message.append(0)
+    message.append(contentsOf: key.utf8)
+    message.append(0)
+    if let version = head.version { Self.appendDecimal(version, to: &message) } else { message.append(0x2D) }
+    message.append(0)
+    if let fingerprint = head.fingerprint { message.append(contentsOf: fingerprint.utf8) }
     message.append(0)
     message.append(contentsOf: head.exposed.utf8)
     return try GenericHash.hash(message, key: keys.headKey, length: Self.macBytes)
+  }
+
+  private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+    if value < 0 {
+      bytes.append(contentsOf: String(value).utf8)
+      return
+    }
+    var divisor = 1
+    while divisor <= value / 10 { divisor *= 10 }
+    var rest = value
+    while divisor > 0 {
+      bytes.append(UInt8(48 + rest / divisor))
+      rest %= divisor
+      divisor /= 10
+    }
   }
 
   private static let headTag = Array("hotsecrets.head.v1\0".utf8)
@@ -52,23 +73,37 @@ struct SecretHeads: Sendable {
         key: keys.headKey, length: Self.macBytes))
   }
 
-  /// Checks one secret's stored head against the current row found. `stored` is what the secrets row
-  /// records (`head_version`, `head_exposed`, `head_mac`); `found` is the version and fingerprint of the
-  /// row whose state is `current`, if any. Returns the MAC's raw bytes for the environment digest.
-  /// Throws `headMismatch` naming the address.
+  /// Checks one secret's stored head against the current row found. `stored*` is what the secrets
+  /// row records (`head_version`, `head_exposed`, `head_mac`, the MAC as a 32-byte blob); `found*` is
+  /// the version and fingerprint of the row whose state is `current`, if any. Returns the MAC's raw
+  /// bytes, for the environment's digest. Throws `headMismatch` naming the address.
   @discardableResult
   func check(
-    _ address: SecretAddress, storedVersion: Int?, exposed: String, storedMAC: String?, foundVersion: Int?,
+    environment: String, service: String, key: String, storedVersion: Int?, exposed: String, storedMAC: Data?,
+    foundVersion: Int?, foundFingerprint: String?, db: Database
+  ) throws -> [UInt8] {
+    func mismatch() throws -> VaultError {
+      try self.mismatch(
+        .headMismatch(subject: SecretAddress(trusted: environment, service: service, key: key).description), db: db)
+    }
+    guard let storedMAC, storedMAC.count == Self.macBytes, storedVersion == foundVersion else { throw try mismatch() }
+    let expected = try mac(
+      environment: environment, service: service, key: key,
+      head: Head(version: foundVersion, fingerprint: foundFingerprint, exposed: exposed))
+    let equal = expected.withUnsafeBytes { e in storedMAC.withUnsafeBytes { s in memcmp(e.baseAddress!, s.baseAddress!, Self.macBytes) == 0 } }
+    guard equal else { throw try mismatch() }
+    return expected
+  }
+
+  /// `check` for an address.
+  @discardableResult
+  func check(
+    _ address: SecretAddress, storedVersion: Int?, exposed: String, storedMAC: Data?, foundVersion: Int?,
     foundFingerprint: String?, db: Database
   ) throws -> [UInt8] {
-    guard let storedMAC, let stored = ByteEncoding.bytes(hex: storedMAC), stored.count == Self.macBytes,
-      storedVersion == foundVersion
-    else { throw try mismatch(.headMismatch(subject: address.description), db: db) }
-    let expected = try mac(
-      environment: address.environment, service: address.service, key: address.key,
-      head: Head(version: foundVersion, fingerprint: foundFingerprint, exposed: exposed))
-    guard expected == stored else { throw try mismatch(.headMismatch(subject: address.description), db: db) }
-    return expected
+    try check(
+      environment: address.environment, service: address.service, key: address.key, storedVersion: storedVersion,
+      exposed: exposed, storedMAC: storedMAC, foundVersion: foundVersion, foundFingerprint: foundFingerprint, db: db)
   }
 
   /// `error`, unless the vault was re-keyed after these keys were unlocked (then every MAC differs,
@@ -103,7 +138,7 @@ struct SecretHeads: Sendable {
     let rows = try Row.fetchCursor(
       db.cachedStatement(sql: "SELECT head_mac FROM secrets WHERE environment = ?"), arguments: [environment])
     while let row = try rows.next() {
-      guard let text: String = row[0], let mac = ByteEncoding.bytes(hex: text), mac.count == Self.macBytes else {
+      guard let mac = row.dataNoCopy(atIndex: 0), mac.count == Self.macBytes else {
         throw try mismatch(.environmentMismatch(environment: environment), db: db)
       }
       digest.add(mac)
@@ -124,13 +159,13 @@ struct SecretHeads: Sendable {
     let newMAC = try mac(
       environment: address.environment, service: address.service, key: address.key,
       head: Head(version: version, fingerprint: fingerprint, exposed: exposed))
-    let oldMAC = try String.fetchOne(
+    let oldMAC = try Data.fetchOne(
       db.cachedStatement(sql: "SELECT head_mac FROM secrets WHERE id = ?"), arguments: [secretID])
     try db.cachedStatement(sql: "UPDATE secrets SET head_version = ?, head_exposed = ?, head_mac = ? WHERE id = ?")
-      .execute(arguments: [version, exposed, ByteEncoding.hex(newMAC), secretID])
+      .execute(arguments: [version, exposed, Data(newMAC), secretID])
     var delta = newMAC
-    if let oldMAC, let old = ByteEncoding.bytes(hex: oldMAC), old.count == Self.macBytes {
-      for i in 0..<Self.macBytes { delta[i] ^= old[i] }
+    if let oldMAC, oldMAC.count == Self.macBytes {
+      for (i, byte) in oldMAC.enumerated() { delta[i] ^= byte }
     }
     try fold(delta, into: address.environment, added: isNew ? 1 : 0, db: db)
   }
@@ -190,7 +225,7 @@ struct SecretHeads: Sendable {
       let mac = try mac(
         environment: environment, service: row[2], key: row[3],
         head: Head(version: version, fingerprint: row[5], exposed: exposed))
-      try update.execute(arguments: [version, exposed, ByteEncoding.hex(mac), id])
+      try update.execute(arguments: [version, exposed, Data(mac), id])
       var set = sets[environment] ?? (0, [UInt8](repeating: 0, count: Self.macBytes))
       set.count += 1
       for i in 0..<Self.macBytes { set.digest[i] ^= mac[i] }
@@ -217,9 +252,9 @@ struct HeadDigest {
   private(set) var count = 0
   private(set) var bytes = [UInt8](repeating: 0, count: SecretHeads.macBytes)
 
-  mutating func add(_ mac: [UInt8]) {
+  mutating func add(_ mac: some Collection<UInt8>) {
     count += 1
-    for i in 0..<SecretHeads.macBytes { bytes[i] ^= mac[i] }
+    for (i, byte) in zip(0..<SecretHeads.macBytes, mac) { bytes[i] ^= byte }
   }
 }
 

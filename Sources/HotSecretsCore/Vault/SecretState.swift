@@ -67,7 +67,7 @@ struct SecretState: Sendable {
   @discardableResult
   private static func check(_ row: Row, address: SecretAddress, checking: SecretHeads, db: Database) throws -> [UInt8] {
     try checking.check(
-      address, storedVersion: row[4], exposed: row[5] ?? "", storedMAC: row[6], foundVersion: row[1],
+      address, storedVersion: row[4], exposed: row[5] ?? "", storedMAC: row.dataNoCopy(atIndex: 6), foundVersion: row[1],
       foundFingerprint: row[2], db: db)
   }
 

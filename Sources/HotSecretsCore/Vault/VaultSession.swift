@@ -138,7 +138,7 @@ public struct VaultSession: Sendable {
       if rows.count > 1 { throw VaultError.headMismatch(subject: address.description) }
       for row in rows {
         try checks.check(
-          address, storedVersion: row[1], exposed: row[2] ?? "", storedMAC: row[3], foundVersion: row["version"],
+          address, storedVersion: row[1], exposed: row[2] ?? "", storedMAC: row.dataNoCopy(atIndex: 3), foundVersion: row["version"],
           foundFingerprint: row["fingerprint"], db: db)
       }
     }
@@ -174,7 +174,7 @@ public struct VaultSession: Sendable {
         let exposed: String = row[7] ?? ""
         if let checks {
           let mac = try checks.check(
-            address, storedVersion: row[6], exposed: exposed, storedMAC: row[8], foundVersion: version,
+            address, storedVersion: row[6], exposed: exposed, storedMAC: row.dataNoCopy(atIndex: 8), foundVersion: version,
             foundFingerprint: row[5], db: db)
           digests[address.environment, default: HeadDigest()].add(mac)
         }
@@ -219,7 +219,7 @@ public struct VaultSession: Sendable {
             arguments: [rows[0].secretID])
         else { throw VaultError.headMismatch(subject: address.description) }
         try checks.check(
-          address, storedVersion: head[0], exposed: head[1] ?? "", storedMAC: head[2],
+          address, storedVersion: head[0], exposed: head[1] ?? "", storedMAC: head.dataNoCopy(atIndex: 2),
           foundVersion: current.first?.version, foundFingerprint: current.first?.fingerprint, db: db)
       }
       return rows.map {
