@@ -9,13 +9,16 @@ import Testing
     let vault = try TestVault()
     try vault.session.set(address("prod", "openai", "A"), value: bytes("alpha"))
     try vault.session.set(address("prod", "openai", "B"), value: bytes("bravo"))
-    // Copy A's ciphertext and nonce into B's row.
+    // Copy A's ciphertext into B's row: the AEAD's associated data (and nonce) refuse it.
     try vault.tamper(
-      """
-      UPDATE secret_versions SET ciphertext = (SELECT ciphertext FROM secret_versions WHERE id = 1),
-        nonce = (SELECT nonce FROM secret_versions WHERE id = 1) WHERE id = 2
-      """)
+      "UPDATE secret_versions SET ciphertext = (SELECT ciphertext FROM secret_versions WHERE id = 1) WHERE id = 2")
     #expect(throws: VaultError.integrity(subject: "prod/openai/B", version: 1)) {
+      try vault.session.get(address("prod", "openai", "B"))
+    }
+    // With its nonce too, B's authenticated head (which covers the nonce) refuses it first.
+    try vault.tamper(
+      "UPDATE secret_versions SET nonce = (SELECT nonce FROM secret_versions WHERE id = 1) WHERE id = 2")
+    #expect(throws: VaultError.headMismatch(subject: "prod/openai/B")) {
       try vault.session.get(address("prod", "openai", "B"))
     }
     #expect(try vault.session.get(address("prod", "openai", "A")).copyBytes() == bytes("alpha"))
@@ -61,11 +64,11 @@ import Testing
     let a = try address()
     try one.session.set(a, value: bytes("one"))
     try two.session.set(a, value: bytes("two"))
-    let (nonce, ct) = try one.session.database.read { db in
-      let row = try Row.fetchOne(db, sql: "SELECT nonce, ciphertext FROM secret_versions")!
-      return (row["nonce"] as Data, row["ciphertext"] as Data)
+    // The ciphertext alone (the nonce too would trip the authenticated head first).
+    let ct = try one.session.database.read { db in
+      try Data.fetchOne(db, sql: "SELECT ciphertext FROM secret_versions")!
     }
-    try two.tamper("UPDATE secret_versions SET nonce = ?, ciphertext = ?", [nonce, ct])
+    try two.tamper("UPDATE secret_versions SET ciphertext = ?", [ct])
     #expect(throws: VaultError.integrity(subject: a.description, version: 1)) { try two.session.get(a) }
   }
 }

@@ -237,3 +237,113 @@ import Testing
     #expect(throws: VaultError.headMismatch(subject: "prod/openai/B")) { try vault.session.list(environment: "prod") }
   }
 }
+
+/// What an independent attacker's review of issue 13 found, each closed with a test.
+@Suite struct RekeyReviewTests {
+  func withRemovedBob() throws -> (TestVault, bobID: Int64) {
+    var vault = try TestVault()
+    try vault.session.set(address(), value: bytes("v1"))
+    let bob = try Identity.generate()
+    let added = try vault.session.addRecipient(.x25519(bob.recipient), name: "bob")
+    vault.session = try vault.session.removeRecipient(id: added.id).session
+    return (vault, added.id)
+  }
+
+  func epoch(_ vault: TestVault) throws -> Int {
+    try DatabaseQueue(path: vault.path).read { db in try Int.fetchOne(db, sql: "SELECT epoch FROM vault_meta")! }
+  }
+
+  /// Reviving a removed recipient (or inserting one) must not get the next re-key's data key
+  /// wrapped to it, nor hide its exposure findings.
+  @Test func aRevivedOrInsertedRecipientIsRefusedBeforeAnyRewrap() throws {
+    let (vault, bob) = try withRemovedBob()
+    try vault.tamper("UPDATE recipients SET removed_at = NULL WHERE id = ?", [bob])
+    let session = try vault.reopen()
+    #expect(throws: VaultError.recipientsMismatch) { try session.rekey() }
+    #expect(throws: VaultError.recipientsMismatch) { try session.recipients() }
+    #expect(try epoch(vault) == 1)
+
+    let (other, _) = try withRemovedBob()
+    let attacker = try Identity.generate()
+    try other.tamper(
+      "INSERT INTO recipients (kind, name, public_key, added_at) VALUES ('x25519', 'mallory', ?, '2026-01-01T00:00:00Z')",
+      [attacker.recipient.description])
+    #expect(throws: VaultError.recipientsMismatch) { try other.reopen().rekey() }
+    #expect(throws: VaultError.recipientsMismatch) {
+      try other.reopen().addRecipient(.x25519(try Identity.generate().recipient), name: "new")
+    }
+  }
+
+  /// Deleting exposure rows (offboarding evidence) is caught by readers and by a re-key.
+  @Test func deletedExposuresAreCaughtNotLaundered() throws {
+    let (vault, _) = try withRemovedBob()
+    try vault.tamper("DELETE FROM exposures")
+    let session = try vault.reopen()
+    #expect(throws: VaultError.self) { try session.list(environment: "prod") }
+    #expect(throws: VaultError.self) { try session.exposureRecords(environment: "prod") }
+    #expect(throws: VaultError.headMismatch(subject: try address().description)) { try session.rekey() }
+    #expect(try epoch(vault) == 1)
+  }
+
+  /// A re-key does not re-seal a state a keyless writer changed.
+  @Test func aRekeyDoesNotLaunderASwappedCurrentVersion() throws {
+    let vault = try TestVault()
+    try vault.session.set(address(), value: bytes("old"))
+    try vault.session.set(address(), value: bytes("new"))
+    try vault.tamper(
+      "UPDATE secret_versions SET state = CASE state WHEN 'current' THEN 'previous' ELSE 'current' END")
+    #expect(throws: VaultError.headMismatch(subject: try address().description)) { try vault.session.rekey() }
+    try vault.tamper(
+      "UPDATE secret_versions SET state = CASE state WHEN 'current' THEN 'previous' ELSE 'current' END")
+    // A whole deleted environment is caught too.
+    try vault.session.set(address("staging", "app", "K"), value: bytes("s"))
+    try vault.tamper("DELETE FROM secret_versions WHERE secret_id = (SELECT id FROM secrets WHERE environment = 'staging')")
+    try vault.tamper("DELETE FROM secrets WHERE environment = 'staging'")
+    #expect(throws: VaultError.environmentMismatch(environment: "staging")) { try vault.session.rekey() }
+  }
+
+  /// Exposure does not depend on dates a keyless writer (or a clock running ahead) controls.
+  @Test func exposureIgnoresFutureCreationDates() throws {
+    var vault = try TestVault()
+    try vault.session.set(address(), value: bytes("v1"))
+    let bob = try Identity.generate()
+    let added = try vault.session.addRecipient(.x25519(bob.recipient), name: "bob")
+    try vault.tamper("UPDATE secret_versions SET created_at = '9999-01-01T00:00:00Z'")
+    let (session, report) = try vault.session.removeRecipient(id: added.id)
+    vault.session = session
+    #expect(report.exposedVersions == 1)
+  }
+
+  /// rm at v3, the tombstone deleted, a new v3 set, and the old v3's nonce and ciphertext pasted
+  /// back from a backup: the head covers the nonce, so the old value is not served.
+  @Test func aPastedBackupCiphertextAtAReusedVersionIsRefused() throws {
+    let vault = try TestVault()
+    for value in ["one", "two", "three"] { try vault.session.set(address(), value: bytes(value)) }
+    let old = try DatabaseQueue(path: vault.path).read { db in
+      try Row.fetchOne(db, sql: "SELECT nonce, ciphertext FROM secret_versions WHERE version = 3")!
+    }
+    let (nonce, ciphertext): (Data, Data) = (old[0], old[1])
+    try vault.session.remove(address())
+    try vault.tamper("DELETE FROM secret_versions WHERE version = 3")
+    try vault.session.set(address(), value: bytes("fresh"))
+    try vault.tamper("UPDATE secret_versions SET nonce = ?, ciphertext = ? WHERE version = 3", [nonce, ciphertext])
+    #expect(throws: VaultError.headMismatch(subject: try address().description)) { try vault.session.get(address()) }
+  }
+
+  /// The audit trail cut back below a re-key: `audit verify` says so, and nothing more is written
+  /// into the old epoch's range (whose MAC key a removed recipient may hold).
+  @Test func anAuditTrailCutBelowTheLastRekeyIsRefused() throws {
+    let (vault, _) = try withRemovedBob()
+    let boundary = try DatabaseQueue(path: vault.path).read { db in
+      try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM audit_log WHERE action IN ('recipient-remove', 'rekey')")!
+    }
+    // Cut the re-key's entries and the last entry before it: the next append would reuse a seq
+    // the retired audit key covers.
+    try vault.tamper("DELETE FROM audit_log WHERE seq >= ?", [boundary - 1])
+    let session = try vault.reopen()
+    let check = try session.verifyAudit()
+    #expect(!check.intact)
+    #expect(check.reason?.contains("before the last re-key") == true)
+    #expect(throws: VaultError.self) { try session.set(address(), value: bytes("v2")) }
+  }
+}

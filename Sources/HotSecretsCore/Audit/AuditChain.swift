@@ -19,6 +19,12 @@ public enum AuditChain {
     guard epoch == keys.epoch else { throw VaultError.rekeyedMeanwhile }
     let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
     let seq: Int64 = (last?["seq"] ?? 0) + 1
+    // A chain cut back below a re-key would have new entries MACed with a retired audit key (which
+    // a removed recipient may know): refuse to write into an earlier epoch's range.
+    if let boundary = keys.retiredAuditKeys.last?.lastSeq, seq <= boundary {
+      throw VaultError.corruptVault(
+        "the audit trail ends at entry \(seq - 1), before the last re-key's entry \(boundary + 1): entries were deleted")
+    }
     let prev: String = last?["hash"] ?? genesisHash
     var entry = AuditEntry(
       seq: seq, time: Timestamp.string(from: date), actorUser: actor.user, actorRecipient: actor.recipient,
@@ -145,6 +151,12 @@ public enum AuditChain {
       }
       prev = entry.hash
       expectedSeq += 1
+    }
+    if let keys, let boundary = keys.retiredAuditKeys.last?.lastSeq, expectedSeq - 1 <= boundary {
+      return Verification(
+        intact: false, entries: count, firstBadSeq: expectedSeq,
+        reason: "the chain ends at entry \(expectedSeq - 1), before the last re-key's entry \(boundary + 1) (entries deleted)",
+        headSeq: nil, headHash: nil, authenticated: true)
     }
     return Verification(
       intact: true, entries: count, firstBadSeq: nil, reason: nil,

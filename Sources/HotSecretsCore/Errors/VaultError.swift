@@ -28,6 +28,8 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
   case headMismatch(subject: String)
   /// An environment's set of secrets does not match its authenticated digest.
   case environmentMismatch(environment: String)
+  /// The recipients, or the exposures recorded for removed ones, do not match their MAC.
+  case recipientsMismatch
   /// Passphrase recipients from before issue 13 that cannot be re-wrapped without their passphrase.
   case recipientsNeedUpgrade([String])
   /// The vault was re-keyed after this session unlocked it.
@@ -75,6 +77,8 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
       "integrity check failed for \(subject): its current version or state is not the one the vault recorded (the store was edited without the vault's key)"
     case .environmentMismatch(let environment):
       "integrity check failed for environment \(environment): its set of secrets is not the one the vault recorded (a secret was deleted or added without the vault's key)"
+    case .recipientsMismatch:
+      "integrity check failed for the recipients: the list of recipients, or of the versions a removed recipient could read, is not the one the vault recorded (edited without the vault's key)"
     case .recipientsNeedUpgrade(let names):
       "cannot re-key: \(names.joined(separator: ", ")) \(names.count == 1 ? "is a passphrase recipient" : "are passphrase recipients") from an older hotsecrets, whose wrap only \(names.count == 1 ? "its" : "their") passphrase can rewrite; run `hotsecrets recipients upgrade` unlocked with each of those passphrases (or remove those recipients), then try again; nothing was changed"
     case .rekeyedMeanwhile:

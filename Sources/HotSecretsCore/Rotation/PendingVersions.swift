@@ -106,6 +106,9 @@ extension VaultSession {
         try db.execute(
           sql: "UPDATE secret_versions SET state = 'current' WHERE secret_id = ? AND version = ? AND state = 'pending'",
           arguments: [secretID, version])
+        // The pending row must be there to promote: otherwise the secret would be left with no
+        // current version (and the whole transaction rolls back).
+        guard db.changesCount == 1 else { throw VaultError.headMismatch(subject: address.description) }
         try heads.seal(secretID: secretID, address: address, isNew: false, db: db)
         item.state = .promoted
         try RotationJournal.update(item, run: run, at: stamp, db: db)

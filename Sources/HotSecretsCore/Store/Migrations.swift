@@ -164,13 +164,15 @@ enum StoreMigrations {
     // Issue 13: re-keying (key epochs and the keyring that carries the fingerprint key and earlier
     // audit keys), passphrase recipients that hold an X25519 key pair (re-wrappable from their public
     // half), each secret's authenticated current state (head) and each environment's set of secrets,
-    // and which secret versions a removed recipient could have read.
+    // which secret versions a removed recipient could have read, and the MAC over the recipients
+    // and those exposures.
     m.registerMigration("v5-rekey-heads-exposures") { db in
       try db.execute(
         sql: """
           ALTER TABLE vault_meta ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
           ALTER TABLE vault_meta ADD COLUMN keyring_nonce BLOB;
           ALTER TABLE vault_meta ADD COLUMN keyring BLOB;
+          ALTER TABLE vault_meta ADD COLUMN recipients_mac BLOB;
           ALTER TABLE recipients ADD COLUMN secret_nonce BLOB;
           ALTER TABLE recipients ADD COLUMN sealed_secret BLOB;
           ALTER TABLE secrets ADD COLUMN head_version INTEGER;

@@ -63,7 +63,8 @@ extension VaultSession {
         digest.add(
           try checks.check(
             environment: environment, service: service, key: key, storedVersion: row[7], exposed: exposed,
-            storedMAC: row.dataNoCopy(atIndex: 9), foundVersion: version, foundFingerprint: fingerprint, db: db))
+            storedMAC: row.dataNoCopy(atIndex: 9), foundVersion: version, foundFingerprint: fingerprint,
+            foundNonce: row.dataNoCopy(atIndex: 5), db: db))
       }
       guard let version, let fingerprint else { continue }
       // The blobs are copied once, straight from SQLite's buffer into the arrays. (Two current rows

@@ -19,39 +19,21 @@ public struct Exposure: Sendable, Equatable, Hashable {
     text.isEmpty ? [] : text.split(separator: ",").compactMap { Int64($0) }
   }
 
-  /// The exposures a head's `exposed` text names, resolving recipients through `removed` (read on
-  /// first use: every removed recipient's id, name and removal date).
-  static func resolve(_ text: String, removed: inout [Int64: Exposure]?, db: Database) throws -> [Exposure] {
-    let ids = recipientIDs(text)
-    guard !ids.isEmpty else { return [] }
-    if removed == nil { removed = try removedRecipients(db: db) }
-    return ids.compactMap { removed?[$0] }
-  }
 
-  /// Every removed recipient, by id.
-  static func removedRecipients(db: Database) throws -> [Int64: Exposure] {
-    var result: [Int64: Exposure] = [:]
-    for row in try Row.fetchAll(
-      db, sql: "SELECT id, name, removed_at FROM recipients WHERE removed_at IS NOT NULL")
-    {
-      let id: Int64 = row[0]
-      result[id] = Exposure(recipientID: id, name: row[1], removedAt: row[2])
-    }
-    return result
-  }
 
-  /// Records every version `recipient` could have read, at its removal: every version created before
-  /// the removal whose ciphertext is still stored, or that was created while it was a recipient.
-  /// Returns how many versions were recorded. Heads are not resealed here (the re-key that follows
-  /// every removal rebuilds them). Must run inside the removal's write transaction.
+  /// Records every version `recipient` could have read, at its removal: every version whose
+  /// ciphertext is still stored (whatever its date says: dates are not authenticated, and a clock
+  /// running ahead must not hide one), and every version created since it was added. Returns how
+  /// many versions were recorded. Heads and the recipient MAC are not resealed here (the re-key that
+  /// follows every removal rebuilds them). Must run inside the removal's write transaction.
   @discardableResult
-  static func record(recipientID: Int64, addedAt: String, removedAt: String, db: Database) throws -> Int {
+  static func record(recipientID: Int64, addedAt: String, db: Database) throws -> Int {
     try db.execute(
       sql: """
         INSERT OR IGNORE INTO exposures (recipient_id, secret_id, version)
         SELECT ?, secret_id, version FROM secret_versions
-        WHERE created_at <= ? AND (length(ciphertext) > 0 OR created_at >= ?)
-        """, arguments: [recipientID, removedAt, addedAt])
+        WHERE length(ciphertext) > 0 OR created_at >= ?
+        """, arguments: [recipientID, addedAt])
     return db.changesCount
   }
 }
@@ -73,13 +55,35 @@ public struct ExposureRecord: Sendable, Equatable {
 }
 
 extension VaultSession {
+  /// Every removed recipient, by id, from the authenticated recipient set. Throws `recipientsMismatch`.
+  func removedRecipients(db: Database) throws -> [Int64: Exposure] {
+    var result: [Int64: Exposure] = [:]
+    for record in try allRecipients(db: db) {
+      guard let id = record.id, let removedAt = record.removedAt else { continue }
+      result[id] = Exposure(recipientID: id, name: record.name, removedAt: removedAt)
+    }
+    return result
+  }
+
+  /// The exposures a head's `exposed` text names, resolving recipients through `removed` (read on
+  /// first use). An id that names no removed recipient is an integrity error, never skipped.
+  func resolveExposures(_ text: String, removed: inout [Int64: Exposure]?, db: Database) throws -> [Exposure] {
+    let ids = Exposure.recipientIDs(text)
+    guard !ids.isEmpty else { return [] }
+    if removed == nil { removed = try removedRecipients(db: db) }
+    return try ids.map { id in
+      guard let exposure = removed?[id] else { throw VaultError.recipientsMismatch }
+      return exposure
+    }
+  }
+
   /// Every recorded exposure of `environment`'s secrets, by recipient and address.
   public func exposureRecords(environment: String) throws -> [ExposureRecord] {
     try database.read { db in try exposureRecords(environment: environment, db: db) }
   }
 
   func exposureRecords(environment: String, db: Database) throws -> [ExposureRecord] {
-    let removed = try Exposure.removedRecipients(db: db)
+    let removed = try removedRecipients(db: db)
     let rows = try Row.fetchAll(
       db,
       sql: """
@@ -90,8 +94,8 @@ extension VaultSession {
         GROUP BY e.recipient_id, s.id
         ORDER BY e.recipient_id, s.service, s.key
         """, arguments: [environment])
-    return rows.compactMap { row in
-      guard let exposure = removed[row[0]] else { return nil }
+    return try rows.map { row in
+      guard let exposure = removed[row[0]] else { throw VaultError.recipientsMismatch }
       let versions = ((row[3] as String?) ?? "").split(separator: ",").compactMap { Int($0) }.sorted()
       let current: Int? = row[4]
       let closed = current.map { !versions.contains($0) } ?? false

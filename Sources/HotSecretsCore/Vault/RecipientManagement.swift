@@ -1,12 +1,11 @@
 import GRDB
 
 extension VaultSession {
-  /// Every recipient, active and removed, in id order.
+  /// Recipients in id order (removed ones too with `includeRemoved`), checked against the
+  /// recipients MAC. Throws `recipientsMismatch`.
   public func recipients(includeRemoved: Bool = false) throws -> [Recipient] {
     try database.read { db in
-      var request = RecipientRecord.order(Column("id"))
-      if !includeRemoved { request = request.filter(Column("removed_at") == nil) }
-      return try request.fetchAll(db).map(describe)
+      try allRecipients(db: db).filter { includeRemoved || $0.removedAt == nil }.map(describe)
     }
   }
 
@@ -21,12 +20,12 @@ extension VaultSession {
     var record = try VaultAccess.makeRecipientRecord(
       recipient, name: name, keys: keys, vaultID: vaultID, stamp: Timestamp.string(from: date))
     return try database.write { db in
-      if let key = record.publicKey,
-        try RecipientRecord.filter(Column("public_key") == key && Column("removed_at") == nil).fetchCount(db) > 0
-      {
+      let existing = try allRecipients(db: db)
+      if let key = record.publicKey, existing.contains(where: { $0.publicKey == key && $0.removedAt == nil }) {
         throw VaultError.invalidRecipient(reason: "\(key) is already a recipient of this vault")
       }
       try record.insert(db)
+      try recipientSet.seal(db: db)
       try AuditChain.append(
         AuditEvent(
           action: "recipient-add", subject: "recipient/\(record.id ?? 0)",

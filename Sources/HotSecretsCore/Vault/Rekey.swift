@@ -37,7 +37,10 @@ extension VaultSession {
     let (newKeys, report) = try database.write { db -> (VaultKeys, RekeyReport) in
       let epochNow = try Int.fetchOne(db, sql: "SELECT epoch FROM vault_meta WHERE id = 1") ?? 0
       guard epochNow == keys.epoch else { throw VaultError.rekeyedMeanwhile }
-      let active = try RecipientRecord.fetchAll(db, sql: "SELECT * FROM recipients WHERE removed_at IS NULL ORDER BY id")
+      // Nothing is re-sealed under the new key that the old one does not vouch for: a re-key must
+      // not launder a keyless edit (a revived recipient, a swapped current version, lost exposures).
+      if authenticatesHeads { try heads.verifyAll(db: db) }
+      let active = try allRecipients(db: db).filter { $0.removedAt == nil }
       var removed: RecipientRecord?
       if let removedID {
         guard let target = active.first(where: { $0.id == removedID }) else {
@@ -47,6 +50,9 @@ extension VaultSession {
         removed = target
       }
       let remaining = active.filter { $0.id != removedID }
+      if let broken = remaining.first(where: { $0.publicKey == nil && !$0.isLegacyPassphrase }) {
+        throw VaultError.corruptVault("recipient \(broken.id ?? 0) (\(broken.name)) has no public key")
+      }
       let blocked = remaining.filter { $0.isLegacyPassphrase && !($0.id == recipientID && legacyPassphraseKey != nil) }
       guard blocked.isEmpty else {
         throw VaultError.recipientsNeedUpgrade(blocked.map { "recipient \($0.id ?? 0) (\($0.name))" })
@@ -59,8 +65,7 @@ extension VaultSession {
 
       var exposed = 0
       if var target = removed {
-        exposed = try Exposure.record(
-          recipientID: target.id ?? 0, addedAt: target.addedAt, removedAt: stamp, db: db)
+        exposed = try Exposure.record(recipientID: target.id ?? 0, addedAt: target.addedAt, db: db)
         target.removedAt = stamp
         target.wrappedKey = nil
         target.wrapNonce = nil
@@ -85,6 +90,7 @@ extension VaultSession {
         sql: "UPDATE vault_meta SET epoch = ?, keyring_nonce = ?, keyring = ?, key_check = ? WHERE id = 1",
         arguments: [next.epoch, Data(keyring.nonce), Data(keyring.ciphertext), try next.keyCheck(vaultID: vaultID)])
       try SecretHeads(keys: next, vaultID: vaultID).rebuildAll(db: db)
+      try RecipientSet(keys: next, vaultID: vaultID).seal(db: db)
 
       if let target = removed {
         try AuditChain.append(
@@ -181,13 +187,13 @@ extension VaultSession {
     }
     let date = now()
     return try database.write { db in
-      guard var record = try RecipientRecord.fetchOne(
-        db, sql: "SELECT * FROM recipients WHERE id = ? AND removed_at IS NULL", arguments: [recipientID]),
+      guard var record = try allRecipients(db: db).first(where: { $0.id == recipientID && $0.removedAt == nil }),
         record.isLegacyPassphrase
       else { return false }
       try convertLegacyPassphrase(&record, kek: kek)
       record.wrappedKey = try KeyWrap.wrap(keys, to: try RecipientKey(parsing: record.publicKey ?? ""), vaultID: vaultID)
       try record.update(db)
+      try recipientSet.seal(db: db)
       try AuditChain.append(
         AuditEvent(
           action: "recipient-upgrade", subject: "recipient/\(recipientID)",

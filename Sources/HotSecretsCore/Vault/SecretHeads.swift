@@ -22,6 +22,9 @@ struct SecretHeads: Sendable {
     var fingerprint: String?
     /// Ids of the removed recipients the current version is exposed to, comma-separated, ascending.
     var exposed: String
+    /// The current version's nonce: a ciphertext pasted in from a backup (even at a reused version
+    /// number) comes with another nonce.
+    var nonce: Data?
   }
 
   static let macBytes = 32
@@ -44,6 +47,8 @@ struct SecretHeads: Sendable {
     message.append(0)
     if let fingerprint = head.fingerprint { message.append(contentsOf: fingerprint.utf8) }
     message.append(0)
+    message.append(UInt8(truncatingIfNeeded: head.nonce?.count ?? 0))
+    if let nonce = head.nonce { message.append(contentsOf: nonce) }
     message.append(contentsOf: head.exposed.utf8)
     return try GenericHash.hash(message, key: keys.headKey, length: Self.macBytes)
   }
@@ -80,7 +85,7 @@ struct SecretHeads: Sendable {
   @discardableResult
   func check(
     environment: String, service: String, key: String, storedVersion: Int?, exposed: String, storedMAC: Data?,
-    foundVersion: Int?, foundFingerprint: String?, db: Database
+    foundVersion: Int?, foundFingerprint: String?, foundNonce: Data?, db: Database
   ) throws -> [UInt8] {
     func mismatch() throws -> VaultError {
       try self.mismatch(
@@ -89,7 +94,7 @@ struct SecretHeads: Sendable {
     guard let storedMAC, storedMAC.count == Self.macBytes, storedVersion == foundVersion else { throw try mismatch() }
     let expected = try mac(
       environment: environment, service: service, key: key,
-      head: Head(version: foundVersion, fingerprint: foundFingerprint, exposed: exposed))
+      head: Head(version: foundVersion, fingerprint: foundFingerprint, exposed: exposed, nonce: foundNonce))
     let equal = expected.withUnsafeBytes { e in storedMAC.withUnsafeBytes { s in memcmp(e.baseAddress!, s.baseAddress!, Self.macBytes) == 0 } }
     guard equal else { throw try mismatch() }
     return expected
@@ -99,11 +104,12 @@ struct SecretHeads: Sendable {
   @discardableResult
   func check(
     _ address: SecretAddress, storedVersion: Int?, exposed: String, storedMAC: Data?, foundVersion: Int?,
-    foundFingerprint: String?, db: Database
+    foundFingerprint: String?, foundNonce: Data?, db: Database
   ) throws -> [UInt8] {
     try check(
       environment: address.environment, service: address.service, key: address.key, storedVersion: storedVersion,
-      exposed: exposed, storedMAC: storedMAC, foundVersion: foundVersion, foundFingerprint: foundFingerprint, db: db)
+      exposed: exposed, storedMAC: storedMAC, foundVersion: foundVersion, foundFingerprint: foundFingerprint,
+      foundNonce: foundNonce, db: db)
   }
 
   /// `error`, unless the vault was re-keyed after these keys were unlocked (then every MAC differs,
@@ -151,14 +157,16 @@ struct SecretHeads: Sendable {
   /// Must run inside the write transaction that changed the secret.
   func seal(secretID: Int64, address: SecretAddress, isNew: Bool, db: Database) throws {
     let current = try Row.fetchOne(
-      db.cachedStatement(sql: "SELECT version, fingerprint FROM secret_versions WHERE secret_id = ? AND state = 'current'"),
+      db.cachedStatement(
+        sql: "SELECT version, fingerprint, nonce FROM secret_versions WHERE secret_id = ? AND state = 'current'"),
       arguments: [secretID])
     let version: Int? = current?[0]
     let fingerprint: String? = current?[1]
+    let nonce: Data? = current?[2]
     let exposed = try version.map { try Self.exposedRecipients(secretID: secretID, version: $0, db: db) } ?? ""
     let newMAC = try mac(
       environment: address.environment, service: address.service, key: address.key,
-      head: Head(version: version, fingerprint: fingerprint, exposed: exposed))
+      head: Head(version: version, fingerprint: fingerprint, exposed: exposed, nonce: nonce))
     let oldMAC = try Data.fetchOne(
       db.cachedStatement(sql: "SELECT head_mac FROM secrets WHERE id = ?"), arguments: [secretID])
     try db.cachedStatement(sql: "UPDATE secrets SET head_version = ?, head_exposed = ?, head_mac = ? WHERE id = ?")
@@ -195,6 +203,45 @@ struct SecretHeads: Sendable {
     ])
   }
 
+  /// Checks every secret's head and every environment's set (an environment whose secrets were all
+  /// deleted included), and that each head's exposure is what the exposures table records: what a
+  /// re-key must do before it re-seals anything. Throws `headMismatch` or `environmentMismatch`.
+  func verifyAll(db: Database) throws {
+    var digests: [String: HeadDigest] = [:]
+    var seen = Set<Int64>()
+    let rows = try Row.fetchCursor(
+      db,
+      sql: """
+        SELECT s.id, s.environment, s.service, s.key, s.head_version, s.head_exposed, s.head_mac,
+               v.version, v.fingerprint, v.nonce,
+               (SELECT group_concat(recipient_id) FROM
+                  (SELECT recipient_id FROM exposures e WHERE e.secret_id = s.id AND e.version = v.version
+                   ORDER BY recipient_id))
+        FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
+        """)
+    while let row = try rows.next() {
+      let environment: String = row[1]
+      let service: String = row[2]
+      let key: String = row[3]
+      let exposed: String = row[5] ?? ""
+      let recorded: String = row[10] ?? ""
+      guard seen.insert(row[0]).inserted, exposed == recorded else {
+        throw try mismatch(
+          .headMismatch(subject: SecretAddress(trusted: environment, service: service, key: key).description), db: db)
+      }
+      digests[environment, default: HeadDigest()].add(
+        try check(
+          environment: environment, service: service, key: key, storedVersion: row[4], exposed: exposed,
+          storedMAC: row.dataNoCopy(atIndex: 6), foundVersion: row[7], foundFingerprint: row[8],
+          foundNonce: row.dataNoCopy(atIndex: 9), db: db))
+    }
+    let recordedEnvironments = try String.fetchSet(db, sql: "SELECT environment FROM environment_heads")
+    for environment in recordedEnvironments.union(digests.keys).sorted() {
+      let digest = digests[environment] ?? HeadDigest()
+      try checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)
+    }
+  }
+
   /// Recomputes every secret's head and every environment's set from the rows as they are, under
   /// these keys: after a re-key, and when a vault from before authenticated heads is upgraded (the
   /// rows are trusted as found then). Must run inside a write transaction.
@@ -204,7 +251,7 @@ struct SecretHeads: Sendable {
     let rows = try Row.fetchAll(
       db,
       sql: """
-        SELECT s.id, s.environment, s.service, s.key, v.version, v.fingerprint,
+        SELECT s.id, s.environment, s.service, s.key, v.version, v.fingerprint, v.nonce,
                (SELECT group_concat(recipient_id) FROM
                   (SELECT recipient_id FROM exposures e WHERE e.secret_id = s.id AND e.version = v.version
                    ORDER BY recipient_id))
@@ -221,10 +268,10 @@ struct SecretHeads: Sendable {
       }
       let environment: String = row[1]
       let version: Int? = row[4]
-      let exposed: String = row[6] ?? ""
+      let exposed: String = row[7] ?? ""
       let mac = try mac(
         environment: environment, service: row[2], key: row[3],
-        head: Head(version: version, fingerprint: row[5], exposed: exposed))
+        head: Head(version: version, fingerprint: row[5], exposed: exposed, nonce: row[6]))
       try update.execute(arguments: [version, exposed, Data(mac), id])
       var set = sets[environment] ?? (0, [UInt8](repeating: 0, count: Self.macBytes))
       set.count += 1

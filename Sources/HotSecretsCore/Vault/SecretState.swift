@@ -21,7 +21,7 @@ struct SecretState: Sendable {
       db.cachedStatement(
         sql: """
           SELECT s.id, c.version, c.fingerprint, (SELECT MAX(version) FROM secret_versions WHERE secret_id = s.id),
-                 s.head_version, s.head_exposed, s.head_mac
+                 s.head_version, s.head_exposed, s.head_mac, c.nonce
           FROM secrets s LEFT JOIN secret_versions c ON c.secret_id = s.id AND c.state = 'current'
           WHERE s.environment = ? AND s.service = ? AND s.key = ?
           """), arguments: [address.environment, address.service, address.key])
@@ -47,7 +47,7 @@ struct SecretState: Sendable {
       db,
       sql: """
         SELECT s.id, c.version, c.fingerprint, (SELECT MAX(version) FROM secret_versions WHERE secret_id = s.id),
-               s.head_version, s.head_exposed, s.head_mac, s.service, s.key
+               s.head_version, s.head_exposed, s.head_mac, s.service, s.key, c.nonce
         FROM secrets s LEFT JOIN secret_versions c ON c.secret_id = s.id AND c.state = 'current'
         WHERE s.environment = ?
         """, arguments: [environment])
@@ -68,7 +68,7 @@ struct SecretState: Sendable {
   private static func check(_ row: Row, address: SecretAddress, checking: SecretHeads, db: Database) throws -> [UInt8] {
     try checking.check(
       address, storedVersion: row[4], exposed: row[5] ?? "", storedMAC: row.dataNoCopy(atIndex: 6), foundVersion: row[1],
-      foundFingerprint: row[2], db: db)
+      foundFingerprint: row[2], foundNonce: row.dataNoCopy(named: "nonce"), db: db)
   }
 
   private static func state(from row: Row) -> SecretState {

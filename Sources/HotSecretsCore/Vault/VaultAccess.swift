@@ -33,6 +33,7 @@ public enum VaultAccess {
           keyCheck: try keys.keyCheck(vaultID: vaultID)
         ).insert(db)
         try record.insert(db)
+        try RecipientSet(keys: keys, vaultID: vaultID).seal(db: db)
         try AuditChain.append(
           AuditEvent(action: "init", detail: .object(["vault_id": .string(vaultID)])), actor: actor, keys: keys,
           at: date, in: db)

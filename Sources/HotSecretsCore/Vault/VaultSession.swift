@@ -139,7 +139,7 @@ public struct VaultSession: Sendable {
       for row in rows {
         try checks.check(
           address, storedVersion: row[1], exposed: row[2] ?? "", storedMAC: row.dataNoCopy(atIndex: 3), foundVersion: row["version"],
-          foundFingerprint: row["fingerprint"], db: db)
+          foundFingerprint: row["fingerprint"], foundNonce: row.dataNoCopy(named: "nonce"), db: db)
       }
     }
     guard let row = rows.first, (row["version"] as Int?) != nil else {
@@ -156,7 +156,7 @@ public struct VaultSession: Sendable {
     return try database.read { db in
       var sql = """
         SELECT s.environment, s.service, s.key, v.version, v.created_at, v.fingerprint,
-               s.head_version, s.head_exposed, s.head_mac
+               s.head_version, s.head_exposed, s.head_mac, v.nonce
         FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
         """
       var args: StatementArguments = []
@@ -175,7 +175,7 @@ public struct VaultSession: Sendable {
         if let checks {
           let mac = try checks.check(
             address, storedVersion: row[6], exposed: exposed, storedMAC: row.dataNoCopy(atIndex: 8), foundVersion: version,
-            foundFingerprint: row[5], db: db)
+            foundFingerprint: row[5], foundNonce: row.dataNoCopy(atIndex: 9), db: db)
           digests[address.environment, default: HeadDigest()].add(mac)
         }
         guard let version else { continue }
@@ -184,7 +184,7 @@ public struct VaultSession: Sendable {
           SecretSummary(
             address: address, version: version, createdAt: created,
             ageDays: Timestamp.date(from: created).map { Timestamp.days(from: $0, to: date) } ?? 0,
-            fingerprint: row[5], exposedTo: try Exposure.resolve(exposed, removed: &removed, db: db)))
+            fingerprint: row[5], exposedTo: try resolveExposures(exposed, removed: &removed, db: db)))
       }
       if let checks {
         for (name, digest) in digests {
@@ -220,7 +220,8 @@ public struct VaultSession: Sendable {
         else { throw VaultError.headMismatch(subject: address.description) }
         try checks.check(
           address, storedVersion: head[0], exposed: head[1] ?? "", storedMAC: head.dataNoCopy(atIndex: 2),
-          foundVersion: current.first?.version, foundFingerprint: current.first?.fingerprint, db: db)
+          foundVersion: current.first?.version, foundFingerprint: current.first?.fingerprint,
+          foundNonce: current.first.map { Data($0.nonce) }, db: db)
       }
       return rows.map {
         SecretVersionInfo(

@@ -178,11 +178,14 @@ public struct PolicyCheck: Sendable {
   private func exposureFindings(in versions: CurrentVersions) throws -> [Finding] {
     let exposed = versions.entries.filter { !$0.value.exposed.isEmpty }
     guard !exposed.isEmpty else { return [] }
-    let removed = try session.database.read { db in try Exposure.removedRecipients(db: db) }
     var findings: [Finding] = []
+    var removed: [Int64: Exposure]?
     for (name, entry) in exposed.sorted(by: { $0.key < $1.key }) {
-      for id in Exposure.recipientIDs(entry.exposed) {
-        guard let who = removed[id] else { continue }
+      let exposures = try session.database.read { db in
+        try session.resolveExposures(entry.exposed, removed: &removed, db: db)
+      }
+      for who in exposures {
+        let id = who.recipientID
         let days = Timestamp.date(from: who.removedAt).map { Timestamp.days(from: $0, to: options.asOf) } ?? 0
         let overdue = days > policy.exposedMaxDays
         findings.append(
