@@ -159,8 +159,12 @@ extension FormatPattern {
     mutating func sequence(depth: Int) throws(FormatPatternError) -> FormatPattern {
       var items: [FormatPattern] = []
       while let c = current, c != "|", c != ")" {
+        let atomStart = index
         var item = try atom(depth: depth)
         if let (min, max) = try quantifier() {
+          if item == .startOfValue || item == .endOfValue, scalars[atomStart] != "(" {
+            throw invalid("a quantifier after an anchor", at: atomStart + 1)
+          }
           item = .repetition(item, min: min, max: max)
           if take("?") {}  // lazy: the same yes-or-no answer
           if current == "+" { throw unsupported("a possessive quantifier (…+ after a quantifier)", at: index) }
