@@ -245,7 +245,8 @@ public enum PolicyParser {
     func formatProblem(_ error: FormatPatternError, pattern: String, of what: String) -> String {
       switch error.kind {
       case .invalid:
-        return "format of \(what) is not a valid regular expression: \(error.problem) at character \(error.offset)"
+        return "format '\(pattern)' of \(what) is not a valid regular expression: \(error.problem) at character "
+          + "\(error.offset)"
       case .unsupported:
         return "format '\(pattern)' of \(what) uses \(error.problem) at character \(error.offset), "
           + "which hotsecrets does not support (see docs/policy.md)"
