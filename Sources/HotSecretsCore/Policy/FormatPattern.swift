@@ -161,12 +161,13 @@ extension FormatPattern {
       while let c = current, c != "|", c != ")" {
         let atomStart = index
         var item = try atom(depth: depth)
+        let quantifierStart = index
         if let (min, max) = try quantifier() {
           if item == .startOfValue || item == .endOfValue, scalars[atomStart] != "(" {
-            throw invalid("a quantifier after an anchor", at: atomStart + 1)
+            throw invalid("a quantifier after an anchor", at: quantifierStart)
           }
           item = .repetition(item, min: min, max: max)
-          if take("?") {}  // lazy: the same yes-or-no answer
+          _ = take("?")  // lazy: the same yes-or-no answer
           if current == "+" { throw unsupported("a possessive quantifier (…+ after a quantifier)", at: index) }
           let next = index
           if try quantifier() != nil { throw invalid("a quantifier that follows another one", at: next) }
