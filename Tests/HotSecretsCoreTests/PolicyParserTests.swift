@@ -59,7 +59,7 @@ import Testing
     ),
     (
       "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { format: '([a-z' }\n", 6, 20,
-      "format of key app/K is not a valid regular expression"
+      "format '([a-z' of key app/K is not a valid regular expression: a '[' without its ']' at character 2"
     ),
     (
       "version: 1\nenvironment: prod\nservices:\n  app:\n    provider: { kind: aws }\n", 5, 23,

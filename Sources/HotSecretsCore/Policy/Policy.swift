@@ -90,32 +90,23 @@ public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A key's `format`: a regular expression searched in the value, not implicitly anchored (the
-/// convention of JSON Schema's `pattern`). Compiled with Swift's native `Regex` (no ICU to load),
-/// a backtracking engine without a time limit: patterns whose matching time can explode are
-/// refused here (`PatternSafety`), so `matches` always finishes.
-public struct FormatRule: @unchecked Sendable {
+/// convention of JSON Schema's `pattern`). Matched by `FormatMatcher` in time linear in the value's
+/// length, so no pattern can stall `verify`; the syntax it reads is a subset of the usual one
+/// (docs/policy.md), and anything else is refused when the policy is read.
+public struct FormatRule: Sendable {
   /// The expression's source text, as written in the policy.
   public let pattern: String
-  // Regex is immutable once built; it is shared read-only across tasks.
-  private let regex: Regex<AnyRegexOutput>
+  private let matcher: FormatMatcher
 
-  /// `pattern` could take exponential time; `problem` says why, as a clause.
-  struct Unsafe: Error {
-    let problem: String
-  }
-
-  /// Throws when `pattern` is not a valid regular expression, and `Unsafe` when `PatternSafety`
-  /// refuses it.
-  init(pattern: String) throws {
+  /// Throws `FormatPatternError` when `pattern` is invalid, uses a construct that is not supported,
+  /// or is too large once its repetitions are written out.
+  init(pattern: String) throws(FormatPatternError) {
     self.pattern = pattern
-    regex = try Regex(pattern)
-    if let problem = PatternSafety.problem(in: pattern) { throw Unsafe(problem: problem) }
+    matcher = try FormatMatcher(pattern: pattern)
   }
 
   /// Whether the expression matches somewhere in `value`.
-  public func matches(_ value: String) -> Bool {
-    (try? regex.firstMatch(in: value)) != nil
-  }
+  public func matches(_ value: String) -> Bool { matcher.matches(value) }
 }
 
 /// The rules for one key.

@@ -208,13 +208,8 @@ public enum PolicyParser {
         if let cached = formats[pattern] {
           format = cached
         } else {
-          do { format = try FormatRule(pattern: pattern) } catch let refused as FormatRule.Unsafe {
-            throw fail(
-              entry.value,
-              "format '\(pattern)' of \(what()) could make verify run for hours: \(refused.problem) (see docs/policy.md)"
-            )
-          } catch {
-            throw fail(entry.value, "format of \(what()) is not a valid regular expression")
+          do { format = try FormatRule(pattern: pattern) } catch {
+            throw fail(entry.value, formatProblem(error, pattern: pattern, of: what()))
           }
           formats[pattern] = format
         }
@@ -244,6 +239,20 @@ public enum PolicyParser {
         secret: try f["secret"].map { try bool($0.value, "secret") } ?? true, format: format,
         maxAgeDays: try f["max_age_days"].map { try int($0.value, "max_age_days", min: 1) }, rotate: rotate,
         targetName: targetName, position: mark)
+    }
+
+    /// The message for a refused `format`: the key, the pattern, where in it, and what is wrong.
+    func formatProblem(_ error: FormatPatternError, pattern: String, of what: String) -> String {
+      switch error.kind {
+      case .invalid:
+        return "format '\(pattern)' of \(what) is not a valid regular expression: \(error.problem) at character "
+          + "\(error.offset)"
+      case .unsupported:
+        return "format '\(pattern)' of \(what) uses \(error.problem) at character \(error.offset), "
+          + "which hotsecrets does not support (see docs/policy.md)"
+      case .tooLarge:
+        return "format '\(pattern)' of \(what) is refused: \(error.problem) (see docs/policy.md)"
+      }
     }
 
     func services(_ node: YAMLNode?, in what: String, known: Set<String>, at parent: YAMLNode) throws -> [String] {
