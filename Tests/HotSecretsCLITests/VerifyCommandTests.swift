@@ -139,14 +139,21 @@ import Testing
     #expect(try h.run(["verify", "prod", "--from", "elsewhere"]).status == 0)
   }
 
-  @Test func liveProbesAgainstLoopbackProviders() async throws {
+  /// Loopback provider fakes that accept the prepared vault's OpenAI, Supabase and Shopify
+  /// credentials, and a harness whose vault and policy point at them.
+  func liveFakes() async throws -> (FakeProviders, CLIHarness) {
     let fakes = try await FakeProviders.start()
-    defer { fakes.stop() }
     let h = try prepared(supabaseURL: fakes.baseURL, providers: fakes.baseURL)
     h.environment["HOTSECRETS_OPENAI_API_URL"] = fakes.baseURL
     fakes.accept("sk-live-abcdefghijklmnopqrstuv", for: .openai)
     fakes.accept("sb_secret_9fK2xQpL", for: .supabase)
     fakes.accept("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", for: .shopify)
+    return (fakes, h)
+  }
+
+  @Test func liveProbesAgainstLoopbackProviders() async throws {
+    let (fakes, h) = try await liveFakes()
+    defer { fakes.stop() }
     fakes.accept("cw9fK2xQpL", for: .chatwoot)
     let good = try h.run(["verify", "prod", "--live"])
     #expect(good.status == 0, "\(good.allOutput)")
@@ -171,13 +178,8 @@ import Testing
   /// Every `verify --live` run leaves one `verify-live` audit entry naming the keys whose
   /// credentials went to providers; never a value. A run without --live leaves none.
   @Test func liveRunIsAuditedOnceByKeyName() async throws {
-    let fakes = try await FakeProviders.start()
+    let (fakes, h) = try await liveFakes()
     defer { fakes.stop() }
-    let h = try prepared(supabaseURL: fakes.baseURL, providers: fakes.baseURL)
-    h.environment["HOTSECRETS_OPENAI_API_URL"] = fakes.baseURL
-    fakes.accept("sk-live-abcdefghijklmnopqrstuv", for: .openai)
-    fakes.accept("sb_secret_9fK2xQpL", for: .supabase)
-    fakes.accept("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", for: .shopify)
     _ = try await h.runAsync(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw-canary-never-logged")
     #expect(try await h.runAsync(["verify", "prod"]).status == 0)
     let run = try await h.runAsync(["verify", "prod", "--live", "--format", "json"])

@@ -215,12 +215,12 @@ import Testing
 /// A passphrase recipient written the way a build before the 12-character rule could: the wrap
 /// is made directly, without `PassphraseRule`.
 enum LegacyPassphrase {
-  static func add(_ passphrase: String, to session: VaultSession) throws {
+  static func add(_ passphrase: String, to session: VaultSession, name: String = "legacy") throws {
     let wrap = try KeyWrap.wrap(
       session.keys, passphrase: try SecretBytes(copying: Array(passphrase.utf8)), vaultID: session.vaultID,
       limits: .standard)
     var record = RecipientRecord(
-      id: nil, kind: Recipient.Kind.passphrase.rawValue, name: "legacy", publicKey: nil, wrappedKey: wrap.wrapped,
+      id: nil, kind: Recipient.Kind.passphrase.rawValue, name: name, publicKey: nil, wrappedKey: wrap.wrapped,
       wrapNonce: wrap.nonce, salt: wrap.salt, opsLimit: Int64(wrap.limits.opsLimit),
       memLimit: Int64(wrap.limits.memLimit), addedAt: "2026-01-01T00:00:00Z", removedAt: nil)
     try session.database.write { db in try record.insert(db) }

@@ -128,16 +128,7 @@ import Testing
     try vault.tamper(
       "UPDATE vault_meta SET key_check = ?", [try keys.legacyKeyCheck(vaultID: vault.session.vaultID)])
     for (i, text) in passphrases.enumerated() {
-      let wrap = try KeyWrap.wrap(keys, passphrase: try passphrase(text), vaultID: vault.session.vaultID, limits: .standard)
-      try vault.tamper(
-        """
-        INSERT INTO recipients (kind, name, wrapped_key, wrap_nonce, salt, ops_limit, mem_limit, added_at)
-        VALUES ('passphrase', ?, ?, ?, ?, ?, ?, '2026-01-01T00:00:00Z')
-        """,
-        [
-          "legacy-\(i)", Data(wrap.wrapped), Data(wrap.nonce), Data(wrap.salt), Int(wrap.limits.opsLimit),
-          wrap.limits.memLimit,
-        ])
+      try LegacyPassphrase.add(text, to: vault.session, name: "legacy-\(i)")
     }
   }
 

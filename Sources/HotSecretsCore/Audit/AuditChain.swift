@@ -15,8 +15,7 @@ public enum AuditChain {
   static func append(_ event: AuditEvent, actor: Actor, keys: VaultKeys, at date: Date, in db: Database) throws
     -> AuditEntry
   {
-    let epoch = try Int.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM vault_meta WHERE id = 1")) ?? 0
-    guard epoch == keys.epoch else { throw VaultError.rekeyedMeanwhile }
+    try KeyEpoch.requireCurrent(keys, db: db)
     let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
     let seq: Int64 = (last?["seq"] ?? 0) + 1
     // A chain cut back below a re-key would have new entries MACed with a retired audit key (which

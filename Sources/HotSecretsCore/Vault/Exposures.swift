@@ -21,6 +21,15 @@ public struct Exposure: Sendable, Equatable, Hashable {
 
 
 
+  /// The removed recipients a head's `exposed` text names, from `removed` (every removed recipient,
+  /// by id). An id that is not there is an integrity error, never skipped.
+  static func resolve(_ text: String, in removed: [Int64: Exposure]) throws -> [Exposure] {
+    try recipientIDs(text).map { id in
+      guard let exposure = removed[id] else { throw VaultError.recipientsMismatch }
+      return exposure
+    }
+  }
+
   /// Records every version `recipient` could have read, at its removal: every version whose
   /// ciphertext is still stored (whatever its date says: dates are not authenticated, and a clock
   /// running ahead must not hide one), and every version created since it was added. Returns how
@@ -68,13 +77,9 @@ extension VaultSession {
   /// The exposures a head's `exposed` text names, resolving recipients through `removed` (read on
   /// first use). An id that names no removed recipient is an integrity error, never skipped.
   func resolveExposures(_ text: String, removed: inout [Int64: Exposure]?, db: Database) throws -> [Exposure] {
-    let ids = Exposure.recipientIDs(text)
-    guard !ids.isEmpty else { return [] }
+    guard !text.isEmpty else { return [] }
     if removed == nil { removed = try removedRecipients(db: db) }
-    return try ids.map { id in
-      guard let exposure = removed?[id] else { throw VaultError.recipientsMismatch }
-      return exposure
-    }
+    return try Exposure.resolve(text, in: removed ?? [:])
   }
 
   /// Every recorded exposure of `environment`'s secrets, by recipient and address.
@@ -83,7 +88,11 @@ extension VaultSession {
   }
 
   func exposureRecords(environment: String, db: Database) throws -> [ExposureRecord] {
-    let removed = try removedRecipients(db: db)
+    try exposureRecords(environment: environment, removed: try removedRecipients(db: db), db: db)
+  }
+
+  /// `exposureRecords` with the removed recipients already read (`removedRecipients`).
+  func exposureRecords(environment: String, removed: [Int64: Exposure], db: Database) throws -> [ExposureRecord] {
     let rows = try Row.fetchAll(
       db,
       sql: """

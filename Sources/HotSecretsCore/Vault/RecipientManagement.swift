@@ -26,11 +26,7 @@ extension VaultSession {
       }
       try record.insert(db)
       try recipientSet.seal(db: db)
-      try AuditChain.append(
-        AuditEvent(
-          action: "recipient-add", subject: "recipient/\(record.id ?? 0)",
-          detail: .object(["kind": .string(record.kind), "name": .string(record.name)])),
-        actor: actor, keys: keys, at: date, in: db)
+      try AuditChain.append(.recipient("recipient-add", record), actor: actor, keys: keys, at: date, in: db)
       return describe(record)
     }
   }
@@ -50,5 +46,18 @@ extension VaultSession {
       // A passphrase recipient's public half is an implementation detail: nobody holds an identity for it.
       recipient: r.kind == Recipient.Kind.x25519.rawValue ? r.publicKey : nil,
       addedAt: r.addedAt, removedAt: r.removedAt, isSelf: r.id == recipientID)
+  }
+}
+
+extension AuditEvent {
+  /// A recipient change (`recipient-add`, `recipient-remove`, `recipient-upgrade`): subject
+  /// `recipient/ID`, detail its kind and name plus `extra`.
+  static func recipient(_ action: String, _ record: RecipientRecord, extra: [String: CanonicalJSON] = [:])
+    -> AuditEvent
+  {
+    var detail = extra
+    detail["kind"] = .string(record.kind)
+    detail["name"] = .string(record.name)
+    return AuditEvent(action: action, subject: "recipient/\(record.id ?? 0)", detail: .object(detail))
   }
 }

@@ -20,8 +20,7 @@ struct RecipientSet: Sendable {
     let (records, mac) = try compute(db: db)
     let stored = try Data.fetchOne(db, sql: "SELECT recipients_mac FROM vault_meta WHERE id = 1")
     guard let stored, stored.elementsEqual(mac) else {
-      let epoch = try Int.fetchOne(db, sql: "SELECT epoch FROM vault_meta WHERE id = 1") ?? 0
-      throw epoch == keys.epoch ? VaultError.recipientsMismatch : VaultError.rekeyedMeanwhile
+      throw try KeyEpoch.explain(.recipientsMismatch, keys: keys, db: db)
     }
     return records
   }

@@ -35,8 +35,7 @@ extension VaultSession {
     let stamp = Timestamp.string(from: date)
     let wasAuthenticated = authenticatesHeads
     let (newKeys, report) = try database.write { db -> (VaultKeys, RekeyReport) in
-      let epochNow = try Int.fetchOne(db, sql: "SELECT epoch FROM vault_meta WHERE id = 1") ?? 0
-      guard epochNow == keys.epoch else { throw VaultError.rekeyedMeanwhile }
+      try KeyEpoch.requireCurrent(keys, db: db)
       // Nothing is re-sealed under the new key that the old one does not vouch for: a re-key must
       // not launder a keyless edit (a revived recipient, a swapped current version, lost exposures).
       if authenticatesHeads { try heads.verifyAll(db: db) }
@@ -94,12 +93,8 @@ extension VaultSession {
 
       if let target = removed {
         try AuditChain.append(
-          AuditEvent(
-            action: "recipient-remove", subject: "recipient/\(target.id ?? 0)",
-            detail: .object([
-              "kind": .string(target.kind), "name": .string(target.name), "exposed_versions": .int(exposed),
-            ])),
-          actor: actor, keys: next, at: date, in: db)
+          .recipient("recipient-remove", target, extra: ["exposed_versions": .int(exposed)]), actor: actor,
+          keys: next, at: date, in: db)
       }
       try AuditChain.append(
         AuditEvent(
@@ -194,11 +189,7 @@ extension VaultSession {
       record.wrappedKey = try KeyWrap.wrap(keys, to: try RecipientKey(parsing: record.publicKey ?? ""), vaultID: vaultID)
       try record.update(db)
       try recipientSet.seal(db: db)
-      try AuditChain.append(
-        AuditEvent(
-          action: "recipient-upgrade", subject: "recipient/\(recipientID)",
-          detail: .object(["kind": .string(record.kind), "name": .string(record.name)])),
-        actor: actor, keys: keys, at: date, in: db)
+      try AuditChain.append(.recipient("recipient-upgrade", record), actor: actor, keys: keys, at: date, in: db)
       return true
     }
   }

@@ -112,11 +112,9 @@ struct SecretHeads: Sendable {
       foundNonce: foundNonce, db: db)
   }
 
-  /// `error`, unless the vault was re-keyed after these keys were unlocked (then every MAC differs,
-  /// and the truth is `rekeyedMeanwhile`).
+  /// `error`, or `rekeyedMeanwhile` when these keys are stale (see `KeyEpoch.explain`).
   func mismatch(_ error: VaultError, db: Database) throws -> VaultError {
-    let epoch = try Int.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM vault_meta WHERE id = 1")) ?? 0
-    return epoch == keys.epoch ? error : .rekeyedMeanwhile
+    try KeyEpoch.explain(error, keys: keys, db: db)
   }
 
   /// Checks `environment`'s stored set against the secrets read (their count and XORed MACs).
@@ -203,22 +201,24 @@ struct SecretHeads: Sendable {
     ])
   }
 
+  /// Every secret with what its head stores (4-6: head_version, head_exposed, head_mac), its current
+  /// row (7-9: version, fingerprint, nonce) and the exposures the table records for that row (10).
+  private static let everySecretSQL = """
+    SELECT s.id, s.environment, s.service, s.key, s.head_version, s.head_exposed, s.head_mac,
+           v.version, v.fingerprint, v.nonce,
+           (SELECT group_concat(recipient_id) FROM
+              (SELECT recipient_id FROM exposures e WHERE e.secret_id = s.id AND e.version = v.version
+               ORDER BY recipient_id))
+    FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
+    """
+
   /// Checks every secret's head and every environment's set (an environment whose secrets were all
   /// deleted included), and that each head's exposure is what the exposures table records: what a
   /// re-key must do before it re-seals anything. Throws `headMismatch` or `environmentMismatch`.
   func verifyAll(db: Database) throws {
     var digests: [String: HeadDigest] = [:]
     var seen = Set<Int64>()
-    let rows = try Row.fetchCursor(
-      db,
-      sql: """
-        SELECT s.id, s.environment, s.service, s.key, s.head_version, s.head_exposed, s.head_mac,
-               v.version, v.fingerprint, v.nonce,
-               (SELECT group_concat(recipient_id) FROM
-                  (SELECT recipient_id FROM exposures e WHERE e.secret_id = s.id AND e.version = v.version
-                   ORDER BY recipient_id))
-        FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
-        """)
+    let rows = try Row.fetchCursor(db, sql: Self.everySecretSQL)
     while let row = try rows.next() {
       let environment: String = row[1]
       let service: String = row[2]
@@ -247,17 +247,8 @@ struct SecretHeads: Sendable {
   /// rows are trusted as found then). Must run inside a write transaction.
   func rebuildAll(db: Database) throws {
     try db.execute(sql: "DELETE FROM environment_heads")
-    var sets: [String: (count: Int, digest: [UInt8])] = [:]
-    let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT s.id, s.environment, s.service, s.key, v.version, v.fingerprint, v.nonce,
-               (SELECT group_concat(recipient_id) FROM
-                  (SELECT recipient_id FROM exposures e WHERE e.secret_id = s.id AND e.version = v.version
-                   ORDER BY recipient_id))
-        FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
-        ORDER BY s.id
-        """)
+    var sets: [String: HeadDigest] = [:]
+    let rows = try Row.fetchAll(db, sql: Self.everySecretSQL + " ORDER BY s.id")
     var seen = Set<Int64>()
     let update = try db.makeStatement(
       sql: "UPDATE secrets SET head_version = ?, head_exposed = ?, head_mac = ? WHERE id = ?")
@@ -267,19 +258,16 @@ struct SecretHeads: Sendable {
         throw VaultError.corruptVault("secret \(row[1] as String)/\(row[2] as String)/\(row[3] as String) has two current versions")
       }
       let environment: String = row[1]
-      let version: Int? = row[4]
-      let exposed: String = row[7] ?? ""
+      let version: Int? = row[7]
+      let exposed: String = row[10] ?? ""
       let mac = try mac(
         environment: environment, service: row[2], key: row[3],
-        head: Head(version: version, fingerprint: row[5], exposed: exposed, nonce: row[6]))
+        head: Head(version: version, fingerprint: row[8], exposed: exposed, nonce: row[9]))
       try update.execute(arguments: [version, exposed, Data(mac), id])
-      var set = sets[environment] ?? (0, [UInt8](repeating: 0, count: Self.macBytes))
-      set.count += 1
-      for i in 0..<Self.macBytes { set.digest[i] ^= mac[i] }
-      sets[environment] = set
+      sets[environment, default: HeadDigest()].add(mac)
     }
     for (environment, set) in sets {
-      try write(environment: environment, secrets: set.count, digest: set.digest, db: db)
+      try write(environment: environment, secrets: set.count, digest: set.bytes, db: db)
     }
   }
 

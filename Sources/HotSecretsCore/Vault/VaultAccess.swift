@@ -37,11 +37,7 @@ public enum VaultAccess {
         try AuditChain.append(
           AuditEvent(action: "init", detail: .object(["vault_id": .string(vaultID)])), actor: actor, keys: keys,
           at: date, in: db)
-        try AuditChain.append(
-          AuditEvent(
-            action: "recipient-add", subject: "recipient/\(record.id ?? 0)",
-            detail: .object(["kind": .string(record.kind), "name": .string(record.name)])),
-          actor: actor, keys: keys, at: date, in: db)
+        try AuditChain.append(.recipient("recipient-add", record), actor: actor, keys: keys, at: date, in: db)
       }
       let id = record.id ?? 0
       return VaultSession(

@@ -17,7 +17,7 @@ public struct VaultSession: Sendable {
   /// issue 13 that has not been re-keyed yet: `hotsecrets rekey` upgrades it).
   public internal(set) var authenticatesHeads = true
   /// The passphrase-derived key of a legacy passphrase recipient this session unlocked with, so
-  /// that `upgradeRecipient` and a re-key can give it a key pair without asking again.
+  /// that `upgradeOwnRecipient` and a re-key can give it a key pair without asking again.
   var legacyPassphraseKey: SecureBytes?
 
   init(

@@ -158,8 +158,13 @@ public struct PolicyCheck: Sendable {
           message: "the previous credential is still live: \(why)"))
     }
 
-    for finding in try exposureFindings(in: versions) { report.record(finding) }
-    report.exposures = try session.exposureRecords(environment: environment)
+    // Recipients (and their MAC) and exposures read once, in one snapshot.
+    let (removed, exposures) = try session.database.read { db in
+      let removed = try session.removedRecipients(db: db)
+      return (removed, try session.exposureRecords(environment: environment, removed: removed, db: db))
+    }
+    for finding in try exposureFindings(in: versions, removed: removed) { report.record(finding) }
+    report.exposures = exposures
 
     let declaredSet = Set(outcomes.map(\.name))
     let undeclared = versions.names.filter { !declaredSet.contains($0) && $0.service != Self.managementService }
@@ -175,16 +180,12 @@ public struct PolicyCheck: Sendable {
   /// One `exposed` finding per current value and removed recipient that could have read it: a
   /// warning for `exposed_max_days` after the removal, an error after that. The exposure comes from
   /// each secret's authenticated head, so a keyless writer cannot clear it.
-  private func exposureFindings(in versions: CurrentVersions) throws -> [Finding] {
-    let exposed = versions.entries.filter { !$0.value.exposed.isEmpty }
-    guard !exposed.isEmpty else { return [] }
+  /// `removed`: every removed recipient, by id (an id a head names that is not there is an
+  /// integrity error).
+  private func exposureFindings(in versions: CurrentVersions, removed: [Int64: Exposure]) throws -> [Finding] {
     var findings: [Finding] = []
-    var removed: [Int64: Exposure]?
-    for (name, entry) in exposed.sorted(by: { $0.key < $1.key }) {
-      let exposures = try session.database.read { db in
-        try session.resolveExposures(entry.exposed, removed: &removed, db: db)
-      }
-      for who in exposures {
+    for (name, entry) in versions.entries.filter({ !$0.value.exposed.isEmpty }).sorted(by: { $0.key < $1.key }) {
+      for who in try Exposure.resolve(entry.exposed, in: removed) {
         let id = who.recipientID
         let days = Timestamp.date(from: who.removedAt).map { Timestamp.days(from: $0, to: options.asOf) } ?? 0
         let overdue = days > policy.exposedMaxDays
