@@ -14,8 +14,6 @@ let package = Package(
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
   ],
   targets: [
     .systemLibrary(
@@ -24,23 +22,30 @@ let package = Package(
       providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
     ),
     .target(name: "Sodium", dependencies: ["CSodium"]),
+    // Declarations only, nothing linked: libcurl is opened with dlopen on the first request.
+    .systemLibrary(
+      name: "CCurl",
+      pkgConfig: "libcurl",
+      providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+    ),
+    // The policy reader's YAML parser.
+    .systemLibrary(
+      name: "CYAML",
+      pkgConfig: "yaml-0.1",
+      providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+    ),
+    // System libraries opened on first use (dlopen): libcrypto's MD5 for Fly's digests.
+    .target(name: "SystemLibraries"),
     .target(name: "DotEnv"),
     .target(
       name: "HotSecretsCore",
       dependencies: [
-        // Yams: the policy reader reads libyaml's events through the C module (CYaml) Yams bundles.
-        "Sodium", "DotEnv", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
-        // Insecure.MD5 only: Fly reports each app secret's digest as the hex MD5 of its value.
-        .product(name: "Crypto", package: "swift-crypto"),
+        "Sodium", "DotEnv", "CYAML", "SystemLibraries", .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),
-    // HTTP through AsyncHTTPClient (SwiftNIO + BoringSSL, linked statically). Foundation's
-    // URLSession was measured first: on Linux it links libcurl and ~30 shared libraries, which
-    // added 8 ms to the start-up of every command (docs/performance.md).
-    .target(
-      name: "Integrations",
-      dependencies: ["HotSecretsCore", .product(name: "AsyncHTTPClient", package: "async-http-client")]
-    ),
+    // HTTP through the system's libcurl, opened on the first request: linking it (or Foundation's
+    // URLSession, which links it) adds ~30 shared libraries and 7-8 ms to every command's start-up.
+    .target(name: "Integrations", dependencies: ["HotSecretsCore", "CCurl", "SystemLibraries"]),
     .target(
       name: "HotSecretsCLI",
       dependencies: [
@@ -53,8 +58,8 @@ let package = Package(
     .target(
       name: "TestSupport",
       dependencies: [
-        "Sodium", .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+        "Sodium", "SystemLibraries", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     // The loopback fakes as a process, for scripts/bench (`hotsecrets-fakes --latency-ms 50 …`).

@@ -31,6 +31,8 @@ public struct HotSecrets: AsyncParsableCommand {
   /// Entry point: hardens the process, runs the command, exits with 0, 1, 2 or 64.
   @MainActor public static func execute() async {
     ProcessHardening.apply()
+    // What an API says about a failure reaches stderr only, scrubbed of everything sent.
+    RemoteDiagnostics.setHandler { StandardStreams.error("hotsecrets: \($0)") }
     let command: ParsedCommand
     do {
       command = try parse(Array(CommandLine.arguments.dropFirst()))
@@ -52,6 +54,7 @@ public struct HotSecrets: AsyncParsableCommand {
       exit(withError: error)  // e.g. `hotsecrets help list`
     } catch {
       StandardStreams.error("hotsecrets: error: \(ErrorMessage.describe(error))")
+      if let remote = error as? RemoteError { RemoteDiagnostics.report(remote) }
       Foundation.exit(ExitStatus.error)
     }
   }

@@ -2,8 +2,9 @@ import Foundation
 import HotSecretsCore
 
 /// The shared plumbing of the Fly and GitHub clients: a base URL, fixed headers, the shared retry
-/// policy, and one rule for errors — anything but 2xx becomes a `RemoteError` carrying the API's
-/// own message (`{"error": …}` from Fly, `{"message": …}` from GitHub), never a credential.
+/// policy, and one rule for errors — anything but 2xx becomes a `RemoteError` whose reason names
+/// the service and status (category `http-NNN`), with the API's own message (`{"error": …}` from
+/// Fly, `{"message": …}` from GitHub) kept apart in `apiMessage`, never in the reason.
 struct APIClient: Sendable {
   let service: String
   let baseURL: String
@@ -29,7 +30,7 @@ struct APIClient: Sendable {
     idempotent: Bool = true
   ) async throws -> HTTPResponse {
     guard let url = URL(string: baseURL + path) else {
-      throw RemoteError(status: nil, reason: "\(service): invalid URL")
+      throw RemoteError(status: nil, reason: "\(service): invalid URL", category: "invalid-url")
     }
     var fields = headers
     var body: Data?
@@ -42,19 +43,24 @@ struct APIClient: Sendable {
     do {
       response = try await retry.run(
         retryingStatus: idempotent ? RetryPolicy.isRetryable : { $0 == 429 },
-        retryingFailure: idempotent
-          ? { $0 != .invalidURL } : { $0 == .connection(host: url.host ?? "", reason: "connection refused") }
+        retryingFailure: idempotent ? { $0.isTransient } : { $0.kind == .refused }
       ) { [body, fields] in try await transport.send(method, url, headers: fields, body: body) }
     } catch let failure as HTTPFailure {
-      throw RemoteError(status: nil, reason: "\(service): \(failure.reason)")
+      throw RemoteError(failure, service: service)
     }
     if (200..<300).contains(response.status) || accept.contains(response.status) { return response }
-    throw RemoteError(
-      status: response.status, reason: "\(service) answered HTTP \(response.status): \(Self.message(response))")
+    throw failed(response)
   }
 
-  /// The API's own error message from a JSON body, shortened to one line.
-  static func message(_ response: HTTPResponse) -> String {
+  /// The error for a non-2xx `response`: hotsecrets' words in the reason, the API's apart.
+  func failed(_ response: HTTPResponse) -> RemoteError {
+    RemoteError(
+      status: response.status, reason: "\(service) answered HTTP \(response.status)",
+      apiMessage: Self.message(response))
+  }
+
+  /// The API's own error message from a JSON body, shortened to one line; nil when it gave none.
+  static func message(_ response: HTTPResponse) -> String? {
     var text = ""
     if let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] {
       if let message = object["message"] as? String {
@@ -65,7 +71,7 @@ struct APIClient: Sendable {
         text = message
       }
     }
-    if text.isEmpty { text = "no error message" }
+    if text.isEmpty { return nil }
     let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? text
     return line.count > 200 ? String(line.prefix(200)) + "…" : line
   }
@@ -80,8 +86,15 @@ struct APIClient: Sendable {
   /// Decodes a JSON body, or throws a `RemoteError` naming what was expected.
   func decode(_ response: HTTPResponse, what: String) throws -> Any {
     guard let value = try? JSONSerialization.jsonObject(with: response.body) else {
-      throw RemoteError(status: response.status, reason: "\(service) sent \(what) that is not JSON")
+      throw RemoteError(status: response.status, reason: "\(service) sent \(what) that is not JSON", category: "bad-response")
     }
     return value
+  }
+}
+
+extension RemoteError {
+  /// A request to `service` that got no usable answer.
+  init(_ failure: HTTPFailure, service: String) {
+    self.init(status: nil, reason: "\(service): \(failure.reason)", category: failure.category)
   }
 }

@@ -1,13 +1,17 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
+import HotSecretsCore
 
 /// A plain HTTP response.
 public struct HTTPResponse: Sendable {
   public let status: Int
   public let headers: [String: String]
   public let body: Data
+
+  public init(status: Int, headers: [String: String], body: Data) {
+    self.status = status
+    self.headers = headers
+    self.body = body
+  }
 
   /// Header lookup, case-insensitive.
   public func header(_ name: String) -> String? {
@@ -16,74 +20,138 @@ public struct HTTPResponse: Sendable {
   }
 }
 
-/// Why a request got no HTTP answer. Reasons name the host, never a credential.
-public enum HTTPFailure: Error, Sendable, Equatable {
-  case timedOut(host: String)
-  case connection(host: String, reason: String)
-  case invalidURL
+/// Why a request got no usable HTTP answer. Reasons name the host, never a credential.
+public struct HTTPFailure: Error, Sendable, Equatable {
+  public enum Kind: Error, Sendable, Equatable {
+    case timedOut
+    /// Nothing listens (the request surely was not processed).
+    case refused
+    /// The connection failed or dropped mid-request.
+    case connection
+    case unknownHost
+    case proxy
+    case tls
+    /// A 3xx: redirects are never followed (a credential must not travel to another host).
+    case redirectRefused(status: Int, location: String?)
+    /// The body exceeded `HTTPTransport.maximumBody`.
+    case tooLarge
+    /// Plain http to a host that is not loopback.
+    case insecureURL
+    case invalidURL
+    case badResponse
+    case cancelled
+    /// libcurl could not be loaded or initialised.
+    case library(String)
+  }
 
+  public let kind: Kind
+  public let host: String
+
+  public init(_ kind: Kind, host: String) {
+    self.kind = kind
+    self.host = host
+  }
+
+  /// The fixed category stored in place of any text (see `RemoteError.category`).
+  public var category: String {
+    switch kind {
+    case .timedOut: "timeout"
+    case .refused, .connection: "connection"
+    case .unknownHost: "unknown-host"
+    case .proxy: "proxy"
+    case .tls: "tls"
+    case .redirectRefused: "redirect-refused"
+    case .tooLarge: "response-too-large"
+    case .insecureURL: "insecure-url"
+    case .invalidURL: "invalid-url"
+    case .badResponse: "bad-response"
+    case .cancelled: "cancelled"
+    case .library: "error"
+    }
+  }
+
+  /// One line by hotsecrets, naming the host.
   public var reason: String {
-    switch self {
-    case .timedOut(let host): "no answer from \(host) in time"
-    case .connection(let host, let reason): "cannot reach \(host): \(reason)"
+    switch kind {
+    case .timedOut: "no answer from \(host) in time"
+    case .refused: "cannot reach \(host): connection refused"
+    case .connection: "cannot reach \(host): the connection failed"
+    case .unknownHost: "cannot reach \(host): unknown host"
+    case .proxy: "cannot reach \(host): the proxy's host is unknown"
+    case .tls: "cannot reach \(host): TLS failure (certificate or handshake)"
+    case .redirectRefused(let status, let location):
+      "\(host) answered HTTP \(status), a redirect to \(location ?? "nowhere"); redirects are never followed"
+    case .tooLarge: "\(host) sent a response larger than \(HTTPTransport.maximumBody >> 20) MiB"
+    case .insecureURL: "refusing plain http to \(host): credentials go over https (http only to a loopback host)"
     case .invalidURL: "invalid URL"
+    case .badResponse: "\(host) sent something that is not HTTP"
+    case .cancelled: "the request to \(host) was cancelled"
+    case .library(let why): why
+    }
+  }
+
+  /// Whether asking again may succeed.
+  public var isTransient: Bool {
+    switch kind {
+    case .timedOut, .refused, .connection, .unknownHost: true
+    default: false
     }
   }
 }
 
-/// HTTP(S) requests through AsyncHTTPClient's shared client. Every request has a deadline;
-/// nothing is logged; credentials travel only in headers and bodies the caller sets.
+/// HTTP(S) requests through the system's libcurl, loaded on the first request. Every request has
+/// a deadline; nothing is logged. Redirects are never followed (a 3xx throws
+/// `.redirectRefused`), plain http is refused unless the host is loopback, bodies are capped at
+/// `maximumBody`. Proxies and CA bundles come from the environment (`NetworkSettings`); HTTP/2 is
+/// used where the server offers it; connections are reused within the process. Credential header
+/// values are registered with `SentSecrets` so what an API echoes can be scrubbed.
 public struct HTTPTransport: Sendable {
   public let timeout: TimeInterval
   /// Largest response body read (responses here are small JSON documents).
-  static let maximumBody = 8 << 20
+  public static let maximumBody = 8 << 20
+  /// Headers that carry no credential (everything else sent is registered with `SentSecrets`).
+  static let plainHeaders: Set<String> = ["accept", "content-type", "user-agent", "x-github-api-version"]
 
   public init(timeout: TimeInterval = 10) {
     self.timeout = timeout
   }
 
-  /// Sends one request. Throws `HTTPFailure` when no HTTP response arrived in time.
+  /// Sends one request. Throws `HTTPFailure` when no usable HTTP response arrived in time.
   public func send(
     _ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil
   ) async throws -> HTTPResponse {
     let host = url.host ?? "the server"
-    guard url.scheme == "http" || url.scheme == "https", url.host != nil else { throw HTTPFailure.invalidURL }
-    var request = HTTPClientRequest(url: url.absoluteString)
-    request.method = HTTPMethod(rawValue: method)
-    request.headers.add(name: "User-Agent", value: "hotsecrets/\(IntegrationsVersion.current)")
-    for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
-    if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-    let deadline = TimeAmount.milliseconds(Int64(timeout * 1000))
-    do {
-      let response = try await HTTPClient.shared.execute(request, timeout: deadline)
-      let bytes = try await response.body.collect(upTo: Self.maximumBody)
-      var fields: [String: String] = [:]
-      for header in response.headers { fields[header.name] = header.value }
-      return HTTPResponse(status: Int(response.status.code), headers: fields, body: Data(bytes.readableBytesView))
-    } catch let error as HTTPClientError {
-      switch error {
-      case .deadlineExceeded, .connectTimeout, .readTimeout, .writeTimeout:
-        throw HTTPFailure.timedOut(host: host)
-      case .remoteConnectionClosed:
-        throw HTTPFailure.connection(host: host, reason: "connection closed")
-      default:
-        throw HTTPFailure.connection(host: host, reason: "request failed")
-      }
-    } catch let error as HTTPFailure {
-      throw error
-    } catch {
-      throw HTTPFailure.connection(host: host, reason: Self.describe(error))
+    guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
+      throw HTTPFailure(.invalidURL, host: host)
     }
-  }
-
-  /// A short reason without the error's full description (which may contain a URL).
-  private static func describe(_ error: Error) -> String {
-    let text = String(describing: error).lowercased()
-    if text.contains("refused") { return "connection refused" }
-    if text.contains("timeout") || text.contains("timed out") { return "timed out" }
-    if text.contains("lookup") || text.contains("resolve") || text.contains("dns") { return "unknown host" }
-    if text.contains("ssl") || text.contains("tls") || text.contains("certificate") { return "TLS failure" }
-    return "network error"
+    guard scheme == "https" || LoopbackHost.contains(host) else { throw HTTPFailure(.insecureURL, host: host) }
+    for (name, value) in headers where !Self.plainHeaders.contains(name.lowercased()) {
+      SentSecrets.shared.register(value)
+    }
+    let transfer = CurlTransfer(
+      .init(
+        method: method, url: url, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+        body: body.map { Array($0) }, timeout: timeout, maximumBody: Self.maximumBody,
+        network: .fromEnvironment(), userAgent: "hotsecrets/\(IntegrationsVersion.current)"))
+    let result = await withTaskCancellationHandler {
+      await withCheckedContinuation { continuation in
+        // libcurl blocks: each transfer gets a thread of its own, off Swift's cooperative pool.
+        let thread = Thread { continuation.resume(returning: transfer.perform()) }
+        thread.start()
+      }
+    } onCancel: {
+      transfer.cancel()
+    }
+    switch result {
+    case .failure(let kind):
+      throw HTTPFailure(kind, host: host)
+    case .success(let response):
+      if (300..<400).contains(response.status), response.status != 304 {
+        let location = response.header("Location").flatMap { URL(string: $0, relativeTo: url)?.host }
+        throw HTTPFailure(.redirectRefused(status: response.status, location: location), host: host)
+      }
+      return response
+    }
   }
 }
 

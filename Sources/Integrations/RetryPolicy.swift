@@ -30,7 +30,7 @@ public struct RetryPolicy: Sendable {
   /// failed to get an answer; returns the last retryable response when tries or time ran out.
   public func run(
     retryingStatus: (Int) -> Bool = RetryPolicy.isRetryable,
-    retryingFailure: (HTTPFailure) -> Bool = { $0 != .invalidURL },
+    retryingFailure: (HTTPFailure) -> Bool = { $0.isTransient },
     _ attempt: @Sendable () async throws -> HTTPResponse
   ) async throws -> HTTPResponse {
     let started = Date()

@@ -1,6 +1,7 @@
-import Crypto
 import Foundation
 import Hummingbird
+import Sodium
+import SystemLibraries
 
 /// A loopback fake of the Fly.io Machines API: app secrets (list, bulk update with a secrets version) and
 /// machines (list, get, update with `min_secrets_version`, wait). Errors are `{"error": "..."}`.
@@ -261,9 +262,9 @@ public final class FakeFly: Sendable {
 
   static func digest(_ value: String, opaque: Bool) -> String {
     if opaque {
-      return "v1:" + SHA256.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+      return "v1:" + SHA256.hash(Array(value.utf8)).map { String(format: "%02x", $0) }.joined()
     }
-    return Insecure.MD5.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+    return (try? LibCrypto.md5Hex(value.utf8)) ?? "libcrypto-missing"
   }
 
   static func secretsJSON(_ app: AppRecord) -> [[String: Any]] {

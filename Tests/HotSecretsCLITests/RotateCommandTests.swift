@@ -405,7 +405,10 @@ import Testing
     #expect(r.status == 1, "\(r.allOutput)")
     let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
     #expect(keys[0]["state"] as? String == "failed")
-    #expect((keys[0]["error"] as? String)?.contains("project is paused") == true)
+    // The report says what failed in hotsecrets' words; the API's own words reach stderr only.
+    #expect((keys[0]["error"] as? String)?.contains("supabase answered HTTP 400") == true)
+    #expect(!r.stdout.contains("project is paused"))
+    #expect(r.stderr.contains("the API said: project is paused"))
     #expect(keys[0]["new_version"] is NSNull)
     #expect(keys[1]["state"] as? String == "done")
     #expect(try await f.current("supabase", "SERVICE_KEY") == Self.oldSupabase)

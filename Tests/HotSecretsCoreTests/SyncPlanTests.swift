@@ -100,16 +100,6 @@ import Testing
     #expect(!RemoteTimestamp.isNewer("garbage", than: "2026-11-30T01:02:03Z"))
   }
 
-  @Test func apiMessagesThatEchoAValueAreWithheld() {
-    let value = Array("sk-live-abcdefghijklmnop".utf8)
-    let echoed = RemoteError(status: 422, reason: "github answered HTTP 422: bad value sk-live-abcdefghijklmnop")
-    #expect(
-      RemoteReason.of(echoed, hiding: [value])
-        == "the API answered HTTP 422 with a message that contained a secret value (withheld)")
-    let plain = RemoteError(status: 422, reason: "github answered HTTP 422: name invalid")
-    #expect(RemoteReason.of(plain, hiding: [value]) == plain.reason)
-  }
-
   @Test func comparisonRulesSharedBySyncAndVerify() {
     let secret = PlannedSecret(
       name: "K", source: ServiceKey(service: "s", key: "K"), version: 2, fingerprint: "fp2", value: Array("asdf".utf8))

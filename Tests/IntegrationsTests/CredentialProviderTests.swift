@@ -132,7 +132,8 @@ import Testing
     let context = try Self.openAIContext()
     let mint = await Self.remoteError { _ = try await provider.mint(context, current: "sk-current-value-123456") }
     #expect(mint?.status == 401)
-    #expect(mint?.reason.contains("Incorrect API key provided") == true)
+    #expect(mint?.reason == "openai answered HTTP 401")
+    #expect(mint?.apiMessage?.contains("Incorrect API key provided") == true)
     #expect(mint?.reason.contains(wrongKey) == false)
     let find = await Self.remoteError { _ = try await provider.findID(context, value: "sk-current-value-123456") }
     #expect(find?.status == 401)
@@ -151,9 +152,13 @@ import Testing
     fakes.failNext(.openaiCreate, status: 400, message: "Project proj_fake is archived; key \(current) kept")
     let error = await Self.remoteError { _ = try await provider.mint(context, current: current) }
     #expect(error?.status == 400)
-    #expect(error?.reason.contains("Project proj_fake is archived") == true)
-    #expect(error?.reason.contains(current) == false)
-    #expect(error?.reason.contains("CURRENT") == false)
+    // The API's words stay out of the reason; printed, they are scrubbed of the values sent.
+    #expect(error?.reason == "openai answered HTTP 400")
+    #expect(error?.apiMessage?.contains("Project proj_fake is archived") == true)
+    let printed = SentSecrets.shared.scrub(error?.apiMessage ?? "")
+    #expect(printed.contains("Project proj_fake is archived"))
+    #expect(!printed.contains("CURRENT"))
+    #expect(!printed.contains(Self.adminKey))
     #expect(error?.reason.contains(Self.adminKey) == false)
 
     // A 5xx is not retried (a second try could create a second account).
@@ -255,7 +260,8 @@ import Testing
     let wrong = SupabaseProvider(baseURL: fakes.baseURL, credential: "sbp_wrongwrongwrong", retry: Self.instant)
     let denied = await Self.remoteError { _ = try await wrong.mint(context, current: "sb_secret_current") }
     #expect(denied?.status == 401)
-    #expect(denied?.reason == "supabase answered HTTP 401: Unauthorized")
+    #expect(denied?.reason == "supabase answered HTTP 401")
+    #expect(denied?.apiMessage == "Unauthorized")
     let find = await Self.remoteError { _ = try await wrong.findID(context, value: "sb_secret_current") }
     #expect(find?.status == 401)
     #expect(fakes.supabaseKeys().isEmpty)
@@ -266,7 +272,8 @@ import Testing
     fakes.failNext(.supabaseCreate, status: 500, message: "Failed to create API key")
     let error = await Self.remoteError { _ = try await provider.mint(context, current: "sb_secret_currentvalue") }
     #expect(error?.status == 500)
-    #expect(error?.reason.hasPrefix("supabase answered HTTP 500: Failed to create API key") == true)
+    #expect(error?.reason.hasPrefix("supabase answered HTTP 500 (") == true)
+    #expect(error?.apiMessage == "Failed to create API key")
     #expect(error?.reason.contains("sb_secret_currentvalue") == false)
     #expect(error?.reason.contains(Self.accessToken) == false)
     #expect(fakes.requests.filter { $0.hasPrefix("supabase POST ") }.count == postsBefore + 1)
@@ -303,7 +310,8 @@ import Testing
     // The old token can no longer reset anything.
     let error = await Self.remoteError { _ = try await provider.mint(context, current: old) }
     #expect(error?.status == 401)
-    #expect(error?.reason == "chatwoot answered HTTP 401: Invalid Access Token")
+    #expect(error?.reason == "chatwoot answered HTTP 401")
+    #expect(error?.apiMessage == "Invalid Access Token")
     #expect(fakes.count(.chatwootReset) == 1)
 
     fakes.failNext(.chatwootReset, status: 502)

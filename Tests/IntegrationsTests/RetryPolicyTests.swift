@@ -35,7 +35,7 @@ func response(_ status: Int, _ headers: [String: String] = [:]) -> HTTPResponse 
   @Test func retriesServerErrorsAndConnectionFailuresThenSucceeds() async throws {
     let waits = Waits()
     let script = Script([
-      .success(response(500)), .failure(.connection(host: "h", reason: "refused")), .success(response(200)),
+      .success(response(500)), .failure(HTTPFailure(.refused, host: "h")), .success(response(200)),
     ])
     let result = try await policy(waits).run { try script.next() }
     #expect(result.status == 200)
@@ -67,8 +67,8 @@ func response(_ status: Int, _ headers: [String: String] = [:]) -> HTTPResponse 
     let script = Script(Array(repeating: .success(response(503)), count: 10))
     #expect(try await policy(waits).run { try script.next() }.status == 503)
     #expect(script.calls == 5)
-    let failing = Script(Array(repeating: .failure(.timedOut(host: "h")), count: 10))
-    await #expect(throws: HTTPFailure.timedOut(host: "h")) { try await policy(waits).run { try failing.next() } }
+    let failing = Script(Array(repeating: .failure(HTTPFailure(.timedOut, host: "h")), count: 10))
+    await #expect(throws: HTTPFailure(.timedOut, host: "h")) { try await policy(waits).run { try failing.next() } }
     #expect(failing.calls == 5)
   }
 

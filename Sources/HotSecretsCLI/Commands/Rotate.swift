@@ -90,7 +90,7 @@ extension HotSecrets {
         session: session, policy: policy,
         providers: try ProviderClients.make(policy: policy, session: session, timeout: timeout),
         probe: ProviderProbe(
-          endpoints: .init(openAI: ProcessEnvironment.value("HOTSECRETS_OPENAI_API_URL") ?? "https://api.openai.com"),
+          endpoints: .init(openAI: try ProviderClients.openAIBase(checked: true)),
           timeout: timeout),
         fly: clients.fly, github: clients.github,
         options: RotationOptions(

@@ -88,7 +88,7 @@ enum SyncOutput {
     }
   }
   struct FailedJSON: Encodable {
-    let name, source, reason: String
+    let name, source, reason, category: String
   }
   struct RestartJSON: Encodable {
     let restarted: [String]
@@ -150,7 +150,9 @@ enum SyncOutput {
           repairedDrift: $0.repairedDrift)
       },
       unchanged: t.unchanged,
-      failed: t.failed.map { FailedJSON(name: $0.name, source: $0.source.description, reason: $0.reason) },
+      failed: t.failed.map {
+        FailedJSON(name: $0.name, source: $0.source.description, reason: $0.reason, category: $0.category)
+      },
       error: t.error, notes: t.notes, secretsVersion: t.secretsVersion, deploy: t.deploy?.rawValue,
       restart: t.restart.map {
         RestartJSON(

@@ -54,7 +54,7 @@ extension HotSecrets {
         return (session, try session.currentVersions(environment: environment))
       }
       let probe = ProviderProbe(
-        endpoints: .init(openAI: ProcessEnvironment.value("HOTSECRETS_OPENAI_API_URL") ?? "https://api.openai.com"),
+        endpoints: .init(openAI: try ProviderClients.openAIBase(checked: live)),
         timeout: timeout)
       var report = try await PolicyCheck(
         session: session, policy: parsed, probe: live ? probe : nil,

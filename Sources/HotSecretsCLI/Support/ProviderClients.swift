@@ -15,7 +15,7 @@ enum ProviderClients {
       let key = try TargetClients.token("OPENAI_ADMIN_KEY", environment: policy.environment, session: session)
     {
       providers["openai"] = OpenAIProvider(
-        baseURL: try TargetClients.baseURL("HOTSECRETS_OPENAI_API_URL", default: "https://api.openai.com"),
+        baseURL: try openAIBase(checked: true),
         credential: key, timeout: timeout, retry: retry)
     }
     if kinds.contains(.supabase),
@@ -29,5 +29,13 @@ enum ProviderClients {
       providers["chatwoot"] = ChatwootProvider(timeout: timeout, retry: retry)
     }
     return providers
+  }
+
+  /// OpenAI's API base: `HOTSECRETS_OPENAI_API_URL`, checked (https or loopback) when `checked`
+  /// (an offline `verify` never sends a request, so a bad value does not fail it).
+  static func openAIBase(checked: Bool) throws -> String {
+    let fallback = "https://api.openai.com"
+    guard checked else { return ProcessEnvironment.value("HOTSECRETS_OPENAI_API_URL") ?? fallback }
+    return try TargetClients.baseURL("HOTSECRETS_OPENAI_API_URL", default: fallback)
   }
 }

@@ -34,14 +34,10 @@ struct TargetClients {
   }
 
   /// An API base from `variable`: https, or http on the loopback interface only (tokens must not
-  /// travel in clear text).
+  /// travel in clear text); the error names the variable.
   static func baseURL(_ variable: String, default fallback: String) throws -> String {
     guard let text = ProcessEnvironment.value(variable), !text.isEmpty else { return fallback }
-    guard let url = URL(string: text), let host = url.host, let scheme = url.scheme?.lowercased(),
-      scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host))
-    else {
-      throw CLIError.invalidInput("\(variable) must be an https URL (http only for 127.0.0.1 or localhost)")
-    }
+    try CredentialURL.check(text, setting: variable)
     return text
   }
 
@@ -54,14 +50,20 @@ struct TargetClients {
     return policy
   }
 
-  /// `variable` from the environment, else the vault's `environment/hotsecrets/variable`.
+  /// `variable` from the environment, else the vault's `environment/hotsecrets/variable`. A token
+  /// found is registered with `SentSecrets`: no API message printed may echo it.
   static func token(_ variable: String, environment: String, session: VaultSession) throws -> String? {
-    if let value = ProcessEnvironment.value(variable), !value.isEmpty { return value }
+    if let value = ProcessEnvironment.value(variable), !value.isEmpty {
+      SentSecrets.shared.register(value)
+      return value
+    }
     let address = try SecretAddress(
       environment: environment, service: PolicyCheck.managementService, key: variable)
     do {
       let secret = try session.get(address)
-      return secret.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+      let token = secret.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+      SentSecrets.shared.register(token)
+      return token
     } catch VaultError.secretNotFound {
       return nil
     }

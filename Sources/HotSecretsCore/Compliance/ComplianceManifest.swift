@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import Sodium
 
 /// `manifest.json` of a compliance bundle: the SHA-256 of every other file and what the bundle is
 /// about. `manifest.sig` is the base64 Ed25519 detached signature of its exact bytes, by the key in
@@ -34,7 +34,7 @@ public struct ComplianceManifest: Codable, Sendable, Equatable {
 
   /// Lowercase hex SHA-256, what `sha256sum` prints.
   public static func sha256(_ bytes: some DataProtocol) -> String {
-    ByteEncoding.hex(Array(SHA256.hash(data: bytes)))
+    ByteEncoding.hex(SHA256.hash(bytes))
   }
 }
 

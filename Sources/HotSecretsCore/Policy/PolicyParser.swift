@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads policy files (schema version 1) with Yams' libyaml (`YAMLComposer`), checking every field and naming the
+/// Reads policy files (schema version 1) with the system's libyaml (`YAMLComposer`), checking every field and naming the
 /// file:line:column of the first problem: unknown fields, wrong types, bad regular expressions,
 /// unknown provider kinds, targets naming services that do not exist.
 public enum PolicyParser {

@@ -1,4 +1,4 @@
-import CYaml
+import CYAML
 
 /// A YAML node as the policy reader needs it: scalars as their text (no implicit typing: the reader
 /// interprets them), mappings in document order, and the 1-based position of every node.
@@ -31,7 +31,7 @@ final class YAMLNode {
   subscript(key: String) -> YAMLNode? { mapping?.first { $0.key.scalar == key }?.value }
 }
 
-/// Builds `YAMLNode` trees from libyaml's events (the C library Yams bundles, its `CYaml` module),
+/// Builds `YAMLNode` trees from libyaml's events (the system library, through the `CYAML` module),
 /// skipping what the policy does not need: tag resolution, hashable nodes, typed scalars (see
 /// docs/performance.md). Tags are ignored, so `a: 1` and `!!str a: 2` in one mapping are duplicate
 /// keys — the policy reader takes a field's first occurrence and relies on there being only one.

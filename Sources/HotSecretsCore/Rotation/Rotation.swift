@@ -78,6 +78,7 @@ public struct Rotation: Sendable {
     let plan = try plan()
     var report = RotationReport(environment: environment, plan: plan, outcome: .planned)
     guard !options.dryRun else { return report }
+    try checkCredentialURLs()
     let lock = try RotationLock(vaultPath: session.database.path, environment: environment)
     defer { withExtendedLifetime(lock) {} }
     // Keys that need a person (Shopify, manual) without a value are reported, not journaled.
@@ -204,6 +205,7 @@ public struct Rotation: Sendable {
   /// with: before promote it rolls back; after, it finishes revoking. Throws `nothingToResume` or
   /// `busy`.
   public func resume() async throws -> RotationReport {
+    try checkCredentialURLs()
     let lock = try RotationLock(vaultPath: session.database.path, environment: environment)
     defer { withExtendedLifetime(lock) {} }
     guard
@@ -286,6 +288,12 @@ public struct Rotation: Sendable {
 
   private func address(_ item: RotationItem) -> SecretAddress {
     SecretAddress(trusted: environment, service: item.service, key: item.key)
+  }
+
+  /// Every URL of the policy (and the Supabase project URLs of the vault) a credential may be sent
+  /// to is https or loopback, checked before any request (`InsecureURLError` names the setting).
+  private func checkCredentialURLs() throws {
+    try session.checkCredentialURLs(policy, in: session.currentVersions(environment: environment))
   }
 
   /// The provider's view of one key: its settings and the service's current values.

@@ -1,13 +1,12 @@
-import Crypto
+import SystemLibraries
 
 /// Fly's secret digest: the lowercase hex MD5 of the value (what Fly lists next to each name).
 /// MD5 here only compares a value with what Fly holds; it protects nothing.
 enum FlyDigest {
-  static func of(_ value: [UInt8]) -> String {
-    Insecure.MD5.hash(data: value).map { byte in
-      let hex = Array("0123456789abcdef".utf8)
-      return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
-    }.joined()
+  /// The digest of `value`; nil when the system's libcrypto cannot be loaded (the comparison then
+  /// falls back to the push ledger, as for a digest that is not MD5).
+  static func of(_ value: [UInt8]) -> String? {
+    try? LibCrypto.md5Hex(value)
   }
 
   /// Whether `digest` looks like an MD5 (32 hex characters); otherwise it cannot be compared.

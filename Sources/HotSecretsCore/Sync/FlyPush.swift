@@ -20,13 +20,12 @@ struct FlyPush: Sendable {
 
   func push(at stamp: String) async -> Outcome {
     var outcome = Outcome(report: TargetReport(id: plan.id))
-    let values = plan.secrets.map(\.value)
     let remote: [String: FlyAppSecret]
     do {
       remote = Dictionary(try await api.listSecrets(app: app).map { ($0.name, $0) }) { a, _ in a }
       outcome.report.reached = true
     } catch {
-      outcome.report.error = "cannot list the app's secrets: \(RemoteReason.of(error, hiding: values))"
+      outcome.report.error = "cannot list the app's secrets: \(RemoteReason.of(error))"
       return outcome
     }
 
@@ -71,9 +70,12 @@ struct FlyPush: Sendable {
         outcome.ledger.append(ledgerEntry(item.secret, at: stamp, remote: after[item.secret.name] ?? nil))
       }
     } catch {
-      let reason = RemoteReason.of(error, hiding: values)
+      let reason = RemoteReason.of(error)
       outcome.report.error = "the bulk secrets update failed: \(reason)"
-      outcome.report.failed = changed.map { FailedPush(name: $0.secret.name, source: $0.secret.source, reason: reason) }
+      let category = RemoteReason.category(of: error)
+      outcome.report.failed = changed.map {
+        FailedPush(name: $0.secret.name, source: $0.secret.source, reason: reason, category: category)
+      }
     }
     return outcome
   }

@@ -15,13 +15,12 @@ struct GitHubPush: Sendable {
 
   func run(at stamp: String) async -> Outcome {
     var outcome = Outcome(report: TargetReport(id: plan.id))
-    let values = plan.secrets.map(\.value)
     let remote: [String: GitHubSecret]
     do {
       remote = Dictionary(try await api.listSecrets(environment).map { ($0.name.uppercased(), $0) }) { a, _ in a }
       outcome.report.reached = true
     } catch {
-      outcome.report.error = "cannot list the environment's secrets: \(RemoteReason.of(error, hiding: values))"
+      outcome.report.error = "cannot list the environment's secrets: \(RemoteReason.of(error))"
       return outcome
     }
     var changed: [(secret: PlannedSecret, repaired: Bool)] = []
@@ -43,12 +42,13 @@ struct GitHubPush: Sendable {
 
     let keys = PublicKeyCache(api: api, environment: environment)
     let results = await boundedMap(changed.map(\.secret), limit: options.gitHubConcurrency) { secret in
-      await put(secret, keys: keys, hiding: values)
+      await put(secret, keys: keys)
     }
     var delivered: [PlannedSecret] = []
     for (item, failure) in zip(changed, results) {
       if let failure {
-        outcome.report.failed.append(FailedPush(name: item.secret.name, source: item.secret.source, reason: failure))
+        outcome.report.failed.append(
+          FailedPush(name: item.secret.name, source: item.secret.source, reason: failure.reason, category: failure.category))
       } else {
         outcome.report.pushed.append(pushed(item.secret, repaired: item.repaired))
         delivered.append(item.secret)
@@ -80,7 +80,7 @@ struct GitHubPush: Sendable {
 
   /// Seals and puts one secret; on a 422 (GitHub's key changed) fetches the key again, once per
   /// run, and retries. Returns why it failed, or nil.
-  private func put(_ secret: PlannedSecret, keys: PublicKeyCache, hiding values: [[UInt8]]) async -> String? {
+  private func put(_ secret: PlannedSecret, keys: PublicKeyCache) async -> (reason: String, category: String)? {
     do {
       var key = try await keys.current()
       for attempt in 1...2 {
@@ -95,9 +95,9 @@ struct GitHubPush: Sendable {
           key = fresh
         }
       }
-      return "GitHub refused the value twice"
+      return ("GitHub refused the value twice", "http-422")
     } catch {
-      return RemoteReason.of(error, hiding: values)
+      return (RemoteReason.of(error), RemoteReason.category(of: error))
     }
   }
 }

@@ -189,7 +189,10 @@ public struct SecretsSync: Sendable {
         }),
       "failed": .array(
         report.failed.map {
-          .object(["name": .string($0.name), "source": .string($0.source.description), "reason": .string($0.reason)])
+          .object([
+            "name": .string($0.name), "source": .string($0.source.description), "reason": .string($0.reason),
+            "category": .string($0.category),
+          ])
         }),
     ]
     if let error = report.error { fields["error"] = .string(error) }

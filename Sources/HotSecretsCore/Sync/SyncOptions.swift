@@ -51,26 +51,3 @@ enum RemoteTimestamp {
     return formatter.date(from: text)
   }
 }
-
-/// Describes any error from a target API in one line without values.
-enum RemoteReason {
-  /// The error's reason. An API that echoed one of `values` (a request body, say) gets its message
-  /// withheld: reasons go to the output and the audit trail.
-  static func of(_ error: Error, hiding values: [[UInt8]] = []) -> String {
-    var text = "request failed"
-    if let remote = error as? RemoteError {
-      text = remote.reason
-    } else if let localized = error as? LocalizedError, let description = localized.errorDescription {
-      text = description
-    }
-    let bytes = Array(text.utf8)
-    for value in values where value.count >= 4 && bytes.count >= value.count {
-      if bytes.indices.dropLast(value.count - 1).contains(where: { bytes[$0..<$0 + value.count].elementsEqual(value) })
-      {
-        let status = (error as? RemoteError)?.status.map { "HTTP \($0)" } ?? "an error"
-        return "the API answered \(status) with a message that contained a secret value (withheld)"
-      }
-    }
-    return text
-  }
-}

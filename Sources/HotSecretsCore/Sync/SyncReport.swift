@@ -12,7 +12,17 @@ public struct PushedSecret: Sendable, Equatable {
 public struct FailedPush: Sendable, Equatable {
   public let name: String
   public let source: ServiceKey
+  /// hotsecrets' words, never the API's.
   public let reason: String
+  /// The fixed failure category (`http-422`, `timeout`, …; see `RemoteError.category`).
+  public let category: String
+
+  public init(name: String, source: ServiceKey, reason: String, category: String) {
+    self.name = name
+    self.source = source
+    self.reason = reason
+    self.category = category
+  }
 }
 
 /// What a Fly rolling restart did.

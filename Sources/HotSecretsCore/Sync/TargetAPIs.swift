@@ -115,18 +115,3 @@ public protocol GitHubSecretsAPI: Sendable {
   /// Creates or updates `name` with a value sealed to the key `keyID`.
   func putSecret(_ environment: GitHubEnvironment, name: String, encryptedValue: String, keyID: String) async throws
 }
-
-/// A remote API refused or could not be reached. `reason` is one line: the API's own message
-/// or the network failure, never a credential or a value.
-public struct RemoteError: Error, Sendable, LocalizedError {
-  /// The HTTP status, when the API answered.
-  public let status: Int?
-  public let reason: String
-
-  public init(status: Int?, reason: String) {
-    self.status = status
-    self.reason = reason
-  }
-
-  public var errorDescription: String? { reason }
-}

@@ -16,8 +16,8 @@ enum TargetComparison: Equatable {
     TargetComparison, usedLedger: Bool
   ) {
     guard let remote else { return (.missing, false) }
-    if FlyDigest.isMD5(remote.digest) {
-      if remote.digest.lowercased() == FlyDigest.of(secret.value) { return (.same, false) }
+    if FlyDigest.isMD5(remote.digest), let digest = FlyDigest.of(secret.value) {
+      if remote.digest.lowercased() == digest { return (.same, false) }
       return (.differs(elsewhere: ledger?.fingerprint == secret.fingerprint), false)
     }
     return (byLedger(secret, remoteUpdatedAt: remote.updatedAt, ledger: ledger), true)

@@ -78,6 +78,8 @@ public struct PolicyCheck: Sendable {
     }
 
     if options.live, let probe, !liveChecks.isEmpty {
+      // Every URL a credential would go to is https (or loopback), checked before any request.
+      try session.checkCredentialURLs(policy, in: versions)
       // Audited before any credential leaves the machine: one entry naming the keys.
       try session.recordLiveProbes(
         environment: environment, liveChecks.map { (ServiceKey(service: $0.service, key: $0.key), $0.check) })

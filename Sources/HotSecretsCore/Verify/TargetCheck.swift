@@ -42,7 +42,6 @@ public struct TargetCheck: Sendable {
 
   private func check(_ plan: TargetPlan, state: TargetState) async -> ([Finding], Int) {
     let target = plan.id.description
-    let values = plan.secrets.map(\.value)
     var findings: [Finding] = []
     var passed = 0
     func targetWide(_ check: Finding.Check, _ severity: Finding.Severity, key: String = "*", _ message: String) {
@@ -65,7 +64,7 @@ public struct TargetCheck: Sendable {
           machines = try await api.listMachines(app: fly.app)
         }
       } catch {
-        targetWide(.unreachable, .error, "cannot read the app: \(RemoteReason.of(error, hiding: values))")
+        targetWide(.unreachable, .error, "cannot read the app: \(RemoteReason.of(error))")
         return (findings, 0)
       }
     } else if let environment = plan.github {
@@ -80,7 +79,7 @@ public struct TargetCheck: Sendable {
         }
       } catch {
         targetWide(
-          .unreachable, .error, "cannot list the environment's secrets: \(RemoteReason.of(error, hiding: values))")
+          .unreachable, .error, "cannot list the environment's secrets: \(RemoteReason.of(error))")
         return (findings, 0)
       }
     }

@@ -36,7 +36,7 @@ public struct OpenAIProvider: CredentialProvider {
   }
 
   public func mint(_ context: CredentialContext, current: String) async throws -> MintedCredential {
-    try await ProviderCalls.guarded(secrets: [adminKey, current], openAIKeys: true) {
+    try await ProviderCalls.guarded(secrets: [adminKey, current]) {
       let accounts = try projectPath(context) + "/service_accounts"
       let name = "hotsecrets-\(context.service)-\(context.key)-\(ProviderCalls.timestamp())"
       let response = try await ProviderCalls.create(
@@ -65,7 +65,7 @@ public struct OpenAIProvider: CredentialProvider {
   }
 
   public func findID(_ context: CredentialContext, value: String) async throws -> String? {
-    try await ProviderCalls.guarded(secrets: [adminKey, value], openAIKeys: true) {
+    try await ProviderCalls.guarded(secrets: [adminKey, value]) {
       let keysPath = try projectPath(context) + "/api_keys?limit=100"
       var matches: [[String: Any]] = []
       var after: String?
@@ -96,7 +96,7 @@ public struct OpenAIProvider: CredentialProvider {
   /// Deletes the service account `id` (and with it its key). An account that no longer exists (404)
   /// counts as revoked, so a resumed run can repeat the call.
   public func revoke(_ context: CredentialContext, id: String) async throws {
-    try await ProviderCalls.guarded(secrets: [adminKey], openAIKeys: true) {
+    try await ProviderCalls.guarded(secrets: [adminKey]) {
       let path = try projectPath(context) + "/service_accounts/\(APIClient.pathComponent(id))"
       _ = try await client.send("DELETE", path, accept: [404])
     }

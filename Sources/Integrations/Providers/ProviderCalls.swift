@@ -40,42 +40,29 @@ enum ProviderCalls {
       do {
         response = try await client.send(method, path, json: json, accept: [429])
       } catch let error as RemoteError where error.status == nil || (500...599).contains(error.status ?? 0) {
-        throw RemoteError(status: error.status, reason: "\(error.reason) (\(note))")
+        throw error.appending(note)
       }
       guard response.status == 429 else { return response }
       let wait = RetryPolicy.retryAfter(response) ?? retry.backoff(tries)
       if tries >= retry.maxAttempts || Date().timeIntervalSince(started) + wait > retry.maxTotal {
-        throw RemoteError(status: 429, reason: "\(client.service) answered HTTP 429: \(APIClient.message(response))")
+        throw client.failed(response)
       }
       await retry.sleep(wait)
     }
   }
 
-  /// Runs `body`, turning every error into a `RemoteError` whose reason contains none of `secrets`
-  /// (nor, with `openAIKeys`, anything that looks like an OpenAI key, which OpenAI's own messages
-  /// quote partly).
-  static func guarded<T>(
-    secrets: [String], openAIKeys: Bool = false, _ body: () async throws -> T
-  ) async throws -> T {
+  /// Runs `body`, turning every error into a `RemoteError`. `secrets` (the credentials and values
+  /// the call handles) are registered with `SentSecrets`, so that whatever the provider echoes of
+  /// them is scrubbed wherever it is printed.
+  static func guarded<T>(secrets: [String], _ body: () async throws -> T) async throws -> T {
+    for secret in secrets { SentSecrets.shared.register(secret) }
     do {
       return try await body()
     } catch let error as RemoteError {
-      throw RemoteError(status: error.status, reason: scrub(error.reason, secrets: secrets, openAIKeys: openAIKeys))
+      throw error
     } catch {
       throw RemoteError(status: nil, reason: "request failed")
     }
-  }
-
-  static func scrub(_ text: String, secrets: [String], openAIKeys: Bool) -> String {
-    var result = text
-    for secret in secrets where secret.count >= 4 {
-      result = result.replacingOccurrences(of: secret, with: "[redacted]")
-    }
-    if openAIKeys {
-      result = result.replacingOccurrences(
-        of: #"sk-[A-Za-z0-9_\-\*\.…]{3,}"#, with: "sk-[redacted]", options: .regularExpression)
-    }
-    return result
   }
 
   /// Now in UTC as `yyyyMMddHHmmss`.
