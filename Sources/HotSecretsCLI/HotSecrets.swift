@@ -125,4 +125,8 @@ extension CommandConfiguration {
 /// The tool's version string.
 public enum HotSecretsVersion {
   public static let current = "0.1.0"
+  /// The commit CI recipes (`schedule --github-actions`) fetch and build by default: the last one
+  /// reviewed for release, on github.com/hotrodan/hotsecrets. A source tree cannot name its own
+  /// commit, so this is bumped at each release; `--hotsecrets-commit` picks another.
+  public static let pinnedCommit = "70ea4a11bfae120ee5659dc410e48dc26ff038ef"
 }

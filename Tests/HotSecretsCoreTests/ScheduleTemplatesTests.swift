@@ -4,10 +4,13 @@ import Testing
 @testable import HotSecretsCore
 
 @Suite struct ScheduleTemplatesTests {
+  static let commit = "0123456789abcdef0123456789abcdef01234567"
+
   static func workflow(_ environment: String = "prod", githubEnvironment: String = "production") throws -> String {
     try RotationSchedule.githubActions(
       environment: environment,
-      options: GitHubActionsScheduleOptions(githubEnvironment: githubEnvironment, hotsecretsVersion: "0.1.0")
+      options: GitHubActionsScheduleOptions(
+        githubEnvironment: githubEnvironment, hotsecretsVersion: "0.1.0", hotsecretsCommit: commit)
     ).content
   }
 
@@ -111,8 +114,38 @@ import Testing
     #expect(throws: ScheduleError.self) { try Self.workflow(githubEnvironment: "x\ny") }
     #expect(throws: ScheduleError.self) {
       try RotationSchedule.githubActions(
-        environment: "prod", options: .init(githubEnvironment: "production", hotsecretsVersion: "1.0 && x"))
+        environment: "prod",
+        options: .init(githubEnvironment: "production", hotsecretsVersion: "1.0 && x", hotsecretsCommit: Self.commit))
     }
+    for commit in ["v0.1.0", "0123456", Self.commit + "0", "g123456789abcdef0123456789abcdef01234567", "main; rm -rf /"] {
+      #expect(throws: ScheduleError.invalidCommit(commit)) {
+        try RotationSchedule.githubActions(
+          environment: "prod",
+          options: .init(githubEnvironment: "production", hotsecretsVersion: "0.1.0", hotsecretsCommit: commit))
+      }
+    }
+  }
+
+  /// hotsecrets is fetched by commit, built with the README's Swift, and cached under that commit.
+  @Test func theWorkflowPinsHotsecretsByCommit() throws {
+    let text = try Self.workflow()
+    #expect(text.contains("git -C .hotsecrets fetch -q --depth 1 https://github.com/hotrodan/hotsecrets \(Self.commit)\n"))
+    #expect(text.contains("git -C .hotsecrets checkout -q FETCH_HEAD\n"))
+    #expect(text.contains("key: hotsecrets-${{ runner.os }}-swift6.3-\(Self.commit)\n"))
+    #expect(text.contains("swift-version: \"6.3\"\n"))
+    #expect(!text.contains("--branch"))
+    #expect(text.contains("libcurl4-openssl-dev libyaml-dev"))
+    let readme = try String(contentsOfFile: #filePath.replacingOccurrences(
+      of: "Tests/HotSecretsCoreTests/ScheduleTemplatesTests.swift", with: "README.md"), encoding: .utf8)
+    #expect(readme.contains("Swift \(RotationSchedule.swiftVersion)"))
+    // The pre-deploy recipe follows the same rules.
+    let recipe = try String(contentsOfFile: #filePath.replacingOccurrences(
+      of: "Tests/HotSecretsCoreTests/ScheduleTemplatesTests.swift", with: "docs/ci/predeploy.yml"), encoding: .utf8)
+    #expect(recipe.contains("swift-version: \"\(RotationSchedule.swiftVersion)\""))
+    #expect(recipe.range(of: #"HOTSECRETS_COMMIT: [0-9a-f]{40}\n"#, options: .regularExpression) != nil)
+    #expect(recipe.contains("key: hotsecrets-${{ runner.os }}-swift\(RotationSchedule.swiftVersion)-${{ env.HOTSECRETS_COMMIT }}"))
+    #expect(!recipe.contains("--branch"))
+    #expect(recipe.contains(RotationSchedule.aptPackages))
   }
 
   @Test func systemdUnits() throws {

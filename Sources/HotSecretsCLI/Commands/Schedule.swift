@@ -14,7 +14,8 @@ extension HotSecrets {
 
         --github-actions prints the workflow hotsecrets-rotate-ENV.yml: the identity and the \
         management tokens come from the secrets of the GitHub environment (--github-environment, \
-        default production), the JSON report is uploaded as an artifact, the updated vault \
+        default production); hotsecrets is fetched by commit (--hotsecrets-commit, default the \
+        pinned release commit) and its build cached under that commit; the JSON report is uploaded as an artifact, the updated vault \
         (vault/hotsecrets.db) is committed back, and the job fails when the rotation did. \
         --systemd prints hotsecrets-rotate-ENV.service (oneshot, run in --root, tokens and \
         HOTSECRETS_IDENTITY from /etc/hotsecrets/ENV.env) and hotsecrets-rotate-ENV.timer, each \
@@ -36,6 +37,11 @@ extension HotSecrets {
     var githubEnvironment: String?
     @Option(
       help: ArgumentHelp(
+        "The hotsecrets commit the workflow builds, 40 hex digits (--github-actions; default the pinned release commit).",
+        valueName: "sha"))
+    var hotsecretsCommit: String?
+    @Option(
+      help: ArgumentHelp(
         "Directory the service runs in, holding vault/ and policies/ (--systemd; default /srv/hotsecrets).",
         valueName: "dir"))
     var root: String?
@@ -48,8 +54,8 @@ extension HotSecrets {
         throw ValidationError("give exactly one of --github-actions and --systemd")
       }
       if githubActions, root != nil { throw ValidationError("--root applies to --systemd only") }
-      if systemd, githubEnvironment != nil {
-        throw ValidationError("--github-environment applies to --github-actions only")
+      if systemd, githubEnvironment != nil || hotsecretsCommit != nil {
+        throw ValidationError("--github-environment and --hotsecrets-commit apply to --github-actions only")
       }
       if force, out == nil { throw ValidationError("--force applies to --out only") }
     }
@@ -58,7 +64,8 @@ extension HotSecrets {
       let files: [ScheduleFile]
       if githubActions {
         let options = GitHubActionsScheduleOptions(
-          githubEnvironment: githubEnvironment ?? "production", hotsecretsVersion: HotSecretsVersion.current)
+          githubEnvironment: githubEnvironment ?? "production", hotsecretsVersion: HotSecretsVersion.current,
+          hotsecretsCommit: hotsecretsCommit ?? HotSecretsVersion.pinnedCommit)
         files = [try RotationSchedule.githubActions(environment: environment, options: options)]
       } else {
         let units = try RotationSchedule.systemd(
