@@ -22,12 +22,10 @@ let package = Package(
       providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
     ),
     .target(name: "Sodium", dependencies: ["CSodium"]),
-    // Declarations only, nothing linked: libcurl is opened with dlopen on the first request.
-    .systemLibrary(
-      name: "CCurl",
-      pkgConfig: "libcurl",
-      providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
-    ),
+    // Declarations only, nothing linked: libcurl is opened with dlopen on the first request. No
+    // pkgConfig: SwiftPM would add pkg-config's `-lcurl` to the link; Debian's <curl/curl.h> is on
+    // the compiler's default (multiarch) include path.
+    .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
     // The policy reader's YAML parser.
     .systemLibrary(
       name: "CYAML",

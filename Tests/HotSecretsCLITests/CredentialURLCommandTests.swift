@@ -1,0 +1,86 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Every URL a credential goes to is https unless its host is loopback, whatever the setting it
+/// comes from; a violation stops `verify --live` before any request (exit 2, naming the setting).
+extension VerifyCommandTests {
+  enum URLSource: String, CaseIterable, Sendable {
+    case openAIVariable, chatwootBaseURL, shopifyShop, supabaseURLInTheVault
+  }
+
+  @Test(arguments: URLSource.allCases)
+  func plainHTTPToAnotherHostIsRefusedBeforeAnyRequest(_ source: URLSource) async throws {
+    let fakes = try await FakeProviders.start()
+    defer { fakes.stop() }
+    let remote = "http://provider.example.com"
+    let h = try prepared(
+      supabaseURL: source == .supabaseURLInTheVault ? remote : fakes.baseURL, providers: fakes.baseURL)
+    h.environment["HOTSECRETS_OPENAI_API_URL"] = source == .openAIVariable ? remote : fakes.baseURL
+    let setting: String
+    switch source {
+    case .openAIVariable:
+      setting = "HOTSECRETS_OPENAI_API_URL must be an https URL"
+    case .chatwootBaseURL, .shopifyShop:
+      let field = source == .chatwootBaseURL ? "base_url" : "shop"
+      let service = source == .chatwootBaseURL ? "chatwoot" : "shopify"
+      let text = try String(contentsOfFile: h.path("policies/prod.yaml"), encoding: .utf8)
+        .replacingOccurrences(of: "\(field): '\(fakes.baseURL)'", with: "\(field): '\(remote)'")
+      try text.write(toFile: h.path("policies/prod.yaml"), atomically: true, encoding: .utf8)
+      setting = "services.\(service).provider.\(field) must be an https URL"
+    case .supabaseURLInTheVault:
+      setting = "the vault's prod/supabase/SUPABASE_URL must be an https URL"
+    }
+    let r = try await h.runAsync(["verify", "prod", "--live"])
+    #expect(r.status == 2, "\(r.allOutput)")
+    #expect(r.stderr.contains(setting), "\(r.stderr)")
+    #expect(r.stderr.contains("not http://provider.example.com"))
+    #expect(fakes.requests.isEmpty)
+    // Nothing went out, so nothing is recorded as sent.
+    let log = try await h.runAsync(["audit", "log", "--format", "json"])
+    #expect(!log.stdout.contains("verify-live"))
+    // Offline verification never sends anything, so the same settings do not fail it.
+    if source == .openAIVariable {
+      #expect(try await h.runAsync(["verify", "prod"]).status == 0)
+    }
+  }
+}
+
+/// The same rule for `rotate`: API bases from the environment, the policy's health URL and
+/// provider URLs, and the vault's Supabase URL — refused before anything is minted or pushed.
+extension RotateCommandTests {
+  enum RotateURLSource: String, CaseIterable, Sendable {
+    case supabaseVariable, healthURL, chatwootBaseURL, supabaseURLInTheVault
+  }
+
+  @Test(arguments: RotateURLSource.allCases)
+  func plainHTTPToAnotherHostStopsARotationBeforeAnyRequest(_ source: RotateURLSource) async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    var env: [String: String] = [:]
+    let expected: String
+    switch source {
+    case .supabaseVariable:
+      env["HOTSECRETS_SUPABASE_API_URL"] = "http://api.supabase.example"
+      expected = "HOTSECRETS_SUPABASE_API_URL must be an https URL"
+    case .healthURL:
+      try f.h.writePolicy(Self.policy(f.providers.baseURL, healthURL: "http://app.example.com/health"))
+      expected = "targets.fly[\(Self.app)].health_url must be an https URL"
+    case .chatwootBaseURL:
+      try f.h.writePolicy(
+        Self.policy(f.providers.baseURL).replacingOccurrences(
+          of: "base_url: '\(f.providers.baseURL)'", with: "base_url: 'http://chat.example.com'"))
+      expected = "services.chatwoot.provider.base_url must be an https URL"
+    case .supabaseURLInTheVault:
+      try #require(try await f.h.runAsync(["set", "prod", "supabase", "SUPABASE_URL"], stdin: "http://x.supabase.co").status == 0)
+      expected = "the vault's prod/supabase/SUPABASE_URL must be an https URL"
+    }
+    let (providerRequests, flyRequests) = (f.providers.requests.count, f.fly.requests.count)
+    let r = try await f.rotate(["app/SESSION_SECRET", "openai/API_KEY_PROD"], env: env)
+    #expect(r.status == 2, "\(r.allOutput)")
+    #expect(r.stderr.contains(expected), "\(r.stderr)")
+    #expect(f.providers.requests.count == providerRequests)
+    #expect(f.fly.requests.count == flyRequests)
+    #expect(try await f.current("app", "SESSION_SECRET") == Self.oldSession)
+  }
+}
