@@ -107,13 +107,20 @@ public struct HTTPFailure: Error, Sendable, Equatable {
 /// values are registered with `SentSecrets` so what an API echoes can be scrubbed.
 public struct HTTPTransport: Sendable {
   public let timeout: TimeInterval
+  /// Proxies and CA certificates; nil reads them from the environment at each request.
+  let network: NetworkSettings?
   /// Largest response body read (responses here are small JSON documents).
   public static let maximumBody = 8 << 20
   /// Headers that carry no credential (everything else sent is registered with `SentSecrets`).
   static let plainHeaders: Set<String> = ["accept", "content-type", "user-agent", "x-github-api-version"]
 
   public init(timeout: TimeInterval = 10) {
+    self.init(timeout: timeout, network: nil)
+  }
+
+  init(timeout: TimeInterval, network: NetworkSettings?) {
     self.timeout = timeout
+    self.network = network
   }
 
   /// Sends one request. Throws `HTTPFailure` when no usable HTTP response arrived in time.
@@ -132,7 +139,7 @@ public struct HTTPTransport: Sendable {
       .init(
         method: method, url: url, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
         body: body.map { Array($0) }, timeout: timeout, maximumBody: Self.maximumBody,
-        network: .fromEnvironment(), userAgent: "hotsecrets/\(IntegrationsVersion.current)"))
+        network: network ?? .fromEnvironment(), userAgent: "hotsecrets/\(IntegrationsVersion.current)"))
     let result = await withTaskCancellationHandler {
       await withCheckedContinuation { continuation in
         // libcurl blocks: each transfer gets a thread of its own, off Swift's cooperative pool.
