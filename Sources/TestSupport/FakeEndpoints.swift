@@ -158,8 +158,9 @@ public final class FakeRecorder: Sendable {
 }
 
 /// A server that reads each request and then answers late, or never — for client timeout tests. `stop()` ends
-/// the waiting requests at once (their connections close). (For a server that does not even accept the
-/// connection, use `LoopbackListener`.)
+/// the waiting requests at once: a client still waiting then gets an empty 500 (FlyingFox answers a cancelled
+/// handler so) and the connection closes. (For a server that does not even accept the connection, use
+/// `LoopbackListener`.)
 public final class FakeSlow: Sendable {
   public let server: FakeServer
   /// `http://127.0.0.1:PORT`
