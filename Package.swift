@@ -12,8 +12,7 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
   ],
   targets: [
     .systemLibrary(
@@ -52,12 +51,13 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "hotsecrets", dependencies: ["HotSecretsCLI"]),
-    // In-process loopback fakes of the remote APIs, for tests and benchmarks only.
+    // In-process loopback fakes of the remote APIs, for tests and benchmarks only. FlyingFox: an
+    // HTTP/1.1 server on BSD sockets and Swift concurrency (no SwiftNIO), quick to build.
     .target(
       name: "TestSupport",
       dependencies: [
-        "Sodium", "SystemLibraries", .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "Logging", package: "swift-log"),
+        "Sodium", "SystemLibraries", .product(name: "FlyingFox", package: "FlyingFox"),
+        .product(name: "FlyingSocks", package: "FlyingFox"),
       ]
     ),
     // The loopback fakes as a process, for scripts/bench (`hotsecrets-fakes --latency-ms 50 …`).

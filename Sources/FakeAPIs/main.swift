@@ -88,7 +88,7 @@ for (repository, environment) in options.githubEnvironments {
   try github.addEnvironment(repository: repository, environment: environment)
 }
 
-// SIGTERM: exit at once (stopping the servers first could crash SwiftNIO if a request is arriving).
+// SIGTERM: exit at once (the fakes hold nothing worth draining).
 signal(SIGTERM) { _ in _exit(0) }
 
 let ready = try JSONSerialization.data(

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import Sodium
 import SystemLibraries
 
@@ -80,9 +79,9 @@ public final class FakeFly: Sendable {
   public static func start(token: String = "fly-test-token", latency: Double = 0) async throws -> FakeFly {
     let state = Locked(State())
     let gate = RequestGate(latency: latency) { status, message in
-      .json(["error": message], status: .init(code: status))
+      .json(["error": message], status: status)
     }
-    let router = Router()
+    let router = FakeRouter()
     routes(router, state: state, gate: gate, token: token)
     let server = try await FakeServer.start(router)
     return FakeFly(server: server, state: state, gate: gate)
@@ -291,40 +290,38 @@ public final class FakeFly: Sendable {
 
   // MARK: - Routes
 
-  private static func routes(
-    _ router: Router<BasicRequestContext>, state: Locked<State>, gate: RequestGate, token: String
-  ) {
-    let authorized: @Sendable (Request) -> Bool = { request in
-      let header = request.headers[.authorization]
+  private static func routes(_ router: FakeRouter, state: Locked<State>, gate: RequestGate, token: String) {
+    let authorized: @Sendable (FakeRequest) -> Bool = { request in
+      let header = request.header("Authorization")
       return header == "Bearer \(token)" || (token.hasPrefix("FlyV1 ") && header == token)
     }
     /// Runs `body` for an authorized request to an existing app.
     func api(
-      _ body: @escaping @Sendable (Request, BasicRequestContext, String) async throws -> Response
-    ) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
-      { request, context in
+      _ body: @escaping @Sendable (FakeRequest, String) async throws -> FakeResponse
+    ) -> FakeRouter.Handler {
+      { request in
         if let injected = try await gate.admit(request) { return injected }
-        guard authorized(request) else { return .json(["error": "unauthorized"], status: .unauthorized) }
-        let app = decodedParameter(context, "app")
+        guard authorized(request) else { return .json(["error": "unauthorized"], status: 401) }
+        let app = request.parameter("app")
         guard state.withLock({ $0.apps[app] != nil }) else {
-          return .json(["error": "app not found"], status: .notFound)
+          return .json(["error": "app not found"], status: 404)
         }
-        return try await body(request, context, app)
+        return try await body(request, app)
       }
     }
 
     router.get(
       "/v1/apps/{app}/secrets",
-      use: api { _, _, app in
+      use: api { _, app in
         let secrets = state.withLock { secretsJSON($0.apps[app]!) }
         return .json(["secrets": secrets])
       })
 
     router.post(
       "/v1/apps/{app}/secrets",
-      use: api { request, _, app in
-        guard let body = try await request.jsonObject(), let values = body["values"] as? [String: Any] else {
-          return .json(["error": "invalid request body: expected {\"values\": {...}}"], status: .badRequest)
+      use: api { request, app in
+        guard let body = try request.jsonObject(), let values = body["values"] as? [String: Any] else {
+          return .json(["error": "invalid request body: expected {\"values\": {...}}"], status: 400)
         }
         var changes: [String: String?] = [:]
         for (name, value) in values {
@@ -333,7 +330,7 @@ public final class FakeFly: Sendable {
           } else if value is NSNull {
             changes[name] = .some(nil)
           } else {
-            return .json(["error": "invalid value for secret \(name): expected a string or null"], status: .badRequest)
+            return .json(["error": "invalid value for secret \(name): expected a string or null"], status: 400)
           }
         }
         let (secrets, version) = state.withLock { state -> ([[String: Any]], Int) in
@@ -357,38 +354,38 @@ public final class FakeFly: Sendable {
 
     router.get(
       "/v1/apps/{app}/machines",
-      use: api { _, _, app in
+      use: api { _, app in
         let machines = state.withLock { $0.apps[app]!.machines.map(machineJSON) }
         return .json(machines)
       })
 
     router.get(
       "/v1/apps/{app}/machines/{id}",
-      use: api { _, context, app in
-        let id = decodedParameter(context, "id")
+      use: api { request, app in
+        let id = request.parameter("id")
         let machine = state.withLock { state in state.apps[app]!.machineIndex(id).map { state.apps[app]!.machines[$0] }
         }
-        guard let machine else { return .json(["error": "machine not found"], status: .notFound) }
+        guard let machine else { return .json(["error": "machine not found"], status: 404) }
         return .json(machineJSON(machine))
       })
 
     router.post(
       "/v1/apps/{app}/machines/{id}",
-      use: api { request, context, app in
-        let id = decodedParameter(context, "id")
+      use: api { request, app in
+        let id = request.parameter("id")
         guard state.withLock({ $0.apps[app]!.machineIndex(id) != nil }) else {
-          return .json(["error": "machine not found"], status: .notFound)
+          return .json(["error": "machine not found"], status: 404)
         }
-        guard let body = try await request.jsonObject(), let config = body["config"] as? [String: Any],
+        guard let body = try request.jsonObject(), let config = body["config"] as? [String: Any],
           !config.isEmpty, config["image"] != nil,
           let configData = try? JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
         else {
-          return .json(["error": "invalid request body: \"config\" must be an object"], status: .badRequest)
+          return .json(["error": "invalid request body: \"config\" must be an object"], status: 400)
         }
         var minVersion: Int?
         if let raw = body["min_secrets_version"], !(raw is NSNull) {
           guard let number = raw as? NSNumber, let exact = Int(exactly: number.doubleValue) else {
-            return .json(["error": "invalid min_secrets_version"], status: .badRequest)
+            return .json(["error": "invalid min_secrets_version"], status: 400)
           }
           minVersion = exact
         }
@@ -404,18 +401,18 @@ public final class FakeFly: Sendable {
           state.apps[app]!.machines[index] = machine
           return machine
         }
-        guard let machine else { return .json(["error": "machine not found"], status: .notFound) }
+        guard let machine else { return .json(["error": "machine not found"], status: 404) }
         return .json(machineJSON(machine))
       })
 
     router.get(
       "/v1/apps/{app}/machines/{id}/wait",
-      use: api { request, context, app in
-        let id = decodedParameter(context, "id")
-        let query = request.uri.queryParameters
-        let wanted = query["state"].map(String.init) ?? "started"
-        let instanceID = query["instance_id"].map(String.init)
-        var timeoutText = query["timeout"].map(String.init) ?? "60"
+      use: api { request, app in
+        let id = request.parameter("id")
+        let query = request.query
+        let wanted = query["state"] ?? "started"
+        let instanceID = query["instance_id"]
+        var timeoutText = query["timeout"] ?? "60"
         if timeoutText.hasSuffix("s") { timeoutText.removeLast() }
         let timeout = min(max(Double(timeoutText) ?? 60, 0), 10)
         let deadline = ContinuousClock.now + .seconds(timeout)
@@ -425,15 +422,15 @@ public final class FakeFly: Sendable {
             let machine = state.apps[app]!.machines[index]
             return (true, machine.state == wanted && (instanceID == nil || machine.instanceID == instanceID))
           }
-          guard status.found else { return .json(["error": "machine not found"], status: .notFound) }
+          guard status.found else { return .json(["error": "machine not found"], status: 404) }
           if status.reached { return .json(["ok": true]) }
-          if ContinuousClock.now >= deadline { return .json(["error": "deadline_exceeded"], status: .requestTimeout) }
+          if ContinuousClock.now >= deadline { return .json(["error": "deadline_exceeded"], status: 408) }
           try await Task.sleep(for: .milliseconds(50))
         }
       })
 
-    router.get("/_stats") { _, _ -> Response in .json(stats(state, gate)) }
-    router.post("/_reset") { _, _ -> Response in
+    router.get("/_stats") { _ in .json(stats(state, gate)) }
+    router.post("/_reset") { _ in
       resetSecrets(state)
       gate.reset()
       return .json(["ok": true])

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import Sodium
 
 /// A loopback fake of GitHub's Actions environment-secrets API
@@ -66,9 +65,9 @@ public final class FakeGitHub: Sendable {
   public static func start(token: String = "gh-test-token", latency: Double = 0) async throws -> FakeGitHub {
     let state = Locked(State())
     let gate = RequestGate(latency: latency) { status, message in
-      .json(["message": message], status: .init(code: status))
+      .json(["message": message], status: status)
     }
-    let router = Router()
+    let router = FakeRouter()
     routes(router, state: state, gate: gate, token: token)
     let server = try await FakeServer.start(router)
     state.withLock { $0.baseURL = server.baseURL }
@@ -190,7 +189,7 @@ public final class FakeGitHub: Sendable {
     }
   }
 
-  static func message(_ text: String, _ status: HTTPResponse.Status) -> Response {
+  static func message(_ text: String, _ status: Int) -> FakeResponse {
     .json(["message": text, "documentation_url": "https://docs.github.com/rest"], status: status)
   }
 
@@ -200,37 +199,35 @@ public final class FakeGitHub: Sendable {
 
   // MARK: - Routes
 
-  private static func routes(
-    _ router: Router<BasicRequestContext>, state: Locked<State>, gate: RequestGate, token: String
-  ) {
+  private static func routes(_ router: FakeRouter, state: Locked<State>, gate: RequestGate, token: String) {
     /// Runs `body` for an authorized request with the API headers to an existing environment.
     func api(
-      _ body: @escaping @Sendable (Request, BasicRequestContext, EnvironmentID) async throws -> Response
-    ) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
-      { request, context in
+      _ body: @escaping @Sendable (FakeRequest, EnvironmentID) async throws -> FakeResponse
+    ) -> FakeRouter.Handler {
+      { request in
         if let injected = try await gate.admit(request) { return injected }
-        let authorization = request.headers[.authorization]
+        let authorization = request.header("Authorization")
         guard authorization == "Bearer \(token)" || authorization == "token \(token)" else {
-          return message("Bad credentials", .unauthorized)
+          return message("Bad credentials", 401)
         }
-        guard let accept = request.headers[.accept], accept.contains("application/vnd.github+json") else {
-          return message("Missing header: Accept: application/vnd.github+json", .badRequest)
+        guard let accept = request.header("Accept"), accept.contains("application/vnd.github+json") else {
+          return message("Missing header: Accept: application/vnd.github+json", 400)
         }
-        guard request.headers[.init("X-GitHub-Api-Version")!] == "2022-11-28" else {
-          return message("Missing header: X-GitHub-Api-Version: 2022-11-28", .badRequest)
+        guard request.header("X-GitHub-Api-Version") == "2022-11-28" else {
+          return message("Missing header: X-GitHub-Api-Version: 2022-11-28", 400)
         }
         let id = EnvironmentID(
-          repository: decodedParameter(context, "owner") + "/" + decodedParameter(context, "repo"),
-          environment: decodedParameter(context, "env"))
-        guard state.withLock({ $0.environments[id] != nil }) else { return message("Not Found", .notFound) }
-        return try await body(request, context, id)
+          repository: request.parameter("owner") + "/" + request.parameter("repo"),
+          environment: request.parameter("env"))
+        guard state.withLock({ $0.environments[id] != nil }) else { return message("Not Found", 404) }
+        return try await body(request, id)
       }
     }
     let base = "/repos/{owner}/{repo}/environments/{env}/secrets"
 
     router.get(
-      RouterPath("\(base)/public-key"),
-      use: api { _, _, id in
+      "\(base)/public-key",
+      use: api { _, id in
         let (keyID, key) = state.withLock { state in
           state.environments[id]!.publicKeyFetches += 1
           let record = state.environments[id]!
@@ -240,9 +237,9 @@ public final class FakeGitHub: Sendable {
       })
 
     router.get(
-      RouterPath(base),
-      use: api { request, _, id in
-        let query = request.uri.queryParameters
+      base,
+      use: api { request, id in
+        let query = request.query
         let perPage = min(max(query["per_page"].flatMap { Int($0) } ?? 30, 1), 100)
         let page = max(query["page"].flatMap { Int($0) } ?? 1, 1)
         let (all, baseURL) = state.withLock { state in
@@ -251,46 +248,46 @@ public final class FakeGitHub: Sendable {
         }
         let start = min((page - 1) * perPage, all.count)
         let slice = Array(all[start..<min(start + perPage, all.count)])
-        var response = Response.json(["total_count": all.count, "secrets": slice])
+        var response = FakeResponse.json(["total_count": all.count, "secrets": slice])
         let lastPage = max(1, (all.count + perPage - 1) / perPage)
         if page < lastPage {
-          let link = { (page: Int) in "<\(baseURL)\(request.uri.path)?per_page=\(perPage)&page=\(page)>" }
-          response.headers[.init("Link")!] = "\(link(page + 1)); rel=\"next\", \(link(lastPage)); rel=\"last\""
+          let link = { (page: Int) in "<\(baseURL)\(request.path)?per_page=\(perPage)&page=\(page)>" }
+          response.headers["Link"] = "\(link(page + 1)); rel=\"next\", \(link(lastPage)); rel=\"last\""
         }
         return response
       })
 
     router.get(
-      RouterPath("\(base)/{name}"),
-      use: api { _, context, id in
-        let name = decodedParameter(context, "name").uppercased()
+      "\(base)/{name}",
+      use: api { request, id in
+        let name = request.parameter("name").uppercased()
         let secret = state.withLock { $0.environments[id]!.secrets[name] }
-        guard let secret else { return message("Not Found", .notFound) }
+        guard let secret else { return message("Not Found", 404) }
         return .json(metadata(name, secret))
       })
 
     router.put(
-      RouterPath("\(base)/{name}"),
-      use: api { request, context, id in
-        let rawName = decodedParameter(context, "name")
+      "\(base)/{name}",
+      use: api { request, id in
+        let rawName = request.parameter("name")
         guard isValidName(rawName) else {
           return message(
             "Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_), "
-              + "and must not start with a number or GITHUB_", .unprocessableContent)
+              + "and must not start with a number or GITHUB_", 422)
         }
-        guard let body = try await request.jsonObject(), let encrypted = body["encrypted_value"] as? String,
+        guard let body = try request.jsonObject(), let encrypted = body["encrypted_value"] as? String,
           let keyID = body["key_id"] as? String
         else {
-          return message("Invalid request: encrypted_value and key_id are required strings", .unprocessableContent)
+          return message("Invalid request: encrypted_value and key_id are required strings", 422)
         }
         let (currentKeyID, keyPair) = state.withLock { ($0.environments[id]!.keyID, $0.environments[id]!.keyPair) }
-        guard keyID == currentKeyID else { return message("Bad key_id: not the current key", .unprocessableContent) }
+        guard keyID == currentKeyID else { return message("Bad key_id: not the current key", 422) }
         guard let sealed = Data(base64Encoded: encrypted),
           let opened = try? SealedBox.open(Array(sealed), with: keyPair)
         else {
-          return message("encrypted_value could not be decrypted with the key", .unprocessableContent)
+          return message("encrypted_value could not be decrypted with the key", 422)
         }
-        guard opened.count <= 48 * 1024 else { return message("Secret value is too large", .unprocessableContent) }
+        guard opened.count <= 48 * 1024 else { return message("Secret value is too large", 422) }
         let value = String(decoding: opened.copyBytes(), as: UTF8.self)
         let name = rawName.uppercased()
         let nextKeyPair = try BoxKeyPair.generate()  // used only when a rotation is due after this PUT
@@ -308,20 +305,20 @@ public final class FakeGitHub: Sendable {
           }
           return existing == nil
         }
-        guard let created else { return message("Bad key_id: not the current key", .unprocessableContent) }
-        return Response(status: created ? .created : .noContent)
+        guard let created else { return message("Bad key_id: not the current key", 422) }
+        return FakeResponse(status: created ? 201 : 204)
       })
 
     router.delete(
-      RouterPath("\(base)/{name}"),
-      use: api { _, context, id in
-        let name = decodedParameter(context, "name").uppercased()
+      "\(base)/{name}",
+      use: api { request, id in
+        let name = request.parameter("name").uppercased()
         let removed = state.withLock { $0.environments[id]!.secrets.removeValue(forKey: name) != nil }
-        return removed ? Response(status: .noContent) : message("Not Found", .notFound)
+        return removed ? FakeResponse(status: 204) : message("Not Found", 404)
       })
 
-    router.get("/_stats") { _, _ -> Response in .json(stats(state, gate)) }
-    router.post("/_reset") { _, _ -> Response in
+    router.get("/_stats") { _ in .json(stats(state, gate)) }
+    router.post("/_reset") { _ in
       resetSecrets(state)
       gate.reset()
       return .json(["ok": true])

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 
 /// Loopback fakes of the providers, all on one port.
 ///
@@ -156,32 +155,30 @@ public final class FakeProviders: Sendable {
   /// Starts all four fakes on one loopback port.
   public static func start() async throws -> FakeProviders {
     let state = Locked(State())
-    let router = Router()
-    func handle(_ provider: Provider, credential: @escaping @Sendable (Request) -> String?)
-      -> @Sendable (Request, BasicRequestContext) async throws -> Response
-    {
-      { request, _ in
+    let router = FakeRouter()
+    func handle(_ provider: Provider, credential: @escaping @Sendable (FakeRequest) -> String?) -> FakeRouter.Handler {
+      { request in
         let (fault, valid) = state.withLock { s -> (Fault, Set<String>) in
-          s.requests.append("\(provider.rawValue) \(request.method) \(request.uri.path)")
+          s.requests.append("\(provider.rawValue) \(request.method) \(request.path)")
           return (s.faults[provider] ?? .none, s.valid[provider] ?? [])
         }
         switch fault {
         case .status(let code):
-          return .json(["error": "injected failure"], status: .init(code: code))
+          return .json(["error": "injected failure"], status: code)
         case .delay(let seconds):
           try await Task.sleep(for: .seconds(seconds))
         case .none: break
         }
         guard let given = credential(request), valid.contains(given) else {
-          return .json(["error": "Invalid credentials"], status: .unauthorized)
+          return .json(["error": "Invalid credentials"], status: 401)
         }
         return .json(["ok": true])
       }
     }
     router.get("/v1/models", use: handle(.openai) { bearer($0) })
-    router.get("/rest/v1/", use: handle(.supabase) { $0.headers[.init("apikey")!] })
-    router.get("/admin/api/{version}/shop.json", use: handle(.shopify) { $0.headers[.init("X-Shopify-Access-Token")!] })
-    router.get("/api/v1/profile", use: handle(.chatwoot) { $0.headers[.init("api_access_token")!] })
+    router.get("/rest/v1/", use: handle(.supabase) { $0.header("apikey") })
+    router.get("/admin/api/{version}/shop.json", use: handle(.shopify) { $0.header("X-Shopify-Access-Token") })
+    router.get("/api/v1/profile", use: handle(.chatwoot) { $0.header("api_access_token") })
     openAIRoutes(router, state: state)
     supabaseRoutes(router, state: state)
     chatwootRoutes(router, state: state)
@@ -318,41 +315,40 @@ public final class FakeProviders: Sendable {
 
   // MARK: - Routes
 
-  typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+  typealias Handler = FakeRouter.Handler
 
-  static func bearer(_ request: Request) -> String? {
-    request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+  static func bearer(_ request: FakeRequest) -> String? {
+    request.header("Authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
   }
 
-  static func errorBody(_ provider: Provider, _ message: String, _ status: Int) -> Response {
-    let code = HTTPResponse.Status(code: status)
+  static func errorBody(_ provider: Provider, _ message: String, _ status: Int) -> FakeResponse {
     switch provider {
     case .openai:
       let type = status >= 500 ? "server_error" : "invalid_request_error"
-      return .json(["error": ["message": message, "type": type, "code": NSNull()] as [String: Any]], status: code)
-    case .supabase: return .json(["message": message], status: code)
-    case .shopify, .chatwoot: return .json(["error": message], status: code)
+      return .json(["error": ["message": message, "type": type, "code": NSNull()] as [String: Any]], status: status)
+    case .supabase: return .json(["message": message], status: status)
+    case .shopify, .chatwoot: return .json(["error": message], status: status)
     }
   }
 
   /// Wraps a management handler: logs the request, applies an injected fault, checks `authorized` (which
   /// returns the error response to send, or nil), runs `body`, and counts the operation when carried out.
   static func operation(
-    _ operation: Operation, state: Locked<State>, authorized: @escaping @Sendable (Request, State) -> Response?,
+    _ operation: Operation, state: Locked<State>, authorized: @escaping @Sendable (FakeRequest, State) -> FakeResponse?,
     _ body: @escaping Handler
   ) -> Handler {
-    { request, context in
+    { request in
       let (fault, snapshot) = state.withLock { s -> (OperationFault?, State) in
-        s.requests.append("\(operation.provider.rawValue) \(request.method) \(request.uri.path)")
+        s.requests.append("\(operation.provider.rawValue) \(request.method) \(request.path)")
         return (s.takeFault(operation), s)
       }
-      func injected(_ status: Int, _ message: String?) -> Response {
+      func injected(_ status: Int, _ message: String?) -> FakeResponse {
         errorBody(operation.provider, message ?? "injected failure (HTTP \(status))", status)
       }
       if case .fail(let status, let message, false) = fault { return injected(status, message) }
       if let denied = authorized(request, snapshot) { return denied }
-      let response = try await body(request, context)
-      let carriedOut = (200..<300).contains(Int(response.status.code))
+      let response = try await body(request)
+      let carriedOut = (200..<300).contains(response.status)
       if carriedOut { state.withLock { $0.operationCounts[operation, default: 0] += 1 } }
       switch fault {
       case .fail(let status, let message, _):
@@ -381,8 +377,8 @@ public final class FakeProviders: Sendable {
     return String(value.prefix(min(13, value.count - tail))) + "..." + String(value.suffix(tail))
   }
 
-  private static func openAIRoutes(_ router: Router<BasicRequestContext>, state: Locked<State>) {
-    let admin: @Sendable (Request, State) -> Response? = { request, state in
+  private static func openAIRoutes(_ router: FakeRouter, state: Locked<State>) {
+    let admin: @Sendable (FakeRequest, State) -> FakeResponse? = { request, state in
       guard let key = state.adminKey, bearer(request) == key else {
         return .json(
           [
@@ -390,18 +386,18 @@ public final class FakeProviders: Sendable {
               "message": "Incorrect API key provided. You can find your API key at https://platform.openai.com.",
               "type": "invalid_request_error", "code": "invalid_api_key",
             ]
-          ], status: .unauthorized)
+          ], status: 401)
       }
       return nil
     }
-    @Sendable func notFound(_ what: String) -> Response { errorBody(.openai, "No such \(what)", 404) }
+    @Sendable func notFound(_ what: String) -> FakeResponse { errorBody(.openai, "No such \(what)", 404) }
 
     /// One page of `items` (ids in order) after the id `after`, at most `limit`.
-    @Sendable func page(_ request: Request, _ items: [[String: Any]]) -> Response {
-      let query = request.uri.queryParameters
+    @Sendable func page(_ request: FakeRequest, _ items: [[String: Any]]) -> FakeResponse {
+      let query = request.query
       let limit = min(max(query["limit"].flatMap { Int($0) } ?? 20, 1), 100)
       var start = 0
-      if let after = query["after"].map(String.init) {
+      if let after = query["after"] {
         guard let index = items.firstIndex(where: { $0["id"] as? String == after }) else {
           return errorBody(.openai, "Invalid 'after': no such object", 400)
         }
@@ -424,18 +420,18 @@ public final class FakeProviders: Sendable {
     let base = "/v1/organization/projects/{project}"
 
     router.get(
-      RouterPath("\(base)/service_accounts"),
-      use: operation(.openaiListServiceAccounts, state: state, authorized: admin) { request, context in
-        let project = decodedParameter(context, "project")
+      "\(base)/service_accounts",
+      use: operation(.openaiListServiceAccounts, state: state, authorized: admin) { request in
+        let project = request.parameter("project")
         let accounts = state.withLock { $0.openAIAccounts.filter { $0.project == project }.map(accountJSON) }
         return page(request, accounts)
       })
 
     router.post(
-      RouterPath("\(base)/service_accounts"),
-      use: operation(.openaiCreate, state: state, authorized: admin) { request, context in
-        let project = decodedParameter(context, "project")
-        guard let body = try await request.jsonObject(), let name = body["name"] as? String, !name.isEmpty else {
+      "\(base)/service_accounts",
+      use: operation(.openaiCreate, state: state, authorized: admin) { request in
+        let project = request.parameter("project")
+        guard let body = try request.jsonObject(), let name = body["name"] as? String, !name.isEmpty else {
           return errorBody(.openai, "Missing required parameter: 'name'.", 400)
         }
         let (account, key) = state.withLock { state -> (OpenAIAccountRecord, OpenAIKeyRecord) in
@@ -458,10 +454,10 @@ public final class FakeProviders: Sendable {
       })
 
     router.delete(
-      RouterPath("\(base)/service_accounts/{id}"),
-      use: operation(.openaiDelete, state: state, authorized: admin) { _, context in
-        let project = decodedParameter(context, "project")
-        let id = decodedParameter(context, "id")
+      "\(base)/service_accounts/{id}",
+      use: operation(.openaiDelete, state: state, authorized: admin) { request in
+        let project = request.parameter("project")
+        let id = request.parameter("id")
         let found = state.withLock { state -> Bool in
           guard state.openAIAccounts.contains(where: { $0.id == id && $0.project == project }) else { return false }
           state.deleteAccount(id)
@@ -472,9 +468,9 @@ public final class FakeProviders: Sendable {
       })
 
     router.get(
-      RouterPath("\(base)/api_keys"),
-      use: operation(.openaiListKeys, state: state, authorized: admin) { request, context in
-        let project = decodedParameter(context, "project")
+      "\(base)/api_keys",
+      use: operation(.openaiListKeys, state: state, authorized: admin) { request in
+        let project = request.parameter("project")
         let keys = state.withLock { state in
           state.openAIKeys.filter { $0.project == project }.map { key -> [String: Any] in
             var owner: [String: Any] = ["type": key.serviceAccount == nil ? "user" : "service_account"]
@@ -497,8 +493,8 @@ public final class FakeProviders: Sendable {
       })
   }
 
-  private static func supabaseRoutes(_ router: Router<BasicRequestContext>, state: Locked<State>) {
-    let token: @Sendable (Request, State) -> Response? = { request, state in
+  private static func supabaseRoutes(_ router: FakeRouter, state: Locked<State>) {
+    let token: @Sendable (FakeRequest, State) -> FakeResponse? = { request, state in
       guard let token = state.supabaseToken, bearer(request) == token else {
         return errorBody(.supabase, "Unauthorized", 401)
       }
@@ -512,22 +508,22 @@ public final class FakeProviders: Sendable {
         "description": NSNull(), "inserted_at": key.insertedAt, "updated_at": key.insertedAt,
       ]
     }
-    @Sendable func reveal(_ request: Request) -> Bool { request.uri.queryParameters["reveal"] == "true" }
+    @Sendable func reveal(_ request: FakeRequest) -> Bool { request.query["reveal"] == "true" }
     let base = "/v1/projects/{ref}/api-keys"
 
     router.get(
-      RouterPath(base),
-      use: operation(.supabaseList, state: state, authorized: token) { request, context in
-        let ref = decodedParameter(context, "ref")
+      base,
+      use: operation(.supabaseList, state: state, authorized: token) { request in
+        let ref = request.parameter("ref")
         let keys = state.withLock { $0.supabaseKeys.filter { $0.project == ref } }
         return .json(keys.map { keyJSON($0, reveal: reveal(request)) })
       })
 
     router.post(
-      RouterPath(base),
-      use: operation(.supabaseCreate, state: state, authorized: token) { request, context in
-        let ref = decodedParameter(context, "ref")
-        guard let body = try await request.jsonObject(), let type = body["type"] as? String,
+      base,
+      use: operation(.supabaseCreate, state: state, authorized: token) { request in
+        let ref = request.parameter("ref")
+        guard let body = try request.jsonObject(), let type = body["type"] as? String,
           let name = body["name"] as? String
         else { return errorBody(.supabase, "type and name are required", 400) }
         guard type == "secret" || type == "publishable" else {
@@ -543,14 +539,14 @@ public final class FakeProviders: Sendable {
           state.valid[.supabase, default: []].insert(key.value)
           return key
         }
-        return .json(keyJSON(key, reveal: reveal(request)), status: .created)
+        return .json(keyJSON(key, reveal: reveal(request)), status: 201)
       })
 
     router.delete(
-      RouterPath("\(base)/{id}"),
-      use: operation(.supabaseDelete, state: state, authorized: token) { _, context in
-        let ref = decodedParameter(context, "ref")
-        let id = decodedParameter(context, "id")
+      "\(base)/{id}",
+      use: operation(.supabaseDelete, state: state, authorized: token) { request in
+        let ref = request.parameter("ref")
+        let id = request.parameter("id")
         let key = state.withLock { state -> SupabaseKeyRecord? in
           guard let index = state.supabaseKeys.firstIndex(where: { $0.id == id && $0.project == ref }) else {
             return nil
@@ -566,16 +562,16 @@ public final class FakeProviders: Sendable {
       })
   }
 
-  private static func chatwootRoutes(_ router: Router<BasicRequestContext>, state: Locked<State>) {
-    let current: @Sendable (Request, State) -> Response? = { request, state in
-      guard let token = request.headers[.init("api_access_token")!], state.valid[.chatwoot]?.contains(token) == true
+  private static func chatwootRoutes(_ router: FakeRouter, state: Locked<State>) {
+    let current: @Sendable (FakeRequest, State) -> FakeResponse? = { request, state in
+      guard let token = request.header("api_access_token"), state.valid[.chatwoot]?.contains(token) == true
       else { return errorBody(.chatwoot, "Invalid Access Token", 401) }
       return nil
     }
     router.post(
       "/api/v1/profile/reset_access_token",
-      use: operation(.chatwootReset, state: state, authorized: current) { request, _ in
-        let old = request.headers[.init("api_access_token")!] ?? ""
+      use: operation(.chatwootReset, state: state, authorized: current) { request in
+        let old = request.header("api_access_token") ?? ""
         let token = state.withLock { state -> String? in
           // Checked again under the lock: two resets with the same token cannot both succeed.
           guard state.valid[.chatwoot]?.remove(old) != nil else { return nil }

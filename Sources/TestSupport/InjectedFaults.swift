@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 
 /// A failure or slowdown a fake API (`FakeFly`, `FakeGitHub`) is told to produce.
 ///
@@ -31,10 +30,10 @@ final class RequestGate: Sendable {
   /// Seconds added to every request.
   let latency: Double
   private let state = Locked(State())
-  private let errorResponse: @Sendable (_ status: Int, _ message: String) -> Response
+  private let errorResponse: @Sendable (_ status: Int, _ message: String) -> FakeResponse
 
   /// `errorResponse` builds the fake's error body for an injected failure.
-  init(latency: Double, errorResponse: @escaping @Sendable (_ status: Int, _ message: String) -> Response) {
+  init(latency: Double, errorResponse: @escaping @Sendable (_ status: Int, _ message: String) -> FakeResponse) {
     self.latency = latency
     self.errorResponse = errorResponse
   }
@@ -57,8 +56,8 @@ final class RequestGate: Sendable {
   }
 
   /// Logs `request`, waits, and returns the response to send instead of handling it (an injected failure), or nil.
-  func admit(_ request: Request) async throws -> Response? {
-    let line = "\(request.method) \(request.uri.path)"
+  func admit(_ request: FakeRequest) async throws -> FakeResponse? {
+    let line = "\(request.method) \(request.path)"
     let (delay, failure) = state.withLock { state -> (Double, (status: Int, retryAfter: Int?)?) in
       state.requests.append(line)
       var delay = 0.0
@@ -79,7 +78,7 @@ final class RequestGate: Sendable {
     if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
     guard let failure else { return nil }
     var response = errorResponse(failure.status, "injected failure (HTTP \(failure.status))")
-    if let retryAfter = failure.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+    if let retryAfter = failure.retryAfter { response.setHeader("Retry-After", String(retryAfter)) }
     return response
   }
 }
@@ -98,19 +97,4 @@ struct MonotonicClock: Sendable {
   static func format(_ date: Date) -> String {
     date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!))
   }
-}
-
-extension Request {
-  /// The body parsed as a JSON object, or nil when it is not one.
-  func jsonObject() async throws -> [String: Any]? {
-    let buffer = try await body.collect(upTo: 1 << 20)
-    let data = Data(buffer.readableBytesView)
-    return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-  }
-}
-
-/// A route parameter, percent-decoded.
-func decodedParameter(_ context: BasicRequestContext, _ name: String) -> String {
-  let raw = context.parameters.get(name) ?? ""
-  return raw.removingPercentEncoding ?? raw
 }
