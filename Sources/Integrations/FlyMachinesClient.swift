@@ -24,8 +24,14 @@ public struct FlyMachinesClient: FlyMachinesAPI {
   }
 
   public func updateSecrets(app: String, values: [String: String]) async throws -> FlySecretsUpdate {
-    // Fly's 422s may quote the body: anything printed of an answer is scrubbed of these values.
-    for value in values.values { SentSecrets.shared.register(value) }
+    // Fly's 422s may quote the body: anything printed of an answer is scrubbed of these values, as
+    // sent and as escaped in the JSON body.
+    for value in values.values {
+      SentSecrets.shared.register(value)
+      if let escaped = try? JSONSerialization.data(withJSONObject: [value]), escaped.count > 4 {
+        SentSecrets.shared.register(escaped.dropFirst(2).dropLast(2))
+      }
+    }
     let response = try await client.send("POST", appPath(app) + "/secrets", json: ["values": values])
     guard let object = try client.decode(response, what: "a secrets update") as? [String: Any],
       let version = (object["version"] as? NSNumber)?.intValue

@@ -9,6 +9,9 @@ public enum InjectedFault: Sendable, Equatable {
   /// `status` and a JSON error body (Fly style {"error": "..."} / GitHub style {"message": "..."} — each fake
   /// picks), plus a `Retry-After: retryAfter` header when given. Only that one request fails.
   case failRequest(number: Int, status: Int, matching: String = "", retryAfter: Int? = nil)
+  /// Like `failRequest`, but the error message quotes the request's body and credential headers, each cut to
+  /// `echoLength` characters (`FakeEcho.message(for:echoLength:)`), as real APIs echo what they were sent.
+  case echoRequest(number: Int, status: Int, matching: String = "", echoLength: Int)
   /// Every request matching waits `seconds` before being handled.
   case delay(seconds: Double, matching: String = "")
 }
@@ -58,16 +61,21 @@ final class RequestGate: Sendable {
   /// Logs `request`, waits, and returns the response to send instead of handling it (an injected failure), or nil.
   func admit(_ request: FakeRequest) async throws -> FakeResponse? {
     let line = "\(request.method) \(request.path)"
-    let (delay, failure) = state.withLock { state -> (Double, (status: Int, retryAfter: Int?)?) in
+    typealias Failure = (status: Int, retryAfter: Int?, echoLength: Int?)
+    let (delay, failure) = state.withLock { state -> (Double, Failure?) in
       state.requests.append(line)
       var delay = 0.0
-      var failure: (status: Int, retryAfter: Int?)?
+      var failure: Failure?
       for index in state.faults.indices {
         switch state.faults[index].fault {
         case .failRequest(let number, let status, let matching, let retryAfter):
           guard matching.isEmpty || line.contains(matching) else { continue }
           state.faults[index].seen += 1
-          if state.faults[index].seen == number, failure == nil { failure = (status, retryAfter) }
+          if state.faults[index].seen == number, failure == nil { failure = (status, retryAfter, nil) }
+        case .echoRequest(let number, let status, let matching, let echoLength):
+          guard matching.isEmpty || line.contains(matching) else { continue }
+          state.faults[index].seen += 1
+          if state.faults[index].seen == number, failure == nil { failure = (status, nil, echoLength) }
         case .delay(let seconds, let matching):
           if matching.isEmpty || line.contains(matching) { delay += seconds }
         }
@@ -77,7 +85,10 @@ final class RequestGate: Sendable {
     let wait = latency + delay
     if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
     guard let failure else { return nil }
-    var response = errorResponse(failure.status, "injected failure (HTTP \(failure.status))")
+    let message =
+      failure.echoLength.map { FakeEcho.message(for: request, echoLength: $0) }
+      ?? "injected failure (HTTP \(failure.status))"
+    var response = errorResponse(failure.status, message)
     if let retryAfter = failure.retryAfter { response.setHeader("Retry-After", String(retryAfter)) }
     return response
   }

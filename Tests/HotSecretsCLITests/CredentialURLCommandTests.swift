@@ -84,3 +84,27 @@ extension RotateCommandTests {
     #expect(try await f.current("app", "SESSION_SECRET") == Self.oldSession)
   }
 }
+
+extension VerifyCommandTests {
+  /// A provider answering 302 to another server: the token never goes there, and the check fails
+  /// (it used to follow the redirect and say "ok").
+  @Test func aRedirectingProviderFailsTheCheckAndTheTokenStaysHome() async throws {
+    let (fakes, h) = try await liveFakes()
+    defer { fakes.stop() }
+    let thief = try await FakeRecorder.start()
+    defer { thief.stop() }
+    let redirect = try await FakeRedirect.start(location: thief.baseURL + "/api/v1/profile")
+    defer { redirect.stop() }
+    let text = try String(contentsOfFile: h.path("policies/prod.yaml"), encoding: .utf8)
+      .replacingOccurrences(of: "base_url: '\(fakes.baseURL)'", with: "base_url: '\(redirect.baseURL)'")
+    try text.write(toFile: h.path("policies/prod.yaml"), atomically: true, encoding: .utf8)
+    let r = try await h.runAsync(["verify", "prod", "--live", "--format", "json"])
+    #expect(r.status == 1, "\(r.allOutput)")
+    let findings = try #require(try h.json(r)["findings"] as? [[String: Any]])
+    let chatwoot = try #require(findings.first { $0["key"] as? String == "API_TOKEN" })
+    #expect(chatwoot["check"] as? String == "unreachable")
+    #expect((chatwoot["message"] as? String)?.contains("answered HTTP 302, a redirect to 127.0.0.1") == true)
+    #expect(redirect.requests.count == 1)
+    #expect(thief.requests.isEmpty)
+  }
+}
