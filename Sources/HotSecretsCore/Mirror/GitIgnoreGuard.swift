@@ -27,8 +27,12 @@ enum GitIgnoreGuard {
     process.standardError = FileHandle.nullDevice
     process.environment = gitEnvironment(ProcessInfo.processInfo.environment)
     do { try process.run() } catch { throw MirrorError.gitUnavailable(path: directory) }
+    // git may exit before reading (e.g. 128: not a repository): the write then fails with EPIPE
+    // instead of SIGPIPE killing this process, and the exit status below decides.
+    let previous = signal(SIGPIPE, SIG_IGN)
     FileDescriptorIO.writeAll(
       input.fileHandleForWriting.fileDescriptor, Array(relative.joined(separator: "\0").utf8) + [0])
+    signal(SIGPIPE, previous)
     try? input.fileHandleForWriting.close()
     let data = FileDescriptorIO.readAll(output.fileHandleForReading.fileDescriptor) ?? []
     process.waitUntilExit()
