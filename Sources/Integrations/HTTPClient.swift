@@ -6,6 +6,8 @@ public struct HTTPResponse: Sendable {
   public let status: Int
   public let headers: [String: String]
   public let body: Data
+  /// Connections libcurl opened for this request (0 when it reused one).
+  var connectionsOpened = 0
 
   public init(status: Int, headers: [String: String], body: Data) {
     self.status = status

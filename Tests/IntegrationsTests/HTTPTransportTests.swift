@@ -130,6 +130,19 @@ import Testing
     #expect((error as? HTTPFailure)?.kind == .cancelled)
   }
 
+  /// Requests one after another to the same server reuse the connection.
+  @Test func connectionsAreReusedWithinTheProcess() async throws {
+    let target = try await FakeRecorder.start()
+    defer { target.stop() }
+    let transport = HTTPTransport(timeout: 5, network: Self.direct)
+    var opened: [Int] = []
+    for _ in 0..<4 {
+      opened.append(try await transport.send("GET", URL(string: target.baseURL + "/x")!).connectionsOpened)
+    }
+    #expect(opened.reduce(0, +) <= 1, "\(opened)")
+    #expect(target.requests.count == 4)
+  }
+
   /// Credential headers are registered for scrubbing; plain ones are not.
   @Test func credentialHeadersAreRegisteredForScrubbing() async throws {
     let target = try await FakeRecorder.start()

@@ -59,10 +59,14 @@ final class CurlTransfer: @unchecked Sendable {
       return curl.easyPerform(handle)
     }
     var status = 0
+    var connections = 0
     _ = hs_curl_getinfo_long(curl.getinfo, handle, CURLINFO_RESPONSE_CODE, &status)
+    _ = hs_curl_getinfo_long(curl.getinfo, handle, CURLINFO_NUM_CONNECTS, &connections)
     CurlHandlePool.shared.give(back: handle, curl, reusable: code == CURLE_OK)
     guard code == CURLE_OK else { return .failure(failure(code)) }
-    return .success(HTTPResponse(status: status, headers: headers, body: Data(received)))
+    var response = HTTPResponse(status: status, headers: headers, body: Data(received))
+    response.connectionsOpened = connections
+    return .success(response)
   }
 
   private func configure(_ set: CurlOptions, headers list: UnsafeMutablePointer<curl_slist>?) {
