@@ -37,6 +37,7 @@ struct APIClient: Sendable {
     if let json {
       body = try JSONSerialization.data(withJSONObject: json)
       fields["Content-Type"] = "application/json"
+      Self.registerStrings(in: json)
     }
     let transport = timeout.map { HTTPTransport(timeout: $0) } ?? self.transport
     let response: HTTPResponse
@@ -44,12 +45,29 @@ struct APIClient: Sendable {
       response = try await retry.run(
         retryingStatus: idempotent ? RetryPolicy.isRetryable : { $0 == 429 },
         retryingFailure: idempotent ? { $0.isTransient } : { $0.kind == .refused }
-      ) { [body, fields] in try await transport.send(method, url, headers: fields, body: body) }
+      ) { [body, fields] in
+        try await transport.send(method, url, headers: fields, body: body, freshConnection: !idempotent)
+      }
     } catch let failure as HTTPFailure {
       throw RemoteError(failure, service: service)
     }
     if (200..<300).contains(response.status) || accept.contains(response.status) { return response }
     throw failed(response)
+  }
+
+  /// Every string value of a JSON body, as sent and as JSON-escaped, registered with `SentSecrets`:
+  /// an API that quotes the body back is scrubbed wherever its message is printed.
+  static func registerStrings(in json: Any) {
+    switch json {
+    case let text as String:
+      SentSecrets.shared.register(text)
+      if let escaped = try? JSONSerialization.data(withJSONObject: [text]), escaped.count > 4 {
+        SentSecrets.shared.register(escaped.dropFirst(2).dropLast(2))
+      }
+    case let array as [Any]: for item in array { registerStrings(in: item) }
+    case let object as [String: Any]: for item in object.values { registerStrings(in: item) }
+    default: break
+    }
   }
 
   /// The error for a non-2xx `response`: hotsecrets' words in the reason, the API's apart.
@@ -95,6 +113,6 @@ struct APIClient: Sendable {
 extension RemoteError {
   /// A request to `service` that got no usable answer.
   init(_ failure: HTTPFailure, service: String) {
-    self.init(status: nil, reason: "\(service): \(failure.reason)", category: failure.category)
+    self.init(status: nil, reason: "\(service): \(failure.reason)", category: failure.category, apiMessage: failure.detail)
   }
 }

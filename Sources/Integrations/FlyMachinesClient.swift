@@ -24,14 +24,6 @@ public struct FlyMachinesClient: FlyMachinesAPI {
   }
 
   public func updateSecrets(app: String, values: [String: String]) async throws -> FlySecretsUpdate {
-    // Fly's 422s may quote the body: anything printed of an answer is scrubbed of these values, as
-    // sent and as escaped in the JSON body.
-    for value in values.values {
-      SentSecrets.shared.register(value)
-      if let escaped = try? JSONSerialization.data(withJSONObject: [value]), escaped.count > 4 {
-        SentSecrets.shared.register(escaped.dropFirst(2).dropLast(2))
-      }
-    }
     let response = try await client.send("POST", appPath(app) + "/secrets", json: ["values": values])
     guard let object = try client.decode(response, what: "a secrets update") as? [String: Any],
       let version = (object["version"] as? NSNumber)?.intValue
@@ -85,13 +77,22 @@ public struct FlyMachinesClient: FlyMachinesAPI {
   }
 
   static func machine(_ object: [String: Any]) throws -> FlyMachine {
-    guard let id = object["id"] as? String else { throw RemoteError(status: nil, reason: "fly: a machine has no id") }
+    // Ids, states and check names end up in reasons and audit entries: identifiers only.
+    guard let id = object["id"] as? String, RemoteText.isIdentifier(id) else {
+      throw RemoteError(status: nil, reason: "fly: a machine has no id, or one that is not an identifier", category: "bad-response")
+    }
+    let instanceID = object["instance_id"] as? String
+    if let instanceID, !RemoteText.isIdentifier(instanceID) {
+      throw RemoteError(status: nil, reason: "fly: machine \(id) has an instance id that is not an identifier", category: "bad-response")
+    }
     let config = try (object["config"] as? [String: Any]).map { try JSONSerialization.data(withJSONObject: $0) }
     let checks = (object["checks"] as? [[String: Any]] ?? []).map {
-      FlyMachine.Check(name: $0["name"] as? String ?? "check", status: $0["status"] as? String ?? "unknown")
+      FlyMachine.Check(
+        name: RemoteText.label($0["name"] as? String ?? "check"),
+        status: RemoteText.label($0["status"] as? String ?? "unknown"))
     }
     return FlyMachine(
-      id: id, state: object["state"] as? String ?? "unknown", instanceID: object["instance_id"] as? String,
+      id: id, state: RemoteText.label(object["state"] as? String ?? "unknown"), instanceID: instanceID,
       config: config, checks: checks, minSecretsVersion: (object["min_secrets_version"] as? NSNumber)?.intValue)
   }
 }

@@ -39,6 +39,9 @@ public struct HTTPFailure: Error, Sendable, Equatable {
     case tooLarge
     /// Plain http to a host that is not loopback.
     case insecureURL
+    /// A header name or value with a line break or NUL (a token file's trailing newline, say),
+    /// which would split into further headers on the wire.
+    case invalidHeader(name: String)
     case invalidURL
     case badResponse
     case cancelled
@@ -65,6 +68,7 @@ public struct HTTPFailure: Error, Sendable, Equatable {
     case .redirectRefused: "redirect-refused"
     case .tooLarge: "response-too-large"
     case .insecureURL: "insecure-url"
+    case .invalidHeader: "invalid-request"
     case .invalidURL: "invalid-url"
     case .badResponse: "bad-response"
     case .cancelled: "cancelled"
@@ -72,24 +76,33 @@ public struct HTTPFailure: Error, Sendable, Equatable {
     }
   }
 
-  /// One line by hotsecrets, naming the host.
+  /// One line by hotsecrets, naming the host: safe to store (never the server's words, so not a
+  /// redirect's Location, which is in `detail`).
   public var reason: String {
     switch kind {
     case .timedOut: "no answer from \(host) in time"
     case .refused: "cannot reach \(host): connection refused"
     case .connection: "cannot reach \(host): the connection failed"
     case .unknownHost: "cannot reach \(host): unknown host"
-    case .proxy: "cannot reach \(host): the proxy's host is unknown"
+    case .proxy: "cannot reach \(host) through the proxy (it refused, failed or is unknown)"
     case .tls: "cannot reach \(host): TLS failure (certificate or handshake)"
-    case .redirectRefused(let status, let location):
-      "\(host) answered HTTP \(status), a redirect to \(location ?? "nowhere"); redirects are never followed"
+    case .redirectRefused(let status, _):
+      "\(host) answered HTTP \(status), a redirect; redirects are never followed"
     case .tooLarge: "\(host) sent a response larger than \(HTTPTransport.maximumBody >> 20) MiB"
     case .insecureURL: "refusing plain http to \(host): credentials go over https (http only to a loopback host)"
+    case .invalidHeader(let name):
+      "refusing to send header \(name) to \(host): its name or value holds a line break or NUL (a trailing newline in a token?)"
     case .invalidURL: "invalid URL"
     case .badResponse: "\(host) sent something that is not HTTP"
     case .cancelled: "the request to \(host) was cancelled"
     case .library(let why): why
     }
+  }
+
+  /// What the server said that hotsecrets may show but never stores: a redirect's target host.
+  public var detail: String? {
+    if case .redirectRefused(_, let location) = kind { return "Location host: \(location ?? "none")" }
+    return nil
   }
 
   /// Whether asking again may succeed.
@@ -126,26 +139,40 @@ public struct HTTPTransport: Sendable {
   }
 
   /// Sends one request. Throws `HTTPFailure` when no usable HTTP response arrived in time.
+  /// `freshConnection` for a request that must not be sent twice: libcurl resends a request on
+  /// its own when a reused connection turns out dead.
   public func send(
-    _ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil
+    _ method: String, _ url: URL, headers: [String: String] = [:], body: Data? = nil, freshConnection: Bool = false
   ) async throws -> HTTPResponse {
     let host = url.host ?? "the server"
     guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
       throw HTTPFailure(.invalidURL, host: host)
     }
     guard scheme == "https" || LoopbackHost.contains(host) else { throw HTTPFailure(.insecureURL, host: host) }
-    for (name, value) in headers where !Self.plainHeaders.contains(name.lowercased()) {
-      SentSecrets.shared.register(value)
+    for (name, value) in headers {
+      let breaks: Set<UInt8> = [0x0D, 0x0A, 0]
+      let broken = name.utf8.contains(where: breaks.contains) || value.utf8.contains(where: breaks.contains)
+      if broken { throw HTTPFailure(.invalidHeader(name: RemoteText.label(name)), host: host) }
+      if !Self.plainHeaders.contains(name.lowercased()) { SentSecrets.shared.register(value) }
     }
     let transfer = CurlTransfer(
       .init(
         method: method, url: url, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
         body: body.map { Array($0) }, timeout: timeout, maximumBody: Self.maximumBody,
-        network: network ?? .fromEnvironment(), userAgent: "hotsecrets/\(IntegrationsVersion.current)"))
+        network: network ?? .fromEnvironment(), userAgent: "hotsecrets/\(IntegrationsVersion.current)",
+        freshConnection: freshConnection))
     let result = await withTaskCancellationHandler {
       await withCheckedContinuation { continuation in
         // libcurl blocks: each transfer gets a thread of its own, off Swift's cooperative pool.
-        let thread = Thread { continuation.resume(returning: transfer.perform()) }
+        let thread = Thread {
+          // A write to a connection the peer closed must fail with EPIPE, not kill the process
+          // (libcurl's NOSIGNAL does not cover every TLS path); the signal dies with the thread.
+          var pipe = sigset_t()
+          sigemptyset(&pipe)
+          sigaddset(&pipe, SIGPIPE)
+          pthread_sigmask(SIG_BLOCK, &pipe, nil)
+          continuation.resume(returning: transfer.perform())
+        }
         thread.start()
       }
     } onCancel: {

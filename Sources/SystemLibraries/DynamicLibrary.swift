@@ -15,16 +15,18 @@ public struct DynamicLibrary: @unchecked Sendable {
   /// Opens the first of `names` that loads. The error names the first file and the Debian
   /// package that provides it (`package`).
   public static func open(_ names: [String], package: String) throws(DynamicLibraryError) -> DynamicLibrary {
+    var reason: String?
     for name in names {
       if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) { return DynamicLibrary(handle: handle, name: name) }
+      if reason == nil, let text = dlerror() { reason = String(cString: text) }
     }
-    throw DynamicLibraryError(library: names.first ?? "?", symbol: nil, package: package)
+    throw DynamicLibraryError(library: names.first ?? "?", symbol: nil, package: package, reason: reason)
   }
 
   /// The address of `symbol`; throws when the library does not export it (too old a version).
   public func address(of symbol: String) throws(DynamicLibraryError) -> UnsafeMutableRawPointer {
     guard let pointer = dlsym(handle, symbol) else {
-      throw DynamicLibraryError(library: name, symbol: symbol, package: nil)
+      throw DynamicLibraryError(library: name, symbol: symbol, package: nil, reason: nil)
     }
     return pointer
   }
@@ -41,9 +43,12 @@ public struct DynamicLibraryError: Error, Sendable, CustomStringConvertible {
   public let library: String
   public let symbol: String?
   public let package: String?
+  /// What the dynamic loader said (`dlerror`), e.g. a missing dependency.
+  public let reason: String?
 
   public var description: String {
     if let symbol { return "\(library) has no \(symbol): the installed version is too old" }
-    return "cannot load \(library)" + (package.map { " (install it: apt-get install \($0))" } ?? "")
+    return "cannot load \(library)" + (reason.map { ": \($0)" } ?? "")
+      + (package.map { " (is it installed? apt-get install \($0))" } ?? "")
   }
 }

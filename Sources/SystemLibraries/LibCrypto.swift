@@ -8,7 +8,7 @@ public enum LibCrypto {
 
   private static let md5Function: Result<MD5Function, DynamicLibraryError> = Result {
     () throws(DynamicLibraryError) -> MD5Function in
-    let library = try DynamicLibrary.open(["libcrypto.so.3", "libcrypto.so"], package: "libssl3")
+    let library = try DynamicLibrary.open(["libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.so"], package: "libssl3")
     return try library.function("MD5", as: MD5Function.self)
   }
 

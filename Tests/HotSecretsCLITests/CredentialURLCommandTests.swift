@@ -103,7 +103,7 @@ extension VerifyCommandTests {
     let findings = try #require(try h.json(r)["findings"] as? [[String: Any]])
     let chatwoot = try #require(findings.first { $0["key"] as? String == "API_TOKEN" })
     #expect(chatwoot["check"] as? String == "unreachable")
-    #expect((chatwoot["message"] as? String)?.contains("answered HTTP 302, a redirect to 127.0.0.1") == true)
+    #expect((chatwoot["message"] as? String)?.contains("answered HTTP 302, a redirect; redirects are never followed") == true)
     #expect(redirect.requests.count == 1)
     #expect(thief.requests.isEmpty)
   }

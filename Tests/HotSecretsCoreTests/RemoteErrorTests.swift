@@ -73,6 +73,16 @@ import Testing
     #expect(throws: InsecureURLError.self) { try CredentialURL.check("http://chat.example.com", setting: "X") }
     #expect(throws: InsecureURLError.self) { try CredentialURL.check("http://127.0.0.1.evil.com", setting: "X") }
     #expect(throws: InsecureURLError.self) { try CredentialURL.check("ftp://127.0.0.1", setting: "X") }
+    for host in ["x.localhost", "127.+1.0.1", "2130706433", "localhost.", "[::ffff:127.0.0.1]", "0.0.0.0", "::2"] {
+      #expect(!LoopbackHost.contains(host), "\(host)")
+    }
+    for host in ["localhost", "LOCALHOST", "127.0.0.1", "127.255.0.9", "::1", "[::1]"] {
+      #expect(LoopbackHost.contains(host), "\(host)")
+    }
+    #expect(RemoteText.isIdentifier("d8d9a0f4c1e2"))
+    #expect(!RemoteText.isIdentifier("x\r\ninjected"))
+    #expect(!RemoteText.isIdentifier(""))
+    #expect(RemoteText.label("passing\nFORGED") == "passing?FORGED")
     do {
       try CredentialURL.check("http://user:pw@db.example.com/x", setting: "policies/prod.yaml: services.a.provider.base_url")
       Issue.record("accepted")

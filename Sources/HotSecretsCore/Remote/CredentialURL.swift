@@ -2,13 +2,18 @@ import Foundation
 
 /// Hosts on the loopback interface: the only ones plain http may reach.
 public enum LoopbackHost {
-  /// `localhost`, `127.0.0.0/8` and `::1` (with or without brackets).
+  /// Exactly `localhost` (libcurl resolves it to loopback itself), an IPv4 address in
+  /// `127.0.0.0/8` in dotted-quad form, or `::1` (with or without brackets). No other name: a
+  /// name such as `x.localhost` may be looked up in DNS, or resolved by a proxy.
   public static func contains(_ host: String) -> Bool {
     var name = host.lowercased()
     if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
-    if name == "localhost" || name == "::1" || name.hasSuffix(".localhost") { return true }
-    let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-    return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    if name == "localhost" { return true }
+    var v4 = in_addr()
+    if inet_pton(AF_INET, name, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+    var v6 = in6_addr()
+    guard inet_pton(AF_INET6, name, &v6) == 1 else { return false }
+    return withUnsafeBytes(of: &v6) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }
   }
 }
 

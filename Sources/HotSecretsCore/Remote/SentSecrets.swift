@@ -5,7 +5,9 @@ import Foundation
 /// quoted in a 422, an `Authorization` header in a 401 — often cut short, so a prefix of a value
 /// must go too: `scrub` replaces every run of text made of substrings of `window` (8) or more bytes
 /// of any registered value. Values shorter than that are replaced where they appear whole (from 4
-/// bytes). The HTTP client registers every credential header and body value it sends.
+/// bytes). The HTTP client registers every credential header it sends, the API clients every
+/// string of a JSON body (as sent and JSON-escaped), the command line every management token.
+/// What is registered stays in memory (as 8-byte windows) until the process ends.
 public final class SentSecrets: @unchecked Sendable {
   /// The one registry of this process.
   public static let shared = SentSecrets()

@@ -14,9 +14,14 @@ final class CurlTransfer: @unchecked Sendable {
     var maximumBody: Int
     var network: NetworkSettings
     var userAgent: String
+    /// Open a new connection rather than reuse one: libcurl silently sends a request again when a
+    /// reused connection turns out dead, which must not happen to one that may not be repeated.
+    var freshConnection = false
   }
 
   private let request: Request
+  /// The proxy this request goes through, if any.
+  private let proxy: String?
   private var received: [UInt8] = []
   private var headers: [String: String] = [:]
   private var exceeded = false
@@ -25,6 +30,7 @@ final class CurlTransfer: @unchecked Sendable {
 
   init(_ request: Request) {
     self.request = request
+    proxy = request.network.proxy(for: request.url)
   }
 
   /// Asks a running `perform` to stop (it then fails with `.cancelled`).
@@ -55,25 +61,29 @@ final class CurlTransfer: @unchecked Sendable {
     list = curl.listAppend(list, "Expect:")
     let code = withExtendedLifetime(self) { () -> CURLcode in
       let setter = CurlOptions(curl: curl, handle: handle)
-      configure(setter, headers: list)
+      guard configure(setter, headers: list) else { return CURLE_NOT_BUILT_IN }
       return curl.easyPerform(handle)
     }
     var status = 0
     var connections = 0
+    var proxyStatus = 0
     _ = hs_curl_getinfo_long(curl.getinfo, handle, CURLINFO_RESPONSE_CODE, &status)
     _ = hs_curl_getinfo_long(curl.getinfo, handle, CURLINFO_NUM_CONNECTS, &connections)
+    _ = hs_curl_getinfo_long(curl.getinfo, handle, CURLINFO_HTTP_CONNECTCODE, &proxyStatus)
     CurlHandlePool.shared.give(back: handle, curl, reusable: code == CURLE_OK)
-    guard code == CURLE_OK else { return .failure(failure(code)) }
+    guard code == CURLE_OK else { return .failure(failure(code, proxyStatus: proxyStatus)) }
     var response = HTTPResponse(status: status, headers: headers, body: Data(received))
     response.connectionsOpened = connections
     return .success(response)
   }
 
-  private func configure(_ set: CurlOptions, headers list: UnsafeMutablePointer<curl_slist>?) {
-    let scheme = request.url.scheme?.lowercased() ?? "https"
+  /// Sets every option; false when libcurl refuses one the rules depend on (too old a version).
+  private func configure(_ set: CurlOptions, headers list: UnsafeMutablePointer<curl_slist>?) -> Bool {
     set.string(CURLOPT_URL, request.url.absoluteString)
-    set.string(CURLOPT_PROTOCOLS_STR, "http,https")
-    set.long(CURLOPT_FOLLOWLOCATION, 0)
+    // http and https only (CURLOPT_PROTOCOLS_STR from libcurl 7.85, the bit mask before).
+    guard set.string(CURLOPT_PROTOCOLS_STR, "http,https") || set.long(CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+    else { return false }
+    guard set.long(CURLOPT_FOLLOWLOCATION, 0) else { return false }
     set.long(CURLOPT_NOSIGNAL, 1)
     set.long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
     set.long(CURLOPT_TIMEOUT_MS, max(1, Int(request.timeout * 1000)))
@@ -81,12 +91,13 @@ final class CurlTransfer: @unchecked Sendable {
     set.string(CURLOPT_USERAGENT, request.userAgent)
     set.string(CURLOPT_ACCEPT_ENCODING, "")
     // An empty proxy disables libcurl's own reading of the environment: hotsecrets' rules apply.
-    set.string(CURLOPT_PROXY, request.network.proxy(forScheme: scheme) ?? "")
+    set.string(CURLOPT_PROXY, proxy ?? "")
     if let noProxy = request.network.noProxy { set.string(CURLOPT_NOPROXY, noProxy) }
     if let bundle = request.network.caBundle { set.string(CURLOPT_CAINFO, bundle) }
     if let directory = request.network.caDirectory { set.string(CURLOPT_CAPATH, directory) }
     set.offset(CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maximumBody))
     set.pointer(CURLOPT_HTTPHEADER, UnsafeRawPointer(list))
+    if request.freshConnection { set.long(CURLOPT_FRESH_CONNECT, 1) }
 
     let context = Unmanaged.passUnretained(self).toOpaque()
     set.dataCallback(CURLOPT_WRITEFUNCTION, curlWriteBody)
@@ -112,6 +123,7 @@ final class CurlTransfer: @unchecked Sendable {
       set.offset(CURLOPT_POSTFIELDSIZE_LARGE, 0)
       set.string(CURLOPT_COPYPOSTFIELDS, "")
     }
+    return true
   }
 
   fileprivate func receiveBody(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
@@ -139,23 +151,26 @@ final class CurlTransfer: @unchecked Sendable {
 
   fileprivate var shouldAbort: Bool { isCancelled }
 
-  private func failure(_ code: CURLcode) -> HTTPFailure.Kind {
+  private func failure(_ code: CURLcode, proxyStatus: Int) -> HTTPFailure.Kind {
+    // Through a proxy, a connection that fails (or a CONNECT it refuses) is the proxy's failure.
+    if proxy != nil, code == CURLE_COULDNT_CONNECT || code == CURLE_PROXY || proxyStatus >= 300 { return .proxy }
     switch code {
-    case CURLE_OPERATION_TIMEDOUT: .timedOut
-    case CURLE_COULDNT_CONNECT: .refused
-    case CURLE_COULDNT_RESOLVE_HOST: .unknownHost
-    case CURLE_COULDNT_RESOLVE_PROXY: .proxy
+    case CURLE_NOT_BUILT_IN: return .library("the installed libcurl is too old for hotsecrets' network rules (7.19.4 or later needed)")
+    case CURLE_OPERATION_TIMEDOUT: return .timedOut
+    case CURLE_COULDNT_CONNECT: return .refused
+    case CURLE_COULDNT_RESOLVE_HOST: return .unknownHost
+    case CURLE_COULDNT_RESOLVE_PROXY, CURLE_PROXY: return .proxy
     case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
       CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
       CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_ENGINE_NOTFOUND,
       CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_USE_SSL_FAILED, CURLE_SSL_CLIENTCERT:
-      .tls
-    case CURLE_FILESIZE_EXCEEDED: .tooLarge
-    case CURLE_WRITE_ERROR where exceeded: .tooLarge
-    case CURLE_ABORTED_BY_CALLBACK: .cancelled
-    case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidURL
-    case CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING: .badResponse
-    default: .connection
+      return .tls
+    case CURLE_FILESIZE_EXCEEDED: return .tooLarge
+    case CURLE_WRITE_ERROR where exceeded: return .tooLarge
+    case CURLE_ABORTED_BY_CALLBACK: return .cancelled
+    case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: return .invalidURL
+    case CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING: return .badResponse
+    default: return .connection
     }
   }
 }
@@ -181,16 +196,18 @@ private struct CurlOptions {
   let curl: CurlLibrary
   let handle: UnsafeMutableRawPointer
 
-  func long(_ option: CURLoption, _ value: Int) {
-    _ = hs_curl_setopt_long(curl.setopt, handle, option, value)
+  @discardableResult
+  func long(_ option: CURLoption, _ value: Int) -> Bool {
+    hs_curl_setopt_long(curl.setopt, handle, option, value) == CURLE_OK
   }
 
   func offset(_ option: CURLoption, _ value: curl_off_t) {
     _ = hs_curl_setopt_offset(curl.setopt, handle, option, value)
   }
 
-  func string(_ option: CURLoption, _ value: String) {
-    _ = value.withCString { hs_curl_setopt_pointer(curl.setopt, handle, option, $0) }
+  @discardableResult
+  func string(_ option: CURLoption, _ value: String) -> Bool {
+    value.withCString { hs_curl_setopt_pointer(curl.setopt, handle, option, $0) } == CURLE_OK
   }
 
   func pointer(_ option: CURLoption, _ value: UnsafeRawPointer?) {

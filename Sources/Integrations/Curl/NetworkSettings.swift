@@ -1,14 +1,16 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Foundation
+import HotSecretsCore
 
 /// What the environment says about reaching the network, read as curl users expect:
 /// `https_proxy`/`HTTPS_PROXY` for https URLs, `http_proxy`/`HTTP_PROXY` for http URLs (libcurl
 /// itself ignores the upper-case `HTTP_PROXY`; hotsecrets honours it), `all_proxy`/`ALL_PROXY` for
-/// both, `no_proxy`/`NO_PROXY` for hosts reached directly; `CURL_CA_BUNDLE` or `SSL_CERT_FILE`
+/// both, `no_proxy`/`NO_PROXY` for hosts reached directly; `CURL_CA_BUNDLE`, else `SSL_CERT_FILE`,
 /// for a CA bundle and `SSL_CERT_DIR` for a CA directory (else the system's store).
+///
+/// Plain http only ever goes to a loopback host (`LoopbackHost`), with credentials in clear text:
+/// such a request goes through a proxy only when the proxy is itself on loopback (libcurl would
+/// otherwise send the credentials across the network to a remote proxy, which then reaches its own
+/// loopback). An https request to a loopback host never goes through a proxy.
 struct NetworkSettings: Sendable, Equatable {
   var httpsProxy: String?
   var httpProxy: String?
@@ -16,8 +18,15 @@ struct NetworkSettings: Sendable, Equatable {
   var caBundle: String?
   var caDirectory: String?
 
-  /// The settings of this process's environment.
-  static func fromEnvironment() -> NetworkSettings {
+  /// The settings of `environment` (the process's when nil).
+  static func fromEnvironment(_ environment: [String: String]? = nil) -> NetworkSettings {
+    func first(_ names: String...) -> String? {
+      for name in names {
+        let value = environment.map { $0[name] } ?? getenv(name).map { String(cString: $0) }
+        if let value, !value.isEmpty { return value }
+      }
+      return nil
+    }
     let all = first("all_proxy", "ALL_PROXY")
     return NetworkSettings(
       httpsProxy: first("https_proxy", "HTTPS_PROXY") ?? all,
@@ -27,16 +36,19 @@ struct NetworkSettings: Sendable, Equatable {
       caDirectory: first("SSL_CERT_DIR"))
   }
 
-  /// The proxy for a URL with `scheme`, or nil for a direct connection (`no_proxy` is applied by
-  /// libcurl, which is given both).
-  func proxy(forScheme scheme: String) -> String? {
-    scheme == "https" ? httpsProxy : httpProxy
+  /// The proxy for a request to `url`, or nil for a direct connection (libcurl applies
+  /// `noProxy` on top).
+  func proxy(for url: URL) -> String? {
+    guard let host = url.host else { return nil }
+    switch url.scheme?.lowercased() {
+    case "https": return LoopbackHost.contains(host) ? nil : httpsProxy
+    case "http": return httpProxy.flatMap { Self.isOnLoopback($0) ? $0 : nil }
+    default: return nil
+    }
   }
 
-  private static func first(_ names: String...) -> String? {
-    for name in names {
-      if let value = getenv(name), value.pointee != 0 { return String(cString: value) }
-    }
-    return nil
+  private static func isOnLoopback(_ proxy: String) -> Bool {
+    let text = proxy.contains("://") ? proxy : "http://" + proxy
+    return URLComponents(string: text)?.host.map(LoopbackHost.contains) ?? false
   }
 }

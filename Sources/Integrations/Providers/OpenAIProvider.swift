@@ -43,7 +43,7 @@ public struct OpenAIProvider: CredentialProvider {
         createClient, "POST", accounts, json: ["name": name], retry: retry,
         note: "a service account may have been created anyway: look for \"\(name)\" in the project")
       let object = try client.decode(response, what: "a service account") as? [String: Any]
-      guard let id = object?["id"] as? String, !id.isEmpty else {
+      guard let id = object?["id"] as? String, RemoteText.isIdentifier(id) else {
         throw RemoteError(
           status: response.status,
           reason: "openai created service account \"\(name)\" but its answer has no id; delete it in the project")
@@ -87,7 +87,8 @@ public struct OpenAIProvider: CredentialProvider {
       guard matches.count == 1, let match = matches.first,
         let redacted = match["redacted_value"] as? String, Self.specific(redacted),
         let owner = match["owner"] as? [String: Any], owner["type"] as? String == "service_account",
-        let account = owner["service_account"] as? [String: Any], let id = account["id"] as? String, !id.isEmpty
+        let account = owner["service_account"] as? [String: Any], let id = account["id"] as? String,
+        RemoteText.isIdentifier(id)
       else { return nil }
       return id
     }

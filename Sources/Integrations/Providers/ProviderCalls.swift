@@ -38,7 +38,7 @@ enum ProviderCalls {
       tries += 1
       let response: HTTPResponse
       do {
-        response = try await client.send(method, path, json: json, accept: [429])
+        response = try await client.send(method, path, json: json, accept: [429], idempotent: false)
       } catch let error as RemoteError where error.status == nil || (500...599).contains(error.status ?? 0) {
         throw error.appending(note)
       }

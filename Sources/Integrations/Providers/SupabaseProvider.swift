@@ -53,7 +53,7 @@ public struct SupabaseProvider: CredentialProvider {
         json: ["type": "secret", "name": name, "description": "minted by hotsecrets for \(context.service)"],
         retry: retry, note: "a key may have been created anyway: look for \"\(name)\" in the project's API keys")
       let object = try client.decode(response, what: "an API key") as? [String: Any]
-      guard let id = object?["id"] as? String, !id.isEmpty else {
+      guard let id = object?["id"] as? String, RemoteText.isIdentifier(id) else {
         throw RemoteError(
           status: response.status,
           reason: "supabase created API key \"\(name)\" but its answer has no id; delete it in the project")
@@ -86,7 +86,7 @@ public struct SupabaseProvider: CredentialProvider {
       }
       let matches = keys.filter { $0["api_key"] as? String == value }
       guard matches.count == 1, let match = matches.first, match["type"] as? String != "legacy",
-        let id = match["id"] as? String, !id.isEmpty
+        let id = match["id"] as? String, RemoteText.isIdentifier(id)
       else { return nil }
       return id
     }
