@@ -5,7 +5,10 @@ let package = Package(
   name: "hotsecrets",
   platforms: [.macOS(.v14)],
   products: [
-    .executable(name: "hotsecrets", targets: ["hotsecrets"])
+    .executable(name: "hotsecrets", targets: ["hotsecrets"]),
+    // For the fuzz targets (Fuzz/Package.swift) only.
+    .library(name: "DotEnv", targets: ["DotEnv"]),
+    .library(name: "HotSecretsCore", targets: ["HotSecretsCore"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,0 +1,1 @@
+// Declarations only (include/FuzzSupport.h).
