@@ -10,7 +10,7 @@ public struct RemoteError: Error, Sendable, LocalizedError {
   /// The HTTP status, when the API answered.
   public let status: Int?
   /// A fixed category: `http-422`, `timeout`, `tls`, `redirect-refused`, `connection`,
-  /// `unknown-host`, `proxy`, `response-too-large`, `insecure-url`, `invalid-url`, `bad-response`,
+  /// `unknown-host`, `proxy`, `response-too-large`, `insecure-url`, `invalid-request`, `invalid-url`, `bad-response`,
   /// `cancelled`, or `error` for a local failure.
   public let category: String
   /// One line by hotsecrets: what failed and where, never a credential, a value or the API's text.
