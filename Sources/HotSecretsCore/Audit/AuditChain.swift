@@ -12,7 +12,7 @@ public enum AuditChain {
   /// session whose keys a re-key replaced meanwhile is stopped (`rekeyedMeanwhile`): nothing it
   /// sealed under the old key commits.
   @discardableResult
-  static func append(_ event: AuditEvent, actor: Actor, keys: VaultKeys, at date: Date, in db: Database) throws
+  static func append(_ event: AuditEvent, actor: AuditActor, keys: VaultKeys, at date: Date, in db: Database) throws
     -> AuditEntry
   {
     try KeyEpoch.requireCurrent(keys, db: db)

@@ -57,7 +57,7 @@ enum SigningKey {
   /// The vault's key pair, created, stored and audited first when the vault has none. Must run
   /// inside a write transaction, so two processes cannot both create one.
   static func loadOrCreate(
-    keys: VaultKeys, vaultID: String, actor: Actor, at date: Date, in db: Database
+    keys: VaultKeys, vaultID: String, actor: AuditActor, at date: Date, in db: Database
   ) throws -> (pair: Ed25519.KeyPair, created: Bool) {
     if let record = try SigningKeyRecord.fetchOne(db) {
       return (try open(record, keys: keys, vaultID: vaultID), false)

@@ -26,7 +26,7 @@ public enum VaultAccess {
       let date = now()
       let stamp = Timestamp.string(from: date)
       var record = try makeRecipientRecord(firstRecipient, name: name, keys: keys, vaultID: vaultID, stamp: stamp)
-      let actor = Actor(user: user)
+      let actor = AuditActor(user: user)
       try database.write { db in
         try VaultMetaRecord(
           vaultID: vaultID, format: VaultDatabase.format, createdAt: stamp,
@@ -41,7 +41,7 @@ public enum VaultAccess {
       }
       let id = record.id ?? 0
       return VaultSession(
-        database: database, vaultID: vaultID, keys: keys, actor: Actor(user: user, recipient: "\(id):\(record.name)"),
+        database: database, vaultID: vaultID, keys: keys, actor: AuditActor(user: user, recipient: "\(id):\(record.name)"),
         recipientID: id, now: now)
     } catch {
       for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -104,7 +104,7 @@ public enum VaultAccess {
     }
     var session = VaultSession(
       database: database, vaultID: meta.vaultID, keys: keys,
-      actor: Actor(user: user, recipient: "\(id):\(record.name)"),
+      actor: AuditActor(user: user, recipient: "\(id):\(record.name)"),
       recipientID: id, now: now)
     session.authenticatesHeads = authenticatesHeads
     session.legacyPassphraseKey = legacyKEK

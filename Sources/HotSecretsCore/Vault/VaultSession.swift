@@ -7,7 +7,7 @@ import Sodium
 public struct VaultSession: Sendable {
   public let database: VaultDatabase
   public let vaultID: String
-  public let actor: Actor
+  public let actor: AuditActor
   /// Id of the recipient whose wrap unlocked this session.
   public let recipientID: Int64
   let keys: VaultKeys
@@ -21,7 +21,7 @@ public struct VaultSession: Sendable {
   var legacyPassphraseKey: SecureBytes?
 
   init(
-    database: VaultDatabase, vaultID: String, keys: VaultKeys, actor: Actor, recipientID: Int64,
+    database: VaultDatabase, vaultID: String, keys: VaultKeys, actor: AuditActor, recipientID: Int64,
     now: @escaping @Sendable () -> Date
   ) {
     self.database = database

@@ -1,6 +1,6 @@
 /// Who did something, as recorded in the audit trail: the OS user, and the recipient that unlocked
 /// the vault when there was one.
-public struct Actor: Sendable, Equatable {
+public struct AuditActor: Sendable, Equatable {
   public let user: String
   public var recipient: String?
 
