@@ -64,11 +64,7 @@ public enum CredentialURL {
 extension VaultSession {
   /// `CredentialURL.check(policy)`, reading the Supabase project URLs from `versions`.
   func checkCredentialURLs(_ policy: Policy, in versions: CurrentVersions) throws {
-    try CredentialURL.check(policy) { name in
-      guard var secret = try open(name, in: versions) else { return nil }
-      defer { wipe(&secret.value) }
-      return String(decoding: secret.value, as: UTF8.self)
-    }
+    try CredentialURL.check(policy) { try openText($0, in: versions) }
   }
 }
 

@@ -83,6 +83,14 @@ extension VaultSession {
     row.dataNoCopy(atIndex: index)?.withUnsafeBytes { Array($0) } ?? []
   }
 
+  /// `name`'s current value from `versions` as a `String` (for a URL or a header), the decrypted
+  /// bytes wiped; nil when `name` has none. The `String` itself cannot be wiped: keep it briefly.
+  func openText(_ name: ServiceKey, in versions: CurrentVersions) throws -> String? {
+    guard var secret = try open(name, in: versions) else { return nil }
+    defer { wipe(&secret.value) }
+    return String(decoding: secret.value, as: UTF8.self)
+  }
+
   /// `name`'s current version from `versions`, its value decrypted when `decrypting` (else empty);
   /// nil when `name` has none. Throws `integrity` when the ciphertext does not authenticate.
   func open(_ name: ServiceKey, in versions: CurrentVersions, decrypting: Bool = true) throws -> StoredSecret? {

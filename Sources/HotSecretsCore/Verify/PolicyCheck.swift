@@ -65,9 +65,7 @@ public struct PolicyCheck: Sendable {
         let check = liveCheck(for: key, in: service, value: String(decoding: secret.value, as: UTF8.self)) { name in
           if let i = index[name] { return outcomes[i].secret.map { String(decoding: $0.value, as: UTF8.self) } }
           // A key the policy does not declare (e.g. the Supabase URL): decrypted for this alone.
-          guard var other = try? session.open(name, in: versions) else { return nil }
-          defer { wipe(&other.value) }
-          return String(decoding: other.value, as: UTF8.self)
+          return try? session.openText(name, in: versions)
         }
         if let check { liveChecks.append((service.name, key.name, check)) }
       }
