@@ -155,13 +155,13 @@ import Testing
     let (fakes, h) = try await liveFakes()
     defer { fakes.stop() }
     fakes.accept("cw9fK2xQpL", for: .chatwoot)
-    let good = try h.run(["verify", "prod", "--live"])
+    let good = try await h.runAsync(["verify", "prod", "--live"])
     #expect(good.status == 0, "\(good.allOutput)")
     #expect(good.stdout.hasSuffix("verify prod: 25 passed, 0 failed, 0 warnings\n"))
 
-    try h.run(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw-revoked-token")
+    try await h.runAsync(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw-revoked-token")
     fakes.inject(.status(500), into: .openai)
-    let bad = try h.run(["verify", "prod", "--live", "--format", "json"])
+    let bad = try await h.runAsync(["verify", "prod", "--live", "--format", "json"])
     #expect(bad.status == 1)
     let findings = (try h.json(bad)["findings"] as? [[String: String]] ?? []).map { "\($0["key"]!) \($0["check"]!)" }
     #expect(findings == ["API_KEY_PROD unreachable", "API_TOKEN live"])
@@ -169,7 +169,7 @@ import Testing
 
     fakes.inject(.none, into: .openai)
     fakes.inject(.delay(8), into: .supabase)
-    let slow = try h.run(["verify", "prod", "--live", "--timeout", "2", "--format", "json"])
+    let slow = try await h.runAsync(["verify", "prod", "--live", "--timeout", "2", "--format", "json"])
     #expect(slow.status == 1)
     let slowChecks = (try h.json(slow)["findings"] as? [[String: String]] ?? []).map { "\($0["key"]!) \($0["check"]!)" }
     #expect(slowChecks.contains("SERVICE_KEY unreachable"))
