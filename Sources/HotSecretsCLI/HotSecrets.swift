@@ -63,9 +63,9 @@ public struct HotSecrets: AsyncParsableCommand {
 extension HotSecrets {
   /// Leaf commands run on every deploy or CI job, parsed directly when the invocation is plain.
   /// Building argument-parser's whole command tree costs several milliseconds of start-up; a leaf
-  /// parsed on its own gives the same command value, and the hottest leaves read their plain
-  /// spelling without argument-parser at all (`PlainParsable`). Anything unusual (help, a parse
-  /// error) goes through the full tree so messages and usage text are the normal ones.
+  /// parsed on its own gives the same command value. Anything unusual (help, a parse error) goes
+  /// through the full tree so messages and usage text are the normal ones. (A hand-written parser
+  /// for the hottest leaves saved a further 1.0-1.3 ms and was removed: docs/performance.md.)
   private static let directlyParsed: [String: ParsableCommand.Type] = [
     "list": List.self, "get": GetValue.self, "history": History.self, "status": Status.self,
     "render": Render.self, "run": Run.self, "verify": Verify.self,
@@ -78,7 +78,6 @@ extension HotSecrets {
   static func parse(_ arguments: [String]) throws -> ParsedCommand {
     guard let name = arguments.first else { return ParsedCommand(try parseAsRoot(arguments)) }
     let rest = Array(arguments.dropFirst())
-    if let command = parsePlain(name, rest) { return command }
     guard let leaf = directlyParsed[name] else { return ParsedCommand(try parseAsRoot(arguments)) }
     if !rest.contains(where: {
       $0 == "-h" || $0 == "--help" || $0 == "--version" || $0.hasPrefix("--generate-completion")
@@ -87,22 +86,9 @@ extension HotSecrets {
     }
     return ParsedCommand(try parseAsRoot(arguments))
   }
-
-  /// Leaf `name` from its plain `arguments` (`PlainParsable`); nil for other leaves or spellings.
-  static func parsePlain(_ name: String, _ arguments: [String]) -> ParsedCommand? {
-    switch name {
-    case "list": List.parsePlain(arguments).map { .sync($0) }
-    case "get": GetValue.parsePlain(arguments).map { .sync($0) }
-    case "status": Status.parsePlain(arguments).map { .sync($0) }
-    case "render": Render.parsePlain(arguments).map { .sync($0) }
-    case "verify": Verify.parsePlain(arguments).map { .async($0) }
-    default: nil
-    }
-  }
 }
 
-/// A parsed command and whether its `run` is async; plain-parsed commands say so statically,
-/// sparing a dynamic cast (a protocol-conformance scan) at start-up.
+/// A parsed command and whether its `run` is async.
 enum ParsedCommand {
   case sync(ParsableCommand)
   case async(AsyncParsableCommand)
