@@ -127,7 +127,7 @@ import Testing
     try vault.session.set(address("prod", "supabase", "B"), value: bytes(""))
     let out = vault.scratch.file("out")
     let first = try MirrorWriter.render(
-      try vault.session.currentValues(environment: "prod", action: "render"), environment: "prod", directory: out)
+      try vault.session.currentValues(environment: "prod", action: .render), environment: "prod", directory: out)
     #expect(first.written.count == 2)
     let attributes = try FileManager.default.attributesOfItem(atPath: out + "/openai/prod.env")
     #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -140,7 +140,7 @@ import Testing
 
     try vault.session.set(address("prod", "supabase", "B"), value: bytes("changed"))
     let second = try MirrorWriter.render(
-      try vault.session.currentValues(environment: "prod", action: "render"), environment: "prod", directory: out)
+      try vault.session.currentValues(environment: "prod", action: .render), environment: "prod", directory: out)
     #expect(second.written == [out + "/supabase/prod.env"])
     #expect(second.unchanged == [out + "/openai/prod.env"])
     // No temporary files are left behind.
@@ -157,7 +157,7 @@ import Testing
     try FileManager.default.createDirectory(atPath: out + "/beta/prod.env", withIntermediateDirectories: true)
     #expect(throws: MirrorError.self) {
       try MirrorWriter.render(
-        try vault.session.currentValues(environment: "prod", action: "render"), environment: "prod", directory: out)
+        try vault.session.currentValues(environment: "prod", action: .render), environment: "prod", directory: out)
     }
     let left = FileManager.default.enumerator(atPath: out)?.allObjects as? [String] ?? []
     #expect(!left.contains { ($0 as NSString).lastPathComponent.hasPrefix(".hotsecrets-") }, "\(left)")
@@ -175,7 +175,7 @@ import Testing
     git.arguments = ["git", "init", "-q", repo]
     try git.run()
     git.waitUntilExit()
-    let values = try vault.session.currentValues(environment: "prod", action: "render")
+    let values = try vault.session.currentValues(environment: "prod", action: .render)
     #expect(throws: MirrorError.notIgnoredByGit(paths: [repo + "/occ/openai/prod.env"])) {
       try MirrorWriter.render(values, environment: "prod", directory: repo + "/occ")
     }
@@ -189,7 +189,7 @@ import Testing
     try vault.session.set(address("prod", "openai", "A"), value: bytes("secret-a"))
     try vault.session.set(address("prod", "supabase", "B"), value: bytes("secret-b"))
     let values = try vault.session.currentValues(
-      environment: "prod", services: ["openai"], action: "run", detail: ["command": .string("env")])
+      environment: "prod", services: ["openai"], action: .run, detail: ["command": .string("env")])
     #expect(values.map(\.name.description) == ["openai/A"])
     let entry = try #require(try vault.session.auditEntries().last)
     #expect(entry.action == "run")

@@ -32,7 +32,7 @@ extension HotSecrets {
       let folder = MirrorFolder.resolve(to, root: vault.root)
       let session = try vault.unlock()
       var values = try session.currentValues(
-        environment: environment, action: "render", detail: ["to": .string(folder)])
+        environment: environment, action: .render, detail: ["to": .string(folder)])
       defer { for i in values.indices { wipe(&values[i].value) } }
       let result = try MirrorWriter.render(values, environment: environment, directory: folder)
       try output.write(

@@ -27,7 +27,7 @@ public enum AuditChain {
     let prev: String = last?["hash"] ?? genesisHash
     var entry = AuditEntry(
       seq: seq, time: Timestamp.string(from: date), actorUser: actor.user, actorRecipient: actor.recipient,
-      action: event.action, subject: event.subject, version: event.version, fingerprint: event.fingerprint,
+      action: event.action.rawValue, subject: event.subject, version: event.version, fingerprint: event.fingerprint,
       detail: event.detail?.text, prevHash: prev, hash: "", mac: "")
     entry.hash = try hash(of: entry)
     entry.mac = try keys.auditMAC(hash: entry.hash, seq: seq)

@@ -139,14 +139,14 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
 
 /// What a caller asks the chain to record; the chain adds seq, time and hashes.
 public struct AuditEvent: Sendable {
-  public var action: String
+  public var action: AuditAction
   public var subject: String?
   public var version: Int?
   public var fingerprint: String?
   public var detail: CanonicalJSON?
 
   public init(
-    action: String, subject: String? = nil, version: Int? = nil, fingerprint: String? = nil,
+    action: AuditAction, subject: String? = nil, version: Int? = nil, fingerprint: String? = nil,
     detail: CanonicalJSON? = nil
   ) {
     self.action = action

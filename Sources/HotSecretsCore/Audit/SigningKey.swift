@@ -70,7 +70,7 @@ enum SigningKey {
       publicKey: publicKey, nonce: sealed.nonce, ciphertext: sealed.ciphertext, createdAt: Timestamp.string(from: date)
     ).insert(db)
     try AuditChain.append(
-      AuditEvent(action: "signing-key-create", detail: .object(["public_key": .string(publicKey)])), actor: actor,
+      AuditEvent(action: .signingKeyCreate, detail: .object(["public_key": .string(publicKey)])), actor: actor,
       keys: keys, at: date, in: db)
     return (pair, true)
   }

@@ -83,7 +83,7 @@ public struct ComplianceExport: Sendable {
         keys: session.keys, vaultID: session.vaultID, actor: session.actor, at: start, in: db)
       try AuditChain.append(
         AuditEvent(
-          action: "export-compliance", subject: policy.environment,
+          action: .exportCompliance, subject: policy.environment,
           detail: .object([
             "since": .string(period.since), "until": .string(period.until), "out": .string(target.path),
           ])),

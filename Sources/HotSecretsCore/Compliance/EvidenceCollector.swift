@@ -182,18 +182,18 @@ struct AuditScan {
       inPeriod += 1
       jsonl += Self.jsonLine(entry).utf8
     }
-    let action = entry.action
-    if action.hasPrefix("rotate-") {
+    let action = AuditAction(rawValue: entry.action)
+    if action.isRotation {
       guard let run = Self.run(in: entry.detail) else { return }
-      if action == "rotate-plan" {
+      if action == .rotatePlan {
         if entry.subject == environment { runRecipients[run] = .some(entry.actorRecipient) }
-      } else if let subject = entry.subject, action != "rotate-finish" {
-        steps[StepKey(run: run, subject: subject), default: []].append(String(action.dropFirst("rotate-".count)))
+      } else if let subject = entry.subject, let step = action.rotationStep {
+        steps[StepKey(run: run, subject: subject), default: []].append(step)
       }
-    } else if action == "recipient-add" || action == "recipient-remove",
+    } else if action == .recipientAdd || action == .recipientRemove,
       let subject = entry.subject, subject.hasPrefix("recipient/"), let id = Int64(subject.dropFirst(10))
     {
-      if action == "recipient-add" { recipientAdded[id] = Self.who(entry) } else { recipientRemoved[id] = Self.who(entry) }
+      if action == .recipientAdd { recipientAdded[id] = Self.who(entry) } else { recipientRemoved[id] = Self.who(entry) }
     }
   }
 

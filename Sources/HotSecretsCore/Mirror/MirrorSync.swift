@@ -115,7 +115,7 @@ extension VaultSession {
     environment: String, services: Set<String>?, command: String
   ) throws -> [(name: String, value: [UInt8])] {
     var values = try currentValues(
-      environment: environment, services: services, action: "run", detail: ["command": .string(command)])
+      environment: environment, services: services, action: .run, detail: ["command": .string(command)])
     var owners: [String: [String]] = [:]
     for (name, _) in values { owners[name.key, default: []].append(name.service) }
     let collision = owners.filter { $0.value.count > 1 }.min { $0.key < $1.key }
@@ -133,7 +133,7 @@ extension VaultSession {
   /// Values are in ordinary memory (they are headed for files or an environment): wipe them with
   /// `wipe(_:)` when done.
   public func currentValues(
-    environment: String, services: Set<String>? = nil, action: String, detail: [String: CanonicalJSON] = [:]
+    environment: String, services: Set<String>? = nil, action: AuditAction, detail: [String: CanonicalJSON] = [:]
   ) throws -> [(name: ServiceKey, value: [UInt8])] {
     try SecretAddress.validateEnvironment(environment)
     return try database.write { db in

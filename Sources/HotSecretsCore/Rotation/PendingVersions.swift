@@ -48,7 +48,7 @@ extension VaultSession {
       try RotationJournal.update(updated, run: run, at: Timestamp.string(from: date), db: db)
       try AuditChain.append(
         AuditEvent(
-          action: "rotate-create", subject: address.description, version: version, fingerprint: fingerprint,
+          action: .rotate(.create), subject: address.description, version: version, fingerprint: fingerprint,
           detail: .object(["run": .int(Int(run)), "mode": .string(item.mode)])),
         actor: actor, keys: keys, at: date, in: db)
       return updated
@@ -117,7 +117,7 @@ extension VaultSession {
           arguments: [secretID, version])
         try AuditChain.append(
           AuditEvent(
-            action: "rotate-promote", subject: address.description, version: version, fingerprint: fingerprint,
+            action: .rotate(.promote), subject: address.description, version: version, fingerprint: fingerprint,
             detail: .object(["run": .int(Int(run)), "previous_version": item.oldVersion.map { .int($0) } ?? .null])),
           actor: actor, keys: keys, at: date, in: db)
         result.append(item)
@@ -146,7 +146,7 @@ extension VaultSession {
       try RotationJournal.update(updated, run: run, at: Timestamp.string(from: date), db: db)
       try AuditChain.append(
         AuditEvent(
-          action: "rotate-rollback", subject: address.description, version: item.newVersion,
+          action: .rotate(.rollback), subject: address.description, version: item.newVersion,
           detail: .object(["run": .int(Int(run)), "reason": .string(reason)])),
         actor: actor, keys: keys, at: date, in: db)
       return updated
@@ -169,7 +169,7 @@ extension VaultSession {
       if let revocation = item.revocation { fields["revocation"] = .string(revocation.rawValue) }
       try AuditChain.append(
         AuditEvent(
-          action: "rotate-\(step.rawValue)",
+          action: .rotate(step),
           subject: SecretAddress(trusted: environment, service: item.service, key: item.key).description,
           version: item.newVersion, detail: .object(fields)),
         actor: actor, keys: keys, at: date, in: db)

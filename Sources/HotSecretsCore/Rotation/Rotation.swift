@@ -239,7 +239,7 @@ public struct Rotation: Sendable {
       let run = try RotationJournal.confirmRevoked(environment: environment, name: name, db: db)
       try AuditChain.append(
         AuditEvent(
-          action: "rotate-confirm-revoked",
+          action: .rotateConfirmRevoked,
           subject: SecretAddress(trusted: environment, service: name.service, key: name.key).description,
           detail: .object(["run": .int(Int(run))])),
         actor: session.actor, keys: session.keys, at: session.now(), in: db)
@@ -267,7 +267,7 @@ public struct Rotation: Sendable {
         revokeOld: options.revokeOld.rawValue, actor: session.actor.user, at: Timestamp.string(from: date), db: db)
       try AuditChain.append(
         AuditEvent(
-          action: "rotate-plan", subject: environment,
+          action: .rotatePlan, subject: environment,
           detail: .object([
             "run": .int(Int(id)),
             "keys": .array(plan.map { .string("\($0.name) (\($0.mode))") }),
@@ -647,7 +647,7 @@ public struct Rotation: Sendable {
         run: run, state: state, error: error, at: Timestamp.string(from: session.now()), db: db)
       try AuditChain.append(
         AuditEvent(
-          action: "rotate-finish", subject: environment,
+          action: .rotateFinish, subject: environment,
           detail: .object([
             "run": .int(Int(run)), "result": .string(state),
             "failed_step": report.failedStep.map { .string($0.rawValue) } ?? .null,

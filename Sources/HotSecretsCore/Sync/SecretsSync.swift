@@ -147,7 +147,7 @@ public struct SecretsSync: Sendable {
       }
       guard acted else { return }
       try AuditChain.append(
-        AuditEvent(action: "sync", subject: report.id.description, detail: Self.auditDetail(report, environment)),
+        AuditEvent(action: .sync, subject: report.id.description, detail: Self.auditDetail(report, environment)),
         actor: session.actor, keys: session.keys, at: date, in: db)
     }
   }
@@ -167,7 +167,7 @@ public struct SecretsSync: Sendable {
     do {
       try session.database.write { db in
         try AuditChain.append(
-          AuditEvent(action: "sync-restart", subject: target.description, detail: .object(detail)),
+          AuditEvent(action: .syncRestart, subject: target.description, detail: .object(detail)),
           actor: session.actor, keys: session.keys, at: session.now(), in: db)
       }
     } catch {

@@ -26,7 +26,7 @@ extension VaultSession {
       }
       try record.insert(db)
       try recipientSet.seal(db: db)
-      try AuditChain.append(.recipient("recipient-add", record), actor: actor, keys: keys, at: date, in: db)
+      try AuditChain.append(.recipient(.recipientAdd, record), actor: actor, keys: keys, at: date, in: db)
       return describe(record)
     }
   }
@@ -52,7 +52,7 @@ extension VaultSession {
 extension AuditEvent {
   /// A recipient change (`recipient-add`, `recipient-remove`, `recipient-upgrade`): subject
   /// `recipient/ID`, detail its kind and name plus `extra`.
-  static func recipient(_ action: String, _ record: RecipientRecord, extra: [String: CanonicalJSON] = [:])
+  static func recipient(_ action: AuditAction, _ record: RecipientRecord, extra: [String: CanonicalJSON] = [:])
     -> AuditEvent
   {
     var detail = extra

@@ -93,12 +93,12 @@ extension VaultSession {
 
       if let target = removed {
         try AuditChain.append(
-          .recipient("recipient-remove", target, extra: ["exposed_versions": .int(exposed)]), actor: actor,
+          .recipient(.recipientRemove, target, extra: ["exposed_versions": .int(exposed)]), actor: actor,
           keys: next, at: date, in: db)
       }
       try AuditChain.append(
         AuditEvent(
-          action: "rekey",
+          action: .rekey,
           detail: .object([
             "epoch": .int(next.epoch), "versions": .int(versions), "recipients": .int(remaining.count),
             "reason": .string(removed == nil ? "requested" : "recipient-remove"),
@@ -189,7 +189,7 @@ extension VaultSession {
       record.wrappedKey = try KeyWrap.wrap(keys, to: try RecipientKey(parsing: record.publicKey ?? ""), vaultID: vaultID)
       try record.update(db)
       try recipientSet.seal(db: db)
-      try AuditChain.append(.recipient("recipient-upgrade", record), actor: actor, keys: keys, at: date, in: db)
+      try AuditChain.append(.recipient(.recipientUpgrade, record), actor: actor, keys: keys, at: date, in: db)
       return true
     }
   }

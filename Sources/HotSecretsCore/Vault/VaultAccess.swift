@@ -35,9 +35,9 @@ public enum VaultAccess {
         try record.insert(db)
         try RecipientSet(keys: keys, vaultID: vaultID).seal(db: db)
         try AuditChain.append(
-          AuditEvent(action: "init", detail: .object(["vault_id": .string(vaultID)])), actor: actor, keys: keys,
+          AuditEvent(action: .initVault, detail: .object(["vault_id": .string(vaultID)])), actor: actor, keys: keys,
           at: date, in: db)
-        try AuditChain.append(.recipient("recipient-add", record), actor: actor, keys: keys, at: date, in: db)
+        try AuditChain.append(.recipient(.recipientAdd, record), actor: actor, keys: keys, at: date, in: db)
       }
       let id = record.id ?? 0
       return VaultSession(

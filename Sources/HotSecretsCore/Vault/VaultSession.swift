@@ -104,7 +104,7 @@ public struct VaultSession: Sendable {
     ])
     try heads.seal(secretID: secretID, address: address, isNew: isNew, db: db)
     try AuditChain.append(
-      AuditEvent(action: source.rawValue, subject: address.description, version: version, fingerprint: fingerprint),
+      AuditEvent(action: .version(source), subject: address.description, version: version, fingerprint: fingerprint),
       actor: actor, keys: keys, at: date, in: db)
     return version
   }
@@ -116,7 +116,7 @@ public struct VaultSession: Sendable {
       let row = try currentVersion(of: address, db: db)
       let value = try cipher.open(nonce: row.nonce, ciphertext: row.ciphertext, for: address, version: row.version)
       try AuditChain.append(
-        AuditEvent(action: "get", subject: address.description, version: row.version, fingerprint: row.fingerprint),
+        AuditEvent(action: .get, subject: address.description, version: row.version, fingerprint: row.fingerprint),
         actor: actor, keys: keys, at: now(), in: db)
       return value
     }
@@ -252,7 +252,7 @@ public struct VaultSession: Sendable {
     try heads.seal(secretID: current.secretID, address: address, isNew: false, db: db)
     try AuditChain.append(
       AuditEvent(
-        action: "remove", subject: address.description, version: current.version, fingerprint: current.fingerprint,
+        action: .remove, subject: address.description, version: current.version, fingerprint: current.fingerprint,
         detail: reason.map { .object(["reason": .string($0)]) }),
       actor: actor, keys: keys, at: now(), in: db)
   }

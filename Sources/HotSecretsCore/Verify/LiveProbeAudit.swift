@@ -19,7 +19,7 @@ extension VaultSession {
     try database.write { db in
       try AuditChain.append(
         AuditEvent(
-          action: "verify-live", subject: environment,
+          action: .verifyLive, subject: environment,
           detail: .object(["sent": .array(sent), "connected": .array(connected)])),
         actor: actor, keys: keys, at: now(), in: db)
     }
