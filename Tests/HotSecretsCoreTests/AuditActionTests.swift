@@ -28,3 +28,17 @@ import Testing
     #expect(AuditAction(rawValue: "recipient-add") == .recipientAdd)
   }
 }
+
+/// The rotation source's spelling is what the journal and reports hold.
+@Suite struct RotationSourceTests {
+  @Test func spellingsRoundTrip() {
+    for source in [RotationSource.generate, .manual] + ProviderKind.allCases.map(RotationSource.provider) {
+      #expect(RotationSource(rawValue: source.rawValue) == source)
+    }
+    #expect(RotationSource.provider(.openai).rawValue == "openai")
+    #expect(RotationSource(rawValue: "provider") == nil)
+    #expect(RotationSource.provider(.shopify).needsOperatorValue && RotationSource.manual.needsOperatorValue)
+    #expect(RotationSource.provider(.shopify).mintingProvider == nil)
+    #expect(RotationSource.provider(.chatwoot).isSinglePhase && !RotationSource.provider(.openai).isSinglePhase)
+  }
+}

@@ -218,13 +218,13 @@ enum RotateOutput {
       environment: report.environment, outcome: report.outcome.rawValue, run: report.run, dryRun: dryRun,
       plan: report.plan.filter { !$0.needsOperator }.map {
         PlanJSON(
-          service: $0.name.service, key: $0.name.key, provider: $0.mode, targets: $0.targets.map(\.description),
+          service: $0.name.service, key: $0.name.key, provider: $0.mode.rawValue, targets: $0.targets.map(\.description),
           singlePhase: $0.singlePhase, ageDays: $0.ageDays, currentVersion: $0.currentVersion)
       },
       needsOperator: report.plan.filter(\.needsOperator).map(\.name.description),
       keys: report.items.map {
         KeyJSON(
-          service: $0.service, key: $0.key, provider: $0.mode, state: $0.state.rawValue,
+          service: $0.service, key: $0.key, provider: $0.mode.rawValue, state: $0.state.rawValue,
           targets: (report.targets[$0.name] ?? []).map(\.description), oldVersion: $0.oldVersion,
           newVersion: $0.newVersion, revocation: $0.revocation?.rawValue, error: $0.error)
       },
@@ -245,7 +245,7 @@ enum RotateOutput {
         var note = p.singlePhase ? "single-phase: the old token dies at once; no rollback" : ""
         if p.needsOperator { note = "needs --value-from (operator)" }
         table.add(
-          p.name.description, p.mode, String(p.currentVersion), "\(p.ageDays)d",
+          p.name.description, p.mode.rawValue, String(p.currentVersion), "\(p.ageDays)d",
           p.targets.map(\.description).joined(separator: ", "), note)
       }
       lines.append(table.rendered)
@@ -255,7 +255,7 @@ enum RotateOutput {
     var table = TextTable("KEY", "PROVIDER", "OLD", "NEW", "TARGETS", "RESULT", "OLD CREDENTIAL")
     for item in report.items {
       table.add(
-        item.name.description, item.mode, item.oldVersion.map(String.init) ?? "-",
+        item.name.description, item.mode.rawValue, item.oldVersion.map(String.init) ?? "-",
         item.newVersion.map(String.init) ?? "-",
         (report.targets[item.name] ?? []).map(\.description).joined(separator: ", "), item.state.rawValue,
         item.revocation?.rawValue ?? "-")

@@ -6,27 +6,27 @@ import Integrations
 /// credentials: `OPENAI_ADMIN_KEY`, `SUPABASE_ACCESS_TOKEN` from the environment, else the vault's
 /// `ENV/hotsecrets/NAME`. A provider without credentials is left out (its keys fail at create).
 enum ProviderClients {
-  static func make(policy: Policy, session: VaultSession, timeout: TimeInterval) throws -> [String: CredentialProvider]
+  static func make(policy: Policy, session: VaultSession, timeout: TimeInterval) throws -> [ProviderKind: CredentialProvider]
   {
     let kinds = Set(policy.services.compactMap { $0.provider?.kind })
-    var providers: [String: CredentialProvider] = [:]
+    var providers: [ProviderKind: CredentialProvider] = [:]
     let retry = TargetClients.retryPolicy
     if kinds.contains(.openai),
       let key = try TargetClients.token("OPENAI_ADMIN_KEY", environment: policy.environment, session: session)
     {
-      providers["openai"] = OpenAIProvider(
+      providers[.openai] = OpenAIProvider(
         baseURL: try openAIBase(checked: true),
         credential: key, timeout: timeout, retry: retry)
     }
     if kinds.contains(.supabase),
       let token = try TargetClients.token("SUPABASE_ACCESS_TOKEN", environment: policy.environment, session: session)
     {
-      providers["supabase"] = SupabaseProvider(
+      providers[.supabase] = SupabaseProvider(
         baseURL: try TargetClients.baseURL("HOTSECRETS_SUPABASE_API_URL", default: "https://api.supabase.com"),
         credential: token, timeout: timeout, retry: retry)
     }
     if kinds.contains(.chatwoot) {
-      providers["chatwoot"] = ChatwootProvider(timeout: timeout, retry: retry)
+      providers[.chatwoot] = ChatwootProvider(timeout: timeout, retry: retry)
     }
     return providers
   }

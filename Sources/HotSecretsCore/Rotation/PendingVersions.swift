@@ -49,7 +49,7 @@ extension VaultSession {
       try AuditChain.append(
         AuditEvent(
           action: .rotate(.create), subject: address.description, version: version, fingerprint: fingerprint,
-          detail: .object(["run": .int(Int(run)), "mode": .string(item.mode)])),
+          detail: .object(["run": .int(Int(run)), "mode": .string(item.mode.rawValue)])),
         actor: actor, keys: keys, at: date, in: db)
       return updated
     }

@@ -15,7 +15,7 @@ public struct Rotation: Sendable {
   let session: VaultSession
   let policy: Policy
   /// Credential providers by kind (`openai`, `supabase`, `chatwoot`).
-  let providers: [String: CredentialProvider]
+  let providers: [ProviderKind: CredentialProvider]
   /// Validation probes for operator-supplied credentials (Shopify) and health URLs.
   let probe: LiveProbe?
   let fly: FlyMachinesAPI?
@@ -26,7 +26,7 @@ public struct Rotation: Sendable {
   let checkpoint: @Sendable (RotationStep) -> Void
 
   public init(
-    session: VaultSession, policy: Policy, providers: [String: CredentialProvider], probe: LiveProbe?,
+    session: VaultSession, policy: Policy, providers: [ProviderKind: CredentialProvider], probe: LiveProbe?,
     fly: FlyMachinesAPI?, github: GitHubSecretsAPI?, options: RotationOptions,
     progress: @escaping @Sendable (RotationProgress) -> Void = { _ in },
     checkpoint: @escaping @Sendable (RotationStep) -> Void = { _ in }
@@ -53,8 +53,10 @@ public struct Rotation: Sendable {
     }
     defer { for key in stored.keys { wipe(&stored[key]!.value) } }
     let plan = try RotationPlanner.plan(policy: policy, options: options, stored: stored)
-    for item in plan where item.provider != nil && item.provider != .shopify && providers[item.mode] == nil {
-      throw RotationError.noCredentials(provider: item.mode)
+    for item in plan {
+      if let kind = item.mode.mintingProvider, providers[kind] == nil {
+        throw RotationError.noCredentials(provider: kind.rawValue)
+      }
     }
     // The same checks `sync` makes (names, sizes), before any credential is minted.
     var plans = try SyncPlanner.plans(policy: policy, kinds: Set(SyncTargetKind.allCases), stored: stored)
@@ -316,15 +318,15 @@ public struct Rotation: Sendable {
     do {
       var value: [UInt8]
       switch item.mode {
-      case "generate":
+      case .generate:
         value = try Self.generate(length: planned.length)
-      case "shopify", "manual":
+      case .provider(.shopify), .manual:
         guard let given = options.operatorValues[item.name] else {
           throw RemoteError(status: nil, reason: "needs a value from an operator (--value-from)")
         }
         value = given
       default:
-        guard let provider = providers[item.mode], let context = try context(for: item) else {
+        guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
           throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
         }
         let minted = try await provider.mint(context, current: context.serviceValues[item.key] ?? "")
@@ -362,16 +364,16 @@ public struct Rotation: Sendable {
       let text = String(decoding: value, as: UTF8.self)
       let result: LiveResult
       switch item.mode {
-      case "generate", "manual":
+      case .generate, .manual:
         result = .accepted
-      case "shopify":
+      case .provider(.shopify):
         let shop = policy.service(item.service)?.provider
         result =
           await probe?.check(
             .shopify(shop: shop?["shop"] ?? "", apiVersion: shop?["api_version"] ?? "2025-10", accessToken: text))
           ?? .accepted
       default:
-        guard let provider = providers[item.mode], let context = try context(for: item) else {
+        guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
           throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
         }
         result = await provider.test(context, value: text)
@@ -488,7 +490,7 @@ public struct Rotation: Sendable {
         try RotationJournal.sharedValue(environment: environment, name: item.name, version: old, db: db)
       }
     }
-    if item.singlePhase || item.mode == "generate" {
+    if item.singlePhase || item.mode == .generate {
       item.revocation = .notNeeded
     } else if options.revokeOld == .never {
       item.revocation = .kept
@@ -502,14 +504,14 @@ public struct Rotation: Sendable {
     } else if let shared {
       item.revocation = .shared
       say(item.name, .revoke, "old credential kept live: the same value is current in \(shared)")
-    } else if item.mode == "shopify" || item.mode == "manual" {
+    } else if item.mode.needsOperatorValue {
       item.revocation = .pendingOperator
       say(
         item.name, .revoke,
         "revoke the old credential by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(item.name)")
     } else {
       do {
-        guard let provider = providers[item.mode], let context = try context(for: item) else {
+        guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
           throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
         }
         var id = item.oldCredentialID
@@ -552,7 +554,7 @@ public struct Rotation: Sendable {
     var item = item
     guard let id = item.newCredentialID else { return item }
     do {
-      guard let provider = providers[item.mode], let context = try context(for: item) else {
+      guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
         throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
       }
       try await provider.revoke(context, id: id)

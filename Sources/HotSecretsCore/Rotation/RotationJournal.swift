@@ -42,8 +42,7 @@ public enum Revocation: String, Sendable {
 public struct RotationItem: Sendable, Equatable {
   public let service: String
   public let key: String
-  /// `openai`, `supabase`, `chatwoot`, `shopify`, `generate` or `manual`.
-  public let mode: String
+  public let mode: RotationSource
   /// Minting killed the old credential (Chatwoot): promoted at once, never rolled back.
   public let singlePhase: Bool
   public var oldVersion: Int?
@@ -127,7 +126,7 @@ enum RotationJournal {
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
-          id, position, item.service, item.key, item.mode, item.singlePhase, item.oldVersion, item.state.rawValue, at,
+          id, position, item.service, item.key, item.mode.rawValue, item.singlePhase, item.oldVersion, item.state.rawValue, at,
         ])
     }
     return id
@@ -142,8 +141,12 @@ enum RotationJournal {
         FROM rotation_items WHERE run_id = ? ORDER BY position
         """, arguments: [run]
     ).map { row in
-      RotationItem(
-        service: row[0], key: row[1], mode: row[2], singlePhase: row[3], oldVersion: row[4], newVersion: row[5],
+      let modeName: String = row[2]
+      guard let mode = RotationSource(rawValue: modeName) else {
+        throw VaultError.corruptVault("rotation run \(run) has a key with an unknown mode \"\(modeName)\"")
+      }
+      return RotationItem(
+        service: row[0], key: row[1], mode: mode, singlePhase: row[3], oldVersion: row[4], newVersion: row[5],
         oldCredentialID: row[6], newCredentialID: row[7], state: RotationItemState(rawValue: row[8]) ?? .failed,
         revocation: (row[9] as String?).flatMap(Revocation.init),
         newRevocation: (row[11] as String?).flatMap(Revocation.init), error: row[10])

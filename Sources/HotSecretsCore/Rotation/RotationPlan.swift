@@ -49,8 +49,7 @@ public struct RotationOptions: Sendable {
 /// One key a run will rotate.
 public struct PlannedRotation: Sendable, Equatable {
   public let name: ServiceKey
-  /// `openai`, `supabase`, `chatwoot`, `shopify`, `generate` or `manual`.
-  public let mode: String
+  public let mode: RotationSource
   /// Minting kills the old credential at once (Chatwoot): pushed immediately, no rollback.
   public let singlePhase: Bool
   /// The targets that carry the key (`fly:APP`, `github:OWNER/REPO:ENV`).
@@ -63,7 +62,7 @@ public struct PlannedRotation: Sendable, Equatable {
   let length: Int
 
   /// The provider kind behind `mode`, when it is a provider.
-  public var provider: ProviderKind? { ProviderKind(rawValue: mode) }
+  public var provider: ProviderKind? { mode.provider }
 }
 
 /// Why a rotation cannot start (or resume). Nothing has changed when one is thrown.
@@ -141,20 +140,21 @@ enum RotationPlanner {
         throw RotationError.notInPolicy(name.description)
       }
       guard let secret = stored[name] else { throw RotationError.notInVault(name.description) }
-      var mode = key.rotate.name
+      let mode: RotationSource
       var length = 0
       switch key.rotate {
       case .provider:
         guard let provider = service.provider else { throw RotationError.noProvider(name.description) }
-        mode = provider.kind.rawValue
-      case .generate(let n): length = n
-      case .manual: break
+        mode = .provider(provider.kind)
+      case .generate(let n):
+        mode = .generate
+        length = n
+      case .manual: mode = .manual
       }
-      let assisted = mode == "shopify" || mode == "manual"
-      let needsOperator = assisted && options.operatorValues[name] == nil
+      let needsOperator = mode.needsOperatorValue && options.operatorValues[name] == nil
       if needsOperator && options.keys.contains(name) { throw RotationError.needsOperatorValue(name.description) }
       return PlannedRotation(
-        name: name, mode: mode, singlePhase: mode == ProviderKind.chatwoot.rawValue,
+        name: name, mode: mode, singlePhase: mode.isSinglePhase,
         targets: targets(of: name.service, in: policy), currentVersion: secret.version,
         ageDays: age(secret, at: options.asOf), needsOperator: needsOperator, length: length)
     }
