@@ -114,5 +114,5 @@ public enum HotSecretsVersion {
   /// The commit CI recipes (`schedule --github-actions`) fetch and build by default: the last one
   /// reviewed for release, on github.com/hotrodan/hotsecrets. A source tree cannot name its own
   /// commit, so this is bumped at each release; `--hotsecrets-commit` picks another.
-  public static let pinnedCommit = "70ea4a11bfae120ee5659dc410e48dc26ff038ef"
+  public static let pinnedCommit = "b9537464986c27eb37c975a028a802fa528ccb90"
 }
