@@ -160,11 +160,16 @@ extension HotSecrets {
       return value
     }
 
-    /// Test hook: `HOTSECRETS_TEST_CRASH_AFTER=STEP` ends the process abruptly once STEP is
-    /// journaled, as a crash would (the crash-and-resume tests use it).
-    static let crashHook: @Sendable (RotationStep) -> Void = { step in
-      if ProcessEnvironment.value("HOTSECRETS_TEST_CRASH_AFTER") == step.rawValue { _exit(137) }
-    }
+    #if DEBUG
+      /// Test hook, debug builds only (the tests run the debug binary): `HOTSECRETS_TEST_CRASH_AFTER=STEP`
+      /// ends the process abruptly once STEP is journaled, as a crash would (the crash-and-resume
+      /// tests). A release build has no such hook: nothing in the environment can stop a rotation.
+      static let crashHook: @Sendable (RotationStep) -> Void = { step in
+        if ProcessEnvironment.value("HOTSECRETS_TEST_CRASH_AFTER") == step.rawValue { _exit(137) }
+      }
+    #else
+      static let crashHook: @Sendable (RotationStep) -> Void = { _ in }
+    #endif
   }
 }
 
