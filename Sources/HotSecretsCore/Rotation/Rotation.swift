@@ -111,14 +111,14 @@ public struct Rotation: Sendable {
     try setStep(.create, runID)
     let order = items.indices.sorted { (items[$0].singlePhase ? 1 : 0, $0) < (items[$1].singlePhase ? 1 : 0, $1) }
     for index in order {
-      items[index] = await create(items[index], planned: rotatable[index], run: runID)
+      items[index] = try await create(items[index], planned: rotatable[index], run: runID)
     }
     checkpoint(.create)
 
     // test
     try setStep(.test, runID)
     for index in items.indices where items[index].state == .created || items[index].state == .promoted {
-      items[index] = await test(items[index], run: runID)
+      items[index] = try await test(items[index], run: runID)
     }
     checkpoint(.test)
     return try await deliver(runID, &items, &report, planned: rotatable)
@@ -197,7 +197,7 @@ public struct Rotation: Sendable {
   {
     try setStep(.revoke, runID)
     for index in items.indices where items[index].state == .promoted {
-      items[index] = await revokeOld(items[index], run: runID)
+      items[index] = try await revokeOld(items[index], run: runID)
     }
     checkpoint(.revoke)
     return try finish(runID, items, &report, failedStep: nil)
@@ -312,7 +312,7 @@ public struct Rotation: Sendable {
 
   /// Mints (or takes from the operator, or generates) the new value and stores it pending (current,
   /// for a single-phase item). A credential minted but not stored is revoked at once.
-  private func create(_ item: RotationItem, planned: PlannedRotation, run: Int64) async -> RotationItem {
+  private func create(_ item: RotationItem, planned: PlannedRotation, run: Int64) async throws -> RotationItem {
     var item = item
     var mintedID: String?
     do {
@@ -322,12 +322,12 @@ public struct Rotation: Sendable {
         value = try Self.generate(length: planned.length)
       case .provider(.shopify), .manual:
         guard let given = options.operatorValues[item.name] else {
-          throw RemoteError(status: nil, reason: "needs a value from an operator (--value-from)")
+          throw RotationError.needsOperatorValue(item.name.description)
         }
         value = given
       default:
         guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
-          throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
+          throw RotationError.noCredentials(provider: item.mode.rawValue)
         }
         let minted = try await provider.mint(context, current: context.serviceValues[item.key] ?? "")
         mintedID = minted.id
@@ -345,16 +345,16 @@ public struct Rotation: Sendable {
       say(item.name, .create, "FAILED: \(RemoteReason.of(error))")
       if let mintedID, !item.singlePhase {
         item.newCredentialID = mintedID
-        item = await revokeNew(item, run: run)
+        item = try await revokeNew(item, run: run)
       }
-      try? session.journal(item, step: .create, environment: environment, run: run)
+      try session.journal(item, step: .create, environment: environment, run: run)
     }
     return item
   }
 
   /// Asks the provider whether the new value works. A rejected two-phase credential is revoked at
   /// once (nothing was pushed yet) and its version marked failed.
-  private func test(_ item: RotationItem, run: Int64) async -> RotationItem {
+  private func test(_ item: RotationItem, run: Int64) async throws -> RotationItem {
     var item = item
     guard let version = item.newVersion else { return item }
     var failure: String?
@@ -374,7 +374,7 @@ public struct Rotation: Sendable {
           ?? .accepted
       default:
         guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
-          throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
+          throw RotationError.noCredentials(provider: item.mode.rawValue)
         }
         result = await provider.test(context, value: text)
       }
@@ -395,14 +395,12 @@ public struct Rotation: Sendable {
     if item.singlePhase {
       // The old token is gone: the new one is all there is, so it still goes out.
       item.error = "test: \(reason) (the old token no longer works: the new one is pushed anyway)"
-      try? session.journal(item, step: .test, environment: environment, run: run)
+      try session.journal(item, step: .test, environment: environment, run: run)
       return item
     }
     item.error = "test: \(reason)"
-    item = await revokeNew(item, run: run)
-    if let failed = try? session.failPending(item, environment: environment, run: run, reason: item.error!) {
-      item = failed
-    }
+    item = try await revokeNew(item, run: run)
+    item = try session.failPending(item, environment: environment, run: run, reason: item.error!)
     return item
   }
 
@@ -482,10 +480,10 @@ public struct Rotation: Sendable {
 
   /// Handles the old credential after every target verified the new one: revoked at the provider,
   /// or kept (and said why) when something may still use it.
-  private func revokeOld(_ item: RotationItem, run: Int64) async -> RotationItem {
+  private func revokeOld(_ item: RotationItem, run: Int64) async throws -> RotationItem {
     var item = item
     let staged = stagedApps(for: item)
-    let shared = try? item.oldVersion.flatMap { old in
+    let shared = try item.oldVersion.flatMap { old in
       try session.database.read { db in
         try RotationJournal.sharedValue(environment: environment, name: item.name, version: old, db: db)
       }
@@ -512,7 +510,7 @@ public struct Rotation: Sendable {
     } else {
       do {
         guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
-          throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
+          throw RotationError.noCredentials(provider: item.mode.rawValue)
         }
         var id = item.oldCredentialID
         if id == nil, let old = item.oldVersion {
@@ -544,18 +542,18 @@ public struct Rotation: Sendable {
       }
     }
     item.state = .done
-    try? session.journal(item, step: .revoke, environment: environment, run: run)
+    try session.journal(item, step: .revoke, environment: environment, run: run)
     return item
   }
 
   /// Revokes a new credential that will not be used (a failed or rolled-back item). When it cannot,
   /// the item's error says to revoke it by hand.
-  private func revokeNew(_ item: RotationItem, run: Int64) async -> RotationItem {
+  private func revokeNew(_ item: RotationItem, run: Int64) async throws -> RotationItem {
     var item = item
     guard let id = item.newCredentialID else { return item }
     do {
       guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
-        throw RemoteError(status: nil, reason: "no credentials for the \(item.mode) provider")
+        throw RotationError.noCredentials(provider: item.mode.rawValue)
       }
       try await provider.revoke(context, id: id)
       item.newRevocation = .revoked
@@ -566,7 +564,7 @@ public struct Rotation: Sendable {
         (item.error.map { $0 + "; " } ?? "")
         + "revoking the new credential failed (\(RemoteReason.of(error))): revoke it by hand at \(item.mode)"
       say(item.name, .rollback, "FAILED to revoke the new credential: \(RemoteReason.of(error))")
-      try? session.journal(item, step: .rollback, environment: environment, run: run)
+      try session.journal(item, step: .rollback, environment: environment, run: run)
     }
     return item
   }
@@ -599,12 +597,12 @@ public struct Rotation: Sendable {
         // Its old token died at mint: the new one is current and stays (restored targets got it).
         items[index].state = .done
         items[index].revocation = .notNeeded
-        try? session.journal(items[index], step: .rollback, environment: environment, run: run)
+        try session.journal(items[index], step: .rollback, environment: environment, run: run)
         continue
       }
       guard !item.singlePhase, [.created, .tested, .pushed, .verified].contains(item.state) else { continue }
       if restored {
-        items[index] = await revokeNew(item, run: run)
+        items[index] = try await revokeNew(item, run: run)
       } else if item.newCredentialID != nil {
         items[index].error =
           reason + "; the previous value could not be restored everywhere, so the new credential was kept live"
