@@ -12,6 +12,42 @@ final class RequestLog: Sendable {
   func clear() { entries.withLock { $0 = [] } }
 }
 
+/// A loopback server that records every request before its handler answers it: what the single-purpose fakes
+/// below share.
+public final class RecordingServer: Sendable {
+  public let server: FakeServer
+  let log: RequestLog
+
+  private init(server: FakeServer, log: RequestLog) {
+    self.server = server
+    self.log = log
+  }
+
+  /// Starts `handler` behind a request log; `drainTimeout` as for `FakeServer`.
+  static func start(drainTimeout: Double = 30, _ handler: @escaping FakeRouter.Handler) async throws -> RecordingServer {
+    let log = RequestLog()
+    let server = try await FakeServer.start(drainTimeout: drainTimeout) { request in
+      log.append(request)
+      return try await handler(request)
+    }
+    return RecordingServer(server: server, log: log)
+  }
+}
+
+/// A fake built on a `RecordingServer`: its address, the requests it saw, and `stop()`.
+public protocol RecordingFake: Sendable {
+  var recording: RecordingServer { get }
+}
+
+extension RecordingFake {
+  public var server: FakeServer { recording.server }
+  /// `http://127.0.0.1:PORT`
+  public var baseURL: String { server.baseURL }
+  /// The requests seen, in order.
+  public var requests: [FakeRequest] { recording.log.all }
+  public func stop() { server.stop() }
+}
+
 /// The shape of a fake's JSON error body.
 public enum ErrorBodyStyle: Sendable, Equatable {
   /// Fly.io's `{"error": "…"}` (Shopify and Chatwoot too).
@@ -40,19 +76,15 @@ public enum ErrorBodyStyle: Sendable, Equatable {
 ///
 /// The message reads `rejected: body "<body>"; Authorization "<value>"; apikey "<value>"` (headers in the order
 /// of `echoedHeaders`, only those sent); see `message(for:echoLength:)`.
-public final class FakeEcho: Sendable {
+public final class FakeEcho: RecordingFake {
   /// The headers whose values are quoted, in this order.
   public static let echoedHeaders = ["Authorization", "api_access_token", "apikey", "X-Shopify-Access-Token"]
 
-  public let server: FakeServer
-  /// `http://127.0.0.1:PORT`
-  public var baseURL: String { server.baseURL }
-  private let log: RequestLog
+  public let recording: RecordingServer
   private let sent: Locked<[String]>
 
-  private init(server: FakeServer, log: RequestLog, sent: Locked<[String]>) {
-    self.server = server
-    self.log = log
+  private init(recording: RecordingServer, sent: Locked<[String]>) {
+    self.recording = recording
     self.sent = sent
   }
 
@@ -61,17 +93,15 @@ public final class FakeEcho: Sendable {
   public static func start(
     status: Int = 401, style: ErrorBodyStyle = .fly, echoLength: Int = 12, headers: [String: String] = [:]
   ) async throws -> FakeEcho {
-    let log = RequestLog()
     let sent = Locked<[String]>([])
-    let server = try await FakeServer.start { request in
-      log.append(request)
+    let recording = try await RecordingServer.start { request in
       let text = Self.message(for: request, echoLength: echoLength)
       sent.withLock { $0.append(text) }
       var fields = headers
       fields["Content-Type"] = "application/json"
       return FakeResponse(status: status, headers: fields, body: style.body(text))
     }
-    return FakeEcho(server: server, log: log, sent: sent)
+    return FakeEcho(recording: recording, sent: sent)
   }
 
   /// The message the fake answers `request` with.
@@ -84,100 +114,63 @@ public final class FakeEcho: Sendable {
     return "rejected: " + parts.joined(separator: "; ")
   }
 
-  /// The requests seen, in order.
-  public var requests: [FakeRequest] { log.all }
   /// The error messages sent, in order (one per request).
   public var messages: [String] { sent.current }
-
-  public func stop() { server.stop() }
 }
 
 /// A server that answers every request with a redirect: `status` (301, 302, 303, 307, 308) and `Location`.
-public final class FakeRedirect: Sendable {
-  public let server: FakeServer
-  /// `http://127.0.0.1:PORT`
-  public var baseURL: String { server.baseURL }
-  private let log: RequestLog
+public final class FakeRedirect: RecordingFake {
+  public let recording: RecordingServer
 
-  private init(server: FakeServer, log: RequestLog) {
-    self.server = server
-    self.log = log
-  }
+  private init(recording: RecordingServer) { self.recording = recording }
 
   /// Starts the fake. `Location` is `location`, followed by the request's target ("/path?query") when
   /// `appendingTarget` (so `location: other.baseURL` sends the client to the same path on `other`).
   public static func start(status: Int = 302, location: String, appendingTarget: Bool = false) async throws
     -> FakeRedirect
   {
-    let log = RequestLog()
-    let server = try await FakeServer.start { request in
-      log.append(request)
-      let target = appendingTarget ? location + request.target : location
-      return FakeResponse(status: status, headers: ["Location": target])
-    }
-    return FakeRedirect(server: server, log: log)
+    FakeRedirect(
+      recording: try await RecordingServer.start { request in
+        let target = appendingTarget ? location + request.target : location
+        return FakeResponse(status: status, headers: ["Location": target])
+      })
   }
-
-  /// The requests seen, in order.
-  public var requests: [FakeRequest] { log.all }
-
-  public func stop() { server.stop() }
 }
 
 /// A server that answers every request with one status and JSON body (200 `{}` by default) and records it: a
 /// redirect's target, or proof that a server saw no request at all (`requests.isEmpty`).
-public final class FakeRecorder: Sendable {
-  public let server: FakeServer
-  /// `http://127.0.0.1:PORT`
-  public var baseURL: String { server.baseURL }
-  private let log: RequestLog
+public final class FakeRecorder: RecordingFake {
+  public let recording: RecordingServer
 
-  private init(server: FakeServer, log: RequestLog) {
-    self.server = server
-    self.log = log
-  }
+  private init(recording: RecordingServer) { self.recording = recording }
 
   /// Starts the fake; `json` is any `JSONSerialization` object (serialized once, now).
   public static func start(status: Int = 200, json: Any = [String: Any]()) async throws -> FakeRecorder {
     let body = (try? JSONSerialization.data(withJSONObject: json)) ?? Data("{}".utf8)
-    let log = RequestLog()
-    let server = try await FakeServer.start { request in
-      log.append(request)
-      return FakeResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
-    }
-    return FakeRecorder(server: server, log: log)
+    return FakeRecorder(
+      recording: try await RecordingServer.start { _ in
+        FakeResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
+      })
   }
 
-  /// The requests seen, in order.
-  public var requests: [FakeRequest] { log.all }
-
   /// Forgets the requests seen.
-  public func reset() { log.clear() }
-
-  public func stop() { server.stop() }
+  public func reset() { recording.log.clear() }
 }
 
 /// A server that reads each request and then answers late, or never — for client timeout tests. `stop()` ends
 /// the waiting requests at once: a client still waiting then gets an empty 500 (FlyingFox answers a cancelled
 /// handler so) and the connection closes. (For a server that does not even accept the connection, use
 /// `LoopbackListener`.)
-public final class FakeSlow: Sendable {
-  public let server: FakeServer
-  /// `http://127.0.0.1:PORT`
-  public var baseURL: String { server.baseURL }
-  private let log: RequestLog
+public final class FakeSlow: RecordingFake {
+  /// Its requests are logged as soon as they are read, before the wait.
+  public let recording: RecordingServer
 
-  private init(server: FakeServer, log: RequestLog) {
-    self.server = server
-    self.log = log
-  }
+  private init(recording: RecordingServer) { self.recording = recording }
 
   /// Starts the fake: each request is answered `status` with `{}` after `answerAfter` seconds, or never (until
   /// `stop()`) when nil.
   public static func start(answerAfter seconds: Double? = nil, status: Int = 200) async throws -> FakeSlow {
-    let log = RequestLog()
-    let server = try await FakeServer.start(drainTimeout: 0) { request in
-      log.append(request)
+    let recording = try await RecordingServer.start(drainTimeout: 0) { _ in
       if let seconds {
         try await Task.sleep(for: .seconds(seconds))
       } else {
@@ -185,43 +178,32 @@ public final class FakeSlow: Sendable {
       }
       return FakeResponse(status: status, headers: ["Content-Type": "application/json"], body: Data("{}".utf8))
     }
-    return FakeSlow(server: server, log: log)
+    return FakeSlow(recording: recording)
   }
-
-  /// The requests received (each logged as soon as it was read, before the wait).
-  public var requests: [FakeRequest] { log.all }
-
-  public func stop() { server.stop() }
 }
 
 /// A server that answers every request 200 with a body of exactly `bytes` bytes — for a response size cap test.
 /// The body is a valid JSON object (`{"pad":"xxxx…"}`) when `bytes` ≥ 10, so only a cap, not a parse error, can
 /// reject it.
-public final class FakeHuge: Sendable {
-  public let server: FakeServer
-  /// `http://127.0.0.1:PORT`
-  public var baseURL: String { server.baseURL }
+public final class FakeHuge: RecordingFake {
+  public let recording: RecordingServer
   /// The body's length in bytes.
   public let bytes: Int
-  private let log: RequestLog
 
-  private init(server: FakeServer, bytes: Int, log: RequestLog) {
-    self.server = server
+  private init(recording: RecordingServer, bytes: Int) {
+    self.recording = recording
     self.bytes = bytes
-    self.log = log
   }
 
   /// Starts the fake. `chunked`: the body is sent with `Transfer-Encoding: chunked` (no `Content-Length`, so the
   /// client learns the size only while reading).
   public static func start(bytes: Int = 9 << 20, chunked: Bool = false) async throws -> FakeHuge {
     let body = Self.body(bytes)
-    let log = RequestLog()
-    let server = try await FakeServer.start { request in
-      log.append(request)
-      return FakeResponse(
+    let recording = try await RecordingServer.start { _ in
+      FakeResponse(
         status: 200, headers: ["Content-Type": "application/json"], body: chunked ? .chunked(body) : .data(body))
     }
-    return FakeHuge(server: server, bytes: body.count, log: log)
+    return FakeHuge(recording: recording, bytes: body.count)
   }
 
   static func body(_ bytes: Int) -> Data {
@@ -229,9 +211,4 @@ public final class FakeHuge: Sendable {
     guard bytes >= shell.count else { return Data(repeating: UInt8(ascii: "x"), count: max(0, bytes)) }
     return Data(#"{"pad":""#.utf8) + Data(repeating: UInt8(ascii: "x"), count: bytes - shell.count) + Data(#""}"#.utf8)
   }
-
-  /// The requests seen, in order.
-  public var requests: [FakeRequest] { log.all }
-
-  public func stop() { server.stop() }
 }

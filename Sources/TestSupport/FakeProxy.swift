@@ -8,12 +8,11 @@ import Foundation
 /// Not forwarded: a `CONNECT` (recorded as "CONNECT host:port", answered 502), an origin-form request (a client
 /// talking to the proxy as if it were the server: answered 400), a target that is not `http://` on 127.0.0.1 or
 /// localhost (502). A target that cannot be reached is answered 502.
-public final class FakeProxy: Sendable {
-  public let server: FakeServer
-  /// `http://127.0.0.1:PORT`: the proxy URL to give the client.
-  public var baseURL: String { server.baseURL }
+public final class FakeProxy: RecordingFake {
+  /// Its `baseURL` is the proxy URL to give the client; `requests` have the absolute URL as `target` (or
+  /// "host:port" for CONNECT).
+  public let recording: RecordingServer
   public var port: Int { server.port }
-  private let log: RequestLog
 
   /// Hop-by-hop request and response fields, not passed on (RFC 9110 §7.6.1), plus the framing fields the proxy
   /// sets itself.
@@ -22,31 +21,18 @@ public final class FakeProxy: Sendable {
     "transfer-encoding", "upgrade", "content-length", "host",
   ]
 
-  private init(server: FakeServer, log: RequestLog) {
-    self.server = server
-    self.log = log
-  }
+  private init(recording: RecordingServer) { self.recording = recording }
 
   /// Starts the proxy. `timeout`: seconds to wait for the target's response.
   public static func start(timeout: Double = 30) async throws -> FakeProxy {
-    let log = RequestLog()
-    let server = try await FakeServer.start { request in
-      log.append(request)
-      return await forward(request, timeout: timeout)
-    }
-    return FakeProxy(server: server, log: log)
+    FakeProxy(recording: try await RecordingServer.start { request in await forward(request, timeout: timeout) })
   }
-
-  /// The requests the proxy received, in order (`target` is the absolute URL, or "host:port" for CONNECT).
-  public var requests: [FakeRequest] { log.all }
 
   /// The target of every request received, in order: the absolute URL ("http://127.0.0.1:P/path?q"), or
   /// "CONNECT host:port" for a tunnel request.
   public var targets: [String] {
-    log.all.map { $0.method == "CONNECT" ? "CONNECT \($0.target)" : $0.target }
+    requests.map { $0.method == "CONNECT" ? "CONNECT \($0.target)" : $0.target }
   }
-
-  public func stop() { server.stop() }
 
   static func failure(_ status: Int, _ text: String) -> FakeResponse {
     FakeResponse(status: status, headers: ["Content-Type": "text/plain"], body: Data((text + "\n").utf8))
