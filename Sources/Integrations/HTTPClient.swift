@@ -101,7 +101,7 @@ public struct HTTPFailure: Error, Sendable, Equatable {
 
   /// What the server said that hotsecrets may show but never stores: a redirect's target host.
   public var detail: String? {
-    if case .redirectRefused(_, let location) = kind { return "Location host: \(location ?? "none")" }
+    if case .redirectRefused(_, let location) = kind { return "Location host: \(location.map(RemoteText.label) ?? "none")" }
     return nil
   }
 

@@ -62,6 +62,9 @@ import Testing
     RemoteDiagnostics.report(error)
     RemoteDiagnostics.report(error)
     #expect(lines.items == ["github answered HTTP 401; the API said: token [redacted] is bad"])
+    // An API's control characters never reach the terminal.
+    RemoteDiagnostics.report(RemoteError(status: 400, reason: "fly answered HTTP 400", apiMessage: "bad\u{1B}[2Jx\rforged"))
+    #expect(lines.items.last == "fly answered HTTP 400; the API said: bad?[2Jx?forged")
   }
 
   @Test func credentialURLsMustBeHTTPSUnlessLoopback() throws {

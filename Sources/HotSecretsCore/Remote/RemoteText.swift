@@ -19,4 +19,15 @@ public enum RemoteText {
     let bytes = text.utf8.prefix(64).map { isIdentifierByte($0) || $0 == UInt8(ascii: " ") ? $0 : UInt8(ascii: "?") }
     return String(decoding: bytes, as: UTF8.self) + (text.utf8.count > 64 ? "…" : "")
   }
+
+  /// `text` with control characters (C0 but tab, DEL, C1) replaced by `?`: an API's message printed
+  /// on a terminal cannot move the cursor, recolour or forge a further line.
+  public static func printable(_ text: String) -> String {
+    var out = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+      let v = scalar.value
+      out.append((v < 0x20 && v != 0x09) || (0x7F...0x9F).contains(v) ? "?" : scalar)
+    }
+    return String(out)
+  }
 }
