@@ -55,7 +55,7 @@ import Testing
     let h = try CLIHarness.withIdentityVault()
     try h.run(["set", "prod", "app", "K"], stdin: "v")
     let session = try VaultAccess.unlock(
-      try VaultDatabase.open(path: h.path("vault/hotsecrets.db")),
+      try SQLiteStore.open(path: h.path("vault/hotsecrets.db")),
       with: .identity(try Identity.load(path: h.path("ci.identity"))), user: "t")
     let wrap = try KeyWrap.wrap(
       session.keys, passphrase: try SecretBytes(copying: Array("old-pw".utf8)), vaultID: session.vaultID,
@@ -64,7 +64,7 @@ import Testing
       id: nil, kind: Recipient.Kind.passphrase.rawValue, name: "legacy", publicKey: nil, wrappedKey: wrap.wrapped,
       wrapNonce: wrap.nonce, salt: wrap.salt, opsLimit: Int64(wrap.limits.opsLimit),
       memLimit: Int64(wrap.limits.memLimit), addedAt: "2026-01-01T00:00:00Z", removedAt: nil)
-    try session.database.write { db in try record.insert(db) }
+    try session.database.write { tx in try tx.recipients.insert(&record) }
     let r = try h.run(
       ["get", "prod", "app", "K"], env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "old-pw"])
     #expect(r.status == 0, "\(r.allOutput)")

@@ -50,8 +50,8 @@ import Testing
 
   @Test func editedAndRehashedEntryBreaksTheNextLink() throws {
     let vault = try populated()
-    var entry = try vault.session.database.read { db in
-      try AuditEntry.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = 3")!
+    var entry = try vault.session.sqlite.readSQL { db in
+      try SQLiteTransaction(db).auditEntries()[2]
     }
     entry.action = "get"
     entry.hash = try AuditChain.hash(of: entry)
@@ -84,7 +84,7 @@ import Testing
     // cannot tell, the MAC check can.
     try vault.tamper("DELETE FROM audit_log WHERE seq = 3")
     try vault.tamper("UPDATE audit_log SET seq = seq - 1 WHERE seq > 3")
-    var entries = try vault.session.database.read { db in try AuditEntry.order(Column("seq")).fetchAll(db) }
+    var entries = try vault.session.sqlite.readSQL { db in try SQLiteTransaction(db).auditEntries() }
     for i in 2..<entries.count {
       entries[i].prevHash = entries[i - 1].hash
       entries[i].hash = try AuditChain.hash(of: entries[i])

@@ -142,11 +142,11 @@ import Testing
 
     // The other vault's key with this vault's id: still refused, by key.
     try AuditCheckpoints.write(session: vault.session, path: vault.scratch.file("own.log"))
-    let relabelled = try other.session.database.write { db in
+    let relabelled = try other.session.database.write { tx in
       try AuditCheckpoint(
         seq: foreign.seq, hash: foreign.hash, time: foreign.time, vaultID: vault.session.vaultID,
         keyPair: try SigningKey.loadOrCreate(
-          keys: other.session.keys, vaultID: other.session.vaultID, actor: other.session.actor, at: Date(), in: db
+          keys: other.session.keys, vaultID: other.session.vaultID, actor: other.session.actor, at: Date(), in: tx
         ).pair)
     }
     try writeLines([relabelled.line], to: path)
@@ -159,11 +159,11 @@ import Testing
     let (other, _) = try populated()
     let foreign = try AuditCheckpoints.write(session: other.session, path: other.scratch.file("x.log")).checkpoint
     let entries = try vault.session.auditEntries()
-    let claimed = try other.session.database.write { db in
+    let claimed = try other.session.database.write { tx in
       try AuditCheckpoint(
         seq: entries.last!.seq, hash: entries.last!.hash, time: foreign.time, vaultID: vault.session.vaultID,
         keyPair: try SigningKey.loadOrCreate(
-          keys: other.session.keys, vaultID: other.session.vaultID, actor: other.session.actor, at: Date(), in: db
+          keys: other.session.keys, vaultID: other.session.vaultID, actor: other.session.actor, at: Date(), in: tx
         ).pair)
     }
     try writeLines([claimed.line], to: path)
@@ -208,7 +208,7 @@ import Testing
     try vault.session.set(address("prod", "openai", "C"), value: bytes("3"))
     let checkpoint = try AuditCheckpoints.write(session: vault.session, path: path).checkpoint
     // Rewrite entry 3 and recompute every hash after it: the hash-only chain check passes.
-    var entries = try vault.session.database.read { db in try AuditEntry.order(Column("seq")).fetchAll(db) }
+    var entries = try vault.session.sqlite.readSQL { db in try SQLiteTransaction(db).auditEntries() }
     entries[2].actorUser = "mallory"
     for i in 2..<entries.count {
       entries[i].prevHash = entries[i - 1].hash

@@ -16,29 +16,29 @@ import Testing
     }
   }
 
-  func checkpoint(_ database: VaultDatabase) throws {
+  func checkpoint(_ database: SQLiteStore) throws {
     try database.queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
   }
 
   @Test func everyConnectionHasSecureDeleteOn() throws {
     let vault = try TestVault()
-    #expect(try vault.session.database.read { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") } == 1)
-    let reopened = try VaultDatabase.open(path: vault.path)
-    #expect(try reopened.read { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") } == 1)
+    #expect(try vault.session.sqlite.readSQL { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") } == 1)
+    let reopened = try SQLiteStore.open(path: vault.path)
+    #expect(try reopened.readSQL { db in try Int.fetchOne(db, sql: "PRAGMA secure_delete") } == 1)
   }
 
   @Test func removedCiphertextIsZeroedInTheFile() throws {
     let vault = try TestVault()
     let a = try address()
     try vault.session.set(a, value: bytes(String(repeating: "secret-value-", count: 40)))
-    let ciphertext = try vault.session.database.read { db in
+    let ciphertext = try vault.session.sqlite.readSQL { db in
       Array(try #require(try Data.fetchOne(db, sql: "SELECT ciphertext FROM secret_versions")))
     }
-    try checkpoint(vault.session.database)
+    try checkpoint(vault.session.sqlite)
     let needle = Array(ciphertext[32..<96])
     try #require(fileHolds(needle, vault: vault.path))  // the search itself works
     try vault.session.remove(a)
-    try checkpoint(vault.session.database)
+    try checkpoint(vault.session.sqlite)
     #expect(!fileHolds(needle, vault: vault.path))
   }
 
@@ -118,7 +118,7 @@ import Testing
     let vault = try TestVault()
     try LegacyPassphrase.add("old-pw", to: vault.session)
     let session = try VaultAccess.unlock(
-      try VaultDatabase.open(path: vault.path), with: .passphrase(try secret("old-pw")), user: "t")
+      try SQLiteStore.open(path: vault.path), with: .passphrase(try secret("old-pw")), user: "t")
     #expect(session.actor.recipient == "2:legacy")
   }
 
@@ -223,7 +223,7 @@ enum LegacyPassphrase {
       id: nil, kind: Recipient.Kind.passphrase.rawValue, name: name, publicKey: nil, wrappedKey: wrap.wrapped,
       wrapNonce: wrap.nonce, salt: wrap.salt, opsLimit: Int64(wrap.limits.opsLimit),
       memLimit: Int64(wrap.limits.memLimit), addedAt: "2026-01-01T00:00:00Z", removedAt: nil)
-    try session.database.write { db in try record.insert(db) }
+    try session.database.write { tx in try tx.recipients.insert(&record) }
   }
 }
 

@@ -65,7 +65,7 @@ import Testing
     try one.session.set(a, value: bytes("one"))
     try two.session.set(a, value: bytes("two"))
     // The ciphertext alone (the nonce too would trip the authenticated head first).
-    let ct = try one.session.database.read { db in
+    let ct = try one.session.sqlite.readSQL { db in
       try Data.fetchOne(db, sql: "SELECT ciphertext FROM secret_versions")!
     }
     try two.tamper("UPDATE secret_versions SET ciphertext = ?", [ct])

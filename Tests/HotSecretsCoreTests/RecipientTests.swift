@@ -12,7 +12,7 @@ import Testing
     let path = scratch.file("v.db")
     _ = try VaultAccess.create(
       path: path, firstRecipient: .passphrase(try passphrase("correct horse battery"), .standard), name: nil, user: "t")
-    let db = try VaultDatabase.open(path: path)
+    let db = try SQLiteStore.open(path: path)
     let session = try VaultAccess.unlock(db, with: .passphrase(try passphrase("correct horse battery")), user: "t")
     #expect(session.actor.recipient == "1:passphrase")
     #expect(throws: VaultError.cannotUnlock) {
@@ -22,7 +22,7 @@ import Testing
       try VaultAccess.unlock(db, with: .identity(try Identity.generate()), user: "t")
     }
     // The Argon2id parameters are stored with the wrap.
-    let (ops, mem) = try db.read { db in
+    let (ops, mem) = try db.readSQL { db in
       let row = try Row.fetchOne(db, sql: "SELECT ops_limit, mem_limit FROM recipients")!
       return (row[0] as Int, row[1] as Int)
     }
@@ -49,7 +49,7 @@ import Testing
     #expect(added.name == "ci")
     #expect(throws: VaultError.self) { try vault.session.addRecipient(.x25519(ci.recipient), name: "again") }
 
-    let ciSession = try VaultAccess.unlock(try VaultDatabase.open(path: vault.path), with: .identity(ci), user: "ci")
+    let ciSession = try VaultAccess.unlock(try SQLiteStore.open(path: vault.path), with: .identity(ci), user: "ci")
     #expect(try ciSession.get(address()).copyBytes() == bytes("v"))
     let listed = try ciSession.recipients()
     #expect(listed.map(\.name) == ["test", "ci"])
@@ -57,7 +57,7 @@ import Testing
 
     try vault.session.removeRecipient(id: added.id)
     #expect(throws: VaultError.cannotUnlock) {
-      try VaultAccess.unlock(try VaultDatabase.open(path: vault.path), with: .identity(ci), user: "ci")
+      try VaultAccess.unlock(try SQLiteStore.open(path: vault.path), with: .identity(ci), user: "ci")
     }
     // The remaining recipient still unlocks (its wrap was re-sealed) and history keeps the removal.
     let again = try vault.reopen()
@@ -73,11 +73,11 @@ import Testing
     let one = try TestVault()
     let two = try TestVault()
     // Give vault two a wrap that vault one made for the same identity.
-    let wrap = try one.session.database.read { db in try Data.fetchOne(db, sql: "SELECT wrapped_key FROM recipients")! }
+    let wrap = try one.session.sqlite.readSQL { db in try Data.fetchOne(db, sql: "SELECT wrapped_key FROM recipients")! }
     let oneKey = one.identity.recipient.description
     try two.tamper("UPDATE recipients SET wrapped_key = ?, public_key = ?", [wrap, oneKey])
     #expect(throws: VaultError.cannotUnlock) {
-      try VaultAccess.unlock(try VaultDatabase.open(path: two.path), with: .identity(one.identity), user: "t")
+      try VaultAccess.unlock(try SQLiteStore.open(path: two.path), with: .identity(one.identity), user: "t")
     }
   }
 

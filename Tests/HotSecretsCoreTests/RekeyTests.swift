@@ -9,7 +9,7 @@ import Testing
   func passphrase(_ s: String) throws -> SecretBytes { try SecretBytes(copying: Array(s.utf8)) }
 
   func unlock(_ path: String, _ identity: Identity) throws -> VaultSession {
-    try VaultAccess.unlock(try VaultDatabase.open(path: path), with: .identity(identity), user: "t")
+    try VaultAccess.unlock(try SQLiteStore.open(path: path), with: .identity(identity), user: "t")
   }
 
   /// The attack of issue 13: bob keeps an old copy of the file (git history), is removed, and puts
@@ -103,10 +103,10 @@ import Testing
     let (rekeyed, _) = try session.rekey()
     try rekeyed.set(address(), value: bytes("v2"))
     let viaPassphrase = try VaultAccess.unlock(
-      try VaultDatabase.open(path: path), with: .passphrase(try passphrase("a long team passphrase")), user: "t")
+      try SQLiteStore.open(path: path), with: .passphrase(try passphrase("a long team passphrase")), user: "t")
     #expect(try viaPassphrase.get(address()).copyBytes() == bytes("v2"))
     #expect(throws: VaultError.cannotUnlock) {
-      try VaultAccess.unlock(try VaultDatabase.open(path: path), with: .passphrase(try passphrase("wrong one")), user: "t")
+      try VaultAccess.unlock(try SQLiteStore.open(path: path), with: .passphrase(try passphrase("wrong one")), user: "t")
     }
     // A keyless writer who swaps in a public key of their own gets a recipient that no longer opens.
     let attacker = try Identity.generate()
@@ -117,7 +117,7 @@ import Testing
     }
     #expect(throws: VaultError.cannotUnlock) {
       try VaultAccess.unlock(
-        try VaultDatabase.open(path: path), with: .passphrase(try passphrase("a long team passphrase")), user: "t")
+        try SQLiteStore.open(path: path), with: .passphrase(try passphrase("a long team passphrase")), user: "t")
     }
   }
 
@@ -146,11 +146,11 @@ import Testing
 
     // The first legacy holder re-keys: their own recipient converts on the way, the other still blocks.
     let first = try VaultAccess.unlock(
-      try VaultDatabase.open(path: vault.path), with: .passphrase(try passphrase("first legacy passphrase")), user: "t")
+      try SQLiteStore.open(path: vault.path), with: .passphrase(try passphrase("first legacy passphrase")), user: "t")
     #expect(throws: VaultError.recipientsNeedUpgrade(["recipient 3 (legacy-1)"])) { try first.rekey() }
     // The second upgrades in place (same data key); then anyone can re-key.
     let second = try VaultAccess.unlock(
-      try VaultDatabase.open(path: vault.path), with: .passphrase(try passphrase("second legacy passphrase")), user: "t")
+      try SQLiteStore.open(path: vault.path), with: .passphrase(try passphrase("second legacy passphrase")), user: "t")
     #expect(try second.upgradeOwnRecipient())
     #expect(try !second.upgradeOwnRecipient())
     let (_, report) = try first.rekey()
@@ -158,7 +158,7 @@ import Testing
     #expect(report.authenticatedHeads)
     for text in ["first legacy passphrase", "second legacy passphrase"] {
       let session = try VaultAccess.unlock(
-        try VaultDatabase.open(path: vault.path), with: .passphrase(try passphrase(text)), user: "t")
+        try SQLiteStore.open(path: vault.path), with: .passphrase(try passphrase(text)), user: "t")
       #expect(session.authenticatesHeads)
       #expect(try session.get(address()).copyBytes() == bytes("value"))
     }

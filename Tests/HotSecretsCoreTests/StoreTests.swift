@@ -61,7 +61,7 @@ import Testing
     #expect(try vault.session.list().isEmpty)
     #expect(throws: VaultError.secretNotFound(subject: "prod/openai/API_KEY")) { try vault.session.get(a) }
     #expect(throws: VaultError.secretNotFound(subject: "prod/openai/API_KEY")) { try vault.session.remove(a) }
-    let remaining = try vault.session.database.read { db in
+    let remaining = try vault.session.sqlite.readSQL { db in
       try Int.fetchOne(
         db, sql: "SELECT COUNT(*) FROM secret_versions WHERE length(ciphertext) > 0 OR state != 'removed'")
     }
@@ -114,7 +114,7 @@ import Testing
       try VaultAccess.create(path: vault.path, firstRecipient: .x25519(vault.identity.recipient), name: nil, user: "t")
     }
     #expect(throws: VaultError.noVault(path: vault.scratch.file("missing.db"))) {
-      try VaultDatabase.open(path: vault.scratch.file("missing.db"))
+      try SQLiteStore.open(path: vault.scratch.file("missing.db"))
     }
   }
 
@@ -122,7 +122,7 @@ import Testing
     let scratch = try ScratchDirectory()
     let path = scratch.file("other.db")
     try DatabaseQueue(path: path).write { db in try db.execute(sql: "CREATE TABLE notes (body TEXT)") }
-    #expect(throws: VaultError.self) { try VaultDatabase.open(path: path) }
+    #expect(throws: VaultError.self) { try SQLiteStore.open(path: path) }
     let tables = try DatabaseQueue(path: path).read { db in
       try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
     }
@@ -134,9 +134,9 @@ import Testing
     let before = try vault.session.auditEntries().count
     struct Boom: Error {}
     #expect(throws: Boom.self) {
-      try vault.session.database.write { db in
+      try vault.session.database.write { tx in
         let fp = try vault.session.fingerprint(of: bytes("v"))
-        _ = try vault.session.setInTransaction(try address(), value: bytes("v"), fingerprint: fp, source: .set, db: db)
+        _ = try vault.session.setInTransaction(try address(), value: bytes("v"), fingerprint: fp, source: .set, tx: tx)
         throw Boom()
       }
     }

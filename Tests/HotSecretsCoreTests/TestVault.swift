@@ -35,7 +35,7 @@ struct TestVault {
   }
 
   func reopen() throws -> VaultSession {
-    try VaultAccess.unlock(try VaultDatabase.open(path: path), with: .identity(identity), user: "tester")
+    try VaultAccess.unlock(try SQLiteStore.open(path: path), with: .identity(identity), user: "tester")
   }
 
   /// Raw SQL against the file, bypassing the core (to simulate tampering).
@@ -50,3 +50,27 @@ func address(_ env: String = "prod", _ service: String = "openai", _ key: String
 }
 
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+extension VaultAccess {
+  /// `create(in:…)` in a new SQLite file at `path`.
+  static func create(
+    path: String, firstRecipient: NewRecipient, name: String?, user: String,
+    now: @escaping @Sendable () -> Date = Date.init
+  ) throws -> VaultSession {
+    try create(in: try SQLiteStore.create(path: path), firstRecipient: firstRecipient, name: name, user: user, now: now)
+  }
+}
+
+extension VaultSession {
+  /// The SQLite store behind this session, for tests that read or edit the file directly.
+  var sqlite: SQLiteStore { database as! SQLiteStore }
+}
+
+extension SQLiteTransaction {
+  /// Every audit entry, in seq order.
+  func auditEntries() throws -> [AuditEntry] {
+    var entries: [AuditEntry] = []
+    try scan(after: 0) { entries.append($0); return true }
+    return entries
+  }
+}

@@ -33,7 +33,7 @@ extension HotSecrets {
         first = .passphrase(try newPassphrase(), .standard)
       }
       let session = try VaultAccess.create(
-        path: path, firstRecipient: first, name: name, user: ProcessEnvironment.userName)
+        in: try vault.createDatabase(), firstRecipient: first, name: name, user: ProcessEnvironment.userName)
       StandardStreams.output("created vault \(path) (id \(session.vaultID))")
     }
 

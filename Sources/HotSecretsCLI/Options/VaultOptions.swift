@@ -27,9 +27,14 @@ struct VaultOptions: ParsableArguments {
     ProcessEnvironment.value(ProcessEnvironment.busyTimeout).flatMap(Double.init) ?? 10
   }
 
-  /// Opens the vault file without unlocking it.
-  func openDatabase() throws -> VaultDatabase {
-    try VaultDatabase.open(path: vaultPath, busyTimeout: busyTimeout)
+  /// Opens the vault's store without unlocking it.
+  func openDatabase() throws -> any VaultStore {
+    try SQLiteStore.open(path: vaultPath, busyTimeout: busyTimeout)
+  }
+
+  /// Creates the store of a new vault (`init`); throws `vaultExists` when there is one.
+  func createDatabase() throws -> any VaultStore {
+    try SQLiteStore.create(path: vaultPath, busyTimeout: busyTimeout)
   }
 
   /// Opens and unlocks the vault: an identity (--identity, then $HOTSECRETS_IDENTITY) first, then a

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Sodium
 
 /// Appends to and checks the hash-chained audit trail.
@@ -12,34 +11,29 @@ public enum AuditChain {
   /// session whose keys a re-key replaced meanwhile is stopped (`rekeyedMeanwhile`): nothing it
   /// sealed under the old key commits.
   @discardableResult
-  static func append(_ event: AuditEvent, actor: AuditActor, keys: VaultKeys, at date: Date, in db: Database) throws
+  static func append(
+    _ event: AuditEvent, actor: AuditActor, keys: VaultKeys, at date: Date, in tx: any StoreTransaction
+  ) throws
     -> AuditEntry
   {
-    try KeyEpoch.requireCurrent(keys, db: db)
-    let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
-    let seq: Int64 = (last?["seq"] ?? 0) + 1
+    try KeyEpoch.requireCurrent(keys, tx: tx)
+    let last = try tx.audit.head()
+    let seq: Int64 = (last?.seq ?? 0) + 1
     // A chain cut back below a re-key would have new entries MACed with a retired audit key (which
     // a removed recipient may know): refuse to write into an earlier epoch's range.
     if let boundary = keys.retiredAuditKeys.last?.lastSeq, seq <= boundary {
       throw VaultError.corruptVault(
-        "the audit trail ends at entry \(seq - 1), before the last re-key's entry \(boundary + 1): entries were deleted")
+        "the audit trail ends at entry \(seq - 1), before the last re-key's entry \(boundary + 1): entries were deleted"
+      )
     }
-    let prev: String = last?["hash"] ?? genesisHash
+    let prev = last?.hash ?? genesisHash
     var entry = AuditEntry(
       seq: seq, time: Timestamp.string(from: date), actorUser: actor.user, actorRecipient: actor.recipient,
       action: event.action.rawValue, subject: event.subject, version: event.version, fingerprint: event.fingerprint,
       detail: event.detail?.text, prevHash: prev, hash: "", mac: "")
     entry.hash = try hash(of: entry)
     entry.mac = try keys.auditMAC(hash: entry.hash, seq: seq)
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO audit_log (seq, time, actor_user, actor_recipient, action, subject, version, fingerprint, detail, prev_hash, hash, mac)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      entry.seq, entry.time, entry.actorUser, entry.actorRecipient, entry.action, entry.subject, entry.version,
-      entry.fingerprint, entry.detail, entry.prevHash, entry.hash, entry.mac,
-    ])
+    try tx.audit.append(entry)
     return entry
   }
 
@@ -112,20 +106,13 @@ public enum AuditChain {
   /// someone without the data key fails its MACs. `visit` sees every entry read, in seq order,
   /// before it is checked: one pass serves callers that also export the entries.
   static func verify(
-    in db: Database, keys: VaultKeys?, visit: ((AuditEntry) throws -> Void)? = nil
+    in tx: any StoreTransaction, keys: VaultKeys?, visit: ((AuditEntry) throws -> Void)? = nil
   ) throws -> Verification {
     var expectedSeq: Int64 = 1
     var prev = genesisHash
     var count = 0
-    // Positional columns: this loop runs once per entry of chains of 100,000 and more.
-    let cursor = try Row.fetchCursor(
-      db,
-      sql: """
-        SELECT seq, time, actor_user, actor_recipient, action, subject, version, fingerprint, detail,
-               prev_hash, hash, mac FROM audit_log ORDER BY seq
-        """)
-    while let row = try cursor.next() {
-      let entry = AuditEntry(positional: row)
+    var failure: Verification?
+    try tx.audit.scan(after: 0) { entry in
       try visit?(entry)
       count += 1
       func broken(_ reason: String) -> Verification {
@@ -134,27 +121,28 @@ public enum AuditChain {
           authenticated: keys != nil)
       }
       if entry.seq != expectedSeq {
-        return Verification(
+        failure = Verification(
           intact: false, entries: count, firstBadSeq: min(expectedSeq, entry.seq),
           reason: "entry \(expectedSeq) is missing (next present entry is \(entry.seq))", headSeq: nil, headHash: nil,
           authenticated: keys != nil)
+      } else if entry.prevHash != prev {
+        failure = broken("prev_hash does not match the hash of entry \(entry.seq - 1) (entries deleted or reordered)")
+      } else if try hash(of: entry) != entry.hash {
+        failure = broken("hash does not match the entry's contents (entry edited)")
+      } else if let keys, try keys.auditMAC(hash: entry.hash, seq: entry.seq) != entry.mac {
+        failure = broken("MAC does not match: the entry was written or rewritten without the vault's key")
       }
-      if entry.prevHash != prev {
-        return broken("prev_hash does not match the hash of entry \(entry.seq - 1) (entries deleted or reordered)")
-      }
-      if try hash(of: entry) != entry.hash {
-        return broken("hash does not match the entry's contents (entry edited)")
-      }
-      if let keys, try keys.auditMAC(hash: entry.hash, seq: entry.seq) != entry.mac {
-        return broken("MAC does not match: the entry was written or rewritten without the vault's key")
-      }
+      guard failure == nil else { return false }
       prev = entry.hash
       expectedSeq += 1
+      return true
     }
+    if let failure { return failure }
     if let keys, let boundary = keys.retiredAuditKeys.last?.lastSeq, expectedSeq - 1 <= boundary {
       return Verification(
         intact: false, entries: count, firstBadSeq: expectedSeq,
-        reason: "the chain ends at entry \(expectedSeq - 1), before the last re-key's entry \(boundary + 1) (entries deleted)",
+        reason:
+          "the chain ends at entry \(expectedSeq - 1), before the last re-key's entry \(boundary + 1) (entries deleted)",
         headSeq: nil, headHash: nil, authenticated: true)
     }
     return Verification(

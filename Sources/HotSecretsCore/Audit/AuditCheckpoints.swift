@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Sodium
 
 /// The checkpoints file: signed audit heads, one `AuditCheckpoint` line each, appended by
@@ -123,7 +122,7 @@ public enum AuditCheckpoints {
   /// cost does not grow with the chain.
   static func check(
     _ lines: [ArraySlice<UInt8>], path: String, vaultID: String, signingKey: [UInt8]?, keyProblem: String?,
-    in db: Database
+    in tx: any StoreTransaction
   ) throws -> Check {
     var result = Check(verified: 0, failedLine: nil, reason: nil, firstBadSeq: nil, path: path)
     func fail(_ line: Int, _ reason: String, seq: Int64? = nil) -> Check {
@@ -133,7 +132,6 @@ public enum AuditCheckpoints {
       failed.firstBadSeq = seq
       return failed
     }
-    let lookup = try db.cachedStatement(sql: "SELECT hash FROM audit_log WHERE seq = ?")
     for (index, raw) in lines.enumerated() {
       let number = index + 1
       let text = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
@@ -160,8 +158,8 @@ public enum AuditCheckpoints {
           "signed by key \(Base64.encode(checkpoint.publicKey)), not this vault's signing key \(Base64.encode(signingKey))"
         )
       }
-      guard let hash = try String.fetchOne(lookup, arguments: [checkpoint.seq]) else {
-        let head = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_log") ?? 0
+      guard let hash = try tx.audit.hash(seq: checkpoint.seq) else {
+        let head = try tx.audit.head()?.seq ?? 0
         if head < checkpoint.seq {
           return fail(
             number,
@@ -188,14 +186,14 @@ extension VaultSession {
   /// `corruptVault` when the stored signing key fails its checks.
   public func signAuditCheckpoint() throws -> (checkpoint: AuditCheckpoint, signingKeyCreated: Bool) {
     let date = now()
-    return try database.write { db in
+    return try database.write { tx in
       let (pair, created) = try SigningKey.loadOrCreate(
-        keys: keys, vaultID: vaultID, actor: actor, at: date, in: db)
-      guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") else {
+        keys: keys, vaultID: vaultID, actor: actor, at: date, in: tx)
+      guard let head = try tx.audit.head() else {
         throw VaultError.corruptVault("the audit trail is empty")
       }
       let checkpoint = try AuditCheckpoint(
-        seq: head["seq"], hash: head["hash"], time: Timestamp.string(from: date), vaultID: vaultID, keyPair: pair)
+        seq: head.seq, hash: head.hash, time: Timestamp.string(from: date), vaultID: vaultID, keyPair: pair)
       return (checkpoint, created)
     }
   }

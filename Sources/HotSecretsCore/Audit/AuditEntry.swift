@@ -1,13 +1,9 @@
-import GRDB
-
 /// One entry of the append-only audit trail. It names what happened to which secret and by whom,
 /// with the value's fingerprint — never the value.
 ///
 /// `hash` = BLAKE2b-256(`prev_hash` bytes ‖ UTF-8 of `canonicalText`), chaining every entry to
 /// the one before; the first entry's `prev_hash` is 32 zero bytes.
-public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecord {
-  public static let databaseTableName = "audit_log"
-
+public struct AuditEntry: Equatable, Sendable {
   public var seq: Int64
   /// UTC ISO 8601.
   public var time: String
@@ -42,52 +38,6 @@ public struct AuditEntry: Equatable, Sendable, FetchableRecord, PersistableRecor
     self.prevHash = prevHash
     self.hash = hash
     self.mac = mac
-  }
-
-  public init(row: Row) {
-    seq = row["seq"]
-    time = row["time"]
-    actorUser = row["actor_user"]
-    actorRecipient = row["actor_recipient"]
-    action = row["action"]
-    subject = row["subject"]
-    version = row["version"]
-    fingerprint = row["fingerprint"]
-    detail = row["detail"]
-    prevHash = row["prev_hash"]
-    hash = row["hash"]
-    mac = row["mac"]
-  }
-
-  /// From a row whose columns are in declaration order (seq … mac), without name lookups.
-  init(positional row: Row) {
-    seq = row[0]
-    time = row[1]
-    actorUser = row[2]
-    actorRecipient = row[3]
-    action = row[4]
-    subject = row[5]
-    version = row[6]
-    fingerprint = row[7]
-    detail = row[8]
-    prevHash = row[9]
-    hash = row[10]
-    mac = row[11]
-  }
-
-  public func encode(to c: inout PersistenceContainer) {
-    c["seq"] = seq
-    c["time"] = time
-    c["actor_user"] = actorUser
-    c["actor_recipient"] = actorRecipient
-    c["action"] = action
-    c["subject"] = subject
-    c["version"] = version
-    c["fingerprint"] = fingerprint
-    c["detail"] = detail
-    c["prev_hash"] = prevHash
-    c["hash"] = hash
-    c["mac"] = mac
   }
 
   /// The canonical encoding hashed into the chain: every field but the two hashes, as the JSON

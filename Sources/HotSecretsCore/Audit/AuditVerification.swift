@@ -1,11 +1,9 @@
-import GRDB
-
-extension VaultDatabase {
+extension VaultStore {
   /// Checks the audit chain's numbering, links and hashes without unlocking the vault: the chain
   /// holds no secrets, so anyone with read access to the file can run this. It cannot tell a chain
   /// rewritten with recomputed hashes; `VaultSession.verifyAudit()` can.
   public func verifyAudit() throws -> AuditChain.Verification {
-    try read { db in try AuditChain.verify(in: db, keys: nil) }
+    try read { tx in try AuditChain.verify(in: tx, keys: nil) }
   }
 
   /// `verifyAudit()` and the checkpoints in the file at `path` (none when it does not exist): each
@@ -13,20 +11,20 @@ extension VaultDatabase {
   /// still in the chain. Throws `VaultError.io` when the file exists but cannot be read.
   public func verifyAudit(checkpoints path: String) throws -> AuditChain.Verification {
     let lines = try AuditCheckpoints.readLines(path) ?? []
-    return try read { db in
-      var result = try AuditChain.verify(in: db, keys: nil)
+    return try read { tx in
+      var result = try AuditChain.verify(in: tx, keys: nil)
       if !lines.isEmpty {
         result.include(
           try AuditCheckpoints.check(
-            lines, path: path, vaultID: try Self.vaultID(in: db), signingKey: try SigningKey.publicKey(in: db),
-            keyProblem: nil, in: db))
+            lines, path: path, vaultID: try Self.vaultID(in: tx), signingKey: try SigningKey.publicKey(in: tx),
+            keyProblem: nil, in: tx))
       }
       return result
     }
   }
 
-  static func vaultID(in db: Database) throws -> String {
-    guard let id = try String.fetchOne(db, sql: "SELECT vault_id FROM vault_meta WHERE id = 1") else {
+  static func vaultID(in tx: any StoreTransaction) throws -> String {
+    guard let id = try tx.header.read()?.vaultID else {
       throw VaultError.corruptVault("the vault header is missing")
     }
     return id
@@ -37,26 +35,26 @@ extension VaultSession {
   /// Checks the audit chain including every entry's MAC: an entry written or rewritten by anyone
   /// without the data key is detected.
   public func verifyAudit() throws -> AuditChain.Verification {
-    try database.read { db in try AuditChain.verify(in: db, keys: keys) }
+    try database.read { tx in try AuditChain.verify(in: tx, keys: keys) }
   }
 
-  /// `verifyAudit()` and the checkpoints in the file at `path`, as `VaultDatabase.verifyAudit(checkpoints:)`
+  /// `verifyAudit()` and the checkpoints in the file at `path`, as `VaultStore.verifyAudit(checkpoints:)`
   /// does, but against the public key derived from the decrypted signing key: a public key replaced
   /// in the file (to pass off checkpoints signed by another key) is detected too.
   public func verifyAudit(checkpoints path: String) throws -> AuditChain.Verification {
-    try database.read { db in try verifyAudit(checkpoints: path, in: db) }
+    try database.read { tx in try verifyAudit(checkpoints: path, in: tx) }
   }
 
   /// `verifyAudit(checkpoints:)` inside the caller's transaction; `visit` sees every entry in seq order.
   func verifyAudit(
-    checkpoints path: String, in db: Database, visit: ((AuditEntry) throws -> Void)? = nil
+    checkpoints path: String, in tx: any StoreTransaction, visit: ((AuditEntry) throws -> Void)? = nil
   ) throws -> AuditChain.Verification {
     let lines = try AuditCheckpoints.readLines(path) ?? []
-    var result = try AuditChain.verify(in: db, keys: keys, visit: visit)
+    var result = try AuditChain.verify(in: tx, keys: keys, visit: visit)
     if !lines.isEmpty {
       var signingKey: [UInt8]?
       var keyProblem: String?
-      if let record = try SigningKeyRecord.fetchOne(db) {
+      if let record: SigningKeyRecord = try tx.signingKey.read() {
         do {
           signingKey = try SigningKey.open(record, keys: keys, vaultID: vaultID).publicKey
         } catch let error as VaultError {
@@ -65,7 +63,7 @@ extension VaultSession {
       }
       result.include(
         try AuditCheckpoints.check(
-          lines, path: path, vaultID: vaultID, signingKey: signingKey, keyProblem: keyProblem, in: db))
+          lines, path: path, vaultID: vaultID, signingKey: signingKey, keyProblem: keyProblem, in: tx))
     }
     return result
   }

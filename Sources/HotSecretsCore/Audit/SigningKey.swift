@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Sodium
 
 /// The vault's Ed25519 key pair for signing audit checkpoints.
@@ -12,10 +11,8 @@ enum SigningKey {
   static func associatedData(vaultID: String) -> [UInt8] { Array("hotsecrets.signing.v1\0\(vaultID)".utf8) }
 
   /// The stored public key, or nil when the vault has none yet. Needs no unlock.
-  static func publicKey(in db: Database) throws -> [UInt8]? {
-    guard let text = try String.fetchOne(db, sql: "SELECT public_key FROM signing_key WHERE id = 1") else {
-      return nil
-    }
+  static func publicKey(in tx: any StoreTransaction) throws -> [UInt8]? {
+    guard let text = try tx.signingKey.read()?.publicKey else { return nil }
     guard let key = Base64.decode(text.utf8), key.count == Ed25519.publicKeyBytes else {
       throw VaultError.corruptVault("the stored signing public key is not 32 bytes of base64")
     }
@@ -50,28 +47,30 @@ enum SigningKey {
   }
 
   /// `seed` sealed under `keys`' value subkey for vault `vaultID`.
-  static func seal(seed: SecureBytes, keys: VaultKeys, vaultID: String) throws -> (nonce: [UInt8], ciphertext: [UInt8]) {
+  static func seal(seed: SecureBytes, keys: VaultKeys, vaultID: String) throws -> (nonce: [UInt8], ciphertext: [UInt8])
+  {
     try XChaCha20Poly1305.seal(seed, key: keys.valueKey, associatedData: associatedData(vaultID: vaultID))
   }
 
   /// The vault's key pair, created, stored and audited first when the vault has none. Must run
   /// inside a write transaction, so two processes cannot both create one.
   static func loadOrCreate(
-    keys: VaultKeys, vaultID: String, actor: AuditActor, at date: Date, in db: Database
+    keys: VaultKeys, vaultID: String, actor: AuditActor, at date: Date, in tx: any StoreTransaction
   ) throws -> (pair: Ed25519.KeyPair, created: Bool) {
-    if let record = try SigningKeyRecord.fetchOne(db) {
+    if let record: SigningKeyRecord = try tx.signingKey.read() {
       return (try open(record, keys: keys, vaultID: vaultID), false)
     }
     let seed = try SecureBytes.random(count: Ed25519.seedBytes)
     let pair = try Ed25519.keyPair(seed: seed)
     let sealed = try seal(seed: seed, keys: keys, vaultID: vaultID)
     let publicKey = Base64.encode(pair.publicKey)
-    try SigningKeyRecord(
-      publicKey: publicKey, nonce: sealed.nonce, ciphertext: sealed.ciphertext, createdAt: Timestamp.string(from: date)
-    ).insert(db)
+    try tx.signingKey.insert(
+      SigningKeyRecord(
+        publicKey: publicKey, nonce: sealed.nonce, ciphertext: sealed.ciphertext,
+        createdAt: Timestamp.string(from: date)))
     try AuditChain.append(
       AuditEvent(action: .signingKeyCreate, detail: .object(["public_key": .string(publicKey)])), actor: actor,
-      keys: keys, at: date, in: db)
+      keys: keys, at: date, in: tx)
     return (pair, true)
   }
 }

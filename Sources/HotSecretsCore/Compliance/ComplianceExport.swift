@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Sodium
 
 /// `export compliance`: writes a signed evidence bundle for one environment (docs/compliance.md).
@@ -78,16 +77,16 @@ public struct ComplianceExport: Sendable {
   private func write(into staging: String, target: BundleFolder.Target, start: Date, period: CompliancePeriod)
     async throws -> Result
   {
-    let (keyPair, created) = try session.database.write { db in
+    let (keyPair, created) = try session.database.write { tx in
       let pair = try SigningKey.loadOrCreate(
-        keys: session.keys, vaultID: session.vaultID, actor: session.actor, at: start, in: db)
+        keys: session.keys, vaultID: session.vaultID, actor: session.actor, at: start, in: tx)
       try AuditChain.append(
         AuditEvent(
           action: .exportCompliance, subject: policy.environment,
           detail: .object([
             "since": .string(period.since), "until": .string(period.until), "out": .string(target.path),
           ])),
-        actor: session.actor, keys: session.keys, at: start, in: db)
+        actor: session.actor, keys: session.keys, at: start, in: tx)
       return pair
     }
     let report = try await PolicyCheck(
@@ -146,13 +145,15 @@ public struct ComplianceExport: Sendable {
   }
 
   private func resolvePeriod(now: Date) throws -> CompliancePeriod {
-    let since = try options.since.map(Timestamp.string(from:))
-      ?? session.database.read { db in
-        try String.fetchOne(db, sql: "SELECT created_at FROM vault_meta WHERE id = 1") ?? ""
+    let since =
+      try options.since.map(Timestamp.string(from:))
+      ?? session.database.read { tx in
+        try tx.header.read()?.createdAt ?? ""
       }
     let until = Timestamp.string(from: options.until ?? now)
     guard since <= until else {
-      throw VaultError.invalidValue(subject: "--since/--until", reason: "the period ends (\(until)) before it starts (\(since))")
+      throw VaultError.invalidValue(
+        subject: "--since/--until", reason: "the period ends (\(until)) before it starts (\(since))")
     }
     return CompliancePeriod(since: since, until: until)
   }
@@ -188,7 +189,8 @@ public struct ComplianceExport: Sendable {
     var info = stat()
     guard stat(path, &info) == 0 else {
       guard errno == ENOENT else {
-        throw VaultError.io(path: path, reason: "the checkpoints file cannot be reached (\(String(cString: strerror(errno))))")
+        throw VaultError.io(
+          path: path, reason: "the checkpoints file cannot be reached (\(String(cString: strerror(errno))))")
       }
       return
     }
@@ -240,7 +242,8 @@ enum BundleFolder {
     let base = (target.path as NSString).lastPathComponent
     var template = Array(VaultLocation.join(parent.isEmpty ? "." : parent, ".\(base).partial-XXXXXX").utf8CString)
     guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-      throw VaultError.io(path: target.path, reason: "cannot create a staging folder next to it (\(String(cString: strerror(errno))))")
+      throw VaultError.io(
+        path: target.path, reason: "cannot create a staging folder next to it (\(String(cString: strerror(errno))))")
     }
     let staging = String(cString: made)
     chmod(staging, 0o755)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Reads a compliance bundle's evidence from the vault, in one read transaction (one snapshot).
 struct EvidenceCollector {
@@ -14,37 +13,34 @@ struct EvidenceCollector {
   static let dueSoonDays = 14
 
   func collect() throws -> ComplianceEvidence {
-    try session.database.read { db in
+    try session.database.read { tx in
       let environment = policy.environment
       var audit = AuditScan(period: period, environment: environment)
-      let verification = try session.verifyAudit(checkpoints: checkpointsFile, in: db) { audit.visit($0) }
+      let verification = try session.verifyAudit(checkpoints: checkpointsFile, in: tx) { audit.visit($0) }
       if !verification.intact {
         // The chain check stopped at a bad entry; the entries after it are evidence too.
-        let rest = try Row.fetchCursor(
-          db,
-          sql: """
-            SELECT seq, time, actor_user, actor_recipient, action, subject, version, fingerprint, detail,
-                   prev_hash, hash, mac FROM audit_log WHERE seq > ? ORDER BY seq
-            """, arguments: [audit.lastSeq])
-        while let row = try rest.next() { audit.visit(AuditEntry(positional: row)) }
+        try tx.audit.scan(after: audit.lastSeq) {
+          audit.visit($0)
+          return true
+        }
       }
-      guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") else {
+      guard let head = try tx.audit.head() else {
         throw VaultError.corruptVault("the audit trail is empty")
       }
       return ComplianceEvidence(
         environment: environment, vaultID: session.vaultID, generatedAt: Timestamp.string(from: generatedAt),
-        period: period, policyFile: policy.file, inventory: try inventory(db), rotations: try rotations(db, audit),
-        access: try access(db, audit), policyResults: policyResults, auditVerification: verification,
-        checkpointsFile: checkpointsFile, auditHead: AuditHead(seq: head["seq"], hash: head["hash"]),
+        period: period, policyFile: policy.file, inventory: try inventory(tx), rotations: try rotations(tx, audit),
+        access: try access(tx, audit), policyResults: policyResults, auditVerification: verification,
+        checkpointsFile: checkpointsFile, auditHead: AuditHead(seq: head.seq, hash: head.hash),
         auditJSONL: audit.jsonl, auditEntriesInPeriod: audit.inPeriod)
     }
   }
 
   // MARK: - Inventory
 
-  private func inventory(_ db: Database) throws -> [InventoryRow] {
+  private func inventory(_ tx: any StoreTransaction) throws -> [InventoryRow] {
     let environment = policy.environment
-    let stored = try session.currentSecrets(environment: environment, decrypting: { _ in false }, db: db)
+    let stored = try session.currentSecrets(environment: environment, decrypting: { _ in false }, tx: tx)
     var targetsByService: [String: [String]] = [:]
     for target in policy.flyTargets {
       for service in target.services { targetsByService[service, default: []].append("fly:\(target.app)") }
@@ -102,42 +98,32 @@ struct EvidenceCollector {
 
   // MARK: - Rotations
 
-  private func rotations(_ db: Database, _ audit: AuditScan) throws -> [RotationRow] {
-    let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT r.id, r.started_at, r.finished_at, r.state, r.actor_user,
-               i.service, i.key, i.mode, i.state, i.old_version, i.new_version, i.revocation, i.error
-        FROM rotation_runs r JOIN rotation_items i ON i.run_id = r.id
-        WHERE r.environment = ? AND r.started_at >= ? AND r.started_at <= ?
-        ORDER BY r.id, i.position
-        """, arguments: [policy.environment, period.since, period.until])
-    return rows.map { row in
-      let run: Int64 = row[0]
-      let runState: String = row[3]
-      let itemState = RotationItemState(rawValue: row[8])
+  private func rotations(_ tx: any StoreTransaction, _ audit: AuditScan) throws -> [RotationRow] {
+    try tx.journal.history(environment: policy.environment, since: period.since, until: period.until).map { row in
       let result =
-        switch itemState {
+        switch row.item.state {
         case .done, .promoted: "rotated"
         case .failed: "failed"
         case .rolledBack: "rolled-back"
-        default: runState == "running" ? "in-progress" : "not-rotated"
+        default: row.runState == "running" ? "in-progress" : "not-rotated"
         }
-      let subject = "\(policy.environment)/\(row[5] as String)/\(row[6] as String)"
+      let subject = "\(policy.environment)/\(row.item.service)/\(row.item.key)"
       return RotationRow(
-        run: run, service: row[5], key: row[6], mode: row[7], startedAt: row[1], finishedAt: row[2], result: result,
-        runResult: runState, oldVersion: row[9], newVersion: row[10],
-        steps: audit.steps[AuditScan.StepKey(run: run, subject: subject)] ?? [], ranBy: row[4],
-        recipient: audit.runRecipients[run] ?? nil, oldCredential: row[11], error: row[12])
+        run: row.run, service: row.item.service, key: row.item.key, mode: row.item.mode.rawValue,
+        startedAt: row.startedAt, finishedAt: row.finishedAt, result: result, runResult: row.runState,
+        oldVersion: row.item.oldVersion, newVersion: row.item.newVersion,
+        steps: audit.steps[AuditScan.StepKey(run: row.run, subject: subject)] ?? [], ranBy: row.actorUser,
+        recipient: audit.runRecipients[row.run] ?? nil, oldCredential: row.item.revocation?.rawValue,
+        error: row.item.error)
     }
   }
 
   // MARK: - Access
 
-  private func access(_ db: Database, _ audit: AuditScan) throws -> [AccessRow] {
+  private func access(_ tx: any StoreTransaction, _ audit: AuditScan) throws -> [AccessRow] {
     let exposures = Dictionary(
-      grouping: try session.exposureRecords(environment: policy.environment, db: db), by: \.exposure.recipientID)
-    return try RecipientRecord.order(Column("id")).fetchAll(db).compactMap { record in
+      grouping: try session.exposureRecords(environment: policy.environment, tx: tx), by: \.exposure.recipientID)
+    return try tx.recipients.all().compactMap { record in
       guard let id = record.id, record.addedAt <= period.until else { return nil }
       if let removed = record.removedAt, removed < period.since { return nil }
       var row = AccessRow(
@@ -193,7 +179,11 @@ struct AuditScan {
     } else if action == .recipientAdd || action == .recipientRemove,
       let subject = entry.subject, subject.hasPrefix("recipient/"), let id = Int64(subject.dropFirst(10))
     {
-      if action == .recipientAdd { recipientAdded[id] = Self.who(entry) } else { recipientRemoved[id] = Self.who(entry) }
+      if action == .recipientAdd {
+        recipientAdded[id] = Self.who(entry)
+      } else {
+        recipientRemoved[id] = Self.who(entry)
+      }
     }
   }
 

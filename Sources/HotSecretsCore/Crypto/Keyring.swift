@@ -29,7 +29,9 @@ enum Keyring {
     plain += keys.fingerprintKey.copyBytes()
     for retired in keys.retiredAuditKeys {
       let seq = UInt64(bitPattern: retired.lastSeq)
-      for shift in stride(from: 56, through: 0, by: -8) { plain.append(UInt8(truncatingIfNeeded: seq >> UInt64(shift))) }
+      for shift in stride(from: 56, through: 0, by: -8) {
+        plain.append(UInt8(truncatingIfNeeded: seq >> UInt64(shift)))
+      }
       plain += retired.key.copyBytes()
     }
     let secure = try SecureBytes(copying: plain)
@@ -69,5 +71,13 @@ enum Keyring {
       return try VaultKeys(
         dataKey: dataKey, epoch: epoch, fingerprintKey: fingerprintKey, retiredAuditKeys: retired)
     }
+  }
+}
+
+extension VaultMetaRecord {
+  /// The keyring the header stores, nil at epoch 0.
+  var sealedKeyring: Keyring.Sealed? {
+    guard let keyringNonce, let keyring else { return nil }
+    return Keyring.Sealed(nonce: keyringNonce, ciphertext: keyring)
   }
 }

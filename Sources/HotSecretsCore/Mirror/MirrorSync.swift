@@ -1,6 +1,5 @@
 import DotEnv
 import Foundation
-import GRDB
 
 /// What `import` did (or, with a dry run, would do).
 public struct ImportReport: Sendable {
@@ -51,13 +50,13 @@ extension VaultSession {
       try Self.validate(value: bytes, for: address)
       incoming.append((address, name, bytes, try keys.fingerprint(of: bytes)))
     }
-    let body = { (db: Database) throws -> ImportReport in
+    let body = { (tx: any StoreTransaction) throws -> ImportReport in
       var report = ImportReport(pruned: prune, dryRun: dryRun)
-      let states = try SecretState.fetchAll(environment: environment, checking: headChecks, db: db)
+      let states = try SecretState.fetchAll(environment: environment, checking: headChecks, tx: tx)
       if !dryRun {
         // Only keys whose value would change (or be pruned) matter to an unfinished rotation.
         let changing = incoming.filter { states[$0.name]?.current?.fingerprint != $0.fingerprint }.map(\.name)
-        try RotationJournal.guardAgainstUnfinishedRun(environment: environment, names: changing, db: db)
+        try RotationJournal.guardAgainstUnfinishedRun(environment: environment, names: changing, in: tx)
       }
       var seen = Set<ServiceKey>()
       for item in incoming {
@@ -70,16 +69,16 @@ extension VaultSession {
         if state.current == nil { report.added.append(item.name) } else { report.changed.append(item.name) }
         if !dryRun {
           _ = try writeVersion(
-            item.address, state: state, value: item.value, fingerprint: item.fingerprint, source: .import, db: db)
+            item.address, state: state, value: item.value, fingerprint: item.fingerprint, source: .import, tx: tx)
         }
       }
       report.onlyInStore = states.filter { !seen.contains($0.key) && $0.value.current != nil }.map(\.key).sorted()
       report.prunable = report.onlyInStore.filter { servicesRead.contains($0.service) }
       if prune && !dryRun {
-        try RotationJournal.guardAgainstUnfinishedRun(environment: environment, names: report.prunable, db: db)
+        try RotationJournal.guardAgainstUnfinishedRun(environment: environment, names: report.prunable, in: tx)
         for name in report.prunable {
           try removeInTransaction(
-            SecretAddress(trusted: environment, service: name.service, key: name.key), reason: "prune", db: db)
+            SecretAddress(trusted: environment, service: name.service, key: name.key), reason: "prune", tx: tx)
         }
       }
       return report
@@ -90,7 +89,9 @@ extension VaultSession {
   /// Compares `snapshot` with the store's current versions by fingerprint. Decrypts nothing.
   public func mirrorDrift(_ snapshot: MirrorSnapshot, environment: String) throws -> MirrorDrift {
     let files = try snapshot.values.map { ($0.name, try keys.fingerprint(of: Array($0.value.utf8))) }
-    let states = try database.read { db in try SecretState.fetchAll(environment: environment, checking: headChecks, db: db) }
+    let states = try database.read { tx in
+      try SecretState.fetchAll(environment: environment, checking: headChecks, tx: tx)
+    }
     var drift = MirrorDrift()
     var seen = Set<ServiceKey>()
     for (name, fingerprint) in files {
@@ -136,9 +137,9 @@ extension VaultSession {
     environment: String, services: Set<String>? = nil, action: AuditAction, detail: [String: CanonicalJSON] = [:]
   ) throws -> [(name: ServiceKey, value: [UInt8])] {
     try SecretAddress.validateEnvironment(environment)
-    return try database.write { db in
+    return try database.write { tx in
       let secrets = try currentSecrets(
-        environment: environment, decrypting: { services?.contains($0.service) ?? true }, db: db)
+        environment: environment, decrypting: { services?.contains($0.service) ?? true }, tx: tx)
       let values = secrets.filter { services?.contains($0.key.service) ?? true }.sorted { $0.key < $1.key }
         .map { (name: $0.key, value: $0.value.value) }
       var fields = detail
@@ -146,7 +147,7 @@ extension VaultSession {
       if let services { fields["services"] = .array(services.sorted().map { .string($0) }) }
       try AuditChain.append(
         AuditEvent(action: action, subject: environment, detail: .object(fields)), actor: actor, keys: keys, at: now(),
-        in: db)
+        in: tx)
       return values
     }
   }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Pending versions: a rotation's new value is stored encrypted (state `pending`) the moment it is
 /// minted, becomes `current` at promote (the old current becomes `previous`), or `failed` (its
@@ -14,43 +13,33 @@ extension VaultSession {
   ) throws -> RotationItem {
     try Self.validate(value: value, for: address)
     let fingerprint = try keys.fingerprint(of: value)
-    return try database.write { db in
-      let state = try SecretState.fetch(address, checking: headChecks, db: db)
+    return try database.write { tx in
+      let state = try SecretState.fetch(address, checking: headChecks, tx: tx)
       guard let secretID = state.secretID else { throw VaultError.secretNotFound(subject: address.description) }
       let version = state.maxVersion + 1
       let sealed = try cipher.seal(value, for: address, version: version)
       let date = now()
-      if item.singlePhase {
-        try db.execute(
-          sql: """
-            UPDATE secret_versions SET state = CASE state WHEN 'previous' THEN 'retired' ELSE 'previous' END
-            WHERE secret_id = ? AND state IN ('current', 'previous')
-            """, arguments: [secretID])
-      }
-      try db.execute(
-        sql: """
-          INSERT INTO secret_versions (secret_id, version, state, created_at, source, fingerprint, nonce, ciphertext)
-          VALUES (?, ?, ?, ?, 'rotate', ?, ?, ?)
-          """,
-        arguments: [
-          secretID, version, item.singlePhase ? "current" : "pending", Timestamp.string(from: date), fingerprint,
-          Data(sealed.nonce), Data(sealed.ciphertext),
-        ])
-      if item.singlePhase { try heads.seal(secretID: secretID, address: address, isNew: false, db: db) }
+      if item.singlePhase { try tx.secrets.demoteCurrent(secretID: secretID) }
+      try tx.secrets.insertVersion(
+        NewVersion(
+          secretID: secretID, version: version, state: item.singlePhase ? .current : .pending,
+          createdAt: Timestamp.string(from: date), source: .rotate, fingerprint: fingerprint, nonce: sealed.nonce,
+          ciphertext: sealed.ciphertext))
+      if item.singlePhase { try heads.seal(secretID: secretID, address: address, isNew: false, tx: tx) }
       if let credentialID {
-        try RotationJournal.recordCredentialID(
-          credentialID, environment: address.environment, name: item.name, version: version, db: db)
+        try tx.journal.recordCredentialID(
+          credentialID, environment: address.environment, name: item.name, version: version)
       }
       var updated = item
       updated.newVersion = version
       updated.newCredentialID = credentialID
       updated.state = item.singlePhase ? .promoted : .created
-      try RotationJournal.update(updated, run: run, at: Timestamp.string(from: date), db: db)
+      try tx.journal.update(updated, run: run, at: Timestamp.string(from: date))
       try AuditChain.append(
         AuditEvent(
           action: .rotate(.create), subject: address.description, version: version, fingerprint: fingerprint,
           detail: .object(["run": .int(Int(run)), "mode": .string(item.mode.rawValue)])),
-        actor: actor, keys: keys, at: date, in: db)
+        actor: actor, keys: keys, at: date, in: tx)
       return updated
     }
   }
@@ -58,30 +47,17 @@ extension VaultSession {
   /// The value of one version that still has its ciphertext (pending, current or previous), in
   /// plain memory: wipe it after use. Throws `secretNotFound` or `integrity`.
   func versionValue(_ address: SecretAddress, version: Int) throws -> [UInt8] {
-    try database.read { db in
-      guard
-        let row = try Row.fetchOne(
-          db,
-          sql: """
-            SELECT v.nonce, v.ciphertext, v.fingerprint FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
-            WHERE s.environment = ? AND s.service = ? AND s.key = ? AND v.version = ? AND length(v.ciphertext) > 0
-            """, arguments: [address.environment, address.service, address.key, version])
-      else { throw VaultError.secretNotFound(subject: "\(address) version \(version)") }
-      return try cipher.openPlain(
-        nonce: Array(row[0] as Data), ciphertext: Array(row[1] as Data), for: address, version: version)
+    try database.read { tx in
+      guard let sealed = try tx.secrets.sealedValue(address, version: version) else {
+        throw VaultError.secretNotFound(subject: "\(address) version \(version)")
+      }
+      return try cipher.openPlain(nonce: sealed.nonce, ciphertext: sealed.ciphertext, for: address, version: version)
     }
   }
 
   /// The fingerprint of a pending version.
   func pendingFingerprint(_ address: SecretAddress, version: Int) throws -> String? {
-    try database.read { db in
-      try String.fetchOne(
-        db,
-        sql: """
-          SELECT v.fingerprint FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
-          WHERE s.environment = ? AND s.service = ? AND s.key = ? AND v.version = ?
-          """, arguments: [address.environment, address.service, address.key, version])
-    }
+    try database.read { tx in try tx.secrets.fingerprint(address, version: version) }
   }
 
   /// Makes each item's pending version current (current → previous → retired) and journals the
@@ -89,66 +65,54 @@ extension VaultSession {
   func promote(_ items: [RotationItem], environment: String, run: Int64, advanceRun: Bool = true) throws
     -> [RotationItem]
   {
-    try database.write { db in
+    try database.write { tx in
       let date = now()
       let stamp = Timestamp.string(from: date)
       var result: [RotationItem] = []
       for var item in items {
         guard let version = item.newVersion else { continue }
         let address = SecretAddress(trusted: environment, service: item.service, key: item.key)
-        let state = try SecretState.fetch(address, checking: headChecks, db: db)
+        let state = try SecretState.fetch(address, checking: headChecks, tx: tx)
         guard let secretID = state.secretID else { continue }
-        try db.execute(
-          sql: """
-            UPDATE secret_versions SET state = CASE state WHEN 'previous' THEN 'retired' ELSE 'previous' END
-            WHERE secret_id = ? AND state IN ('current', 'previous')
-            """, arguments: [secretID])
-        try db.execute(
-          sql: "UPDATE secret_versions SET state = 'current' WHERE secret_id = ? AND version = ? AND state = 'pending'",
-          arguments: [secretID, version])
+        try tx.secrets.demoteCurrent(secretID: secretID)
         // The pending row must be there to promote: otherwise the secret would be left with no
         // current version (and the whole transaction rolls back).
-        guard db.changesCount == 1 else { throw VaultError.headMismatch(subject: address.description) }
-        try heads.seal(secretID: secretID, address: address, isNew: false, db: db)
+        guard try tx.secrets.promotePending(secretID: secretID, version: version) else {
+          throw VaultError.headMismatch(subject: address.description)
+        }
+        try heads.seal(secretID: secretID, address: address, isNew: false, tx: tx)
         item.state = .promoted
-        try RotationJournal.update(item, run: run, at: stamp, db: db)
-        let fingerprint = try String.fetchOne(
-          db, sql: "SELECT fingerprint FROM secret_versions WHERE secret_id = ? AND version = ?",
-          arguments: [secretID, version])
+        try tx.journal.update(item, run: run, at: stamp)
+        let fingerprint = try tx.secrets.fingerprint(address, version: version)
         try AuditChain.append(
           AuditEvent(
             action: .rotate(.promote), subject: address.description, version: version, fingerprint: fingerprint,
             detail: .object(["run": .int(Int(run)), "previous_version": item.oldVersion.map { .int($0) } ?? .null])),
-          actor: actor, keys: keys, at: date, in: db)
+          actor: actor, keys: keys, at: date, in: tx)
         result.append(item)
       }
-      if advanceRun { try RotationJournal.setStep(.promote, run: run, db: db) }
+      if advanceRun { try tx.journal.setStep(.promote, run: run) }
       return result
     }
   }
 
   /// Marks an item's pending version failed (ciphertext erased) and journals the item with `reason`.
   func failPending(_ item: RotationItem, environment: String, run: Int64, reason: String) throws -> RotationItem {
-    try database.write { db in
+    try database.write { tx in
       let date = now()
       var updated = item
       let address = SecretAddress(trusted: environment, service: item.service, key: item.key)
       if let version = item.newVersion {
-        try db.execute(
-          sql: """
-            UPDATE secret_versions SET state = 'failed', nonce = x'', ciphertext = x''
-            WHERE version = ? AND state = 'pending' AND secret_id =
-              (SELECT id FROM secrets WHERE environment = ? AND service = ? AND key = ?)
-            """, arguments: [version, environment, item.service, item.key])
+        try tx.secrets.failPending(address, version: version)
       }
       updated.state = item.newVersion == nil ? .failed : .rolledBack
       updated.error = updated.error ?? reason
-      try RotationJournal.update(updated, run: run, at: Timestamp.string(from: date), db: db)
+      try tx.journal.update(updated, run: run, at: Timestamp.string(from: date))
       try AuditChain.append(
         AuditEvent(
           action: .rotate(.rollback), subject: address.description, version: item.newVersion,
           detail: .object(["run": .int(Int(run)), "reason": .string(reason)])),
-        actor: actor, keys: keys, at: date, in: db)
+        actor: actor, keys: keys, at: date, in: tx)
       return updated
     }
   }
@@ -159,9 +123,9 @@ extension VaultSession {
   )
     throws
   {
-    try database.write { db in
+    try database.write { tx in
       let date = now()
-      try RotationJournal.update(item, run: run, at: Timestamp.string(from: date), db: db)
+      try tx.journal.update(item, run: run, at: Timestamp.string(from: date))
       var fields = detail
       fields["run"] = .int(Int(run))
       fields["state"] = .string(item.state.rawValue)
@@ -172,7 +136,7 @@ extension VaultSession {
           action: .rotate(step),
           subject: SecretAddress(trusted: environment, service: item.service, key: item.key).description,
           version: item.newVersion, detail: .object(fields)),
-        actor: actor, keys: keys, at: date, in: db)
+        actor: actor, keys: keys, at: date, in: tx)
     }
   }
 }

@@ -48,8 +48,8 @@ public struct Rotation: Sendable {
   /// without credentials) or `SyncError` (a target that cannot take the keys) before anything changes.
   public func plan() throws -> [PlannedRotation] {
     let services = SyncPlanner.services(of: policy, kinds: Set(SyncTargetKind.allCases))
-    var stored = try session.database.read { db in
-      try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, db: db)
+    var stored = try session.database.read { tx in
+      try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, tx: tx)
     }
     defer { for key in stored.keys { wipe(&stored[key]!.value) } }
     let plan = try RotationPlanner.plan(policy: policy, options: options, stored: stored)
@@ -81,7 +81,7 @@ public struct Rotation: Sendable {
     var report = RotationReport(environment: environment, plan: plan, outcome: .planned)
     guard !options.dryRun else { return report }
     try checkCredentialURLs()
-    let lock = try RotationLock(vaultPath: session.database.path, environment: environment)
+    let lock = try session.database.rotationLock(environment: environment)
     defer { withExtendedLifetime(lock) {} }
     // Keys that need a person (Shopify, manual) without a value are reported, not journaled.
     let rotatable = plan.filter { !$0.needsOperator }
@@ -96,7 +96,7 @@ public struct Rotation: Sendable {
     let runID = try begin(rotatable)
     report.run = runID
     for item in rotatable { report.targets[item.name] = item.targets }
-    var items = try session.database.read { db in try RotationJournal.items(run: runID, db: db) }
+    var items = try session.database.read { tx in try tx.journal.items(run: runID) }
     say(nil, .plan, "run \(runID): " + rotatable.map { "\($0.name) (\($0.mode))" }.joined(separator: ", "))
     for item in rotatable where item.singlePhase {
       say(
@@ -208,10 +208,10 @@ public struct Rotation: Sendable {
   /// `busy`.
   public func resume() async throws -> RotationReport {
     try checkCredentialURLs()
-    let lock = try RotationLock(vaultPath: session.database.path, environment: environment)
+    let lock = try session.database.rotationLock(environment: environment)
     defer { withExtendedLifetime(lock) {} }
     guard
-      let run = try session.database.read({ db in try RotationJournal.unfinished(environment: environment, db: db) })
+      let run = try session.database.read({ tx in try tx.journal.unfinished(environment: environment) })
     else { throw RotationError.nothingToResume(environment: environment) }
     var resumed = self
     resumed.options.deploy = FlyDeployMode(rawValue: run.deploy)
@@ -220,7 +220,7 @@ public struct Rotation: Sendable {
   }
 
   private func finishInterrupted(_ run: RotationRunRecord) async throws -> RotationReport {
-    var items = try session.database.read { db in try RotationJournal.items(run: run.id, db: db) }
+    var items = try session.database.read { tx in try tx.journal.items(run: run.id) }
     var report = RotationReport(environment: environment, run: run.id, plan: [], items: items, outcome: .failed)
     for item in items { report.targets[item.name] = RotationPlanner.targets(of: item.service, in: policy) }
     say(
@@ -237,22 +237,22 @@ public struct Rotation: Sendable {
 
   /// Records that the operator revoked `name`'s old credential (Shopify, manual keys, deferred ones).
   public func confirmRevoked(_ name: ServiceKey) throws {
-    try session.database.write { db in
-      let run = try RotationJournal.confirmRevoked(environment: environment, name: name, db: db)
+    try session.database.write { tx in
+      let run = try tx.journal.confirmRevoked(environment: environment, name: name)
       try AuditChain.append(
         AuditEvent(
           action: .rotateConfirmRevoked,
           subject: SecretAddress(trusted: environment, service: name.service, key: name.key).description,
           detail: .object(["run": .int(Int(run))])),
-        actor: session.actor, keys: session.keys, at: session.now(), in: db)
+        actor: session.actor, keys: session.keys, at: session.now(), in: tx)
     }
   }
 
   // MARK: - Steps
 
   private func begin(_ plan: [PlannedRotation]) throws -> Int64 {
-    try session.database.write { db in
-      if let open = try RotationJournal.unfinished(environment: environment, db: db) {
+    try session.database.write { tx in
+      if let open = try tx.journal.unfinished(environment: environment) {
         throw RotationError.unfinished(
           environment: environment, run: open.id, startedAt: open.startedAt, by: open.actorUser,
           step: open.step.rawValue)
@@ -264,9 +264,9 @@ public struct Rotation: Sendable {
           state: .planned, revocation: nil, error: nil)
       }
       let date = session.now()
-      let id = try RotationJournal.begin(
+      let id = try tx.journal.begin(
         environment: environment, items: items, deploy: options.deploy?.rawValue ?? "policy",
-        revokeOld: options.revokeOld.rawValue, actor: session.actor.user, at: Timestamp.string(from: date), db: db)
+        revokeOld: options.revokeOld.rawValue, actor: session.actor.user, at: Timestamp.string(from: date))
       try AuditChain.append(
         AuditEvent(
           action: .rotatePlan, subject: environment,
@@ -275,13 +275,13 @@ public struct Rotation: Sendable {
             "keys": .array(plan.map { .string("\($0.name) (\($0.mode))") }),
             "targets": .array(Set(plan.flatMap(\.targets)).sorted().map { .string($0.description) }),
           ])),
-        actor: session.actor, keys: session.keys, at: date, in: db)
+        actor: session.actor, keys: session.keys, at: date, in: tx)
       return id
     }
   }
 
   private func setStep(_ step: RotationStep, _ run: Int64) throws {
-    try session.database.write { db in try RotationJournal.setStep(step, run: run, db: db) }
+    try session.database.write { tx in try tx.journal.setStep(step, run: run) }
   }
 
   private func say(_ name: ServiceKey?, _ step: RotationStep, _ message: String) {
@@ -301,8 +301,8 @@ public struct Rotation: Sendable {
   /// The provider's view of one key: its settings and the service's current values.
   private func context(for item: RotationItem) throws -> CredentialContext? {
     guard let provider = policy.service(item.service)?.provider else { return nil }
-    var stored = try session.database.read { db in
-      try session.currentSecrets(environment: environment, decrypting: { $0.service == item.service }, db: db)
+    var stored = try session.database.read { tx in
+      try session.currentSecrets(environment: environment, decrypting: { $0.service == item.service }, tx: tx)
     }
     defer { for key in stored.keys { wipe(&stored[key]!.value) } }
     var values: [String: String] = [:]
@@ -484,8 +484,9 @@ public struct Rotation: Sendable {
     var item = item
     let staged = stagedApps(for: item)
     let shared = try item.oldVersion.flatMap { old in
-      try session.database.read { db in
-        try RotationJournal.sharedValue(environment: environment, name: item.name, version: old, db: db)
+      try session.database.read { tx in
+        try tx.secrets.sharedValue(
+          SecretAddress(trusted: environment, service: item.service, key: item.key), version: old)
       }
     }
     if item.singlePhase || item.mode == .generate {
@@ -514,8 +515,8 @@ public struct Rotation: Sendable {
         }
         var id = item.oldCredentialID
         if id == nil, let old = item.oldVersion {
-          id = try session.database.read { db in
-            try RotationJournal.credentialID(environment: environment, name: item.name, version: old, db: db)
+          id = try session.database.read { tx in
+            try tx.journal.credentialID(environment: environment, name: item.name, version: old)
           }
           if id == nil {
             var oldValue = try session.versionValue(address(item), version: old)
@@ -642,9 +643,9 @@ public struct Rotation: Sendable {
         items.compactMap(\.error).first ?? (needsOperator ? "some keys need a value from an operator" : nil)
     }
     let error = report.error
-    try session.database.write { db in
-      try RotationJournal.finish(
-        run: run, state: state, error: error, at: Timestamp.string(from: session.now()), db: db)
+    try session.database.write { tx in
+      try tx.journal.finish(
+        run: run, state: state, error: error, at: Timestamp.string(from: session.now()))
       try AuditChain.append(
         AuditEvent(
           action: .rotateFinish, subject: environment,
@@ -653,7 +654,7 @@ public struct Rotation: Sendable {
             "failed_step": report.failedStep.map { .string($0.rawValue) } ?? .null,
             "error": error.map { .string($0) } ?? .null,
           ])),
-        actor: session.actor, keys: session.keys, at: session.now(), in: db)
+        actor: session.actor, keys: session.keys, at: session.now(), in: tx)
     }
     say(nil, .done, "run \(run): \(report.outcome.rawValue)")
     return report

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// `hotsecrets sync`: pushes an environment's current values to the policy's Fly apps and GitHub
 /// environments, a few targets at a time. Each target's pushes are recorded in the push ledger and
@@ -34,7 +33,7 @@ public struct SecretsSync: Sendable {
   public func run(progress: @Sendable (TargetReport) -> Void = { _ in }) async throws -> SyncReport {
     let environment = policy.environment
     if !duringRotation,
-      let open = try session.database.read({ db in try RotationJournal.unfinished(environment: environment, db: db) })
+      let open = try session.database.read({ tx in try tx.journal.unfinished(environment: environment) })
     {
       throw RotationError.unfinished(
         environment: environment, run: open.id, startedAt: open.startedAt, by: open.actorUser, step: open.step.rawValue)
@@ -87,10 +86,10 @@ public struct SecretsSync: Sendable {
             var recordFailure: String?
             let restart = await push.rollingRestart(to: version, restartedAt: state.machines) { machine in
               do {
-                try session.database.write { db in
-                  try PushLedger.recordMachineVersion(
+                try session.database.write { tx in
+                  try tx.ledger.recordMachineVersion(
                     version, machine: machine, environment: policy.environment, target: plan.id.description,
-                    at: Timestamp.string(from: session.now()), db: db)
+                    at: Timestamp.string(from: session.now()))
                 }
               } catch {
                 recordFailure = "restarted, but the vault could not record it: \(RemoteReason.of(error))"
@@ -139,16 +138,16 @@ public struct SecretsSync: Sendable {
     guard acted || !outcome.ledger.isEmpty else { return }
     let environment = policy.environment
     let date = session.now()
-    try session.database.write { db in
-      for entry in outcome.ledger { try PushLedger.record(entry, environment: environment, db: db) }
+    try session.database.write { tx in
+      for entry in outcome.ledger { try tx.ledger.record(entry, environment: environment) }
       if let version = outcome.secretsVersion {
-        try PushLedger.recordSecretsVersion(
-          version, environment: environment, target: report.id.description, at: Timestamp.string(from: date), db: db)
+        try tx.ledger.recordSecretsVersion(
+          version, environment: environment, target: report.id.description, at: Timestamp.string(from: date))
       }
       guard acted else { return }
       try AuditChain.append(
         AuditEvent(action: .sync, subject: report.id.description, detail: Self.auditDetail(report, environment)),
-        actor: session.actor, keys: session.keys, at: date, in: db)
+        actor: session.actor, keys: session.keys, at: date, in: tx)
     }
   }
 
@@ -165,10 +164,10 @@ public struct SecretsSync: Sendable {
     if let machine = restart.failedMachine { detail["failed_machine"] = .string(machine) }
     if let failure = restart.failure { detail["failure"] = .string(failure) }
     do {
-      try session.database.write { db in
+      try session.database.write { tx in
         try AuditChain.append(
           AuditEvent(action: .syncRestart, subject: target.description, detail: .object(detail)),
-          actor: session.actor, keys: session.keys, at: session.now(), in: db)
+          actor: session.actor, keys: session.keys, at: session.now(), in: tx)
       }
     } catch {
       report.error = "restarted, but the vault could not record it: \(RemoteReason.of(error))"

@@ -1,5 +1,3 @@
-import GRDB
-
 /// What the vault knows about one target before a run: the push ledger, the Fly app's secrets
 /// version after hotsecrets' last bulk update, and the version each machine was restarted with.
 struct TargetState: Sendable {
@@ -23,8 +21,8 @@ struct TargetWork {
   ) throws -> TargetWork {
     let environment = policy.environment
     let services = SyncPlanner.services(of: policy, kinds: kinds)
-    var stored = try session.database.read { db in
-      try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, db: db)
+    var stored = try session.database.read { tx in
+      try session.currentSecrets(environment: environment, decrypting: { services.contains($0.service) }, tx: tx)
     }
     defer { for key in stored.keys { wipe(&stored[key]!.value) } }
     for (name, secret) in overrides {
@@ -35,13 +33,13 @@ struct TargetWork {
     if let only { work.plans.removeAll { !only.contains($0.id) } }
     do {
       let plans = work.plans
-      let states = try session.database.read { db in
+      let states = try session.database.read { tx in
         try plans.map { plan in
           let target = plan.id.description
           return TargetState(
-            ledger: try PushLedger.entries(environment: environment, target: target, db: db),
-            secretsVersion: try PushLedger.secretsVersion(environment: environment, target: target, db: db),
-            machines: try PushLedger.machineVersions(environment: environment, target: target, db: db))
+            ledger: try tx.ledger.entries(environment: environment, target: target),
+            secretsVersion: try tx.ledger.secretsVersion(environment: environment, target: target),
+            machines: try tx.ledger.machineVersions(environment: environment, target: target))
         }
       }
       return TargetWork(plans: plans, states: states)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A secret's current version, with its value when it was decrypted.
 struct StoredSecret: Sendable {
@@ -38,49 +37,24 @@ extension VaultSession {
   /// each head and the environment's set checked. Nothing is decrypted and nothing audited. Throws
   /// `headMismatch` or `environmentMismatch`.
   public func currentVersions(environment: String) throws -> CurrentVersions {
-    try database.read { db in try currentVersions(environment: environment, db: db) }
+    try database.read { tx in try currentVersions(environment: environment, tx: tx) }
   }
 
-  func currentVersions(environment: String, db: Database) throws -> CurrentVersions {
+  func currentVersions(environment: String, tx: any StoreTransaction) throws -> CurrentVersions {
     var entries: [ServiceKey: CurrentVersions.Entry] = [:]
     let checks = headChecks
     var digest = HeadDigest()
-    let rows = try Row.fetchCursor(
-      db,
-      sql: """
-        SELECT s.service, s.key, v.version, v.created_at, v.fingerprint, v.nonce, v.ciphertext,
-               s.head_version, s.head_exposed, s.head_mac
-        FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
-        WHERE s.environment = ?
-        """, arguments: [environment])
-    while let row = try rows.next() {
-      let service: String = row[0]
-      let key: String = row[1]
-      let version: Int? = row[2]
-      let fingerprint: String? = row[4]
-      let exposed: String = row[8] ?? ""
-      if let checks {
-        digest.add(
-          try checks.check(
-            environment: environment, service: service, key: key, storedVersion: row[7], exposed: exposed,
-            storedMAC: row.dataNoCopy(atIndex: 9), foundVersion: version, foundFingerprint: fingerprint,
-            foundNonce: row.dataNoCopy(atIndex: 5), db: db))
-      }
-      guard let version, let fingerprint else { continue }
-      // The blobs are copied once, straight from SQLite's buffer into the arrays. (Two current rows
-      // of one secret cannot both match its head, so a checked read never gets here twice.)
-      entries[ServiceKey(service: service, key: key)] = CurrentVersions.Entry(
-        version: version, createdAt: row[3], fingerprint: fingerprint, nonce: Self.bytes(row, 5),
-        ciphertext: Self.bytes(row, 6), exposed: exposed)
+    for row in try tx.secrets.rows(in: environment, ciphertexts: true) {
+      if let checks { digest.add(try checks.check(row, tx: tx)) }
+      guard let current = row.current else { continue }
+      // (Two current rows of one secret cannot both match its head, so a checked read never gets
+      // here twice.)
+      entries[ServiceKey(service: row.address.service, key: row.address.key)] = CurrentVersions.Entry(
+        version: current.version, createdAt: current.createdAt, fingerprint: current.fingerprint,
+        nonce: current.nonce, ciphertext: current.ciphertext, exposed: row.head.exposed)
     }
-    try checks?.checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)
+    try checks?.checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, tx: tx)
     return CurrentVersions(environment: environment, entries: entries)
-  }
-
-  /// Column `index` of `row` as bytes (empty for NULL), copied with one `memcpy`: `Array(Data)`
-  /// walks the bytes one by one.
-  private static func bytes(_ row: Row, _ index: Int) -> [UInt8] {
-    row.dataNoCopy(atIndex: index)?.withUnsafeBytes { Array($0) } ?? []
   }
 
   /// `name`'s current value from `versions` as a `String` (for a URL or a header), the decrypted
@@ -110,9 +84,9 @@ extension VaultSession {
   /// accepts. Not audited: callers that reveal values must audit the read themselves. Throws
   /// `integrity` when a ciphertext does not authenticate (values decrypted so far are wiped).
   func currentSecrets(
-    environment: String, decrypting: (ServiceKey) -> Bool, db: Database
+    environment: String, decrypting: (ServiceKey) -> Bool, tx: any StoreTransaction
   ) throws -> [ServiceKey: StoredSecret] {
-    let versions = try currentVersions(environment: environment, db: db)
+    let versions = try currentVersions(environment: environment, tx: tx)
     var result: [ServiceKey: StoredSecret] = [:]
     result.reserveCapacity(versions.entries.count)
     do {

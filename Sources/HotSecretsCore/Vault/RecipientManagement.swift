@@ -1,11 +1,9 @@
-import GRDB
-
 extension VaultSession {
   /// Recipients in id order (removed ones too with `includeRemoved`), checked against the
   /// recipients MAC. Throws `recipientsMismatch`.
   public func recipients(includeRemoved: Bool = false) throws -> [Recipient] {
-    try database.read { db in
-      try allRecipients(db: db).filter { includeRemoved || $0.removedAt == nil }.map(describe)
+    try database.read { tx in
+      try allRecipients(tx: tx).filter { includeRemoved || $0.removedAt == nil }.map(describe)
     }
   }
 
@@ -19,14 +17,14 @@ extension VaultSession {
     let date = now()
     var record = try VaultAccess.makeRecipientRecord(
       recipient, name: name, keys: keys, vaultID: vaultID, stamp: Timestamp.string(from: date))
-    return try database.write { db in
-      let existing = try allRecipients(db: db)
+    return try database.write { tx in
+      let existing = try allRecipients(tx: tx)
       if let key = record.publicKey, existing.contains(where: { $0.publicKey == key && $0.removedAt == nil }) {
         throw VaultError.invalidRecipient(reason: "\(key) is already a recipient of this vault")
       }
-      try record.insert(db)
-      try recipientSet.seal(db: db)
-      try AuditChain.append(.recipient(.recipientAdd, record), actor: actor, keys: keys, at: date, in: db)
+      try tx.recipients.insert(&record)
+      try recipientSet.seal(tx: tx)
+      try AuditChain.append(.recipient(.recipientAdd, record), actor: actor, keys: keys, at: date, in: tx)
       return describe(record)
     }
   }

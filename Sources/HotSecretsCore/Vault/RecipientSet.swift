@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Sodium
 
 /// Authenticates who can unlock the vault: every recipient row (id, kind, name, public key, added
@@ -16,32 +15,27 @@ struct RecipientSet: Sendable {
   let vaultID: String
 
   /// Every recipient, checked against the stored MAC. Throws `recipientsMismatch`.
-  func verified(db: Database) throws -> [RecipientRecord] {
-    let (records, mac) = try compute(db: db)
-    let stored = try Data.fetchOne(db, sql: "SELECT recipients_mac FROM vault_meta WHERE id = 1")
+  func verified(tx: any StoreTransaction) throws -> [RecipientRecord] {
+    let (records, mac) = try compute(tx: tx)
+    let stored = try tx.header.recipientsMAC()
     guard let stored, stored.elementsEqual(mac) else {
-      throw try KeyEpoch.explain(.recipientsMismatch, keys: keys, db: db)
+      throw try KeyEpoch.explain(.recipientsMismatch, keys: keys, tx: tx)
     }
     return records
   }
 
   /// Recomputes and stores the MAC from the rows as they are. Must run inside the write transaction
   /// that changed a recipient or recorded exposures.
-  func seal(db: Database) throws {
-    let (_, mac) = try compute(db: db)
-    try db.execute(sql: "UPDATE vault_meta SET recipients_mac = ? WHERE id = 1", arguments: [Data(mac)])
+  func seal(tx: any StoreTransaction) throws {
+    let (_, mac) = try compute(tx: tx)
+    try tx.header.setRecipientsMAC(mac)
   }
 
-  private func compute(db: Database) throws -> ([RecipientRecord], [UInt8]) {
-    let records = try RecipientRecord.fetchAll(db, sql: "SELECT * FROM recipients ORDER BY id")
+  private func compute(tx: any StoreTransaction) throws -> ([RecipientRecord], [UInt8]) {
+    let records = try tx.recipients.all()
     var exposures: [Int64: [UInt8]] = [:]
-    let rows = try Row.fetchCursor(
-      db, sql: "SELECT recipient_id, secret_id, version FROM exposures ORDER BY recipient_id, secret_id, version")
-    while let row = try rows.next() {
-      let recipient: Int64 = row[0]
-      let secret: Int64 = row[1]
-      let version: Int = row[2]
-      exposures[recipient, default: []].append(contentsOf: "\(secret):\(version),".utf8)
+    for row in try tx.recipients.exposures() {
+      exposures[row.recipientID, default: []].append(contentsOf: "\(row.secretID):\(row.version),".utf8)
     }
     var message = Array("hotsecrets.recipients.v1\0\(vaultID)\0".utf8)
     for r in records {
@@ -70,9 +64,9 @@ extension VaultSession {
 
   /// Every recipient row, checked when this vault authenticates its state (not yet for a vault
   /// from before issue 13). Throws `recipientsMismatch`.
-  func allRecipients(db: Database) throws -> [RecipientRecord] {
+  func allRecipients(tx: any StoreTransaction) throws -> [RecipientRecord] {
     authenticatesHeads
-      ? try recipientSet.verified(db: db)
-      : try RecipientRecord.fetchAll(db, sql: "SELECT * FROM recipients ORDER BY id")
+      ? try recipientSet.verified(tx: tx)
+      : try tx.recipients.all()
   }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Sodium
 
 /// What a re-key did.
@@ -34,12 +33,12 @@ extension VaultSession {
     let date = now()
     let stamp = Timestamp.string(from: date)
     let wasAuthenticated = authenticatesHeads
-    let (newKeys, report) = try database.write { db -> (VaultKeys, RekeyReport) in
-      try KeyEpoch.requireCurrent(keys, db: db)
+    let (newKeys, report) = try database.write { tx -> (VaultKeys, RekeyReport) in
+      try KeyEpoch.requireCurrent(keys, tx: tx)
       // Nothing is re-sealed under the new key that the old one does not vouch for: a re-key must
       // not launder a keyless edit (a revived recipient, a swapped current version, lost exposures).
-      if authenticatesHeads { try heads.verifyAll(db: db) }
-      let active = try allRecipients(db: db).filter { $0.removedAt == nil }
+      if authenticatesHeads { try heads.verifyAll(tx: tx) }
+      let active = try allRecipients(tx: tx).filter { $0.removedAt == nil }
       var removed: RecipientRecord?
       if let removedID {
         guard let target = active.first(where: { $0.id == removedID }) else {
@@ -57,21 +56,21 @@ extension VaultSession {
         throw VaultError.recipientsNeedUpgrade(blocked.map { "recipient \($0.id ?? 0) (\($0.name))" })
       }
 
-      let lastSeq = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM audit_log") ?? 0
+      let lastSeq = try tx.audit.head()?.seq ?? 0
       let next = try keys.successor(lastSeq: lastSeq)
-      let versions = try reencryptVersions(to: next, db: db)
-      try reencryptSigningKey(to: next, db: db)
+      let versions = try reencryptVersions(to: next, tx: tx)
+      try reencryptSigningKey(to: next, tx: tx)
 
       var exposed = 0
       if var target = removed {
-        exposed = try Exposure.record(recipientID: target.id ?? 0, addedAt: target.addedAt, db: db)
+        exposed = try tx.recipients.recordExposures(recipientID: target.id ?? 0, addedAt: target.addedAt)
         target.removedAt = stamp
         target.wrappedKey = nil
         target.wrapNonce = nil
         target.salt = nil
         target.secretNonce = nil
         target.sealedSecret = nil
-        try target.update(db)
+        try tx.recipients.update(target)
       }
       var upgraded = 0
       for var recipient in remaining {
@@ -81,20 +80,20 @@ extension VaultSession {
         }
         guard let text = recipient.publicKey else { continue }
         recipient.wrappedKey = try KeyWrap.wrap(next, to: try RecipientKey(parsing: text), vaultID: vaultID)
-        try recipient.update(db)
+        try tx.recipients.update(recipient)
       }
 
       let keyring = try Keyring.seal(next, vaultID: vaultID)
-      try db.execute(
-        sql: "UPDATE vault_meta SET epoch = ?, keyring_nonce = ?, keyring = ?, key_check = ? WHERE id = 1",
-        arguments: [next.epoch, Data(keyring.nonce), Data(keyring.ciphertext), try next.keyCheck(vaultID: vaultID)])
-      try SecretHeads(keys: next, vaultID: vaultID).rebuildAll(db: db)
-      try RecipientSet(keys: next, vaultID: vaultID).seal(db: db)
+      try tx.header.setKeys(
+        epoch: next.epoch, keyringNonce: keyring.nonce, keyring: keyring.ciphertext,
+        keyCheck: try next.keyCheck(vaultID: vaultID))
+      try SecretHeads(keys: next, vaultID: vaultID).rebuildAll(tx: tx)
+      try RecipientSet(keys: next, vaultID: vaultID).seal(tx: tx)
 
       if let target = removed {
         try AuditChain.append(
           .recipient(.recipientRemove, target, extra: ["exposed_versions": .int(exposed)]), actor: actor,
-          keys: next, at: date, in: db)
+          keys: next, at: date, in: tx)
       }
       try AuditChain.append(
         AuditEvent(
@@ -103,7 +102,7 @@ extension VaultSession {
             "epoch": .int(next.epoch), "versions": .int(versions), "recipients": .int(remaining.count),
             "reason": .string(removed == nil ? "requested" : "recipient-remove"),
           ])),
-        actor: actor, keys: next, at: date, in: db)
+        actor: actor, keys: next, at: date, in: tx)
       return (
         next,
         RekeyReport(
@@ -119,38 +118,27 @@ extension VaultSession {
 
   /// Decrypts every stored ciphertext under the current keys and seals it under `next`, one row at
   /// a time (plaintexts wiped at once). Returns the number of versions re-encrypted.
-  private func reencryptVersions(to next: VaultKeys, db: Database) throws -> Int {
-    let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT v.id, s.environment, s.service, s.key, v.version, v.nonce, v.ciphertext
-        FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
-        WHERE length(v.ciphertext) > 0
-        """)
+  private func reencryptVersions(to next: VaultKeys, tx: any StoreTransaction) throws -> Int {
+    let rows = try tx.secrets.sealedValues()
     let old = cipher
     let new = ValueCipher(keys: next, vaultID: vaultID)
-    let update = try db.makeStatement(sql: "UPDATE secret_versions SET nonce = ?, ciphertext = ? WHERE id = ?")
     for row in rows {
-      let address = SecretAddress(trusted: row[1], service: row[2], key: row[3])
-      let version: Int = row[4]
       var plain = try old.openPlain(
-        nonce: Array(row[5] as Data), ciphertext: Array(row[6] as Data), for: address, version: version)
+        nonce: row.nonce, ciphertext: row.ciphertext, for: row.address, version: row.version)
       defer { secureZero(&plain) }
-      let sealed = try new.seal(plain, for: address, version: version)
-      try update.execute(arguments: [Data(sealed.nonce), Data(sealed.ciphertext), row[0] as Int64])
+      let sealed = try new.seal(plain, for: row.address, version: row.version)
+      try tx.secrets.reseal(versionID: row.id, nonce: sealed.nonce, ciphertext: sealed.ciphertext)
     }
     return rows.count
   }
 
   /// Re-seals the audit-checkpoint signing key (when the vault has one) under `next`: the key pair
   /// stays the same, so checkpoints signed before the re-key stay valid.
-  private func reencryptSigningKey(to next: VaultKeys, db: Database) throws {
-    guard let record = try SigningKeyRecord.fetchOne(db, sql: "SELECT * FROM signing_key WHERE id = 1") else { return }
+  private func reencryptSigningKey(to next: VaultKeys, tx: any StoreTransaction) throws {
+    guard let record: SigningKeyRecord = try tx.signingKey.read() else { return }
     let opened = try SigningKey.openWithSeed(record, keys: keys, vaultID: vaultID)
     let sealed = try SigningKey.seal(seed: opened.seed, keys: next, vaultID: vaultID)
-    try db.execute(
-      sql: "UPDATE signing_key SET nonce = ?, ciphertext = ? WHERE id = 1",
-      arguments: [Data(sealed.nonce), Data(sealed.ciphertext)])
+    try tx.signingKey.reseal(nonce: sealed.nonce, ciphertext: sealed.ciphertext)
   }
 
   /// Gives a legacy passphrase recipient a key pair sealed under its passphrase-derived key (same
@@ -173,23 +161,22 @@ extension VaultSession {
   /// was not unlocked with a passphrase.
   public func upgradeOwnRecipient() throws -> Bool {
     guard let kek = legacyPassphraseKey else {
-      let own = try database.read { db in
-        try RecipientRecord.fetchOne(db, sql: "SELECT * FROM recipients WHERE id = ?", arguments: [recipientID])
-      }
+      let own = try database.read { tx in try tx.recipients.find(id: recipientID) }
       if own?.kind == Recipient.Kind.passphrase.rawValue { return false }
       throw VaultError.invalidRecipient(
         reason: "only a passphrase recipient can be upgraded, and only when unlocked with its passphrase")
     }
     let date = now()
-    return try database.write { db in
-      guard var record = try allRecipients(db: db).first(where: { $0.id == recipientID && $0.removedAt == nil }),
+    return try database.write { tx in
+      guard var record = try allRecipients(tx: tx).first(where: { $0.id == recipientID && $0.removedAt == nil }),
         record.isLegacyPassphrase
       else { return false }
       try convertLegacyPassphrase(&record, kek: kek)
-      record.wrappedKey = try KeyWrap.wrap(keys, to: try RecipientKey(parsing: record.publicKey ?? ""), vaultID: vaultID)
-      try record.update(db)
-      try recipientSet.seal(db: db)
-      try AuditChain.append(.recipient(.recipientUpgrade, record), actor: actor, keys: keys, at: date, in: db)
+      record.wrappedKey = try KeyWrap.wrap(
+        keys, to: try RecipientKey(parsing: record.publicKey ?? ""), vaultID: vaultID)
+      try tx.recipients.update(record)
+      try recipientSet.seal(tx: tx)
+      try AuditChain.append(.recipient(.recipientUpgrade, record), actor: actor, keys: keys, at: date, in: tx)
       return true
     }
   }

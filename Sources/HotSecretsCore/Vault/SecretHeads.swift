@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Sodium
 
 /// Authenticated current versions: what a writer of the store without the keys cannot change.
@@ -85,17 +84,19 @@ struct SecretHeads: Sendable {
   @discardableResult
   func check(
     environment: String, service: String, key: String, storedVersion: Int?, exposed: String, storedMAC: Data?,
-    foundVersion: Int?, foundFingerprint: String?, foundNonce: Data?, db: Database
+    foundVersion: Int?, foundFingerprint: String?, foundNonce: Data?, tx: any StoreTransaction
   ) throws -> [UInt8] {
     func mismatch() throws -> VaultError {
       try self.mismatch(
-        .headMismatch(subject: SecretAddress(trusted: environment, service: service, key: key).description), db: db)
+        .headMismatch(subject: SecretAddress(trusted: environment, service: service, key: key).description), tx: tx)
     }
     guard let storedMAC, storedMAC.count == Self.macBytes, storedVersion == foundVersion else { throw try mismatch() }
     let expected = try mac(
       environment: environment, service: service, key: key,
       head: Head(version: foundVersion, fingerprint: foundFingerprint, exposed: exposed, nonce: foundNonce))
-    let equal = expected.withUnsafeBytes { e in storedMAC.withUnsafeBytes { s in memcmp(e.baseAddress!, s.baseAddress!, Self.macBytes) == 0 } }
+    let equal = expected.withUnsafeBytes { e in
+      storedMAC.withUnsafeBytes { s in memcmp(e.baseAddress!, s.baseAddress!, Self.macBytes) == 0 }
+    }
     guard equal else { throw try mismatch() }
     return expected
   }
@@ -104,181 +105,132 @@ struct SecretHeads: Sendable {
   @discardableResult
   func check(
     _ address: SecretAddress, storedVersion: Int?, exposed: String, storedMAC: Data?, foundVersion: Int?,
-    foundFingerprint: String?, foundNonce: Data?, db: Database
+    foundFingerprint: String?, foundNonce: Data?, tx: any StoreTransaction
   ) throws -> [UInt8] {
     try check(
       environment: address.environment, service: address.service, key: address.key, storedVersion: storedVersion,
       exposed: exposed, storedMAC: storedMAC, foundVersion: foundVersion, foundFingerprint: foundFingerprint,
-      foundNonce: foundNonce, db: db)
+      foundNonce: foundNonce, tx: tx)
   }
 
   /// `error`, or `rekeyedMeanwhile` when these keys are stale (see `KeyEpoch.explain`).
-  func mismatch(_ error: VaultError, db: Database) throws -> VaultError {
-    try KeyEpoch.explain(error, keys: keys, db: db)
+  func mismatch(_ error: VaultError, tx: any StoreTransaction) throws -> VaultError {
+    try KeyEpoch.explain(error, keys: keys, tx: tx)
   }
 
   /// Checks `environment`'s stored set against the secrets read (their count and XORed MACs).
   /// Throws `environmentMismatch`.
-  func checkEnvironment(_ environment: String, secrets: Int, digest: [UInt8], db: Database) throws {
-    let row = try Row.fetchOne(
-      db.cachedStatement(sql: "SELECT secrets, digest, mac FROM environment_heads WHERE environment = ?"),
-      arguments: [environment])
-    guard let row else {
+  func checkEnvironment(_ environment: String, secrets: Int, digest: [UInt8], tx: any StoreTransaction) throws {
+    guard let stored = try tx.secrets.environmentHead(environment) else {
       if secrets == 0 { return }
-      throw try mismatch(.environmentMismatch(environment: environment), db: db)
+      throw try mismatch(.environmentMismatch(environment: environment), tx: tx)
     }
-    let storedCount: Int = row[0]
-    let storedDigest: String = row[1]
-    let storedMAC: String = row[2]
-    guard storedCount == secrets, storedDigest == ByteEncoding.hex(digest),
-      try environmentMAC(environment: environment, secrets: secrets, digest: digest) == storedMAC
-    else { throw try mismatch(.environmentMismatch(environment: environment), db: db) }
+    guard stored.secrets == secrets, stored.digest == ByteEncoding.hex(digest),
+      try environmentMAC(environment: environment, secrets: secrets, digest: digest) == stored.mac
+    else { throw try mismatch(.environmentMismatch(environment: environment), tx: tx) }
   }
 
   /// Recomputes `environment`'s set from every stored head MAC and checks it against the stored
   /// digest (a secret deleted or added without the keys). Throws `environmentMismatch`.
-  func checkEnvironmentSet(_ environment: String, db: Database) throws {
+  func checkEnvironmentSet(_ environment: String, tx: any StoreTransaction) throws {
     var digest = HeadDigest()
-    let rows = try Row.fetchCursor(
-      db.cachedStatement(sql: "SELECT head_mac FROM secrets WHERE environment = ?"), arguments: [environment])
-    while let row = try rows.next() {
-      guard let mac = row.dataNoCopy(atIndex: 0), mac.count == Self.macBytes else {
-        throw try mismatch(.environmentMismatch(environment: environment), db: db)
+    for mac in try tx.secrets.headMACs(environment: environment) {
+      guard let mac, mac.count == Self.macBytes else {
+        throw try mismatch(.environmentMismatch(environment: environment), tx: tx)
       }
       digest.add(mac)
     }
-    try checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)
+    try checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, tx: tx)
+  }
+
+  /// Checks one row's stored head against its current version; returns the MAC (see `check`).
+  @discardableResult
+  func check(_ row: SecretRow, tx: any StoreTransaction) throws -> [UInt8] {
+    try check(
+      row.address, storedVersion: row.head.version, exposed: row.head.exposed, storedMAC: row.head.mac,
+      foundVersion: row.current?.version, foundFingerprint: row.current?.fingerprint,
+      foundNonce: row.current.map { Data($0.nonce) }, tx: tx)
   }
 
   /// Recomputes and stores `secretID`'s head from its rows (current version, fingerprint, exposures)
   /// and folds the change into its environment's set. `isNew`: the secret row was just inserted.
   /// Must run inside the write transaction that changed the secret.
-  func seal(secretID: Int64, address: SecretAddress, isNew: Bool, db: Database) throws {
-    let current = try Row.fetchOne(
-      db.cachedStatement(
-        sql: "SELECT version, fingerprint, nonce FROM secret_versions WHERE secret_id = ? AND state = 'current'"),
-      arguments: [secretID])
-    let version: Int? = current?[0]
-    let fingerprint: String? = current?[1]
-    let nonce: Data? = current?[2]
-    let exposed = try version.map { try Self.exposedRecipients(secretID: secretID, version: $0, db: db) } ?? ""
+  func seal(secretID: Int64, address: SecretAddress, isNew: Bool, tx: any StoreTransaction) throws {
+    let current = try tx.secrets.currentVersion(secretID: secretID)
+    let exposed =
+      try current.map { try tx.recipients.exposedRecipients(secretID: secretID, version: $0.version) } ?? ""
     let newMAC = try mac(
       environment: address.environment, service: address.service, key: address.key,
-      head: Head(version: version, fingerprint: fingerprint, exposed: exposed, nonce: nonce))
-    let oldMAC = try Data.fetchOne(
-      db.cachedStatement(sql: "SELECT head_mac FROM secrets WHERE id = ?"), arguments: [secretID])
-    try db.cachedStatement(sql: "UPDATE secrets SET head_version = ?, head_exposed = ?, head_mac = ? WHERE id = ?")
-      .execute(arguments: [version, exposed, Data(newMAC), secretID])
+      head: Head(version: current?.version, fingerprint: current?.fingerprint, exposed: exposed, nonce: current?.nonce))
+    let oldMAC = try tx.secrets.head(secretID: secretID)?.mac
+    try tx.secrets.setHead(secretID: secretID, version: current?.version, exposed: exposed, mac: newMAC)
     var delta = newMAC
     if let oldMAC, oldMAC.count == Self.macBytes {
       for (i, byte) in oldMAC.enumerated() { delta[i] ^= byte }
     }
-    try fold(delta, into: address.environment, added: isNew ? 1 : 0, db: db)
+    try fold(delta, into: address.environment, added: isNew ? 1 : 0, tx: tx)
   }
 
   /// XORs `delta` into `environment`'s digest, adds `added` to its count, and re-MACs it.
-  private func fold(_ delta: [UInt8], into environment: String, added: Int, db: Database) throws {
-    let row = try Row.fetchOne(
-      db.cachedStatement(sql: "SELECT secrets, digest FROM environment_heads WHERE environment = ?"),
-      arguments: [environment])
-    var count: Int = row?[0] ?? 0
-    var digest = (row?[1] as String?).flatMap { ByteEncoding.bytes(hex: $0) } ?? []
+  private func fold(_ delta: [UInt8], into environment: String, added: Int, tx: any StoreTransaction) throws {
+    let stored = try tx.secrets.environmentHead(environment)
+    var count = stored?.secrets ?? 0
+    var digest = stored.flatMap { ByteEncoding.bytes(hex: $0.digest) } ?? []
     if digest.count != Self.macBytes { digest = [UInt8](repeating: 0, count: Self.macBytes) }
     for i in 0..<Self.macBytes { digest[i] ^= delta[i] }
     count += added
-    try write(environment: environment, secrets: count, digest: digest, db: db)
+    try write(environment: environment, secrets: count, digest: digest, tx: tx)
   }
 
-  private func write(environment: String, secrets: Int, digest: [UInt8], db: Database) throws {
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO environment_heads (environment, secrets, digest, mac) VALUES (?, ?, ?, ?)
-        ON CONFLICT (environment) DO UPDATE SET secrets = excluded.secrets, digest = excluded.digest, mac = excluded.mac
-        """
-    ).execute(arguments: [
-      environment, secrets, ByteEncoding.hex(digest),
-      try environmentMAC(environment: environment, secrets: secrets, digest: digest),
-    ])
+  private func write(environment: String, secrets: Int, digest: [UInt8], tx: any StoreTransaction) throws {
+    try tx.secrets.setEnvironmentHead(
+      environment,
+      EnvironmentHead(
+        secrets: secrets, digest: ByteEncoding.hex(digest),
+        mac: try environmentMAC(environment: environment, secrets: secrets, digest: digest)))
   }
-
-  /// Every secret with what its head stores (4-6: head_version, head_exposed, head_mac), its current
-  /// row (7-9: version, fingerprint, nonce) and the exposures the table records for that row (10).
-  private static let everySecretSQL = """
-    SELECT s.id, s.environment, s.service, s.key, s.head_version, s.head_exposed, s.head_mac,
-           v.version, v.fingerprint, v.nonce,
-           (SELECT group_concat(recipient_id) FROM
-              (SELECT recipient_id FROM exposures e WHERE e.secret_id = s.id AND e.version = v.version
-               ORDER BY recipient_id))
-    FROM secrets s LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.state = 'current'
-    """
 
   /// Checks every secret's head and every environment's set (an environment whose secrets were all
   /// deleted included), and that each head's exposure is what the exposures table records: what a
   /// re-key must do before it re-seals anything. Throws `headMismatch` or `environmentMismatch`.
-  func verifyAll(db: Database) throws {
+  func verifyAll(tx: any StoreTransaction) throws {
     var digests: [String: HeadDigest] = [:]
     var seen = Set<Int64>()
-    let rows = try Row.fetchCursor(db, sql: Self.everySecretSQL)
-    while let row = try rows.next() {
-      let environment: String = row[1]
-      let service: String = row[2]
-      let key: String = row[3]
-      let exposed: String = row[5] ?? ""
-      let recorded: String = row[10] ?? ""
-      guard seen.insert(row[0]).inserted, exposed == recorded else {
-        throw try mismatch(
-          .headMismatch(subject: SecretAddress(trusted: environment, service: service, key: key).description), db: db)
+    for (row, recorded) in try tx.secrets.rowsWithRecordedExposures() {
+      guard seen.insert(row.id).inserted, row.head.exposed == recorded else {
+        throw try mismatch(.headMismatch(subject: row.address.description), tx: tx)
       }
-      digests[environment, default: HeadDigest()].add(
-        try check(
-          environment: environment, service: service, key: key, storedVersion: row[4], exposed: exposed,
-          storedMAC: row.dataNoCopy(atIndex: 6), foundVersion: row[7], foundFingerprint: row[8],
-          foundNonce: row.dataNoCopy(atIndex: 9), db: db))
+      digests[row.address.environment, default: HeadDigest()].add(try check(row, tx: tx))
     }
-    let recordedEnvironments = try String.fetchSet(db, sql: "SELECT environment FROM environment_heads")
-    for environment in recordedEnvironments.union(digests.keys).sorted() {
+    for environment in try tx.secrets.environmentsWithHeads().union(digests.keys).sorted() {
       let digest = digests[environment] ?? HeadDigest()
-      try checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, db: db)
+      try checkEnvironment(environment, secrets: digest.count, digest: digest.bytes, tx: tx)
     }
   }
 
   /// Recomputes every secret's head and every environment's set from the rows as they are, under
   /// these keys: after a re-key, and when a vault from before authenticated heads is upgraded (the
   /// rows are trusted as found then). Must run inside a write transaction.
-  func rebuildAll(db: Database) throws {
-    try db.execute(sql: "DELETE FROM environment_heads")
+  func rebuildAll(tx: any StoreTransaction) throws {
+    let rows = try tx.secrets.rowsWithRecordedExposures()
+    try tx.secrets.deleteEnvironmentHeads()
     var sets: [String: HeadDigest] = [:]
-    let rows = try Row.fetchAll(db, sql: Self.everySecretSQL + " ORDER BY s.id")
     var seen = Set<Int64>()
-    let update = try db.makeStatement(
-      sql: "UPDATE secrets SET head_version = ?, head_exposed = ?, head_mac = ? WHERE id = ?")
-    for row in rows {
-      let id: Int64 = row[0]
-      guard seen.insert(id).inserted else {
-        throw VaultError.corruptVault("secret \(row[1] as String)/\(row[2] as String)/\(row[3] as String) has two current versions")
+    for (row, exposed) in rows {
+      guard seen.insert(row.id).inserted else {
+        throw VaultError.corruptVault("secret \(row.address) has two current versions")
       }
-      let environment: String = row[1]
-      let version: Int? = row[7]
-      let exposed: String = row[10] ?? ""
       let mac = try mac(
-        environment: environment, service: row[2], key: row[3],
-        head: Head(version: version, fingerprint: row[8], exposed: exposed, nonce: row[9]))
-      try update.execute(arguments: [version, exposed, Data(mac), id])
-      sets[environment, default: HeadDigest()].add(mac)
+        environment: row.address.environment, service: row.address.service, key: row.address.key,
+        head: Head(
+          version: row.current?.version, fingerprint: row.current?.fingerprint, exposed: exposed,
+          nonce: row.current.map { Data($0.nonce) }))
+      try tx.secrets.setHead(secretID: row.id, version: row.current?.version, exposed: exposed, mac: mac)
+      sets[row.address.environment, default: HeadDigest()].add(mac)
     }
     for (environment, set) in sets {
-      try write(environment: environment, secrets: set.count, digest: set.bytes, db: db)
+      try write(environment: environment, secrets: set.count, digest: set.bytes, tx: tx)
     }
-  }
-
-  /// The removed recipients version `version` of `secretID` is exposed to, as stored in a head.
-  static func exposedRecipients(secretID: Int64, version: Int, db: Database) throws -> String {
-    try String.fetchOne(
-      db.cachedStatement(
-        sql: """
-          SELECT group_concat(recipient_id) FROM
-            (SELECT recipient_id FROM exposures WHERE secret_id = ? AND version = ? ORDER BY recipient_id)
-          """), arguments: [secretID, version]) ?? ""
   }
 }
 

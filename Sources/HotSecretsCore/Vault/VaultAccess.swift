@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Sodium
 
 /// How a caller proves it may open the vault.
@@ -12,14 +11,13 @@ public enum UnlockMethod: Sendable {
 
 /// Creating and unlocking vaults.
 public enum VaultAccess {
-  /// Creates a vault at `path` with a fresh data key wrapped for `firstRecipient`, and returns it
-  /// unlocked. Throws `vaultExists` when a file is already there, and `passphraseTooShort` for a
-  /// passphrase `PassphraseRule` refuses; on any failure the half-made file is removed.
+  /// Creates a vault in `database` (a store just created, with no vault yet) with a fresh data key
+  /// wrapped for `firstRecipient`, and returns it unlocked. Throws `passphraseTooShort` for a
+  /// passphrase `PassphraseRule` refuses; on any failure the half-made store is discarded.
   public static func create(
-    path: String, firstRecipient: NewRecipient, name: String?, user: String,
+    in database: any VaultStore, firstRecipient: NewRecipient, name: String?, user: String,
     now: @escaping @Sendable () -> Date = Date.init
   ) throws -> VaultSession {
-    let database = try VaultDatabase.create(path: path)
     do {
       let keys = try VaultKeys.generate()
       let vaultID = UUID().uuidString.lowercased()
@@ -27,24 +25,25 @@ public enum VaultAccess {
       let stamp = Timestamp.string(from: date)
       var record = try makeRecipientRecord(firstRecipient, name: name, keys: keys, vaultID: vaultID, stamp: stamp)
       let actor = AuditActor(user: user)
-      try database.write { db in
-        try VaultMetaRecord(
-          vaultID: vaultID, format: VaultDatabase.format, createdAt: stamp,
-          keyCheck: try keys.keyCheck(vaultID: vaultID)
-        ).insert(db)
-        try record.insert(db)
-        try RecipientSet(keys: keys, vaultID: vaultID).seal(db: db)
+      try database.write { tx in
+        try tx.header.insert(
+          VaultMetaRecord(
+            vaultID: vaultID, format: VaultFormat.current, createdAt: stamp,
+            keyCheck: try keys.keyCheck(vaultID: vaultID)))
+        try tx.recipients.insert(&record)
+        try RecipientSet(keys: keys, vaultID: vaultID).seal(tx: tx)
         try AuditChain.append(
           AuditEvent(action: .initVault, detail: .object(["vault_id": .string(vaultID)])), actor: actor, keys: keys,
-          at: date, in: db)
-        try AuditChain.append(.recipient(.recipientAdd, record), actor: actor, keys: keys, at: date, in: db)
+          at: date, in: tx)
+        try AuditChain.append(.recipient(.recipientAdd, record), actor: actor, keys: keys, at: date, in: tx)
       }
       let id = record.id ?? 0
       return VaultSession(
-        database: database, vaultID: vaultID, keys: keys, actor: AuditActor(user: user, recipient: "\(id):\(record.name)"),
+        database: database, vaultID: vaultID, keys: keys,
+        actor: AuditActor(user: user, recipient: "\(id):\(record.name)"),
         recipientID: id, now: now)
     } catch {
-      for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+      database.discard()
       throw error
     }
   }
@@ -52,23 +51,20 @@ public enum VaultAccess {
   /// Opens the vault's data key with `method`. Throws `cannotUnlock` when no active recipient
   /// accepts it, and `corruptVault` when the unwrapped key fails the vault's key check.
   public static func unlock(
-    _ database: VaultDatabase, with method: UnlockMethod, user: String,
+    _ database: any VaultStore, with method: UnlockMethod, user: String,
     now: @escaping @Sendable () -> Date = Date.init
   ) throws -> VaultSession {
-    // Plain SQL: GRDB's query interface introspects the schema first, a measurable share of
-    // every command's unlock.
-    let (meta, recipients) = try database.read { db in
-      guard let meta = try VaultMetaRecord.fetchOne(db, sql: "SELECT * FROM vault_meta LIMIT 1") else {
+    let (meta, recipients) = try database.read { tx in
+      guard let meta = try tx.header.read() else {
         throw VaultError.corruptVault(
           "the vault header is missing (an interrupted `hotsecrets init`? if the file holds no secrets, delete it and run init again)"
         )
       }
-      let recipients = try RecipientRecord.fetchAll(
-        db, sql: "SELECT * FROM recipients WHERE removed_at IS NULL ORDER BY id")
+      let recipients = try tx.recipients.active()
       return (meta, recipients)
     }
-    guard meta.format <= VaultDatabase.format else {
-      throw VaultError.unsupportedVaultFormat(found: meta.format, supported: VaultDatabase.format)
+    guard meta.format <= VaultFormat.current else {
+      throw VaultError.unsupportedVaultFormat(found: meta.format, supported: VaultFormat.current)
     }
     var opened: (SecretBytes, RecipientRecord)?
     var legacyKEK: SecureBytes?

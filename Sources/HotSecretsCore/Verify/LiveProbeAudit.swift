@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension VaultSession {
   /// Appends the one `verify-live` audit entry of a `verify --live` run, before any probe starts:
@@ -16,12 +15,12 @@ extension VaultSession {
         sent.append(.string(name.description))
       }
     }
-    try database.write { db in
+    try database.write { tx in
       try AuditChain.append(
         AuditEvent(
           action: .verifyLive, subject: environment,
           detail: .object(["sent": .array(sent), "connected": .array(connected)])),
-        actor: actor, keys: keys, at: now(), in: db)
+        actor: actor, keys: keys, at: now(), in: tx)
     }
   }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Checks an environment's secrets against its policy: the pre-deploy gate.
 ///
@@ -126,10 +125,10 @@ public struct PolicyCheck: Sendable {
         Set(versions.names).union(drift.added).count - drift.added.count - drift.changed.count - drift.missing.count
     }
 
-    let (stillLive, orphans) = try session.database.read { db in
+    let (stillLive, orphans) = try session.database.read { tx in
       (
-        try RotationJournal.liveOldCredentials(environment: environment, db: db),
-        try RotationJournal.orphanNewCredentials(environment: environment, db: db)
+        try tx.journal.liveOldCredentials(environment: environment),
+        try tx.journal.orphanNewCredentials(environment: environment)
       )
     }
     for (name, run, mode) in orphans {
@@ -159,9 +158,9 @@ public struct PolicyCheck: Sendable {
     }
 
     // Recipients (and their MAC) and exposures read once, in one snapshot.
-    let (removed, exposures) = try session.database.read { db in
-      let removed = try session.removedRecipients(db: db)
-      return (removed, try session.exposureRecords(environment: environment, removed: removed, db: db))
+    let (removed, exposures) = try session.database.read { tx in
+      let removed = try session.removedRecipients(tx: tx)
+      return (removed, try session.exposureRecords(environment: environment, removed: removed, tx: tx))
     }
     for finding in try exposureFindings(in: versions, removed: removed) { report.record(finding) }
     report.exposures = exposures

@@ -2,7 +2,7 @@ import GRDB
 
 /// The store's schema, as named migrations. A migration that has shipped is never edited:
 /// changes come as new migrations appended here.
-enum StoreMigrations {
+enum SQLiteMigrations {
   static var migrator: DatabaseMigrator {
     var m = DatabaseMigrator()
     m.registerMigration("v1-vault") { db in

@@ -1,28 +1,28 @@
 import Foundation
 import GRDB
 
-/// The SQLite file behind a vault, opened through GRDB with WAL journaling, foreign keys, a busy
-/// timeout and IMMEDIATE write transactions (a second writer waits rather than losing an update).
+/// The SQLite file behind a vault (the default store), opened through GRDB with WAL journaling,
+/// foreign keys, a busy timeout and IMMEDIATE write transactions (a second writer waits rather than
+/// losing an update).
 ///
 /// The file and its WAL companions are created with mode 0600. Every connection runs with
 /// `secure_delete` on, so erased ciphertexts and wraps are overwritten with zeros in the file (and
 /// its WAL) rather than left in free pages, whatever the system SQLite's compile-time default.
-public struct VaultDatabase: Sendable {
-  /// Newest vault format this build reads and writes.
-  static let format = 1
+public struct SQLiteStore: VaultStore {
   public let path: String
+  public var location: String { path }
   let queue: DatabaseQueue
   let busyTimeout: Double
 
   /// Opens an existing vault; throws `noVault` when the file does not exist.
-  public static func open(path: String, busyTimeout: Double = 10) throws -> VaultDatabase {
+  public static func open(path: String, busyTimeout: Double = 10) throws -> SQLiteStore {
     guard FileManager.default.fileExists(atPath: path) else { throw VaultError.noVault(path: path) }
-    return try VaultDatabase(path: path, busyTimeout: busyTimeout, creating: false)
+    return try SQLiteStore(path: path, busyTimeout: busyTimeout, creating: false)
   }
 
   /// Creates a new vault file (and its folder, 0700, when missing); throws `vaultExists` when
   /// the file is already there.
-  static func create(path: String, busyTimeout: Double = 10) throws -> VaultDatabase {
+  public static func create(path: String, busyTimeout: Double = 10) throws -> SQLiteStore {
     let fm = FileManager.default
     guard !fm.fileExists(atPath: path) else { throw VaultError.vaultExists(path: path) }
     let folder = (path as NSString).deletingLastPathComponent
@@ -42,7 +42,7 @@ public struct VaultDatabase: Sendable {
       throw VaultError.io(path: path, reason: "cannot create the vault file (\(String(cString: strerror(errno))))")
     }
     close(fd)
-    let database = try VaultDatabase(path: path, busyTimeout: busyTimeout, creating: true)
+    let database = try SQLiteStore(path: path, busyTimeout: busyTimeout, creating: true)
     // WAL is a property of the file: set once here, not on every open.
     do {
       try database.queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
@@ -64,7 +64,7 @@ public struct VaultDatabase: Sendable {
     self.busyTimeout = busyTimeout
     do {
       queue = try DatabaseQueue(path: path, configuration: config)
-      let migrator = StoreMigrations.migrator
+      let migrator = SQLiteMigrations.migrator
       // One look at sqlite_master rather than GRDB's `tableExists`, which loads the whole schema
       // (a measurable share of every command's start-up).
       let applied = try queue.read { db in
@@ -74,7 +74,7 @@ public struct VaultDatabase: Sendable {
       }
       let known = Set(migrator.migrations)
       if !applied.isSubset(of: known) {
-        throw VaultError.unsupportedVaultFormat(found: Self.format + 1, supported: Self.format)
+        throw VaultError.unsupportedVaultFormat(found: VaultFormat.current + 1, supported: VaultFormat.current)
       }
       if applied.isEmpty && !creating {
         throw VaultError.corruptVault(
@@ -87,14 +87,32 @@ public struct VaultDatabase: Sendable {
     }
   }
 
-  /// Runs `body` in an IMMEDIATE transaction: all of it commits, or none of it does.
+  public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+    try writeSQL { db in try body(SQLiteTransaction(db)) }
+  }
+
+  public func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+    try readSQL { db in try body(SQLiteTransaction(db)) }
+  }
+
+  /// A file next to the vault, locked with `flock`: the kernel drops it when the process dies.
+  public func rotationLock(environment: String) throws -> AnyObject {
+    try FileLock(path: path + ".rotate-\(environment).lock", environment: environment)
+  }
+
+  public func discard() {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+  }
+
+  /// Runs `body` in an IMMEDIATE transaction on the connection itself: for this store's
+  /// repositories, and for tests that edit the file as a keyless writer would.
   @discardableResult
-  func write<T>(_ body: (Database) throws -> T) throws -> T {
+  func writeSQL<T>(_ body: (Database) throws -> T) throws -> T {
     do { return try queue.write(body) } catch { throw Self.translate(error, busyTimeout: busyTimeout) }
   }
 
-  /// Runs `body` against a consistent snapshot.
-  func read<T>(_ body: (Database) throws -> T) throws -> T {
+  /// Runs `body` against a consistent snapshot of the connection.
+  func readSQL<T>(_ body: (Database) throws -> T) throws -> T {
     do { return try queue.read(body) } catch { throw Self.translate(error, busyTimeout: busyTimeout) }
   }
 
@@ -112,5 +130,24 @@ public struct VaultDatabase: Sendable {
       }
     }
     return error
+  }
+}
+
+/// An exclusive `flock` on a file, released when this value is.
+private final class FileLock {
+  private let fd: Int32
+
+  init(path: String, environment: String) throws {
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw VaultError.io(path: path, reason: "cannot open the rotation lock") }
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      close(fd)
+      throw RotationError.busy(environment: environment)
+    }
+  }
+
+  deinit {
+    flock(fd, LOCK_UN)
+    close(fd)
   }
 }
