@@ -8,7 +8,9 @@ let package = Package(
     .executable(name: "hotsecrets", targets: ["hotsecrets"]),
     // For the fuzz targets (Fuzz/Package.swift) only.
     .library(name: "DotEnv", targets: ["DotEnv"]),
-    .library(name: "HotSecretsCore", targets: ["HotSecretsCore"]),
+    .library(name: "HotSecretsModel", targets: ["HotSecretsModel"]),
+    .library(name: "HotSecretsPolicy", targets: ["HotSecretsPolicy"]),
+    .library(name: "HotSecretsVault", targets: ["HotSecretsVault"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,19 +39,40 @@ let package = Package(
     // System libraries opened on first use (dlopen): libcrypto's MD5 for Fly's digests.
     .target(name: "SystemLibraries"),
     .target(name: "DotEnv"),
+    // The layers, bottom up. Each target depends on the ones below it that it needs, no more; the
+    // compiler keeps the layering (README, Development).
+    //
+    // The vocabulary every layer shares: names, errors, the rows the store keeps and the store's
+    // protocol (`VaultStore` and its repositories), audit entries, the rotation journal's records.
+    .target(name: "HotSecretsModel", dependencies: ["Sodium"]),
+    // The default store: the vault as one SQLite file. The only target that imports GRDB and the
+    // only one that holds SQL.
     .target(
-      name: "HotSecretsCore",
-      dependencies: [
-        "Sodium", "DotEnv", "CYAML", "SystemLibraries", .product(name: "GRDB", package: "GRDB.swift"),
-      ]
+      name: "VaultSQLite",
+      dependencies: ["HotSecretsModel", .product(name: "GRDB", package: "GRDB.swift")]
     ),
+    // The policy file (YAML through the system's libyaml) and value formats.
+    .target(name: "HotSecretsPolicy", dependencies: ["HotSecretsModel", "CYAML"]),
+    // What hotsecrets asks of remote services (providers, Fly, GitHub, live probes) as protocols,
+    // and the rules every request follows (https, no redirects, scrubbed errors).
+    .target(name: "RemoteAPIs", dependencies: ["HotSecretsModel", "HotSecretsPolicy"]),
+    // The vault: unlock, keys and values' encryption, recipients and re-keys, authenticated heads,
+    // the audit chain and its checkpoints. Talks to storage only through `VaultStore`.
+    .target(name: "HotSecretsVault", dependencies: ["HotSecretsModel", "Sodium"]),
+    // What users run: the file mirror, verify (the pre-deploy gate), sync, rotation.
+    .target(
+      name: "HotSecretsOperations",
+      dependencies: ["HotSecretsVault", "HotSecretsPolicy", "RemoteAPIs", "DotEnv", "SystemLibraries", "Sodium"]
+    ),
+    // The compliance bundle (evidence, HTML report, manifest) and its verifier.
+    .target(name: "HotSecretsCompliance", dependencies: ["HotSecretsOperations", "Sodium"]),
     // HTTP through the system's libcurl, opened on the first request: linking it (or Foundation's
     // URLSession, which links it) adds ~30 shared libraries and 7-8 ms to every command's start-up.
-    .target(name: "Integrations", dependencies: ["HotSecretsCore", "CCurl", "SystemLibraries"]),
+    .target(name: "Integrations", dependencies: ["RemoteAPIs", "CCurl", "SystemLibraries"]),
     .target(
       name: "HotSecretsCLI",
       dependencies: [
-        "HotSecretsCore", "Integrations",
+        "HotSecretsCompliance", "VaultSQLite", "Integrations",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -72,12 +95,17 @@ let package = Package(
     ),
     // Yams: the policy reader's composer is checked against Yams' own (a differential test).
     .testTarget(
-      name: "HotSecretsCoreTests", dependencies: ["HotSecretsCore", "Sodium", .product(name: "Yams", package: "Yams")]),
-    .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "HotSecretsCore", "TestSupport"]),
+      name: "HotSecretsCoreTests",
+      dependencies: [
+        "HotSecretsCompliance", "VaultSQLite", "Sodium", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Yams", package: "Yams"),
+      ]),
+    .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "TestSupport"]),
     .testTarget(
       name: "HotSecretsCLITests",
       dependencies: [
-        "hotsecrets", "HotSecretsCLI", "HotSecretsCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        "hotsecrets", "HotSecretsCLI", "HotSecretsCompliance", "VaultSQLite", "TestSupport",
+        .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -15,10 +15,14 @@ let package = Package(
       name: "FuzzDotEnv", dependencies: ["FuzzSupport", .product(name: "DotEnv", package: "hotsecrets")]),
     // policies/ENV.yaml: the libyaml composer and every field check; errors are fine, crashes are not.
     .executableTarget(
-      name: "FuzzPolicy", dependencies: ["FuzzSupport", .product(name: "HotSecretsCore", package: "hotsecrets")]),
+      name: "FuzzPolicy", dependencies: ["FuzzSupport", .product(name: "HotSecretsPolicy", package: "hotsecrets")]),
     // The audit trail's canonical JSON (any JSON value: one canonical text, stable when read back)
     // and the checkpoint-log line parser.
     .executableTarget(
-      name: "FuzzCanonicalJSON", dependencies: ["FuzzSupport", .product(name: "HotSecretsCore", package: "hotsecrets")]),
+      name: "FuzzCanonicalJSON",
+      dependencies: [
+        "FuzzSupport", .product(name: "HotSecretsModel", package: "hotsecrets"),
+        .product(name: "HotSecretsVault", package: "hotsecrets"),
+      ]),
   ]
 )

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsCompliance
+import HotSecretsPolicy
+import RemoteAPIs
 
 /// The `hotsecrets` command: parses arguments, runs one subcommand, and maps every failure to the
 /// documented exit codes.

@@ -1,5 +1,6 @@
 import Foundation
-import HotSecretsCore
+import HotSecretsPolicy
+import RemoteAPIs
 
 /// The shared plumbing of the Fly and GitHub clients: a base URL, fixed headers, the shared retry
 /// policy, and one rule for errors — anything but 2xx becomes a `RemoteError` whose reason names
@@ -104,7 +105,8 @@ struct APIClient: Sendable {
   /// Decodes a JSON body, or throws a `RemoteError` naming what was expected.
   func decode(_ response: HTTPResponse, what: String) throws -> Any {
     guard let value = try? JSONSerialization.jsonObject(with: response.body) else {
-      throw RemoteError(status: response.status, reason: "\(service) sent \(what) that is not JSON", category: "bad-response")
+      throw RemoteError(
+        status: response.status, reason: "\(service) sent \(what) that is not JSON", category: "bad-response")
     }
     return value
   }
@@ -113,6 +115,7 @@ struct APIClient: Sendable {
 extension RemoteError {
   /// A request to `service` that got no usable answer.
   init(_ failure: HTTPFailure, service: String) {
-    self.init(status: nil, reason: "\(service): \(failure.reason)", category: failure.category, apiMessage: failure.detail)
+    self.init(
+      status: nil, reason: "\(service): \(failure.reason)", category: failure.category, apiMessage: failure.detail)
   }
 }

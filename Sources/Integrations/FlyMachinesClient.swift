@@ -1,5 +1,5 @@
 import Foundation
-import HotSecretsCore
+import RemoteAPIs
 
 /// The Fly Machines REST API (`https://api.machines.dev`, or `HOTSECRETS_FLY_API_URL`). Tokens
 /// starting `FlyV1 ` (macaroons, e.g. deploy tokens) are sent as they are, others as `Bearer`.
@@ -79,11 +79,14 @@ public struct FlyMachinesClient: FlyMachinesAPI {
   static func machine(_ object: [String: Any]) throws -> FlyMachine {
     // Ids, states and check names end up in reasons and audit entries: identifiers only.
     guard let id = object["id"] as? String, RemoteText.isIdentifier(id) else {
-      throw RemoteError(status: nil, reason: "fly: a machine has no id, or one that is not an identifier", category: "bad-response")
+      throw RemoteError(
+        status: nil, reason: "fly: a machine has no id, or one that is not an identifier", category: "bad-response")
     }
     let instanceID = object["instance_id"] as? String
     if let instanceID, !RemoteText.isIdentifier(instanceID) {
-      throw RemoteError(status: nil, reason: "fly: machine \(id) has an instance id that is not an identifier", category: "bad-response")
+      throw RemoteError(
+        status: nil, reason: "fly: machine \(id) has an instance id that is not an identifier", category: "bad-response"
+      )
     }
     let config = try (object["config"] as? [String: Any]).map { try JSONSerialization.data(withJSONObject: $0) }
     let checks = (object["checks"] as? [[String: Any]] ?? []).map {

@@ -1,5 +1,5 @@
 import Foundation
-import HotSecretsCore
+import RemoteAPIs
 
 /// GitHub Actions environment secrets (`https://api.github.com`, or `HOTSECRETS_GITHUB_API_URL`),
 /// REST API version 2022-11-28.

@@ -1,5 +1,6 @@
 import Foundation
-import HotSecretsCore
+import HotSecretsPolicy
+import RemoteAPIs
 
 /// A plain HTTP response.
 public struct HTTPResponse: Sendable {
@@ -101,7 +102,9 @@ public struct HTTPFailure: Error, Sendable, Equatable {
 
   /// What the server said that hotsecrets may show but never stores: a redirect's target host.
   public var detail: String? {
-    if case .redirectRefused(_, let location) = kind { return "Location host: \(location.map(RemoteText.label) ?? "none")" }
+    if case .redirectRefused(_, let location) = kind {
+      return "Location host: \(location.map(RemoteText.label) ?? "none")"
+    }
     return nil
   }
 

@@ -1,5 +1,5 @@
 import Foundation
-import HotSecretsCore
+import RemoteAPIs
 
 /// Answers `verify --live`: asks OpenAI, Supabase, Shopify and Chatwoot whether a credential
 /// works, and opens TCP connections for database and Redis URLs. Probes time out and never retry.

@@ -1,5 +1,9 @@
 import Foundation
-import HotSecretsCore
+import HotSecretsCompliance
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
+import VaultSQLite
 import Testing
 
 /// What one run of the built `hotsecrets` binary did.

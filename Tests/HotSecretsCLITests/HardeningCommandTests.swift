@@ -2,7 +2,13 @@ import Foundation
 import Testing
 
 @testable import HotSecretsCLI
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 /// Local hardening, end to end (docs/security.md).
 @Suite struct HardeningCommandTests {

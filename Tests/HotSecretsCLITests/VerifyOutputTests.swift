@@ -1,4 +1,9 @@
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsPolicy
+import HotSecretsVault
+import RemoteAPIs
+import VaultSQLite
 import Testing
 
 @testable import HotSecretsCLI

@@ -1,6 +1,11 @@
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 /// The audit trail's action names are a contract (auditors' scripts, compliance bundles, old
 /// entries): the typed values must spell exactly what was always written.

@@ -2,7 +2,11 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsModel
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 @Suite struct AuditChainTests {
   /// A vault with a few entries: init, recipient-add, set, set, get, remove.

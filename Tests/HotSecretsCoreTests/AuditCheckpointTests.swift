@@ -3,7 +3,12 @@ import GRDB
 import Sodium
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 @Suite struct AuditCheckpointTests {
   /// A vault with a few entries and the path of its checkpoints file (not yet written).

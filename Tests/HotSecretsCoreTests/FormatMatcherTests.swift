@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import VaultSQLite
 
 /// The linear-time `format` matcher: each construct, a differential test against Swift's `Regex`,
 /// and the values that would make a backtracking search quadratic or exponential.

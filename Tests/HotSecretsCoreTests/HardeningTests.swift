@@ -2,7 +2,13 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 /// Local hardening (docs/security.md): secure_delete, value and passphrase limits, formats matched in linear time.
 @Suite struct HardeningTests {

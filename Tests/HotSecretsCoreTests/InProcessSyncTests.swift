@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 /// `SecretsSync` in process, through the target protocols (no HTTP, no binary): what a Fly app is
 /// sent, what is recorded, and what a refusing API leaves behind.

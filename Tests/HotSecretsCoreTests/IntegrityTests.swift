@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsModel
+@testable import HotSecretsVault
+@testable import VaultSQLite
 
 @Suite struct IntegrityTests {
   @Test func swappedCiphertextFailsWithTheAddress() throws {

@@ -3,7 +3,12 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import VaultSQLite
 
 @Suite struct MirrorTests {
   /// Writes `files` (relative path → content) under a fresh `occ` folder; returns its path.

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 /// A probe that answers from a table, recording what it was asked.
 final class ScriptedProbe: LiveProbe, @unchecked Sendable {

@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import VaultSQLite
 
 @Suite struct PolicyParserTests {
   static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

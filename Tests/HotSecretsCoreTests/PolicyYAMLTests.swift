@@ -1,7 +1,10 @@
 import Testing
 import Yams
 
-@testable import HotSecretsCore
+@testable import HotSecretsModel
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import VaultSQLite
 
 /// `YAMLComposer` against Yams' own composer (`Yams.compose` with the basic resolver, what the
 /// policy reader used before): the same tree, the same positions, and errors at the same places.

@@ -2,7 +2,11 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 @Suite struct RecipientTests {
   func passphrase(_ s: String) throws -> SecretBytes { try SecretBytes(copying: Array(s.utf8)) }

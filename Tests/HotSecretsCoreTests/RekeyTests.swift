@@ -2,7 +2,13 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 /// Re-keying, recipient removal and the legacy upgrade path (issue 13).
 @Suite struct RekeyTests {

@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import RemoteAPIs
+@testable import VaultSQLite
 
 @Suite struct RemoteErrorTests {
   @Test func reasonsNeverCarryTheAPIsText() {

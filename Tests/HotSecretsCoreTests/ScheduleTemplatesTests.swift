@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import VaultSQLite
 
 @Suite struct ScheduleTemplatesTests {
   static let commit = "0123456789abcdef0123456789abcdef01234567"

@@ -2,7 +2,11 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import VaultSQLite
 
 /// A writer of the store without the keys cannot change what readers take as a secret's current
 /// value, revive a removed secret, or hide one (issue 13). Every reader — `get`, the environment

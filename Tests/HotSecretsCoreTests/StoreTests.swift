@@ -2,7 +2,12 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import HotSecretsCore
+@testable import HotSecretsCompliance
+@testable import HotSecretsModel
+@testable import HotSecretsOperations
+@testable import HotSecretsPolicy
+@testable import HotSecretsVault
+@testable import VaultSQLite
 
 @Suite struct StoreTests {
   @Test func setGetAndVersionStates() throws {

@@ -1,5 +1,7 @@
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsPolicy
+import RemoteAPIs
 import TestSupport
 import Testing
 

@@ -1,5 +1,7 @@
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsPolicy
+import RemoteAPIs
 import Integrations
 import TestSupport
 import Testing

@@ -1,6 +1,7 @@
 import FuzzSupport
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsVault
 
 /// Any bytes: as a checkpoint-log line (parsed or refused, never a trap); and, when they are JSON,
 /// as an audit detail — its canonical text must be valid JSON whose canonical text is itself.

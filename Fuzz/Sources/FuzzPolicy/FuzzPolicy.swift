@@ -1,5 +1,5 @@
 import FuzzSupport
-import HotSecretsCore
+import HotSecretsPolicy
 
 /// Any text as a policy file: a `Policy` or a `PolicyError` naming file:line:column, never a trap
 /// (libyaml's events, anchors and aliases, deep nesting, the field checks, format patterns).

@@ -1,5 +1,9 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsCompliance
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
+import RemoteAPIs
 
 extension HotSecrets {
   /// The hash-chained audit trail.

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsCompliance
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
+import RemoteAPIs
 
 extension HotSecrets {
   /// Evidence bundles for auditors.
@@ -194,7 +198,9 @@ extension HotSecrets {
               )
             }
             if result.anchored == true {
-              lines.append("  signer anchored: \(signerKey != nil ? "it is the expected key" : "it signed \(checkpoints ?? "") and the audit head is checkpointed there")")
+              lines.append(
+                "  signer anchored: \(signerKey != nil ? "it is the expected key" : "it signed \(checkpoints ?? "") and the audit head is checkpointed there")"
+              )
             } else {
               lines.append(
                 "  to be sure the signer is your vault's key, compare it with the key= of your committed checkpoints, or pass --checkpoints FILE"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsVault
 
 extension HotSecrets {
   /// X25519 identities for CI and teammates.

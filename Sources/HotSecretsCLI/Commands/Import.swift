@@ -1,5 +1,5 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsModel
 
 extension HotSecrets {
   /// Stores the working copies `DIR/<service>/ENV.env` in the vault.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsVault
 
 extension HotSecrets {
   /// Creates a new vault with its first recipient.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsModel
 
 extension HotSecrets {
   /// Lists secrets with their current versions, never their values.
@@ -36,7 +36,8 @@ extension HotSecrets {
         Row(
           environment: $0.address.environment, service: $0.address.service, key: $0.address.key, version: $0.version,
           created_at: $0.createdAt, age_days: $0.ageDays, fingerprint: $0.fingerprint,
-          exposed_to: $0.exposedTo.map { ExposedTo(recipient: $0.recipientID, name: $0.name, removed_at: $0.removedAt) })
+          exposed_to: $0.exposedTo.map { ExposedTo(recipient: $0.recipientID, name: $0.name, removed_at: $0.removedAt) }
+        )
       }
       try output.write(["secrets": rows]) {
         if rows.isEmpty { return "no secrets" + (environment.map { " in \($0)" } ?? "") }
@@ -50,7 +51,9 @@ extension HotSecrets {
             r.environment, r.service, r.key, String(r.version), r.created_at, "\(r.age_days)d",
             Short.fingerprint(r.fingerprint),
           ]
-          if showExposure { cells.append(r.exposed_to.isEmpty ? "-" : r.exposed_to.map(\.name).joined(separator: ", ")) }
+          if showExposure {
+            cells.append(r.exposed_to.isEmpty ? "-" : r.exposed_to.map(\.name).joined(separator: ", "))
+          }
           table.add(cells)
         }
         return table.rendered

@@ -1,5 +1,8 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsCompliance
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
 
 extension HotSecrets {
   /// Who can unlock the vault.

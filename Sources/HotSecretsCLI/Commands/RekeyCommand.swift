@@ -1,5 +1,7 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
 
 extension HotSecrets {
   /// Replaces the vault's data key without removing anyone.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsOperations
 
 extension HotSecrets {
   /// Writes the working copies from the vault.

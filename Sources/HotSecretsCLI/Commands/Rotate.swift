@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsCompliance
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsPolicy
+import HotSecretsVault
 import Integrations
 
 extension RotationOptions.RevokeOld: ExpressibleByArgument {}
@@ -223,7 +227,8 @@ enum RotateOutput {
       environment: report.environment, outcome: report.outcome.rawValue, run: report.run, dryRun: dryRun,
       plan: report.plan.filter { !$0.needsOperator }.map {
         PlanJSON(
-          service: $0.name.service, key: $0.name.key, provider: $0.mode.rawValue, targets: $0.targets.map(\.description),
+          service: $0.name.service, key: $0.name.key, provider: $0.mode.rawValue,
+          targets: $0.targets.map(\.description),
           singlePhase: $0.singlePhase, ageDays: $0.ageDays, currentVersion: $0.currentVersion)
       },
       needsOperator: report.plan.filter(\.needsOperator).map(\.name.description),

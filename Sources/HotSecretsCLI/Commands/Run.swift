@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsPolicy
 
 extension HotSecrets {
   /// Runs a command with an environment's secrets as environment variables.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsOperations
+import HotSecretsVault
 
 extension HotSecrets {
   /// Prints (or writes) a quarterly rotation schedule: a GitHub Actions workflow or systemd units.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsModel
 
 /// `ENV SERVICE KEY`, the three positional arguments naming one secret.
 struct SecretAddressArguments: ParsableArguments {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
 
 extension HotSecrets {
   /// Stores a value read from stdin as the secret's new current version.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsCompliance
 
 extension HotSecrets {
   /// Drift between the working copies and the vault.

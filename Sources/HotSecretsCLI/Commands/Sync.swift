@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsCompliance
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
 
 /// Which targets `sync` pushes to.
 enum TargetSelection: String, ExpressibleByArgument, CaseIterable {

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
 import Integrations
+import RemoteAPIs
 
 extension HotSecrets {
   /// Checks an environment's secrets against its policy; the pre-deploy gate.

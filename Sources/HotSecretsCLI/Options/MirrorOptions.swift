@@ -1,5 +1,7 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
 
 /// Where the plaintext working copies are: `vault/occ` under --root unless given.
 enum MirrorFolder {

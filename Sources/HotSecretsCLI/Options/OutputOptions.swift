@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
 
 /// Output format for commands whose output is data.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

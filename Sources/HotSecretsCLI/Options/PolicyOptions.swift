@@ -1,5 +1,7 @@
 import ArgumentParser
-import HotSecretsCore
+import HotSecretsCompliance
+import HotSecretsPolicy
+import HotSecretsVault
 
 /// `--policy FILE`, default `ROOT/policies/ENV.yaml`, for every command that reads a policy.
 struct PolicyOptions: ParsableArguments {

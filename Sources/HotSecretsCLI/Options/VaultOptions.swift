@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
+import VaultSQLite
 
 /// Where the vault is and how to unlock it; shared by every command that opens the vault.
 struct VaultOptions: ParsableArguments {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsPolicy
 
 /// Dates given on the command line.
 enum DateArgument {
@@ -27,7 +29,8 @@ enum VerifyOutput {
   static func text(_ report: VerifyReport, policy: Policy) -> String {
     var blocks = policy.services.map { (service: $0.name, keys: $0.keys.map(\.name)) }
     var blockIndex = Dictionary(blocks.enumerated().map { ($1.service, $0) }, uniquingKeysWith: { first, _ in first })
-    var listed = Set(policy.services.flatMap { service in service.keys.map { ServiceKey(service: service.name, key: $0.name) } })
+    var listed = Set(
+      policy.services.flatMap { service in service.keys.map { ServiceKey(service: service.name, key: $0.name) } })
     var byKey: [ServiceKey: [Finding]] = [:]
     for finding in report.findings {
       let name = ServiceKey(service: finding.service, key: finding.key)

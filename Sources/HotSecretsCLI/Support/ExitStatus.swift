@@ -1,5 +1,4 @@
 import Foundation
-import HotSecretsCore
 
 /// The exit codes every command uses.
 enum ExitStatus {

@@ -1,12 +1,16 @@
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsPolicy
+import HotSecretsVault
 import Integrations
+import RemoteAPIs
 
 /// The credential providers a policy's `rotate: provider` keys need, with their management
 /// credentials: `OPENAI_ADMIN_KEY`, `SUPABASE_ACCESS_TOKEN` from the environment, else the vault's
 /// `ENV/hotsecrets/NAME`. A provider without credentials is left out (its keys fail at create).
 enum ProviderClients {
-  static func make(policy: Policy, session: VaultSession, timeout: TimeInterval) throws -> [ProviderKind: CredentialProvider]
+  static func make(policy: Policy, session: VaultSession, timeout: TimeInterval) throws -> [ProviderKind:
+    CredentialProvider]
   {
     let kinds = Set(policy.services.compactMap { $0.provider?.kind })
     var providers: [ProviderKind: CredentialProvider] = [:]

@@ -1,5 +1,5 @@
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
 
 /// Writing to stdout and stderr, and asking whether they are terminals. Writes go through
 /// `write(2)`: a full disk or a closed stdout ends the process with exit 2 and a message, not a

@@ -1,6 +1,10 @@
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsPolicy
+import HotSecretsVault
 import Integrations
+import RemoteAPIs
 
 /// Clients for the Fly and GitHub APIs, with their management tokens: the environment variable
 /// (`FLY_API_TOKEN`, `GITHUB_TOKEN`) wins, else the vault's `ENV/hotsecrets/NAME` (an audited read).

@@ -1,5 +1,5 @@
 import Foundation
-import HotSecretsCore
+import HotSecretsModel
 
 /// Prompts on the controlling terminal with echo off.
 enum Terminal {

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import HotSecretsPolicy
 
 /// One HTTP request through libcurl, performed synchronously by `perform` on the calling thread
 /// (a thread of its own: libcurl blocks). Redirects are never followed; the response body is
@@ -81,7 +82,9 @@ final class CurlTransfer: @unchecked Sendable {
   private func configure(_ set: CurlOptions, headers list: UnsafeMutablePointer<curl_slist>?) -> Bool {
     set.string(CURLOPT_URL, request.url.absoluteString)
     // http and https only (CURLOPT_PROTOCOLS_STR from libcurl 7.85, the bit mask before).
-    guard set.string(CURLOPT_PROTOCOLS_STR, "http,https") || set.long(CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+    guard
+      set.string(CURLOPT_PROTOCOLS_STR, "http,https")
+        || set.long(CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
     else { return false }
     guard set.long(CURLOPT_FOLLOWLOCATION, 0) else { return false }
     set.long(CURLOPT_NOSIGNAL, 1)
@@ -155,7 +158,8 @@ final class CurlTransfer: @unchecked Sendable {
     // Through a proxy, a connection that fails (or a CONNECT it refuses) is the proxy's failure.
     if proxy != nil, code == CURLE_COULDNT_CONNECT || code == CURLE_PROXY || proxyStatus >= 300 { return .proxy }
     switch code {
-    case CURLE_NOT_BUILT_IN: return .library("the installed libcurl is too old for hotsecrets' network rules (7.19.4 or later needed)")
+    case CURLE_NOT_BUILT_IN:
+      return .library("the installed libcurl is too old for hotsecrets' network rules (7.19.4 or later needed)")
     case CURLE_OPERATION_TIMEDOUT: return .timedOut
     case CURLE_COULDNT_CONNECT: return .refused
     case CURLE_COULDNT_RESOLVE_HOST: return .unknownHost

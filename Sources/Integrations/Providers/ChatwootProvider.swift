@@ -1,5 +1,5 @@
 import Foundation
-import HotSecretsCore
+import RemoteAPIs
 
 /// Chatwoot user access tokens, at the policy's `base_url`.
 ///

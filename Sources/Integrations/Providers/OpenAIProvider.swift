@@ -1,5 +1,5 @@
 import Foundation
-import HotSecretsCore
+import RemoteAPIs
 
 /// OpenAI API keys, rotated through project service accounts (`https://api.openai.com`, or
 /// `HOTSECRETS_OPENAI_API_URL`). The organisation endpoints take the admin key (`OPENAI_ADMIN_KEY`).

@@ -1,5 +1,5 @@
 import Foundation
-import HotSecretsCore
+import RemoteAPIs
 
 /// What the credential providers share: minting without blind retries, error texts without
 /// credentials, timestamps for the names of what they create.

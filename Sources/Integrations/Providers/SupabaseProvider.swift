@@ -1,5 +1,5 @@
 import Foundation
-import HotSecretsCore
+import RemoteAPIs
 
 /// Supabase secret API keys, through the management API (`https://api.supabase.com`, or
 /// `HOTSECRETS_SUPABASE_API_URL`) with a personal access token (`SUPABASE_ACCESS_TOKEN`).

@@ -1,0 +1,198 @@
+import Foundation
+import HotSecretsOperations
+import HotSecretsVault
+
+/// The reporting period of a compliance bundle, as UTC ISO 8601 (both ends inclusive).
+public struct CompliancePeriod: Sendable, Equatable, Codable {
+  public let since: String
+  public let until: String
+
+  public init(since: String, until: String) {
+    self.since = since
+    self.until = until
+  }
+
+  /// Whether the timestamp `time` (same format) falls in the period.
+  public func contains(_ time: String) -> Bool { time >= since && time <= until }
+}
+
+/// The audit chain's newest entry when the bundle was made.
+public struct AuditHead: Sendable, Equatable, Codable {
+  public let seq: Int64
+  public let hash: String
+
+  public init(seq: Int64, hash: String) {
+    self.seq = seq
+    self.hash = hash
+  }
+}
+
+/// One secret of the inventory: what the policy says about it and what the vault holds. No value.
+public struct InventoryRow: Sendable, Equatable {
+  public enum Status: String, Sendable, CaseIterable {
+    /// Present and within its maximum age.
+    case ok
+    /// Present; reaches its maximum age within 14 days.
+    case dueSoon = "due-soon"
+    /// Present and older than its maximum age.
+    case overdue
+    /// Required by the policy and not in the vault.
+    case missing
+    /// Optional in the policy and not in the vault.
+    case absent
+    /// In the vault and not in the policy.
+    case undeclared
+    /// hotsecrets' own management tokens (service `hotsecrets`: Fly, GitHub and provider admin
+    /// tokens), which no policy declares and `verify` does not warn about.
+    case management
+  }
+
+  public let service: String
+  public let key: String
+  /// Whether the policy declares the key.
+  public let declared: Bool
+  /// Policy `secret` (true for undeclared keys: treated as secret).
+  public let secret: Bool
+  /// Policy `required` (false for undeclared keys).
+  public let required: Bool
+  /// The current version; nil when the vault does not hold the key.
+  public let version: Int?
+  public let createdAt: String?
+  /// Whole days since the current version was created, at the export time.
+  public let ageDays: Int?
+  /// The effective maximum age; nil for non-secrets and when the policy sets none.
+  public let maxAgeDays: Int?
+  /// `provider`, `generate`, `manual`, or empty for undeclared keys.
+  public let rotation: String
+  /// `fly:APP` and `github:OWNER/REPO:ENVIRONMENT` the key is deployed to.
+  public let targets: [String]
+  /// The first 16 hex digits of the keyed fingerprint (BLAKE2b under a vault subkey: reveals
+  /// nothing about the value, and equal prefixes across versions mean equal values).
+  public let fingerprintPrefix: String?
+  public let status: Status
+}
+
+/// One key of one rotation run.
+public struct RotationRow: Sendable, Equatable {
+  public let run: Int64
+  public let service: String
+  public let key: String
+  /// `openai`, `supabase`, `chatwoot`, `shopify`, `generate` or `manual`.
+  public let mode: String
+  public let startedAt: String
+  public let finishedAt: String?
+  /// What happened to this key: `rotated`, `failed`, `rolled-back`, `in-progress` (the run is still
+  /// unfinished) or `not-rotated` (the run ended before reaching it).
+  public let result: String
+  /// The run's own state: `completed`, `failed`, `rolled-back` or `running`.
+  public let runResult: String
+  public let oldVersion: Int?
+  public let newVersion: Int?
+  /// The steps the audit trail records for this key in this run, in order (`create`, `test`, …).
+  public let steps: [String]
+  /// The user who started the run, and the recipient (`ID:NAME`) they unlocked with, from the audit trail.
+  public let ranBy: String
+  public let recipient: String?
+  /// What happened to the old credential: `revoked`, `kept`, `pending-operator`, … (nil before promote).
+  public let oldCredential: String?
+  public let error: String?
+}
+
+/// One recipient who could unlock the vault at some point of the period.
+public struct AccessRow: Sendable, Equatable {
+  public let id: Int64
+  /// `passphrase` or `x25519`.
+  public let kind: String
+  public let name: String
+  /// The public recipient string (`hsr1…`) of an X25519 identity; nil for a passphrase.
+  public let recipient: String?
+  public let addedAt: String
+  public let addedBy: String?
+  public let removedAt: String?
+  public let removedBy: String?
+  /// The environment's secrets this (removed) recipient could have read, and whether each was
+  /// rotated since (offboarding evidence).
+  public var exposures: [ExposureRecord] = []
+
+  /// Exposed secrets whose current value the recipient could still have read.
+  public var openExposures: Int { exposures.count(where: \.isOpen) }
+  /// When the last exposure was closed, once every one is (nil while any is open or none exists).
+  public var exposuresClosedAt: String? {
+    guard !exposures.isEmpty, openExposures == 0 else { return nil }
+    return exposures.compactMap(\.closedAt).max()
+  }
+
+  /// Whether the recipient could still unlock at `time` (UTC ISO 8601): not removed by then.
+  public func isActive(at time: String) -> Bool { removedAt.map { $0 > time } ?? true }
+}
+
+/// A control the report evaluates, with the SOC 2 criteria it supports.
+public struct ComplianceControl: Sendable, Equatable, Codable {
+  public let id: String
+  public let title: String
+  public let criteria: [String]
+  public let passed: Bool
+  /// One line saying why, naming what failed.
+  public let detail: String
+}
+
+/// Everything a compliance bundle reports, read from the vault in one snapshot. Holds no secret
+/// value: names, versions, dates, fingerprint prefixes and the audit trail (which never holds values).
+public struct ComplianceEvidence: Sendable {
+  public let environment: String
+  public let vaultID: String
+  public let generatedAt: String
+  public let period: CompliancePeriod
+  public let policyFile: String
+  public let inventory: [InventoryRow]
+  public let rotations: [RotationRow]
+  public let access: [AccessRow]
+  /// `verify ENV` at export time (no network checks), as `verify --format json` prints it.
+  public let policyResults: VerifyReportJSON
+  /// The whole chain and the checkpoints file, checked with MACs.
+  public let auditVerification: AuditChain.Verification
+  /// The path of the checkpoints file that was checked.
+  public let checkpointsFile: String
+  public let auditHead: AuditHead
+  /// Audit entries in the period, one canonical JSON object per line (docs/compliance.md).
+  public let auditJSONL: [UInt8]
+  public let auditEntriesInPeriod: Int
+
+  /// Keys past their maximum age.
+  public var overdue: [InventoryRow] { inventory.filter { $0.status == .overdue } }
+
+  /// The four controls the report summarises, in report order.
+  public var controls: [ComplianceControl] {
+    let undeclared = inventory.filter { $0.status == .undeclared }
+    let presenceChecks: Set<String> = ["missing", "empty", "placeholder", "format"]
+    let presence = policyResults.findings.filter { $0.severity == "error" && presenceChecks.contains($0.check) }
+    let names = { (rows: [String]) in rows.prefix(5).joined(separator: ", ") + (rows.count > 5 ? ", …" : "") }
+    let overdue = self.overdue
+    let audit = auditVerification
+    return [
+      ComplianceControl(
+        id: "inventory-complete", title: "Inventory complete", criteria: ["CC6.1"], passed: undeclared.isEmpty,
+        detail: undeclared.isEmpty
+          ? "every secret in \(environment) is declared in \(policyFile)"
+          : "\(undeclared.count) secret(s) not declared in \(policyFile): \(names(undeclared.map { "\($0.service)/\($0.key)" }))"
+      ),
+      ComplianceControl(
+        id: "required-keys-present", title: "All required keys present", criteria: ["CC6.1"],
+        passed: presence.isEmpty,
+        detail: presence.isEmpty
+          ? "every required key is present, non-empty, not a placeholder and in its format"
+          : "\(presence.count) problem(s): \(names(presence.map { "\($0.service)/\($0.key) (\($0.check))" }))"),
+      ComplianceControl(
+        id: "rotation-within-max-age", title: "Rotation within max age", criteria: ["CC6.1", "CC8.1"],
+        passed: overdue.isEmpty,
+        detail: overdue.isEmpty
+          ? "no secret is older than its maximum age"
+          : "\(overdue.count) secret(s) past their maximum age: \(names(overdue.map { "\($0.service)/\($0.key)" }))"),
+      ComplianceControl(
+        id: "audit-chain-intact", title: "Audit chain intact", criteria: ["CC7.2"], passed: audit.intact,
+        detail: audit.intact
+          ? "\(audit.entries) entries: hashes, links and MACs check; \(audit.checkpoints) signed checkpoint(s) verified"
+          : "broken at seq \(audit.firstBadSeq.map(String.init) ?? "?"): \(audit.reason ?? "unknown")"),
+    ]
+  }
+}

@@ -1,0 +1,920 @@
+import HotSecretsOperations
+import HotSecretsPolicy
+import HotSecretsVault
+import RemoteAPIs
+
+/// report.html of a compliance bundle: one page for an auditor and a security lead, in report order
+/// (header, controls, age chart, overdue secrets, rotation history, access, policy results, audit
+/// trail, inventory, how to verify the bundle), each section badged with the SOC 2 criteria it
+/// supports.
+///
+/// The page is self-contained and inert: inline CSS and inline SVG (the age chart, in pieces of 25
+/// keys so that each prints whole on a page), no script, no link to anything outside the file. It is XHTML-compatible (every element closed, attributes quoted,
+/// only the entities `&amp; &lt; &gt; &quot; &#39;`), so an XML parser reads it. Every piece of
+/// data passes through one escaping function; characters XML forbids become U+FFFD. It prints
+/// the model's fields and nothing else (the model holds no secret value). Equal evidence gives
+/// equal bytes.
+enum ComplianceReportHTML {
+  /// Keys the age chart shows at most: the ones closest to or past their maximum age. The full
+  /// list is the inventory (the section and inventory.csv).
+  static let chartLimit = 50
+  /// Keys per SVG of the chart: each is short enough to print whole on one page.
+  private static let chartChunk = 25
+
+  /// The whole page. Renders 1,000 inventory rows and 100 rotations in a few milliseconds.
+  static func render(_ evidence: ComplianceEvidence, toolVersion: String) -> String {
+    var page = Page()
+    page.html.reserveCapacity(
+      24_000 + evidence.inventory.count * 420 + evidence.rotations.count * 520 + evidence.access.count * 360
+        + evidence.policyResults.findings.count * 320 + min(evidence.inventory.count, chartLimit) * 620)
+    let controls = evidence.controls
+    head(evidence, &page)
+    header(evidence, toolVersion: toolVersion, &page)
+    controlsSection(controls, &page)
+    ageChart(evidence.inventory, &page)
+    overdue(evidence.overdue, &page)
+    rotations(evidence.rotations, &page)
+    access(evidence.access, periodEnd: evidence.period.until, &page)
+    policy(evidence.policyResults, &page)
+    audit(evidence, &page)
+    inventory(evidence.inventory, &page)
+    footer(evidence, toolVersion: toolVersion, &page)
+    page.raw("</main></body></html>\n")
+    return page.html
+  }
+
+  // MARK: - Sections
+
+  private static func head(_ e: ComplianceEvidence, _ p: inout Page) {
+    p.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" />")
+    p.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />")
+    p.raw("<meta name=\"generator\" content=\"hotsecrets\" /><title>Compliance report — ")
+    p.text(e.environment)
+    p.raw("</title><style>")
+    p.raw(style)
+    p.raw("</style></head><body><main>\n")
+  }
+
+  private static func header(_ e: ComplianceEvidence, toolVersion: String, _ p: inout Page) {
+    p.raw("<header><h1>Compliance report — ")
+    p.text(e.environment)
+    p.raw("</h1><p class=\"sub\">Secrets inventory, rotation, access and audit evidence for SOC 2 ")
+    p.raw("CC6.1, CC7.2 and CC8.1.</p><table class=\"meta\"><tbody>")
+    p.raw("<tr><th>Environment</th><td>")
+    p.text(e.environment)
+    p.raw("</td><th>Period</th><td class=\"t\">")
+    p.text(e.period.since)
+    p.raw(" → ")
+    p.text(e.period.until)
+    p.raw("</td></tr><tr><th>Vault</th><td class=\"mono\">")
+    p.text(e.vaultID)
+    p.raw("</td><th>Generated</th><td class=\"t\">")
+    p.text(e.generatedAt)
+    p.raw("</td></tr><tr><th>Policy</th><td class=\"mono\">")
+    p.text(e.policyFile)
+    p.raw("</td><th>Tool</th><td>hotsecrets ")
+    p.text(toolVersion)
+    p.raw("</td></tr><tr><th>Audit head</th><td colspan=\"3\">seq ")
+    p.int(e.auditHead.seq)
+    p.raw(" · <span class=\"mono\" title=\"")
+    p.text(e.auditHead.hash)
+    p.raw("\">")
+    p.text(String(e.auditHead.hash.prefix(12)))
+    p.raw("</span></td></tr></tbody></table></header>\n")
+  }
+
+  private static func controlsSection(_ controls: [ComplianceControl], _ p: inout Page) {
+    var criteria: [String] = []
+    for control in controls {
+      for c in control.criteria where !criteria.contains(c) { criteria.append(c) }
+    }
+    p.raw("<section id=\"controls\"><h2>Controls")
+    badges(criteria.sorted(), &p)
+    p.raw("</h2>")
+    let passing = controls.count(where: \.passed)
+    p.raw(passing == controls.count ? "<p class=\"overall ok\">" : "<p class=\"overall bad\">")
+    p.raw(passing == controls.count ? "✔ " : "✘ ")
+    p.int(passing)
+    p.raw(" of ")
+    p.int(controls.count)
+    p.raw(" controls pass</p>")
+    p.raw("<table class=\"controls\"><thead><tr><th>Result</th><th>Control</th><th>Detail</th><th>Criteria</th>")
+    p.raw("</tr></thead><tbody>")
+    for control in controls {
+      p.raw(control.passed ? "<tr class=\"pass\">" : "<tr class=\"fail\">")
+      p.raw(
+        control.passed
+          ? "<td><span class=\"pill pill-pass\">✔ PASS</span></td>"
+          : "<td><span class=\"pill pill-fail\">✘ FAIL</span></td>")
+      p.raw("<td class=\"title\">")
+      p.text(control.title)
+      p.raw("</td><td>")
+      p.text(control.detail)
+      p.raw("</td><td class=\"t\">")
+      p.text(control.criteria.joined(separator: ", "))
+      p.raw("</td></tr>")
+    }
+    p.raw("</tbody></table></section>\n")
+  }
+
+  /// Chart geometry, in SVG user units (the chart scales to the page width).
+  private enum Chart {
+    static let width = 1000
+    static let labelRight = 250
+    static let plotX = 260
+    static let plotWidth = 520
+    static let valueX = 796
+    static let top = 8
+    static let rowHeight = 22
+    static let barHeight = 14
+    static let axisHeight = 26
+    static let labelLimit = 38
+  }
+
+  /// An inventory row with an age, and its age / max age (-1 without a max age).
+  private typealias AgedRow = (row: InventoryRow, age: Int, ratio: Double)
+
+  private static func ageChart(_ inventory: [InventoryRow], _ p: inout Page) {
+    p.raw("<section id=\"ages\"><h2>Secret ages vs max age")
+    badges(["CC6.1", "CC8.1"], &p)
+    p.raw("</h2>")
+    var aged: [AgedRow] = []
+    aged.reserveCapacity(inventory.count)
+    for row in inventory {
+      guard let age = row.ageDays else { continue }
+      let ratio: Double
+      if let max = row.maxAgeDays {
+        ratio = max > 0 ? Double(age) / Double(max) : Double(age) + 1
+      } else {
+        ratio = -1
+      }
+      aged.append((row, age, ratio))
+    }
+    if aged.isEmpty {
+      p.raw("<p class=\"none\">No key has an age: the vault holds none of the keys.</p></section>\n")
+      return
+    }
+    aged.sort {
+      if $0.ratio != $1.ratio { return $0.ratio > $1.ratio }
+      if $0.age != $1.age { return $0.age > $1.age }
+      if $0.row.service != $1.row.service { return $0.row.service < $1.row.service }
+      return $0.row.key < $1.row.key
+    }
+    let shown = aged.prefix(chartLimit)
+    p.raw("<p class=\"note\">")
+    if aged.count > shown.count {
+      p.raw("<strong>Showing ")
+      p.int(shown.count)
+      p.raw(" of ")
+      p.int(aged.count)
+      p.raw("</strong>, the closest to or past their max age; full list in inventory.csv and in the Inventory ")
+      p.raw("section below. ")
+    } else {
+      p.raw("Every key the vault holds, the closest to or past its max age first. ")
+    }
+    p.raw("Bar: days since the current version was created. Line: the key’s max age.</p>")
+
+    var longestMax = 0
+    var longest = 1
+    for item in shown {
+      longestMax = max(longestMax, item.row.maxAgeDays ?? 0)
+      longest = max(longest, item.age, item.row.maxAgeDays ?? 0)
+    }
+    // One key years past its max age must not squash every other bar: cut the scale at twice the
+    // longest max age and mark the bars that go past it.
+    let capped = longestMax > 0 && longest > 2 * longestMax
+    let domain = capped ? 2 * longestMax : longest
+    let step = tickStep(domain)
+    let end = (domain + step - 1) / step * step
+
+    p.raw("<p class=\"legend\"><span class=\"sw sw-ok\"></span>ok <span class=\"sw sw-due\"></span>due soon ")
+    p.raw("(max age within 14 days) <span class=\"sw sw-over\"></span>overdue <span class=\"sw sw-none\"></span>")
+    p.raw("no max age <span class=\"sw-max\"></span>max age")
+    if capped {
+      p.raw(" · ▸ cut off at ")
+      p.int(end)
+      p.raw(" days (the number on the right is exact)")
+    }
+    p.raw("</p>")
+    var first = 0
+    while first < shown.count {
+      let rows = shown[(shown.startIndex + first)..<min(shown.startIndex + first + chartChunk, shown.endIndex)]
+      chartSVG(rows, first: first, total: shown.count, end: end, step: step, &p)
+      first += rows.count
+    }
+    p.raw("</section>\n")
+  }
+
+  /// One SVG of the age chart, with its own axis: a printed page holds a whole one.
+  private static func chartSVG(
+    _ rows: ArraySlice<AgedRow>, first: Int, total: Int, end: Int, step: Int, _ p: inout Page
+  ) {
+    let x = { (days: Int) -> Int in Chart.plotX + min(days, end) * Chart.plotWidth / end }
+    let plotBottom = Chart.top + rows.count * Chart.rowHeight
+    let height = plotBottom + Chart.axisHeight
+    p.raw("<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"age-chart-")
+    p.int(first + 1)
+    p.raw("\" viewBox=\"0 0 ")
+    p.int(Chart.width)
+    p.raw(" ")
+    p.int(height)
+    p.raw("\" width=\"")
+    p.int(Chart.width)
+    p.raw("\" height=\"")
+    p.int(height)
+    p.raw("\"><title id=\"age-chart-")
+    p.int(first + 1)
+    p.raw("\">Age of each secret’s current version against its max age, in days (")
+    if rows.count == total {
+      p.int(total)
+      p.raw(total == 1 ? " key)</title>" : " keys)</title>")
+    } else {
+      p.raw("keys ")
+      p.int(first + 1)
+      p.raw("–")
+      p.int(first + rows.count)
+      p.raw(" of ")
+      p.int(total)
+      p.raw(")</title>")
+    }
+
+    // Grid and axis.
+    var tick = 0
+    while tick <= end {
+      let tx = x(tick)
+      p.raw("<line class=\"grid\" x1=\"")
+      p.int(tx)
+      p.raw("\" x2=\"")
+      p.int(tx)
+      p.raw("\" y1=\"")
+      p.int(Chart.top)
+      p.raw("\" y2=\"")
+      p.int(plotBottom)
+      p.raw("\" /><text class=\"tick\" text-anchor=\"middle\" x=\"")
+      p.int(tx)
+      p.raw("\" y=\"")
+      p.int(plotBottom + 16)
+      p.raw("\">")
+      p.int(tick)
+      p.raw(tick == end ? " d</text>" : "</text>")
+      tick += step
+    }
+
+    for (i, item) in rows.enumerated() {
+      let row = item.row
+      let y = Chart.top + i * Chart.rowHeight
+      let barY = y + (Chart.rowHeight - Chart.barHeight) / 2
+      let (kind, suffix): (Markup, Markup) =
+        switch (row.status, row.maxAgeDays) {
+        case (.overdue, _): ("over", " · overdue")
+        case (.dueSoon, _): ("due", " · due soon")
+        case (.undeclared, nil): ("none", " · undeclared")
+        case (_, nil): ("none", "")
+        default: ("ok", "")
+        }
+      var label = row.service + "/" + row.key
+      p.raw("<g><title>")
+      p.text(label)
+      p.raw(": ")
+      p.int(item.age)
+      p.raw(" days old, max age ")
+      if let max = row.maxAgeDays {
+        p.int(max)
+        p.raw(" days")
+      } else {
+        p.raw("none")
+      }
+      p.raw(" (")
+      p.text(row.status.rawValue)
+      p.raw(")</title><text class=\"lbl\" text-anchor=\"end\" x=\"")
+      p.int(Chart.labelRight)
+      p.raw("\" y=\"")
+      p.int(barY + 11)
+      p.raw("\">")
+      if label.count > Chart.labelLimit { label = String(label.prefix(Chart.labelLimit - 1)) + "…" }
+      p.text(label)
+      p.raw("</text><rect class=\"bar bar-")
+      p.raw(kind)
+      p.raw("\" x=\"")
+      p.int(Chart.plotX)
+      p.raw("\" y=\"")
+      p.int(barY)
+      p.raw("\" width=\"")
+      p.int(max(x(item.age) - Chart.plotX, 1))
+      p.raw("\" height=\"")
+      p.int(Chart.barHeight)
+      p.raw("\" />")
+      if item.age > end {
+        p.raw("<path class=\"bar-")
+        p.raw(kind)
+        p.raw("\" d=\"M")
+        p.int(Chart.plotX + Chart.plotWidth)
+        p.raw(" ")
+        p.int(barY - 2)
+        p.raw("l9 ")
+        p.int(Chart.barHeight / 2 + 2)
+        p.raw("l-9 ")
+        p.int(Chart.barHeight / 2 + 2)
+        p.raw("z\" />")
+      }
+      if let max = row.maxAgeDays {
+        let mx = x(max)
+        p.raw("<line class=\"max\" x1=\"")
+        p.int(mx)
+        p.raw("\" x2=\"")
+        p.int(mx)
+        p.raw("\" y1=\"")
+        p.int(y + 1)
+        p.raw("\" y2=\"")
+        p.int(y + Chart.rowHeight - 1)
+        p.raw("\" />")
+      }
+      p.raw("<text class=\"val val-")
+      p.raw(kind)
+      p.raw("\" x=\"")
+      p.int(Chart.valueX)
+      p.raw("\" y=\"")
+      p.int(barY + 11)
+      p.raw("\">")
+      p.int(item.age)
+      if let max = row.maxAgeDays {
+        p.raw(" / ")
+        p.int(max)
+        p.raw(" d")
+      } else {
+        p.raw(" d · no max")
+      }
+      p.raw(suffix)
+      p.raw("</text></g>")
+    }
+    p.raw("</svg>")
+  }
+
+  private static func overdue(_ rows: [InventoryRow], _ p: inout Page) {
+    p.raw("<section id=\"overdue\"><h2>Overdue secrets")
+    badges(["CC6.1", "CC8.1"], &p)
+    p.raw("</h2>")
+    if rows.isEmpty {
+      p.raw("<p class=\"none\">None: no secret is older than its max age.</p></section>\n")
+      return
+    }
+    p.raw("<p class=\"overall bad\">✘ ")
+    p.int(rows.count)
+    p.raw(rows.count == 1 ? " secret is" : " secrets are")
+    p.raw(" past the max age.</p><table class=\"overdue\"><thead><tr><th>Service</th><th>Key</th>")
+    p.raw("<th class=\"num\">Version</th><th>Created</th><th class=\"num\">Age (d)</th>")
+    p.raw("<th class=\"num\">Max age (d)</th>")
+    p.raw("<th class=\"num\">Over by (d)</th><th>Rotation</th></tr></thead><tbody>")
+    for row in rows {
+      p.raw("<tr class=\"bad\"><td>")
+      p.text(row.service)
+      p.raw("</td><td class=\"mono\">")
+      p.text(row.key)
+      p.raw("</td><td class=\"num\">")
+      p.optionalInt(row.version)
+      p.raw("</td><td class=\"t\">")
+      p.optionalText(row.createdAt)
+      p.raw("</td><td class=\"num\">")
+      p.optionalInt(row.ageDays)
+      p.raw("</td><td class=\"num\">")
+      p.optionalInt(row.maxAgeDays)
+      p.raw("</td><td class=\"num\">")
+      if let age = row.ageDays, let max = row.maxAgeDays { p.int(age - max) } else { p.raw("–") }
+      p.raw("</td><td>")
+      p.text(row.rotation)
+      p.raw("</td></tr>")
+    }
+    p.raw("</tbody></table></section>\n")
+  }
+
+  private static func rotations(_ rows: [RotationRow], _ p: inout Page) {
+    p.raw("<section id=\"rotations\"><h2>Rotation history")
+    badges(["CC8.1"], &p)
+    p.raw("</h2>")
+    if rows.isEmpty {
+      p.raw("<p class=\"none\">No rotation in this period.</p></section>\n")
+      return
+    }
+    var runs = Set<Int64>()
+    var bad = 0
+    for row in rows {
+      runs.insert(row.run)
+      if row.result == "failed" || row.result == "rolled-back" { bad += 1 }
+    }
+    p.raw(bad == 0 ? "<p class=\"summary\">" : "<p class=\"summary bad\">")
+    p.int(rows.count)
+    p.raw(rows.count == 1 ? " key in " : " keys in ")
+    p.int(runs.count)
+    p.raw(runs.count == 1 ? " run" : " runs")
+    if bad > 0 {
+      p.raw("; ✘ ")
+      p.int(bad)
+      p.raw(" failed or rolled back")
+    }
+    p.raw(".</p><div class=\"wide\"><table class=\"rotations\"><thead><tr><th>Run</th><th>Key</th>")
+    p.raw("<th>Started<br />finished</th>")
+    p.raw("<th>Result</th><th>Version</th><th>Steps</th><th>Ran by</th><th>Old credential</th><th>Error</th>")
+    p.raw("</tr></thead><tbody>")
+    for row in rows {
+      let (open, mark): (Markup, Markup) =
+        switch row.result {
+        case "failed": ("<tr class=\"bad\">", "✘ ")
+        case "rolled-back": ("<tr class=\"bad\">", "↺ ")
+        case "rotated": ("<tr>", "✔ ")
+        default: ("<tr class=\"warn\">", "… ")
+        }
+      p.raw(open)
+      p.raw("<td class=\"t\">#")
+      p.int(row.run)
+      p.raw("<br /><span class=\"muted\">")
+      p.text(row.runResult)
+      p.raw("</span></td><td><span class=\"mono\">")
+      p.text(row.service)
+      p.raw("/")
+      p.text(row.key)
+      p.raw("</span><br /><span class=\"muted\">")
+      p.text(row.mode)
+      p.raw("</span></td><td class=\"t\">")
+      p.text(row.startedAt)
+      p.raw("<br /><span class=\"muted\">")
+      if let finished = row.finishedAt { p.text(finished) } else { p.raw("not finished") }
+      p.raw("</span></td><td class=\"res t\">")
+      p.raw(mark)
+      p.text(row.result)
+      p.raw("</td><td class=\"t\">")
+      p.version(row.oldVersion)
+      p.raw(" → ")
+      p.version(row.newVersion)
+      p.raw("</td><td class=\"steps\">")
+      p.text(row.steps.isEmpty ? "–" : row.steps.joined(separator: " → "))
+      p.raw("</td><td>")
+      p.text(row.ranBy)
+      if let recipient = row.recipient {
+        p.raw("<br /><span class=\"muted mono\">")
+        p.text(recipient)
+        p.raw("</span>")
+      }
+      p.raw("</td><td>")
+      p.optionalText(row.oldCredential)
+      p.raw("</td><td class=\"err\">")
+      p.optionalText(row.error)
+      p.raw("</td></tr>")
+    }
+    p.raw("</tbody></table></div></section>\n")
+  }
+
+  private static func access(_ rows: [AccessRow], periodEnd: String, _ p: inout Page) {
+    p.raw("<section id=\"access\"><h2>Access")
+    badges(["CC6.1"], &p)
+    p.raw("</h2>")
+    if rows.isEmpty {
+      p.raw("<p class=\"none\">No recipient could unlock the vault in this period.</p></section>\n")
+      return
+    }
+    let removed = rows.count(where: { !$0.isActive(at: periodEnd) })
+    p.raw("<p class=\"summary\">")
+    p.int(rows.count)
+    p.raw(rows.count == 1 ? " recipient" : " recipients")
+    p.raw(" could unlock the vault during the period; ")
+    p.int(rows.count - removed)
+    p.raw(" still can, ")
+    p.int(removed)
+    p.raw(" removed.</p><div class=\"wide\"><table class=\"access\"><thead><tr><th class=\"num\">Id</th>")
+    p.raw("<th>Kind</th><th>Name</th>")
+    p.raw("<th>Recipient</th><th>Added</th><th>Added by</th><th>Removed</th><th>Removed by</th></tr></thead><tbody>")
+    for row in rows {
+      p.raw(row.removedAt == nil ? "<tr>" : "<tr class=\"removed\">")
+      p.raw("<td class=\"num\">")
+      p.int(row.id)
+      p.raw("</td><td>")
+      p.text(row.kind)
+      p.raw("</td><td>")
+      p.text(row.name)
+      p.raw("</td><td class=\"mono\">")
+      if let recipient = row.recipient {
+        if recipient.count > 16 {
+          p.raw("<span title=\"")
+          p.text(recipient)
+          p.raw("\">")
+          p.text(String(recipient.prefix(16)) + "…")
+          p.raw("</span>")
+        } else {
+          p.text(recipient)
+        }
+      } else {
+        p.raw("–")
+      }
+      p.raw("</td><td class=\"t\">")
+      p.text(row.addedAt)
+      p.raw("</td><td>")
+      p.optionalText(row.addedBy)
+      p.raw("</td><td class=\"t\">")
+      if let at = row.removedAt {
+        p.raw("✘ ")
+        p.text(at)
+      } else {
+        p.raw("–")
+      }
+      p.raw("</td><td>")
+      p.optionalText(row.removedBy)
+      p.raw("</td></tr>")
+    }
+    p.raw("</tbody></table></div>")
+    exposures(rows, &p)
+    p.raw("</section>\n")
+  }
+
+  /// Offboarding evidence: each secret a removed recipient could have read, and whether it was
+  /// rotated since (only rotation takes back what was readable).
+  private static func exposures(_ rows: [AccessRow], _ p: inout Page) {
+    let exposed = rows.filter { $0.removedAt != nil && !$0.exposures.isEmpty }
+    guard !exposed.isEmpty else { return }
+    p.raw("<h3 id=\"exposures\">Offboarding: secrets a removed recipient could read")
+    badges(["CC6.2", "CC6.3"], &p)
+    p.raw("</h3><div class=\"wide\"><table class=\"exposures\"><thead><tr><th>Recipient</th><th>Removed</th>")
+    p.raw("<th>Secret</th><th>Versions readable</th><th>Status</th></tr></thead><tbody>")
+    for row in exposed {
+      for exposure in row.exposures {
+        p.raw(exposure.isOpen ? "<tr class=\"overdue\"><td>" : "<tr><td>")
+        p.text("\(row.id) \(row.name)")
+        p.raw("</td><td class=\"t\">")
+        p.optionalText(row.removedAt)
+        p.raw("</td><td class=\"mono\">")
+        p.text("\(exposure.address.service)/\(exposure.address.key)")
+        p.raw("</td><td>")
+        p.text(exposure.versions.map(String.init).joined(separator: ", "))
+        p.raw("</td><td>")
+        if exposure.isOpen {
+          p.raw("✘ open: rotate it")
+        } else if let closed = exposure.closedAt {
+          p.raw("✔ rotated ")
+          p.text(closed)
+        } else {
+          p.raw("secret removed")
+        }
+        p.raw("</td></tr>")
+      }
+    }
+    p.raw("</tbody></table></div>")
+  }
+
+  private static func policy(_ results: VerifyReportJSON, _ p: inout Page) {
+    p.raw("<section id=\"policy\"><h2>Policy results")
+    badges(["CC6.1", "CC7.2"], &p)
+    p.raw("</h2>")
+    p.raw(results.passed ? "<p class=\"overall ok\">✔ PASSED" : "<p class=\"overall bad\">✘ FAILED")
+    p.raw("</p><p class=\"summary\"><span class=\"mono\">verify ")
+    p.text(results.environment)
+    p.raw("</span> against <span class=\"mono\">")
+    p.text(results.policy)
+    p.raw("</span> at export time (no network checks): ")
+    p.int(results.summary.passed)
+    p.raw(" checks passed, ")
+    p.int(results.summary.failed)
+    p.raw(" failed, ")
+    p.int(results.summary.warnings)
+    p.raw(results.summary.warnings == 1 ? " warning.</p>" : " warnings.</p>")
+    if results.findings.isEmpty {
+      p.raw("<p class=\"none\">No findings.</p></section>\n")
+      return
+    }
+    p.raw("<table class=\"findings\"><thead><tr><th>Service</th><th>Key</th><th>Check</th><th>Severity</th>")
+    p.raw("<th>Message</th></tr></thead><tbody>")
+    for finding in results.findings {
+      switch finding.severity {
+      case "error": p.raw("<tr class=\"bad\">")
+      case "warning": p.raw("<tr class=\"warn\">")
+      default: p.raw("<tr>")
+      }
+      p.raw("<td>")
+      p.text(finding.service)
+      p.raw("</td><td class=\"mono\">")
+      p.text(finding.key)
+      p.raw("</td><td>")
+      p.text(finding.check)
+      p.raw("</td><td class=\"sev\">")
+      p.text(finding.severity)
+      p.raw("</td><td class=\"msg\">")
+      p.text(finding.message)
+      p.raw("</td></tr>")
+    }
+    p.raw("</tbody></table></section>\n")
+  }
+
+  private static func audit(_ e: ComplianceEvidence, _ p: inout Page) {
+    let v = e.auditVerification
+    p.raw("<section id=\"audit\"><h2>Audit trail")
+    badges(["CC7.2"], &p)
+    p.raw("</h2><table class=\"facts\"><tbody><tr><th>Chain</th>")
+    if v.intact {
+      p.raw("<td><span class=\"pill pill-pass\">✔ INTACT</span> hashes, links")
+      p.raw(v.authenticated ? " and MACs check</td></tr>" : " check</td></tr>")
+    } else {
+      p.raw("<td class=\"err\"><span class=\"pill pill-fail\">✘ BROKEN</span> ")
+      if let seq = v.firstBadSeq {
+        p.raw("at seq ")
+        p.int(seq)
+        p.raw(": ")
+      }
+      p.optionalText(v.reason)
+      p.raw("</td></tr>")
+    }
+    p.raw("<tr><th>Entries checked</th><td>")
+    p.int(v.entries)
+    p.raw("</td></tr><tr><th>Authenticated</th><td>")
+    p.raw(
+      v.authenticated
+        ? "yes: every entry’s MAC was checked with the vault’s key"
+        : "no: hashes and links only (a chain rewritten with recomputed hashes would go unnoticed)")
+    p.raw("</td></tr><tr><th>Checkpoints verified</th><td>")
+    p.int(v.checkpoints)
+    p.raw(" in <span class=\"mono\">")
+    p.text(e.checkpointsFile)
+    p.raw("</span></td></tr>")
+    if let error = v.checkpointError {
+      p.raw("<tr class=\"bad\"><th>Checkpoint error</th><td class=\"err\">✘ ")
+      p.text(error)
+      p.raw("</td></tr>")
+    }
+    p.raw("<tr><th>Entries in the period</th><td>")
+    p.int(e.auditEntriesInPeriod)
+    p.raw("</td></tr><tr><th>Head</th><td>seq ")
+    p.int(e.auditHead.seq)
+    p.raw(" · <span class=\"mono hash\">")
+    p.text(e.auditHead.hash)
+    p.raw("</span></td></tr></tbody></table></section>\n")
+  }
+
+  private static func inventory(_ rows: [InventoryRow], _ p: inout Page) {
+    p.raw("<section id=\"inventory\"><h2>Inventory")
+    badges(["CC6.1"], &p)
+    p.raw("</h2><p class=\"summary\">")
+    p.int(rows.count)
+    p.raw(rows.count == 1 ? " key" : " keys")
+    var counts = [Int](repeating: 0, count: InventoryRow.Status.allCases.count)
+    for row in rows { counts[InventoryRow.Status.allCases.firstIndex(of: row.status)!] += 1 }
+    for (i, status) in InventoryRow.Status.allCases.enumerated() where counts[i] > 0 {
+      p.raw(i == 0 ? ": " : ", ")
+      p.int(counts[i])
+      p.raw(" ")
+      p.raw(statusWord(status, marked: false))
+    }
+    p.raw(".</p>")
+    if rows.isEmpty {
+      p.raw("<p class=\"none\">The policy declares no key and the vault holds none.</p></section>\n")
+      return
+    }
+    // Compact rows (the inventory is the evidence and may run to thousands): column alignment
+    // and fonts come from the table's CSS, not from per-cell classes.
+    p.raw("<div class=\"wide\"><table class=\"inv\"><thead><tr><th>Service</th><th>Key</th><th>Secret</th>")
+    p.raw("<th>Required</th>")
+    p.raw("<th>Version</th><th>Created</th><th>Age (d)</th><th>Max age (d)</th><th>Rotation</th><th>Targets</th>")
+    p.raw("<th>Fingerprint</th><th>Status</th></tr></thead><tbody>\n")
+    for row in rows {
+      p.raw(rowClass(row.status))
+      p.text(row.service)
+      p.raw("</td><td>")
+      p.text(row.key)
+      p.raw(row.secret ? "</td><td>yes</td><td>" : "</td><td>no</td><td>")
+      p.raw(row.required ? "yes</td><td>" : "no</td><td>")
+      p.optionalInt(row.version)
+      p.raw("</td><td>")
+      p.optionalText(row.createdAt)
+      p.raw("</td><td>")
+      p.optionalInt(row.ageDays)
+      p.raw("</td><td>")
+      p.optionalInt(row.maxAgeDays)
+      p.raw("</td><td>")
+      p.text(row.rotation)
+      p.raw("</td><td>")
+      p.text(row.targets.isEmpty ? "–" : row.targets.joined(separator: ", "))
+      p.raw("</td><td>")
+      p.optionalText(row.fingerprintPrefix)
+      p.raw("</td><td>")
+      p.raw(statusWord(row.status, marked: true))
+      p.raw("</td></tr>\n")
+    }
+    p.raw("</tbody></table></div></section>\n")
+  }
+
+  private static func footer(_ e: ComplianceEvidence, toolVersion: String, _ p: inout Page) {
+    p.raw("<footer id=\"verify\"><h2>Verifying this bundle</h2><p>This page is one file of a signed bundle. ")
+    p.raw("To check that no file of the bundle was changed, run</p><pre>hotsecrets export verify DIR</pre>")
+    p.raw("<p>on the bundle’s folder. Without hotsecrets: compare each file’s <code>sha256sum</code> with the ")
+    p.raw("digest listed in <code>manifest.json</code>, then check the Ed25519 signature in ")
+    p.raw("<code>manifest.sig</code> over <code>manifest.json</code> with the public key in <code>signer.pub</code> ")
+    p.raw("(docs/compliance.md shows the commands).</p><p class=\"muted\">Generated by hotsecrets ")
+    p.text(toolVersion)
+    p.raw(" at ")
+    p.text(e.generatedAt)
+    p.raw(" for vault <span class=\"mono\">")
+    p.text(e.vaultID)
+    p.raw("</span>. No secret value is in this bundle: names, versions, dates, fingerprint prefixes and the ")
+    p.raw("audit trail only.</p></footer>\n")
+  }
+
+  // MARK: - Pieces
+
+  private static func badges(_ criteria: [String], _ p: inout Page) {
+    p.raw("<span class=\"crits\">")
+    for c in criteria {
+      p.raw("<span class=\"crit\" title=\"SOC 2 ")
+      p.text(c)
+      switch c {
+      case "CC6.1": p.raw(": logical access security")
+      case "CC7.2": p.raw(": monitoring of system components")
+      case "CC8.1": p.raw(": change management")
+      default: break
+      }
+      p.raw("\">")
+      p.text(c)
+      p.raw("</span>")
+    }
+    p.raw("</span>")
+  }
+
+  /// A status as the page words it; `marked` puts ✘ before the ones a control fails on.
+  private static func statusWord(_ status: InventoryRow.Status, marked: Bool) -> Markup {
+    switch status {
+    case .ok: "ok"
+    case .dueSoon: "due soon"
+    case .overdue: marked ? "✘ overdue" : "overdue"
+    case .missing: marked ? "✘ missing" : "missing"
+    case .absent: "absent"
+    case .undeclared: marked ? "✘ undeclared" : "undeclared"
+    case .management: "management token"
+    }
+  }
+
+  /// The opening of an inventory row up to its first cell's text.
+  private static func rowClass(_ status: InventoryRow.Status) -> Markup {
+    switch status {
+    case .ok: "<tr><td>"
+    case .dueSoon: "<tr class=\"warn\"><td>"
+    case .overdue, .missing, .undeclared: "<tr class=\"bad\"><td>"
+    case .absent, .management: "<tr class=\"muted\"><td>"
+    }
+  }
+
+  /// A round step for the age axis: at most about six ticks.
+  private static func tickStep(_ domain: Int) -> Int {
+    for step in [1, 2, 5, 10, 15, 20, 30, 60, 90, 180, 365, 730, 1825, 3650] where domain <= step * 6 {
+      return step
+    }
+    return (domain + 5) / 6
+  }
+
+  /// Markup written by this file: only string literals convert to it, so data cannot reach the page
+  /// without `Page.text`.
+  private struct Markup: ExpressibleByStringLiteral {
+    let value: String
+    init(stringLiteral value: String) { self.value = value }
+  }
+
+  private struct Page {
+    var html = ""
+
+    mutating func raw(_ markup: Markup) { html.append(markup.value) }
+
+    mutating func int<I: BinaryInteger>(_ n: I) { html.append(String(n)) }
+
+    mutating func optionalInt(_ n: Int?) {
+      if let n { html.append(String(n)) } else { html.append("–") }
+    }
+
+    /// `v3`, or `–` when there is none.
+    mutating func version(_ n: Int?) {
+      if let n { html.append("v" + String(n)) } else { html.append("–") }
+    }
+
+    mutating func optionalText(_ s: String?) {
+      if let s { text(s) } else { html.append("–") }
+    }
+
+    /// The one escaping function: `& < > " '` become entities (safe in text and in quoted
+    /// attributes); characters XML 1.0 forbids (controls other than tab and line breaks, U+FFFE,
+    /// U+FFFF) become U+FFFD.
+    mutating func text(_ s: String) {
+      // Fast path: most names need nothing. 0xEF leads the UTF-8 of U+F000…U+FFFF, U+FFFE/U+FFFF among them.
+      let plain = !s.utf8.contains { byte in
+        switch byte {
+        case 0x09, 0x0A, 0x0D: false
+        case 0..<0x20, 0x22, 0x26, 0x27, 0x3C, 0x3E, 0xEF: true
+        default: false
+        }
+      }
+      if plain {
+        html.append(s)
+        return
+      }
+      for scalar in s.unicodeScalars {
+        switch scalar {
+        case "&": html.append("&amp;")
+        case "<": html.append("&lt;")
+        case ">": html.append("&gt;")
+        case "\"": html.append("&quot;")
+        case "'": html.append("&#39;")
+        case "\t", "\n", "\r": html.unicodeScalars.append(scalar)
+        case _ where scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF:
+          html.append("\u{FFFD}")
+        default: html.unicodeScalars.append(scalar)
+        }
+      }
+    }
+  }
+
+  private static let style: Markup = """
+    :root{color-scheme:light}
+    *{box-sizing:border-box}
+    html{background:#fff}
+    body{margin:0;padding:28px 32px 40px;color:#1f2933;background:#fff;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans","Liberation Sans",sans-serif;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+    main{max-width:1240px;margin:0 auto}
+    h1{font-size:26px;line-height:1.2;margin:0 0 4px}
+    h2{font-size:18px;margin:34px 0 10px;padding-bottom:5px;border-bottom:2px solid #d9e2ec;break-after:avoid}
+    p{margin:6px 0}
+    .sub{color:#52606d;margin:0 0 14px}
+    .crits{margin-left:10px;vertical-align:middle}
+    .crit{display:inline-block;margin-right:5px;padding:1px 7px;border:1px solid #9fb3c8;border-radius:10px;background:#eef3f8;color:#243b53;font-size:11px;font-weight:600;letter-spacing:.02em;vertical-align:middle}
+    table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0}
+    th,td{padding:5px 8px;text-align:left;vertical-align:top;border-bottom:1px solid #e4e7eb}
+    thead th{background:#f0f4f8;border-bottom:2px solid #bcccdc;font-weight:600;white-space:nowrap}
+    thead{display:table-header-group}
+    tr{break-inside:avoid}
+    tbody tr:nth-child(even){background:#f9fafb}
+    .meta{width:auto;min-width:60%}
+    .meta th{background:none;color:#52606d;font-weight:600;white-space:nowrap;border-bottom:1px solid #e4e7eb}
+    .meta td{padding-right:28px}
+    .facts th{width:200px;color:#52606d;font-weight:600;white-space:nowrap}
+    .num{text-align:right;font-variant-numeric:tabular-nums}
+    .t{white-space:nowrap}
+    .mono,code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:12px}
+    .hash{word-break:break-all}
+    .muted{color:#7b8794}
+    pre{background:#f0f4f8;border:1px solid #d9e2ec;border-radius:4px;padding:8px 12px;white-space:pre-wrap}
+    code{background:#f0f4f8;padding:0 3px;border-radius:3px}
+    .note,.legend{color:#3e4c59;font-size:13px}
+    .none{color:#3e4c59;font-style:italic}
+    .overall{font-size:16px;font-weight:700;margin:8px 0}
+    .overall.ok{color:#1b5e20}
+    .overall.bad,.summary.bad{color:#b71c1c}
+    .summary.bad{font-weight:600}
+    .pill{display:inline-block;padding:1px 8px;border-radius:4px;font-weight:700;font-size:12px;letter-spacing:.04em;white-space:nowrap}
+    .pill-pass{background:#e3f4e8;color:#14532d;border:1px solid #81c995}
+    .pill-fail{background:#c62828;color:#fff;border:1px solid #8e0000}
+    .controls .title{font-weight:600;white-space:nowrap}
+    tr.fail td{background:#fdecec}
+    tr.fail td:first-child{box-shadow:inset 4px 0 0 #c62828}
+    tr.bad td{background:#fdf1f1}
+    tr.bad td:first-child{box-shadow:inset 3px 0 0 #c62828}
+    tr.warn td{background:#fff8e6}
+    tr.warn td:first-child{box-shadow:inset 3px 0 0 #d99a00}
+    tr.bad .res,tr.bad .sev,.err{color:#a31515;font-weight:600}
+    tr.warn .sev{color:#8a5a00;font-weight:600}
+    .res{font-weight:600}
+    .steps{font-size:12px;color:#3e4c59;min-width:190px}
+    .err,.msg{overflow-wrap:anywhere}
+    .rotations .err{min-width:150px}
+    tr.removed td{color:#616e7c}
+    tr.removed td:nth-child(7){color:#a31515;font-weight:600}
+    .legend .sw{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px;vertical-align:-1px;border-radius:2px}
+    .legend .sw:first-child{margin-left:0}
+    .sw-ok{background:#43a047}.sw-due{background:#f0a500}.sw-over{background:#d32f2f}.sw-none{background:#a0aec0}
+    .sw-max{display:inline-block;width:3px;height:15px;margin:0 5px 0 12px;vertical-align:-3px;background:#1f2933}
+    .chart{display:block;width:100%;max-width:1100px;height:auto;margin:0;break-inside:avoid}
+    .chart text{font-size:12px;fill:#1f2933}
+    .chart .tick{fill:#616e7c;font-size:11px}
+    .chart .grid{stroke:#e4e7eb;stroke-width:1}
+    .chart .max{stroke:#1f2933;stroke-width:2.5}
+    .bar-ok{fill:#43a047}.bar-due{fill:#f0a500}.bar-over{fill:#d32f2f}.bar-none{fill:#a0aec0}
+    .chart .val-over{fill:#b71c1c;font-weight:700}
+    .chart .val-due{fill:#8a5a00;font-weight:600}
+    .inv{font-size:12px}
+    .inv td{padding:3px 6px}
+    .inv th{padding:5px 6px}
+    .inv td:nth-child(2),.inv td:nth-child(11){font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:11.5px}
+    .inv td:nth-child(5),.inv td:nth-child(7),.inv td:nth-child(8),.inv th:nth-child(5),.inv th:nth-child(7),.inv th:nth-child(8){text-align:right;font-variant-numeric:tabular-nums}
+    .inv td:nth-child(6),.inv td:nth-child(12){white-space:nowrap}
+    .inv td:nth-child(10){font-size:11.5px;color:#3e4c59}
+    .inv tr.bad td:nth-child(12){color:#a31515;font-weight:700}
+    .inv tr.warn td:nth-child(12){color:#8a5a00;font-weight:600}
+    .inv tr.muted td{color:#7b8794}
+    footer{margin-top:40px;padding-top:4px;font-size:13px;color:#3e4c59}
+    .wide{overflow-x:auto}
+    @page{size:landscape;margin:12mm}
+    @media print{
+    body{padding:0;font-size:10pt}
+    main{max-width:none}
+    h2{margin-top:22px}
+    table{font-size:8.5pt}
+    th,td{padding:3px 5px}
+    thead th{white-space:normal}
+    .mono,code,pre{font-size:7.5pt}
+    .steps,.rotations .err{min-width:0}
+    .wide{overflow:visible}
+    .inv{font-size:8pt}
+    .inv td:nth-child(2),.inv td:nth-child(11){font-size:7.5pt}
+    .chart{max-width:none}
+    }
+
+    """
+}

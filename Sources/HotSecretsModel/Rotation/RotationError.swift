@@ -1,0 +1,43 @@
+import Foundation
+
+/// Why a rotation cannot start (or resume). Nothing has changed when one is thrown.
+public enum RotationError: LocalizedError, Equatable, Sendable {
+  case nothingSelected(environment: String)
+  case notInPolicy(String)
+  case notInVault(String)
+  case noProvider(String)
+  case needsOperatorValue(String)
+  case unfinished(environment: String, run: Int64, startedAt: String, by: String, step: String)
+  case nothingToResume(environment: String)
+  case busy(environment: String)
+  case notPendingRevocation(String)
+  case noCredentials(provider: String)
+  case keyInUnfinishedRun(name: String, environment: String, run: Int64, step: String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .nothingSelected(let environment):
+      "nothing to rotate: name keys as SERVICE/KEY, or use --due to take those near or past their max age in \(environment)"
+    case .notInPolicy(let name): "\(name) is not declared in the policy"
+    case .notInVault(let name): "\(name) is not in the vault"
+    case .noProvider(let name): "\(name) has rotate: provider, but its service has no provider in the policy"
+    case .needsOperatorValue(let name):
+      "\(name) cannot be minted by hotsecrets: give the new value with --value-from FILE (or - for stdin)"
+    case .unfinished(let environment, let run, let startedAt, let by, let step):
+      "a rotation of \(environment) is unfinished (run \(run), started \(startedAt) by \(by), at step \(step)): run hotsecrets rotate \(environment) --resume"
+    case .nothingToResume(let environment): "no unfinished rotation of \(environment) to resume"
+    case .busy(let environment): "another hotsecrets rotate of \(environment) is running right now"
+    case .notPendingRevocation(let name): "\(name) has no old credential waiting to be revoked by hand"
+    case .keyInUnfinishedRun(let name, let environment, let run, let step):
+      "\(name) is being rotated (run \(run), stopped at step \(step)): run hotsecrets rotate \(environment) --resume first"
+    case .noCredentials(let provider):
+      switch provider {
+      case "openai":
+        "rotating openai keys needs OPENAI_ADMIN_KEY (environment, or the vault's hotsecrets/OPENAI_ADMIN_KEY)"
+      case "supabase":
+        "rotating supabase keys needs SUPABASE_ACCESS_TOKEN (environment, or the vault's hotsecrets/SUPABASE_ACCESS_TOKEN)"
+      default: "no credentials for the \(provider) provider"
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import DotEnv
+import Foundation
+import HotSecretsModel
+
+/// Problems reading or writing the plaintext mirror (`vault/occ/<service>/<env>.env`). Messages
+/// name files, lines and keys, never values.
+public enum MirrorError: LocalizedError, Equatable, Sendable {
+  /// A file is not valid dotenv; the description is `FILE:LINE:COL: problem`.
+  case parse(DotEnvError)
+  case noFolder(path: String)
+  case invalidServiceFolder(path: String)
+  case unreadable(path: String, reason: String)
+  case notIgnoredByGit(paths: [String])
+  case gitUnavailable(path: String)
+  case writeFailed(path: String, reason: String)
+  /// `render` found a symbolic link where it writes (the folder, a service folder or a file).
+  case symbolicLink(path: String)
+  case keyCollision(key: String, services: [String])
+  case noFiles(directory: String, fileName: String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .parse(let error): error.description
+    case .noFolder(let path): "\(path): no such folder (give --from DIR, or create DIR/<service>/<env>.env files)"
+    case .invalidServiceFolder(let path):
+      "\(path): a service folder name must match \(SecretAddress.serviceRule)"
+    case .unreadable(let path, let reason): "\(path): \(reason)"
+    case .notIgnoredByGit(let paths):
+      "refusing to write plaintext secrets into a git work tree: \(paths.joined(separator: ", ")) "
+        + (paths.count == 1 ? "is" : "are")
+        + " not ignored by git; add `*.env` to the folder's .gitignore (as vault/.gitignore does), or render with --to outside the repository"
+    case .gitUnavailable(let path):
+      "\(path) is inside a git work tree but git could not be run to check .gitignore; refusing to write plaintext secrets"
+    case .writeFailed(let path, let reason): "\(path): cannot write (\(reason))"
+    case .symbolicLink(let path):
+      "\(path) is a symbolic link; refusing to write plaintext secrets through it (replace it with a real folder or file)"
+    case .noFiles(let directory, let fileName):
+      "no \(directory)/<service>/\(fileName) files found; nothing to import (wrong --from or environment?)"
+    case .keyCollision(let key, let services):
+      "\(key) is defined by more than one service (\(services.joined(separator: ", "))); choose with --service"
+    }
+  }
+}

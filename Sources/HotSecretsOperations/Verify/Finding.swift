@@ -1,0 +1,58 @@
+import HotSecretsVault
+import RemoteAPIs
+
+/// One problem `verify` found, named by service, key and check, with a one-line reason that never
+/// contains the value.
+public struct Finding: Sendable, Equatable {
+  public enum Severity: String, Sendable { case error, warning }
+
+  /// The checks `verify` runs. Raw values are the `check` field of the JSON output.
+  public enum Check: String, Sendable {
+    case missing, empty, placeholder, format, age, drift, live, unreachable, undeclared
+    /// `verify --targets`: a key the policy sends to a target is absent there.
+    case targetMissing = "target-missing"
+    /// The target holds another value than the vault's current one (or one changed elsewhere).
+    case targetDrift = "target-drift"
+    /// A Fly machine runs an older secrets version than the app's (targets with `deploy: rolling`).
+    case targetStale = "target-stale"
+    /// A rotated key's previous credential is still live (kept, revoke failed, or left to the operator).
+    case oldCredential = "old-credential"
+    /// A credential minted by a failed rotation could not be revoked: still live at the provider.
+    case orphanCredential = "orphan-credential"
+    /// The current value was stored while a since-removed recipient could read it: rotate it.
+    case exposed
+  }
+
+  public let service: String
+  public let key: String
+  public let check: Check
+  public let severity: Severity
+  public let message: String
+
+  public init(service: String, key: String, check: Check, severity: Severity, message: String) {
+    self.service = service
+    self.key = key
+    self.check = check
+    self.severity = severity
+    self.message = message
+  }
+}
+
+/// The outcome of `verify`: every finding, and how many checks ran and passed.
+public struct VerifyReport: Sendable {
+  public let environment: String
+  public var findings: [Finding] = []
+  /// Checks that ran and found nothing (one per key and check).
+  public var passedChecks = 0
+  /// Every recorded exposure of the environment's secrets to removed recipients, open or closed.
+  public var exposures: [ExposureRecord] = []
+
+  public init(environment: String) { self.environment = environment }
+
+  public var errors: Int { findings.filter { $0.severity == .error }.count }
+  public var warnings: Int { findings.filter { $0.severity == .warning }.count }
+  /// True when no check failed; with `strict`, warnings fail too.
+  public func passed(strict: Bool) -> Bool { errors == 0 && (!strict || warnings == 0) }
+
+  mutating func record(_ finding: Finding) { findings.append(finding) }
+}
