@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
   name: "hotsecrets",
-  platforms: [.macOS(.v14)],
+  // No Apple platform is declared because none is built or tested: hotsecrets runs on Linux (Debian
+  // and Ubuntu), opening libcurl and libcrypto by their Linux sonames (SystemLibraries, Integrations).
   products: [
     .executable(name: "hotsecrets", targets: ["hotsecrets"]),
     // For the fuzz targets (Fuzz/Package.swift) only.
