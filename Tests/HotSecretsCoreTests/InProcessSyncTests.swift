@@ -12,34 +12,6 @@ import Testing
 /// `SecretsSync` in process, through the target protocols (no HTTP, no binary): what a Fly app is
 /// sent, what is recorded, and what a refusing API leaves behind.
 @Suite struct InProcessSyncTests {
-  /// A Fly app in memory: its secrets and their digests; a bulk update can be made to fail.
-  final class MemoryFly: FlyMachinesAPI, @unchecked Sendable {
-    private let lock = NSLock()
-    var values: [String: String] = [:]
-    var version = 0
-    var refusal: RemoteError?
-    var updates = 0
-
-    func listSecrets(app: String) async throws -> [FlyAppSecret] {
-      lock.withLock { values.map { FlyAppSecret(name: $0.key, digest: FlyDigest.of(Array($0.value.utf8)) ?? "", updatedAt: nil) } }
-    }
-
-    func updateSecrets(app: String, values new: [String: String]) async throws -> FlySecretsUpdate {
-      try lock.withLock {
-        updates += 1
-        if let refusal { throw refusal }
-        values.merge(new) { $1 }
-        version += 1
-        return FlySecretsUpdate(version: version, secrets: [])
-      }
-    }
-
-    func listMachines(app: String) async throws -> [FlyMachine] { [] }
-    func machine(app: String, id: String) async throws -> FlyMachine { throw RemoteError(status: 404, reason: "none") }
-    func updateMachine(app: String, machine: FlyMachine, minSecretsVersion: Int) async throws -> FlyMachine { machine }
-    func waitStarted(app: String, machineID: String, instanceID: String?, timeout: Int) async throws -> Bool { true }
-  }
-
   static let policy = """
     version: 1
     environment: prod

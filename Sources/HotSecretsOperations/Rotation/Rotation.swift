@@ -26,14 +26,16 @@ public struct Rotation: Sendable {
   let github: GitHubSecretsAPI?
   var options: RotationOptions
   let progress: @Sendable (RotationProgress) -> Void
-  /// Called after each step is journaled (tests use it to stop the process there).
-  let checkpoint: @Sendable (RotationStep) -> Void
+  /// Called after each step is journaled. A throw stops the run right there, as a crash would (the
+  /// journal says where it stopped; `resume()` finishes it): tests inject failures at every step
+  /// through it, and the debug binary's crash hook ends the process there.
+  let checkpoint: @Sendable (RotationStep) throws -> Void
 
   public init(
     session: VaultSession, policy: Policy, providers: [ProviderKind: CredentialProvider], probe: LiveProbe?,
     fly: FlyMachinesAPI?, github: GitHubSecretsAPI?, options: RotationOptions,
     progress: @escaping @Sendable (RotationProgress) -> Void = { _ in },
-    checkpoint: @escaping @Sendable (RotationStep) -> Void = { _ in }
+    checkpoint: @escaping @Sendable (RotationStep) throws -> Void = { _ in }
   ) {
     self.session = session
     self.policy = policy
@@ -108,7 +110,7 @@ public struct Rotation: Sendable {
         "single-phase: minting the new token kills the old one at once, so it is pushed right away and cannot be rolled back"
       )
     }
-    checkpoint(.plan)
+    try checkpoint(.plan)
 
     // create: two-phase keys first; single-phase ones (their old token dies now) last, so the window
     // in which targets hold a dead token is as short as possible.
@@ -117,14 +119,14 @@ public struct Rotation: Sendable {
     for index in order {
       items[index] = try await create(items[index], planned: rotatable[index], run: runID)
     }
-    checkpoint(.create)
+    try checkpoint(.create)
 
     // test
     try setStep(.test, runID)
     for index in items.indices where items[index].state == .created || items[index].state == .promoted {
       items[index] = try await test(items[index], run: runID)
     }
-    checkpoint(.test)
+    try checkpoint(.test)
     return try await deliver(runID, &items, &report, planned: rotatable)
   }
 
@@ -163,7 +165,7 @@ public struct Rotation: Sendable {
       try session.journal(items[index], step: .push, environment: environment, run: runID)
       say(items[index].name, .push, "sent to " + planned[index].targets.map(\.description).joined(separator: ", "))
     }
-    checkpoint(.push)
+    try checkpoint(.push)
 
     // verify: each target reports the new values; machines run them (rolling); health URLs answer 200
     if !targets.isEmpty {
@@ -182,7 +184,7 @@ public struct Rotation: Sendable {
       try session.journal(items[index], step: .verify, environment: environment, run: runID)
       say(items[index].name, .verify, "every target holds the new value")
     }
-    checkpoint(.verify)
+    try checkpoint(.verify)
 
     // promote
     let toPromote = live.filter { items[$0].state == .verified }
@@ -192,7 +194,7 @@ public struct Rotation: Sendable {
       say(
         item.name, .promote, "version \(item.newVersion ?? 0) is current; version \(item.oldVersion ?? 0) is previous")
     }
-    checkpoint(.promote)
+    try checkpoint(.promote)
     return try await revokeAll(runID, &items, &report)
   }
 
@@ -203,7 +205,7 @@ public struct Rotation: Sendable {
     for index in items.indices where items[index].state == .promoted {
       items[index] = try await revokeOld(items[index], run: runID)
     }
-    checkpoint(.revoke)
+    try checkpoint(.revoke)
     return try finish(runID, items, &report, failedStep: nil)
   }
 
@@ -284,6 +286,20 @@ public struct Rotation: Sendable {
     }
   }
 
+  /// Journals `item` inside a step whose other failures are the provider's: a failed write stops the
+  /// run (`resume()` finishes it) rather than pass for the provider's answer (the catch blocks of
+  /// `test` and `revokeOld` rethrow it).
+  private func record(_ item: RotationItem, step: RotationStep, run: Int64) throws {
+    do { try session.journal(item, step: step, environment: environment, run: run) } catch {
+      throw JournalWriteFailed(underlying: error)
+    }
+  }
+
+  /// A journal write that failed inside a step (see `record`, and `create`'s pending value).
+  private struct JournalWriteFailed: Error {
+    let underlying: any Error
+  }
+
   private func setStep(_ step: RotationStep, _ run: Int64) throws {
     try session.database.write { tx in try tx.journal.setStep(step, run: run) }
   }
@@ -338,20 +354,29 @@ public struct Rotation: Sendable {
         value = Array(minted.value.utf8)
       }
       defer { wipe(&value) }
-      item = try session.storePending(address(item), value: value, credentialID: mintedID, item: item, run: run)
+      do {
+        item = try session.storePending(address(item), value: value, credentialID: mintedID, item: item, run: run)
+      } catch {
+        throw JournalWriteFailed(underlying: error)
+      }
       say(item.name, .create, "new version \(item.newVersion ?? 0) created (\(item.mode))")
       if item.singlePhase {
         say(item.name, .create, "the old token stopped working when the new one was minted: it is current now")
       }
     } catch {
+      // A value the vault could not store is revoked at once, journaled as failed, and then (a
+      // storage failure) stops the run: `resume()` finishes it.
+      let stop = error as? JournalWriteFailed
+      let cause = stop?.underlying ?? error
       item.state = .failed
-      item.error = "create: \(RemoteReason.of(error))"
-      say(item.name, .create, "FAILED: \(RemoteReason.of(error))")
+      item.error = "create: \(RemoteReason.of(cause))"
+      say(item.name, .create, "FAILED: \(RemoteReason.of(cause))")
       if let mintedID, !item.singlePhase {
         item.newCredentialID = mintedID
         item = try await revokeNew(item, run: run)
       }
       try session.journal(item, step: .create, environment: environment, run: run)
+      if let stop { throw stop.underlying }
     }
     return item
   }
@@ -385,12 +410,14 @@ public struct Rotation: Sendable {
       switch result {
       case .accepted:
         if item.state == .created { item.state = .tested }
-        try session.journal(item, step: .test, environment: environment, run: run)
+        try record(item, step: .test, run: run)
         say(item.name, .test, "the provider accepts the new credential")
         return item
       case .rejected(let reason), .unreachable(let reason):
         failure = reason
       }
+    } catch let stop as JournalWriteFailed {
+      throw stop.underlying
     } catch {
       failure = RemoteReason.of(error)
     }
@@ -531,7 +558,7 @@ public struct Rotation: Sendable {
         if let id {
           // Journal the id first: a crash during the call must not lose what to revoke.
           item.oldCredentialID = id
-          try session.journal(item, step: .revoke, environment: environment, run: run)
+          try record(item, step: .revoke, run: run)
           try await provider.revoke(context, id: id)
           item.revocation = .revoked
           say(item.name, .revoke, "old credential revoked at \(item.mode)")
@@ -540,6 +567,8 @@ public struct Rotation: Sendable {
           item.error = "no certain match for the old credential at \(item.mode): it is still live; revoke it by hand"
           say(item.name, .revoke, item.error!)
         }
+      } catch let stop as JournalWriteFailed {
+        throw stop.underlying
       } catch {
         item.revocation = .failed
         item.error = "revoke: \(RemoteReason.of(error)); the old credential is still live"
