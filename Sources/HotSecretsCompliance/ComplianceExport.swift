@@ -20,13 +20,19 @@ public struct ComplianceExport: Sendable {
     public var mirrorDirectory: String?
     public var checkpointsFile: String
     public var toolVersion: String
+    /// A finding of the policy results in one line (the caller's words for what to run about it).
+    public var findingWords: @Sendable (Finding) -> String
 
-    public init(since: Date?, until: Date?, mirrorDirectory: String?, checkpointsFile: String, toolVersion: String) {
+    public init(
+      since: Date?, until: Date?, mirrorDirectory: String?, checkpointsFile: String, toolVersion: String,
+      findingWords: @escaping @Sendable (Finding) -> String = { $0.message }
+    ) {
       self.since = since
       self.until = until
       self.mirrorDirectory = mirrorDirectory
       self.checkpointsFile = checkpointsFile
       self.toolVersion = toolVersion
+      self.findingWords = findingWords
     }
   }
 
@@ -99,7 +105,7 @@ public struct ComplianceExport: Sendable {
     ).run()
     let evidence = try EvidenceCollector(
       session: session, policy: policy, period: period, generatedAt: start, checkpointsFile: options.checkpointsFile,
-      policyResults: VerifyReportJSON(report, policy: policy, strict: false)
+      policyResults: VerifyReportJSON(report, policy: policy, strict: false, words: options.findingWords)
     ).collect()
 
     let signer = Base64.encode(keyPair.publicKey)
@@ -157,7 +163,7 @@ public struct ComplianceExport: Sendable {
     let until = Timestamp.string(from: options.until ?? now)
     guard since <= until else {
       throw VaultError.invalidValue(
-        subject: "--since/--until", reason: "the period ends (\(until)) before it starts (\(since))")
+        subject: "the export period", reason: "it ends (\(until)) before it starts (\(since))")
     }
     return CompliancePeriod(since: since, until: until)
   }

@@ -13,6 +13,9 @@ public struct PolicyError: LocalizedError, Equatable, Sendable {
     self.problem = problem
   }
 
+  /// The problem of a policy file that does not exist.
+  public static let noSuchFile = "no such file (write one: see docs/policy.md)"
+
   public var errorDescription: String? {
     if let position { return "\(file):\(position.line):\(position.column): \(problem)" }
     return "\(file): \(problem)"

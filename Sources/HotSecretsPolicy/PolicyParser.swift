@@ -13,7 +13,7 @@ public enum PolicyParser {
       throw PolicyError(
         file: path, position: nil,
         problem: FileManager.default.fileExists(atPath: path)
-          ? "cannot read the file" : "no such file (write one: see docs/policy.md, or pass --policy FILE)")
+          ? "cannot read the file" : PolicyError.noSuchFile)
     }
     guard let text = String(data: data, encoding: .utf8) else {
       throw PolicyError(file: path, position: nil, problem: "not valid UTF-8")

@@ -78,9 +78,7 @@ public struct SQLiteStore: VaultStore {
         throw VaultError.unsupportedVaultFormat(found: VaultFormat.current + 1, supported: VaultFormat.current)
       }
       if applied.isEmpty && !creating {
-        throw VaultError.corruptVault(
-          "\(path) is not a hotsecrets vault (or its `hotsecrets init` was interrupted: if it holds no secrets, delete it and run init again)"
-        )
+        throw VaultError.incompleteVault(path: path)
       }
       if applied != known { try migrator.migrate(queue) }
     } catch {

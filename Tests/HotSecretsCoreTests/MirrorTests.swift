@@ -132,7 +132,7 @@ import Testing
     try vault.session.set(address("prod", "supabase", "B"), value: bytes(""))
     let out = vault.scratch.file("out")
     let first = try MirrorWriter.render(
-      try vault.session.currentValues(environment: "prod", action: .render), environment: "prod", directory: out)
+      try vault.session.currentValues(environment: "prod", action: .render), environment: "prod", directory: out, header: "rendered")
     #expect(first.written.count == 2)
     let attributes = try FileManager.default.attributesOfItem(atPath: out + "/openai/prod.env")
     #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -145,7 +145,7 @@ import Testing
 
     try vault.session.set(address("prod", "supabase", "B"), value: bytes("changed"))
     let second = try MirrorWriter.render(
-      try vault.session.currentValues(environment: "prod", action: .render), environment: "prod", directory: out)
+      try vault.session.currentValues(environment: "prod", action: .render), environment: "prod", directory: out, header: "rendered")
     #expect(second.written == [out + "/supabase/prod.env"])
     #expect(second.unchanged == [out + "/openai/prod.env"])
     // No temporary files are left behind.
@@ -162,7 +162,7 @@ import Testing
     try FileManager.default.createDirectory(atPath: out + "/beta/prod.env", withIntermediateDirectories: true)
     #expect(throws: MirrorError.self) {
       try MirrorWriter.render(
-        try vault.session.currentValues(environment: "prod", action: .render), environment: "prod", directory: out)
+        try vault.session.currentValues(environment: "prod", action: .render), environment: "prod", directory: out, header: "rendered")
     }
     let left = FileManager.default.enumerator(atPath: out)?.allObjects as? [String] ?? []
     #expect(!left.contains { ($0 as NSString).lastPathComponent.hasPrefix(".hotsecrets-") }, "\(left)")
@@ -182,11 +182,11 @@ import Testing
     git.waitUntilExit()
     let values = try vault.session.currentValues(environment: "prod", action: .render)
     #expect(throws: MirrorError.notIgnoredByGit(paths: [repo + "/occ/openai/prod.env"])) {
-      try MirrorWriter.render(values, environment: "prod", directory: repo + "/occ")
+      try MirrorWriter.render(values, environment: "prod", directory: repo + "/occ", header: "rendered")
     }
     #expect(!FileManager.default.fileExists(atPath: repo + "/occ/openai/prod.env"))
     try "*.env\n".write(toFile: repo + "/.gitignore", atomically: true, encoding: .utf8)
-    #expect(try MirrorWriter.render(values, environment: "prod", directory: repo + "/occ").written.count == 1)
+    #expect(try MirrorWriter.render(values, environment: "prod", directory: repo + "/occ", header: "rendered").written.count == 1)
   }
 
   @Test func currentValuesIsAuditedWithoutValues() throws {

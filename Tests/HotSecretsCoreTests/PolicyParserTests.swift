@@ -158,7 +158,7 @@ import Testing
     #expect(
       throws: PolicyError(
         file: "/nonexistent/p.yaml", position: nil,
-        problem: "no such file (write one: see docs/policy.md, or pass --policy FILE)")
+        problem: "no such file (write one: see docs/policy.md)")
     ) {
       try PolicyParser.load(path: "/nonexistent/p.yaml")
     }

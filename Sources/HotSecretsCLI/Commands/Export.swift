@@ -104,7 +104,8 @@ extension HotSecrets {
           session: session, policy: parsed,
           options: .init(
             since: period.since, until: period.until, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root),
-            checkpointsFile: checkpointsFile, toolVersion: HotSecretsVersion.current)
+            checkpointsFile: checkpointsFile, toolVersion: HotSecretsVersion.current,
+            findingWords: { FindingWords.line($0, environment: parsed.environment) })
         ).write(to: out)
         let m = result.manifest
         if let error = result.checkpointError {

@@ -35,7 +35,8 @@ extension HotSecrets {
       var values = try session.currentValues(
         environment: environment, action: .render, detail: ["to": .string(folder)])
       defer { for i in values.indices { wipe(&values[i].value) } }
-      let result = try MirrorWriter.render(values, environment: environment, directory: folder)
+      let result = try MirrorWriter.render(
+        values, environment: environment, directory: folder, header: Self.fileHeader(environment: environment))
       try output.write(
         Report(
           environment: environment, written: result.written, unchanged: result.unchanged, tightened: result.tightened,
@@ -48,6 +49,11 @@ extension HotSecrets {
         )
         return lines.joined(separator: "\n")
       }
+    }
+
+    /// The comment heading every rendered file.
+    static func fileHeader(environment: String) -> String {
+      "Rendered by hotsecrets from the vault (\(environment)). Plaintext secrets: keep this file out of git.\nEdit, then run `hotsecrets import \(environment)` to store the change."
     }
   }
 }

@@ -244,7 +244,51 @@ enum RotateOutput {
 
   static func progress(_ event: RotationProgress, environment: String) -> String {
     let subject = event.name.map { " \($0)" } ?? ""
-    return "rotate \(environment)\(subject): \(event.step.rawValue): \(event.message)"
+    let name = event.name.map(\.description) ?? ""
+    return
+      "rotate \(environment)\(subject): \(event.step.rawValue): \(words(event.event, environment: environment, name: name))"
+  }
+
+  /// A rotation event in words: the only place its commands and flags are named.
+  static func words(_ event: RotationEvent, environment: String, name: String) -> String {
+    switch event {
+    case .needsOperator: "needs an operator: hotsecrets rotate \(environment) \(name) --value-from FILE"
+    case .started(let run, let keys): "run \(run): " + keys.joined(separator: ", ")
+    case .singlePhase:
+      "single-phase: minting the new token kills the old one at once, so it is pushed right away and cannot be rolled back"
+    case .created(let version, let mode): "new version \(version) created (\(mode))"
+    case .currentAtOnce: "the old token stopped working when the new one was minted: it is current now"
+    case .failed(let reason): name.isEmpty ? reason : "FAILED: \(reason)"
+    case .accepted: "the provider accepts the new credential"
+    case .sent(let targets): "sent to " + targets.joined(separator: ", ")
+    case .target(let target):
+      "\(target.id): "
+        + (target.succeeded
+          ? "pushed \(target.pushed.count), unchanged \(target.unchanged.count)"
+            + (target.restart.map { ", restarted \($0.restarted.count) machine(s)" } ?? "")
+          : "FAILED: \(target.error ?? target.failed.first?.reason ?? target.restart?.failure ?? "failed")")
+    case .verified: "every target holds the new value"
+    case .promoted(let version, let previous): "version \(version) is current; version \(previous) is previous"
+    case .resuming(let run, let startedAt, let by, let step):
+      "resuming run \(run) of \(startedAt) by \(by), stopped at step \(step.rawValue)"
+    case .oldRevoked(let mode): "old credential revoked at \(mode)"
+    case .oldKept(let revocation, let apps, let shared):
+      switch revocation {
+      case .deferred:
+        "old credential kept live: the machines of \(apps.map { "fly:\($0)" }.joined(separator: ", ")) load the new value only at their next deploy (`fly secrets deploy`); revoke it afterwards, then run --confirm-revoked \(name)"
+      case .shared: "old credential kept live: the same value is current in \(shared ?? "another key")"
+      case .pendingOperator:
+        "revoke the old credential by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(name)"
+      default: "old credential kept live (--revoke-old never)"
+      }
+    case .oldNotFound(let mode):
+      "no certain match for the old credential at \(mode): it is still live; revoke it by hand"
+    case .newRevoked(let mode): "the new credential was revoked at \(mode)"
+    case .newRevokeFailed(let reason): "FAILED to revoke the new credential: \(reason)"
+    case .rollingBack(let reason): "rolling back: \(reason)"
+    case .restoreFailed(let reason): "restoring the previous values failed: \(reason)"
+    case .finished(let run, let outcome): "run \(run): \(outcome.rawValue)"
+    }
   }
 
   static func text(_ report: RotationReport, dryRun: Bool) -> String {

@@ -156,11 +156,19 @@ enum SyncOutput {
       failed: t.failed.map {
         FailedJSON(name: $0.name, source: $0.source.description, reason: $0.reason, category: $0.category)
       },
-      error: t.error, notes: t.notes, secretsVersion: t.secretsVersion, deploy: t.deploy?.rawValue,
+      error: t.error, notes: notes(t), secretsVersion: t.secretsVersion, deploy: t.deploy?.rawValue,
       restart: t.restart.map {
         RestartJSON(
           restarted: $0.restarted, failedMachine: $0.failedMachine, failure: $0.failure, untouched: $0.untouched)
       }, seconds: (t.seconds * 1000).rounded() / 1000)
+  }
+
+  /// The target's notes, and how to load staged secrets now (flyctl's command).
+  static func notes(_ t: TargetReport) -> [String] {
+    guard t.stagedForNextDeploy else { return t.notes }
+    return t.notes + [
+      "staged: the app's machines load the new secrets at the next deploy, or run `fly secrets deploy -a \(t.id.name)`"
+    ]
   }
 
   /// The one stderr line per target, as it finishes.
@@ -192,7 +200,7 @@ enum SyncOutput {
       for name in t.unchanged { table.add("  " + name, "unchanged", "", "") }
       if !table.rows.isEmpty { lines.append(table.rendered) }
       if let error = t.error { lines.append("  error: \(error)") }
-      for note in t.notes { lines.append("  note: \(note)") }
+      for note in notes(t) { lines.append("  note: \(note)") }
       if let restart = t.restart {
         if !restart.restarted.isEmpty {
           lines.append("  rolling restart: \(restart.restarted.joined(separator: ", ")) started with the new secrets")

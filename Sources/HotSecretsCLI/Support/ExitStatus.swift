@@ -33,10 +33,11 @@ enum CLIError: LocalizedError {
   }
 }
 
-/// One-line, value-free descriptions of any error.
+/// One-line, value-free descriptions of any error: the error's facts, then what to run about it
+/// (`ErrorHints`).
 enum ErrorMessage {
   static func describe(_ error: Error) -> String {
-    if let e = error as? LocalizedError, let text = e.errorDescription { return text }
-    return String(describing: error)
+    let text = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+    return text + (ErrorHints.hint(for: error) ?? "")
   }
 }

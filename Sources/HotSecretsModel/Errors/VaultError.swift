@@ -34,11 +34,14 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
   case recipientsNeedUpgrade([String])
   /// The vault was re-keyed after this session unlocked it.
   case rekeyedMeanwhile
+  /// A file or schema with the store's tables but no vault header: a creation that was interrupted,
+  /// or something that never was a vault.
+  case incompleteVault(path: String)
 
   public var errorDescription: String? {
     switch self {
     case .noVault(let path):
-      "no vault at \(path); run `hotsecrets init` to create one (or pass --vault / set HOTSECRETS_VAULT)"
+      "no vault at \(path)"
     case .vaultExists(let path):
       "a vault already exists at \(path); refusing to touch it"
     case .cannotUnlock:
@@ -62,7 +65,7 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
     case .invalidRecipient(let reason):
       "invalid recipient: \(reason)"
     case .recipientNotFound(let id):
-      "no active recipient with id \(id) (see `hotsecrets recipients list`)"
+      "no active recipient with id \(id)"
     case .lastRecipient:
       "cannot remove the last recipient: nobody could unlock the vault any more"
     case .invalidValue(let subject, let reason):
@@ -80,7 +83,9 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
     case .recipientsMismatch:
       "integrity check failed for the recipients: the list of recipients, or of the versions a removed recipient could read, is not the one the vault recorded (edited without the vault's key)"
     case .recipientsNeedUpgrade(let names):
-      "cannot re-key: \(names.joined(separator: ", ")) \(names.count == 1 ? "is a passphrase recipient" : "are passphrase recipients") from an older hotsecrets, whose wrap only \(names.count == 1 ? "its" : "their") passphrase can rewrite; run `hotsecrets recipients upgrade` unlocked with each of those passphrases (or remove those recipients), then try again; nothing was changed"
+      "cannot re-key: \(names.joined(separator: ", ")) \(names.count == 1 ? "is a passphrase recipient" : "are passphrase recipients") from an older hotsecrets, whose wrap only \(names.count == 1 ? "its" : "their") passphrase can rewrite; nothing was changed"
+    case .incompleteVault(let path):
+      "\(path) is not a hotsecrets vault, or its creation was interrupted"
     case .rekeyedMeanwhile:
       "the vault was re-keyed by another process after this one unlocked it; nothing was written: run the command again"
     case .unsupportedVaultFormat(let found, let supported):

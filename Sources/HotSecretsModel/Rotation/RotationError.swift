@@ -17,19 +17,19 @@ public enum RotationError: LocalizedError, Equatable, Sendable {
   public var errorDescription: String? {
     switch self {
     case .nothingSelected(let environment):
-      "nothing to rotate: name keys as SERVICE/KEY, or use --due to take those near or past their max age in \(environment)"
+      "nothing to rotate in \(environment)"
     case .notInPolicy(let name): "\(name) is not declared in the policy"
     case .notInVault(let name): "\(name) is not in the vault"
     case .noProvider(let name): "\(name) has rotate: provider, but its service has no provider in the policy"
     case .needsOperatorValue(let name):
-      "\(name) cannot be minted by hotsecrets: give the new value with --value-from FILE (or - for stdin)"
+      "\(name) cannot be minted by hotsecrets: its new value must come from an operator"
     case .unfinished(let environment, let run, let startedAt, let by, let step):
-      "a rotation of \(environment) is unfinished (run \(run), started \(startedAt) by \(by), at step \(step)): run hotsecrets rotate \(environment) --resume"
+      "a rotation of \(environment) is unfinished (run \(run), started \(startedAt) by \(by), at step \(step))"
     case .nothingToResume(let environment): "no unfinished rotation of \(environment) to resume"
-    case .busy(let environment): "another hotsecrets rotate of \(environment) is running right now"
+    case .busy(let environment): "another rotation of \(environment) is running right now"
     case .notPendingRevocation(let name): "\(name) has no old credential waiting to be revoked by hand"
     case .keyInUnfinishedRun(let name, let environment, let run, let step):
-      "\(name) is being rotated (run \(run), stopped at step \(step)): run hotsecrets rotate \(environment) --resume first"
+      "\(name) is being rotated (run \(run), stopped at step \(step))"
     case .noCredentials(let provider):
       switch provider {
       case "openai":

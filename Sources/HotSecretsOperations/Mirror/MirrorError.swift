@@ -21,23 +21,23 @@ public enum MirrorError: LocalizedError, Equatable, Sendable {
   public var errorDescription: String? {
     switch self {
     case .parse(let error): error.description
-    case .noFolder(let path): "\(path): no such folder (give --from DIR, or create DIR/<service>/<env>.env files)"
+    case .noFolder(let path): "\(path): no such folder"
     case .invalidServiceFolder(let path):
       "\(path): a service folder name must match \(SecretAddress.serviceRule)"
     case .unreadable(let path, let reason): "\(path): \(reason)"
     case .notIgnoredByGit(let paths):
       "refusing to write plaintext secrets into a git work tree: \(paths.joined(separator: ", ")) "
         + (paths.count == 1 ? "is" : "are")
-        + " not ignored by git; add `*.env` to the folder's .gitignore (as vault/.gitignore does), or render with --to outside the repository"
+        + " not ignored by git; add `*.env` to the folder's .gitignore (as vault/.gitignore does)"
     case .gitUnavailable(let path):
       "\(path) is inside a git work tree but git could not be run to check .gitignore; refusing to write plaintext secrets"
     case .writeFailed(let path, let reason): "\(path): cannot write (\(reason))"
     case .symbolicLink(let path):
       "\(path) is a symbolic link; refusing to write plaintext secrets through it (replace it with a real folder or file)"
     case .noFiles(let directory, let fileName):
-      "no \(directory)/<service>/\(fileName) files found; nothing to import (wrong --from or environment?)"
+      "no \(directory)/<service>/\(fileName) files found; nothing to import"
     case .keyCollision(let key, let services):
-      "\(key) is defined by more than one service (\(services.joined(separator: ", "))); choose with --service"
+      "\(key) is defined by more than one service (\(services.joined(separator: ", ")))"
     }
   }
 }

@@ -16,11 +16,6 @@ public struct RenderReport: Sendable {
 
 /// Writes an environment's working copies from the store.
 public enum MirrorWriter {
-  /// The comment heading every rendered file (no timestamp, so unchanged content stays byte-equal).
-  static func header(environment: String) -> String {
-    "Rendered by hotsecrets from the vault (\(environment)). Plaintext secrets: keep this file out of git.\nEdit, then run `hotsecrets import \(environment)` to store the change."
-  }
-
   /// Renders `values` (sorted by service and key) into `directory/<service>/<environment>.env`.
   /// Only files whose content differs are rewritten, each atomically (temp file, fsync, rename,
   /// fsync of the folder) with mode 0600; folders are created 0700. Before anything is written,
@@ -28,9 +23,10 @@ public enum MirrorWriter {
   /// (`MirrorError.notIgnoredByGit` otherwise), and neither `directory`, nor a service folder in
   /// it, nor a file there may be a symbolic link (`MirrorError.symbolicLink`, checked before any
   /// file is read, changed or written: a link would send the plaintext, or the 0700/0600 modes,
-  /// to wherever it points).
+  /// to wherever it points). `header` is the comment heading every file (lines without `#`); it has
+  /// no timestamp, so unchanged content stays byte-equal.
   public static func render(
-    _ values: [(name: ServiceKey, value: [UInt8])], environment: String, directory: String
+    _ values: [(name: ServiceKey, value: [UInt8])], environment: String, directory: String, header: String
   ) throws -> RenderReport {
     var byService: [(service: String, entries: [(key: String, value: String)])] = []
     for (name, value) in values {
@@ -55,7 +51,7 @@ public enum MirrorWriter {
     for (service, entries) in byService {
       let folder = VaultLocation.join(directory, service)
       let path = VaultLocation.join(folder, fileName)
-      var bytes = Array(DotEnvWriter.write(entries, header: header(environment: environment)).utf8)
+      var bytes = Array(DotEnvWriter.write(entries, header: header).utf8)
       if var (existing, mode) = try? MirrorReader.readFile(path) {
         defer { wipe(&existing) }
         if existing == bytes {

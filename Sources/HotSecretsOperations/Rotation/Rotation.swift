@@ -92,7 +92,7 @@ public struct Rotation: Sendable {
     // Keys that need a person (Shopify, manual) without a value are reported, not journaled.
     let rotatable = plan.filter { !$0.needsOperator }
     for item in plan where item.needsOperator {
-      say(item.name, .plan, "needs an operator: hotsecrets rotate \(environment) \(item.name) --value-from FILE")
+      say(item.name, .plan, .needsOperator)
     }
     guard !rotatable.isEmpty else {
       report.outcome = .failed
@@ -103,12 +103,9 @@ public struct Rotation: Sendable {
     report.run = runID
     for item in rotatable { report.targets[item.name] = item.targets }
     var items = try session.database.read { tx in try tx.journal.items(run: runID) }
-    say(nil, .plan, "run \(runID): " + rotatable.map { "\($0.name) (\($0.mode))" }.joined(separator: ", "))
+    say(nil, .plan, .started(run: runID, keys: rotatable.map { "\($0.name) (\($0.mode))" }))
     for item in rotatable where item.singlePhase {
-      say(
-        item.name, .plan,
-        "single-phase: minting the new token kills the old one at once, so it is pushed right away and cannot be rolled back"
-      )
+      say(item.name, .plan, .singlePhase)
     }
     try checkpoint(.plan)
 
@@ -152,7 +149,7 @@ public struct Rotation: Sendable {
         report.pushes = pushed.targets
         if !pushed.succeeded {
           let reason = "push failed: " + failures(pushed)
-          say(nil, .push, reason)
+          say(nil, .push, .failed(reason: reason))
           return try await rollBack(runID, &items, &report, reason: reason, step: .push, targets: targets)
         }
       } catch {
@@ -163,7 +160,7 @@ public struct Rotation: Sendable {
     for index in live where items[index].state == .tested {
       items[index].state = .pushed
       try session.journal(items[index], step: .push, environment: environment, run: runID)
-      say(items[index].name, .push, "sent to " + planned[index].targets.map(\.description).joined(separator: ", "))
+      say(items[index].name, .push, .sent(targets: planned[index].targets.map(\.description)))
     }
     try checkpoint(.push)
 
@@ -175,14 +172,14 @@ public struct Rotation: Sendable {
         problem = "verify failed: \(RemoteReason.of(error))"
       }
       if let problem {
-        say(nil, .verify, problem)
+        say(nil, .verify, .failed(reason: problem))
         return try await rollBack(runID, &items, &report, reason: problem, step: .verify, targets: targets)
       }
     }
     for index in live where items[index].state == .pushed {
       items[index].state = .verified
       try session.journal(items[index], step: .verify, environment: environment, run: runID)
-      say(items[index].name, .verify, "every target holds the new value")
+      say(items[index].name, .verify, .verified)
     }
     try checkpoint(.verify)
 
@@ -191,8 +188,7 @@ public struct Rotation: Sendable {
     let promoted = try session.promote(toPromote.map { items[$0] }, environment: environment, run: runID)
     for (index, item) in zip(toPromote, promoted) {
       items[index] = item
-      say(
-        item.name, .promote, "version \(item.newVersion ?? 0) is current; version \(item.oldVersion ?? 0) is previous")
+      say(item.name, .promote, .promoted(version: item.newVersion ?? 0, previous: item.oldVersion ?? 0))
     }
     try checkpoint(.promote)
     return try await revokeAll(runID, &items, &report)
@@ -229,9 +225,7 @@ public struct Rotation: Sendable {
     var items = try session.database.read { tx in try tx.journal.items(run: run.id) }
     var report = RotationReport(environment: environment, run: run.id, plan: [], items: items, outcome: .failed)
     for item in items { report.targets[item.name] = RotationPlanner.targets(of: item.service, in: policy) }
-    say(
-      nil, run.step,
-      "resuming run \(run.id) of \(run.startedAt) by \(run.actorUser), stopped at step \(run.step.rawValue)")
+    say(nil, run.step, .resuming(run: run.id, startedAt: run.startedAt, by: run.actorUser, stoppedAt: run.step))
     let targets = Set(items.flatMap { RotationPlanner.targets(of: $0.service, in: policy) })
     if run.step < .promote || run.step == .rollback {
       return try await rollBack(
@@ -304,8 +298,8 @@ public struct Rotation: Sendable {
     try session.database.write { tx in try tx.journal.setStep(step, run: run) }
   }
 
-  private func say(_ name: ServiceKey?, _ step: RotationStep, _ message: String) {
-    progress(RotationProgress(name: name, step: step, message: message))
+  private func say(_ name: ServiceKey?, _ step: RotationStep, _ event: RotationEvent) {
+    progress(RotationProgress(name: name, step: step, event: event))
   }
 
   private func address(_ item: RotationItem) -> SecretAddress {
@@ -359,10 +353,8 @@ public struct Rotation: Sendable {
       } catch {
         throw JournalWriteFailed(underlying: error)
       }
-      say(item.name, .create, "new version \(item.newVersion ?? 0) created (\(item.mode))")
-      if item.singlePhase {
-        say(item.name, .create, "the old token stopped working when the new one was minted: it is current now")
-      }
+      say(item.name, .create, .created(version: item.newVersion ?? 0, mode: item.mode))
+      if item.singlePhase { say(item.name, .create, .currentAtOnce) }
     } catch {
       // A value the vault could not store is revoked at once, journaled as failed, and then (a
       // storage failure) stops the run: `resume()` finishes it.
@@ -370,7 +362,7 @@ public struct Rotation: Sendable {
       let cause = stop?.underlying ?? error
       item.state = .failed
       item.error = "create: \(RemoteReason.of(cause))"
-      say(item.name, .create, "FAILED: \(RemoteReason.of(cause))")
+      say(item.name, .create, .failed(reason: RemoteReason.of(cause)))
       if let mintedID, !item.singlePhase {
         item.newCredentialID = mintedID
         item = try await revokeNew(item, run: run)
@@ -411,7 +403,7 @@ public struct Rotation: Sendable {
       case .accepted:
         if item.state == .created { item.state = .tested }
         try record(item, step: .test, run: run)
-        say(item.name, .test, "the provider accepts the new credential")
+        say(item.name, .test, .accepted)
         return item
       case .rejected(let reason), .unreachable(let reason):
         failure = reason
@@ -422,7 +414,7 @@ public struct Rotation: Sendable {
       failure = RemoteReason.of(error)
     }
     let reason = failure ?? "failed"
-    say(item.name, .test, "FAILED: \(reason)")
+    say(item.name, .test, .failed(reason: reason))
     if item.singlePhase {
       // The old token is gone: the new one is all there is, so it still goes out.
       item.error = "test: \(reason) (the old token no longer works: the new one is pushed anyway)"
@@ -460,14 +452,7 @@ public struct Rotation: Sendable {
     sync.overrides = overrides
     sync.only = targets
     sync.duringRotation = true
-    return try await sync.run { target in
-      let result =
-        target.succeeded
-        ? "pushed \(target.pushed.count), unchanged \(target.unchanged.count)"
-          + (target.restart.map { ", restarted \($0.restarted.count) machine(s)" } ?? "")
-        : "FAILED: \(target.error ?? target.failed.first?.reason ?? target.restart?.failure ?? "failed")"
-      say(nil, .push, "\(target.id): \(result)")
-    }
+    return try await sync.run { target in say(nil, .push, .target(target)) }
   }
 
   private func failures(_ report: SyncReport) -> String {
@@ -524,21 +509,16 @@ public struct Rotation: Sendable {
       item.revocation = .notNeeded
     } else if options.revokeOld == .never {
       item.revocation = .kept
-      say(item.name, .revoke, "old credential kept live (--revoke-old never)")
+      say(item.name, .revoke, .oldKept(.kept))
     } else if !staged.isEmpty {
       item.revocation = .deferred
-      say(
-        item.name, .revoke,
-        "old credential kept live: the machines of \(staged.map { "fly:\($0)" }.joined(separator: ", ")) load the new value only at their next deploy (`fly secrets deploy`); revoke it afterwards, then run --confirm-revoked \(item.name)"
-      )
+      say(item.name, .revoke, .oldKept(.deferred, stagedApps: staged))
     } else if let shared {
       item.revocation = .shared
-      say(item.name, .revoke, "old credential kept live: the same value is current in \(shared)")
+      say(item.name, .revoke, .oldKept(.shared, sharedWith: shared))
     } else if item.mode.needsOperatorValue {
       item.revocation = .pendingOperator
-      say(
-        item.name, .revoke,
-        "revoke the old credential by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(item.name)")
+      say(item.name, .revoke, .oldKept(.pendingOperator))
     } else {
       do {
         guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
@@ -561,18 +541,18 @@ public struct Rotation: Sendable {
           try record(item, step: .revoke, run: run)
           try await provider.revoke(context, id: id)
           item.revocation = .revoked
-          say(item.name, .revoke, "old credential revoked at \(item.mode)")
+          say(item.name, .revoke, .oldRevoked(mode: item.mode))
         } else {
           item.revocation = .kept
           item.error = "no certain match for the old credential at \(item.mode): it is still live; revoke it by hand"
-          say(item.name, .revoke, item.error!)
+          say(item.name, .revoke, .oldNotFound(mode: item.mode))
         }
       } catch let stop as JournalWriteFailed {
         throw stop.underlying
       } catch {
         item.revocation = .failed
         item.error = "revoke: \(RemoteReason.of(error)); the old credential is still live"
-        say(item.name, .revoke, "FAILED: \(RemoteReason.of(error))")
+        say(item.name, .revoke, .failed(reason: RemoteReason.of(error)))
       }
     }
     item.state = .done
@@ -591,13 +571,13 @@ public struct Rotation: Sendable {
       }
       try await provider.revoke(context, id: id)
       item.newRevocation = .revoked
-      say(item.name, .rollback, "the new credential was revoked at \(item.mode)")
+      say(item.name, .rollback, .newRevoked(mode: item.mode))
     } catch {
       item.newRevocation = .failed
       item.error =
         (item.error.map { $0 + "; " } ?? "")
         + "revoking the new credential failed (\(RemoteReason.of(error))): revoke it by hand at \(item.mode)"
-      say(item.name, .rollback, "FAILED to revoke the new credential: \(RemoteReason.of(error))")
+      say(item.name, .rollback, .newRevokeFailed(reason: RemoteReason.of(error)))
       try session.journal(item, step: .rollback, environment: environment, run: run)
     }
     return item
@@ -611,7 +591,7 @@ public struct Rotation: Sendable {
     step: RotationStep, targets: Set<SyncTargetID>
   ) async throws -> RotationReport {
     try setStep(.rollback, run)
-    say(nil, .rollback, "rolling back: \(reason)")
+    say(nil, .rollback, .rollingBack(reason: reason))
     let rolling = items.filter { !$0.singlePhase && [.created, .tested, .pushed, .verified].contains($0.state) }
     var restored = true
     if !targets.isEmpty {
@@ -619,10 +599,10 @@ public struct Rotation: Sendable {
         let restore = try await push(overrides: [:], targets: targets, force: Set(rolling.map(\.name)))
         report.pushes += restore.targets
         restored = restore.succeeded
-        if !restored { say(nil, .rollback, "restoring the previous values failed: " + failures(restore)) }
+        if !restored { say(nil, .rollback, .restoreFailed(reason: failures(restore))) }
       } catch {
         restored = false
-        say(nil, .rollback, "restoring the previous values failed: \(RemoteReason.of(error))")
+        say(nil, .rollback, .restoreFailed(reason: RemoteReason.of(error)))
       }
     }
     for index in items.indices {
@@ -689,7 +669,7 @@ public struct Rotation: Sendable {
           ])),
         actor: session.actor, keys: session.keys, at: session.now(), in: tx)
     }
-    say(nil, .done, "run \(run): \(report.outcome.rawValue)")
+    say(nil, .done, .finished(run: run, outcome: report.outcome))
     return report
   }
 

@@ -2,9 +2,49 @@ import HotSecretsModel
 
 /// One line of progress: a key (or the whole run) and the step it is at.
 public struct RotationProgress: Sendable {
+  /// The key concerned, nil for the whole run.
   public let name: ServiceKey?
   public let step: RotationStep
-  public let message: String
+  public let event: RotationEvent
+}
+
+/// What just happened in a run, as a fact: the CLI puts it into words (and names its commands and
+/// flags there). Reasons are hotsecrets' own words (`RemoteReason`), never a provider's text.
+public enum RotationEvent: Sendable {
+  /// The key needs a new value from an operator and none was given: it is not rotated.
+  case needsOperator
+  /// The run was journaled with these keys (`SERVICE/KEY (mode)`).
+  case started(run: Int64, keys: [String])
+  /// Minting the new token kills the old one at once: pushed right away, never rolled back.
+  case singlePhase
+  case created(version: Int, mode: RotationSource)
+  /// A single-phase key's new token is current already (its old one died when it was minted).
+  case currentAtOnce
+  /// The step failed for this key (or, without a key, for the run).
+  case failed(reason: String)
+  /// The provider accepts the new credential.
+  case accepted
+  /// The new value was sent to these targets.
+  case sent(targets: [String])
+  /// One target's push, during the run or its rollback.
+  case target(TargetReport)
+  /// Every target holds the new value.
+  case verified
+  case promoted(version: Int, previous: Int)
+  case resuming(run: Int64, startedAt: String, by: String, stoppedAt: RotationStep)
+  /// The old credential was revoked at the provider.
+  case oldRevoked(mode: RotationSource)
+  /// The old credential stays live; `revocation` says why (`kept` on request, `deferred` for staged
+  /// Fly apps, `shared` with another key, `pendingOperator` for a person to do).
+  case oldKept(Revocation, stagedApps: [String] = [], sharedWith: String? = nil)
+  /// No credential at the provider matches the old value for certain: it is still live.
+  case oldNotFound(mode: RotationSource)
+  /// The unused new credential was revoked.
+  case newRevoked(mode: RotationSource)
+  case newRevokeFailed(reason: String)
+  case rollingBack(reason: String)
+  case restoreFailed(reason: String)
+  case finished(run: Int64, outcome: RotationReport.Outcome)
 }
 
 /// The outcome of `rotate` (or of the plan, in a dry run).

@@ -79,11 +79,7 @@ public struct SecretsSync: Sendable {
       if !options.dryRun, report.error == nil {
         switch mode {
         case .stage:
-          if outcome.secretsVersion != nil {
-            report.notes.append(
-              "staged: the app's machines load the new secrets at the next deploy, or run `fly secrets deploy -a \(target.app)`"
-            )
-          }
+          if outcome.secretsVersion != nil { report.stagedForNextDeploy = true }
         case .rolling:
           // A run that changed nothing still finishes a restart an earlier staged sync left pending.
           if let version = outcome.secretsVersion ?? state.secretsVersion {

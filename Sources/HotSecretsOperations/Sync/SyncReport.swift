@@ -56,8 +56,11 @@ public struct TargetReport: Sendable {
   public var failed: [FailedPush] = []
   /// A failure of the whole target (cannot list, no token, bulk update refused), or nil.
   public var error: String?
-  /// Facts worth telling (a digest that is not MD5, machines picking the secrets up later).
+  /// Facts worth telling (a digest that is not MD5, GitHub's dates not read back).
   public var notes: [String] = []
+  /// Fly, `deploy: stage`: the new secrets were staged; the app's machines load them at the next
+  /// deploy (the CLI says how to deploy them now).
+  public var stagedForNextDeploy = false
   /// Fly: the app's secrets version after this run's bulk update.
   public var secretsVersion: Int?
   /// Fly: the deploy mode used, and what a rolling restart did.

@@ -23,18 +23,36 @@ public struct Finding: Sendable, Equatable {
     case exposed
   }
 
+  /// What the user can do about a finding. Command and flag names are the CLI's: it puts a remedy
+  /// into words after the message (`FindingWords` there); the core states facts only.
+  public enum Remedy: String, Sendable {
+    /// Store the mirror files' values in the vault.
+    case importFiles = "import"
+    /// Push the vault's current values to the targets.
+    case sync
+    /// Push, and restart the Fly machines so that they run the new secrets version.
+    case syncRolling = "sync-rolling"
+    /// Revoke the credential by hand, then record that it was.
+    case confirmRevoked = "confirm-revoked"
+    /// Rotate the values a removed recipient could read.
+    case rotateExposed = "rotate-exposed"
+  }
+
   public let service: String
   public let key: String
   public let check: Check
   public let severity: Severity
+  /// The facts, without a value and without a remedy.
   public let message: String
+  public let remedy: Remedy?
 
-  public init(service: String, key: String, check: Check, severity: Severity, message: String) {
+  public init(service: String, key: String, check: Check, severity: Severity, message: String, remedy: Remedy? = nil) {
     self.service = service
     self.key = key
     self.check = check
     self.severity = severity
     self.message = message
+    self.remedy = remedy
   }
 }
 

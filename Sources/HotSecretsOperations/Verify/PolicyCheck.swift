@@ -111,7 +111,7 @@ public struct PolicyCheck: Sendable {
         report.record(
           Finding(
             service: name.service, key: name.key, check: .drift, severity: .error,
-            message: "in \(directory) but not in the vault; run hotsecrets import \(environment)"))
+            message: "in \(directory) but not in the vault", remedy: .importFiles))
       }
       for name in drift.changed {
         report.record(
@@ -140,25 +140,22 @@ public struct PolicyCheck: Sendable {
         Finding(
           service: name.service, key: name.key, check: .orphanCredential, severity: .warning,
           message:
-            "rotation run \(run) minted a credential at \(mode) and could not revoke it after the run failed: revoke it by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(name)"
-        ))
+            "rotation run \(run) minted a credential at \(mode) and could not revoke it after the run failed: revoke it by hand",
+          remedy: .confirmRevoked))
     }
     for (name, revocation) in stillLive {
       let why =
         switch revocation {
-        case .pendingOperator:
-          "revoke it by hand, then run hotsecrets rotate \(environment) --confirm-revoked \(name)"
-        case .failed: "revoking it failed; revoke it by hand, then run --confirm-revoked"
-        case .deferred:
-          "the Fly machines were only staged; after their next deploy revoke it by hand, then run --confirm-revoked"
-        case .shared:
-          "the same value is current under another key; revoke it once nothing uses it, then --confirm-revoked"
-        default: "it was kept (--revoke-old never, or no certain match at the provider)"
+        case .pendingOperator: "revoke it by hand"
+        case .failed: "revoking it failed; revoke it by hand"
+        case .deferred: "the Fly machines were only staged; after their next deploy revoke it by hand"
+        case .shared: "the same value is current under another key; revoke it once nothing uses it"
+        default: "it was kept (on request, or no certain match at the provider); revoke it by hand"
         }
       report.record(
         Finding(
           service: name.service, key: name.key, check: .oldCredential, severity: .warning,
-          message: "the previous credential is still live: \(why)"))
+          message: "the previous credential is still live: \(why)", remedy: .confirmRevoked))
     }
 
     // Recipients (and their MAC) and exposures read once, in one snapshot.
@@ -196,8 +193,8 @@ public struct PolicyCheck: Sendable {
           Finding(
             service: name.service, key: name.key, check: .exposed, severity: overdue ? .error : .warning,
             message:
-              "version \(entry.version) was readable by removed recipient \(id) (\(who.name)), removed \(who.removedAt) (\(days == 1 ? "1 day" : "\(days) days") ago\(overdue ? ", over exposed_max_days \(policy.exposedMaxDays)" : "")): rotate it (hotsecrets rotate \(policy.environment) --exposed)"
-          ))
+              "version \(entry.version) was readable by removed recipient \(id) (\(who.name)), removed \(who.removedAt) (\(days == 1 ? "1 day" : "\(days) days") ago\(overdue ? ", over exposed_max_days \(policy.exposedMaxDays)" : ""))",
+            remedy: .rotateExposed))
       }
     }
     return findings

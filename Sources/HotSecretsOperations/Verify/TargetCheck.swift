@@ -48,8 +48,12 @@ public struct TargetCheck: Sendable {
     let target = plan.id.description
     var findings: [Finding] = []
     var passed = 0
-    func targetWide(_ check: Finding.Check, _ severity: Finding.Severity, key: String = "*", _ message: String) {
-      findings.append(Finding(service: target, key: key, check: check, severity: severity, message: message))
+    func targetWide(
+      _ check: Finding.Check, _ severity: Finding.Severity, key: String = "*", _ message: String,
+      remedy: Finding.Remedy? = nil
+    ) {
+      findings.append(
+        Finding(service: target, key: key, check: check, severity: severity, message: message, remedy: remedy))
     }
     var comparisons: [(PlannedSecret, TargetComparison)] = []
     var machines: [FlyMachine]?
@@ -87,24 +91,26 @@ public struct TargetCheck: Sendable {
         return (findings, 0)
       }
     }
-    let sync = "run hotsecrets sync \(policy.environment)"
     for (secret, comparison) in comparisons {
-      func finding(_ check: Finding.Check, _ severity: Finding.Severity, _ message: String) {
+      func finding(_ check: Finding.Check, _ severity: Finding.Severity, _ message: String, remedy: Finding.Remedy?) {
         findings.append(
           Finding(
-            service: secret.source.service, key: secret.source.key, check: check, severity: severity, message: message))
+            service: secret.source.service, key: secret.source.key, check: check, severity: severity, message: message,
+            remedy: remedy))
       }
       switch comparison {
       case .same: passed += 1
-      case .missing: finding(.targetMissing, .error, "\(target) has no \(secret.name); \(sync)")
+      case .missing: finding(.targetMissing, .error, "\(target) has no \(secret.name)", remedy: .sync)
       case .differs(elsewhere: true):
-        finding(.targetDrift, .error, "\(secret.name) was changed in \(target) after hotsecrets pushed it; \(sync)")
+        finding(
+          .targetDrift, .error, "\(secret.name) was changed in \(target) after hotsecrets pushed it", remedy: .sync)
       case .differs(elsewhere: false):
-        finding(.targetDrift, .error, "\(target) holds another value as \(secret.name); \(sync)")
+        finding(.targetDrift, .error, "\(target) holds another value as \(secret.name)", remedy: .sync)
       case .unknown:
         finding(
-          .targetDrift, .warning, "\(target) holds \(secret.name), but hotsecrets never pushed it: its value is unknown"
-        )
+          .targetDrift, .warning,
+          "\(target) holds \(secret.name), but hotsecrets never pushed it: its value is unknown",
+          remedy: nil)
       }
     }
     if let machines, let version = state.secretsVersion {
@@ -113,7 +119,7 @@ public struct TargetCheck: Sendable {
           if running < version {
             targetWide(
               .targetStale, .error, key: machine.id,
-              "machine runs secrets version \(running), the app's is \(version); \(sync) --deploy rolling")
+              "machine runs secrets version \(running), the app's is \(version)", remedy: .syncRolling)
           } else {
             passed += 1
           }

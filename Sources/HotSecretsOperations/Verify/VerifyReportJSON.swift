@@ -31,14 +31,15 @@ public struct VerifyReportJSON: Encodable, Sendable {
 }
 
 extension VerifyReportJSON {
-  public init(_ report: VerifyReport, policy: Policy, strict: Bool) {
+  /// `words` puts a finding into one line (its message and what to run about it: the CLI's words).
+  public init(_ report: VerifyReport, policy: Policy, strict: Bool, words: (Finding) -> String) {
     environment = report.environment
     self.policy = policy.file
     passed = report.passed(strict: strict)
     findings = report.findings.map {
       FindingJSON(
         service: $0.service, key: $0.key, check: $0.check.rawValue, severity: $0.severity.rawValue,
-        message: $0.message)
+        message: words($0))
     }
     summary = Summary(passed: report.passedChecks, failed: report.errors, warnings: report.warnings)
     exposures = report.exposures.map {

@@ -19,7 +19,7 @@ public struct RecipientKey: Hashable, Sendable, CustomStringConvertible {
     let trimmed = text.trimmingWhitespace()
     guard trimmed.hasPrefix(Self.prefix) else {
       throw VaultError.invalidRecipient(
-        reason: "expected a string starting with \(Self.prefix) (from `hotsecrets identity new`)")
+        reason: "expected a string starting with \(Self.prefix) (an identity's recipient)")
     }
     guard let raw = ByteEncoding.bytes(base64URL: String(trimmed.dropFirst(Self.prefix.count))),
       raw.count == SealedBox.publicKeyBytes + 4

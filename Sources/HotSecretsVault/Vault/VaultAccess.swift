@@ -57,9 +57,7 @@ public enum VaultAccess {
   ) throws -> VaultSession {
     let (meta, recipients) = try database.read { tx in
       guard let meta = try tx.header.read() else {
-        throw VaultError.corruptVault(
-          "the vault header is missing (an interrupted `hotsecrets init`? if the file holds no secrets, delete it and run init again)"
-        )
+        throw VaultError.incompleteVault(path: database.location)
       }
       let recipients = try tx.recipients.active()
       return (meta, recipients)

@@ -1,12 +1,8 @@
 import Foundation
 import Testing
 
-@testable import HotSecretsCompliance
+@testable import HotSecretsCLI
 @testable import HotSecretsModel
-@testable import HotSecretsOperations
-@testable import HotSecretsPolicy
-@testable import HotSecretsVault
-@testable import VaultSQLite
 
 @Suite struct ScheduleTemplatesTests {
   static let commit = "0123456789abcdef0123456789abcdef01234567"
@@ -141,11 +137,11 @@ import Testing
     #expect(!text.contains("--branch"))
     #expect(text.contains("libcurl4-openssl-dev libyaml-dev"))
     let readme = try String(contentsOfFile: #filePath.replacingOccurrences(
-      of: "Tests/HotSecretsCoreTests/ScheduleTemplatesTests.swift", with: "README.md"), encoding: .utf8)
+      of: "Tests/HotSecretsCLITests/ScheduleTemplatesTests.swift", with: "README.md"), encoding: .utf8)
     #expect(readme.contains("Swift \(RotationSchedule.swiftVersion)"))
     // The pre-deploy recipe follows the same rules.
     let recipe = try String(contentsOfFile: #filePath.replacingOccurrences(
-      of: "Tests/HotSecretsCoreTests/ScheduleTemplatesTests.swift", with: "docs/ci/predeploy.yml"), encoding: .utf8)
+      of: "Tests/HotSecretsCLITests/ScheduleTemplatesTests.swift", with: "docs/ci/predeploy.yml"), encoding: .utf8)
     #expect(recipe.contains("swift-version: \"\(RotationSchedule.swiftVersion)\""))
     #expect(recipe.range(of: #"HOTSECRETS_COMMIT: [0-9a-f]{40}\n"#, options: .regularExpression) != nil)
     #expect(recipe.contains("key: hotsecrets-${{ runner.os }}-swift\(RotationSchedule.swiftVersion)-${{ env.HOTSECRETS_COMMIT }}"))
