@@ -98,23 +98,19 @@ enum ComplianceReportHTML {
     p.raw(" of ")
     p.int(controls.count)
     p.raw(" controls pass</p>")
-    p.raw("<table class=\"controls\"><thead><tr><th>Result</th><th>Control</th><th>Detail</th><th>Criteria</th>")
-    p.raw("</tr></thead><tbody>")
-    for control in controls {
-      p.raw(control.passed ? "<tr class=\"pass\">" : "<tr class=\"fail\">")
-      p.raw(
-        control.passed
-          ? "<td><span class=\"pill pill-pass\">✔ PASS</span></td>"
-          : "<td><span class=\"pill pill-fail\">✘ FAIL</span></td>")
-      p.raw("<td class=\"title\">")
-      p.text(control.title)
-      p.raw("</td><td>")
-      p.text(control.detail)
-      p.raw("</td><td class=\"t\">")
-      p.text(control.criteria.joined(separator: ", "))
-      p.raw("</td></tr>")
+    p.table("controls", columns: ["Result", "Control", "Detail", "Criteria"]) { t in
+      for control in controls {
+        t.row(
+          class: control.passed ? "pass" : "fail",
+          [
+            .markup(
+              control.passed
+                ? "<span class=\"pill pill-pass\">✔ PASS</span>" : "<span class=\"pill pill-fail\">✘ FAIL</span>"),
+            .text(control.title, "title"), .text(control.detail), .text(control.criteria.joined(separator: ", "), "t"),
+          ])
+      }
     }
-    p.raw("</tbody></table></section>\n")
+    p.raw("</section>\n")
   }
 
   /// Chart geometry, in SVG user units (the chart scales to the page width).
@@ -361,30 +357,23 @@ enum ComplianceReportHTML {
     p.raw("<p class=\"overall bad\">✘ ")
     p.int(rows.count)
     p.raw(rows.count == 1 ? " secret is" : " secrets are")
-    p.raw(" past the max age.</p><table class=\"overdue\"><thead><tr><th>Service</th><th>Key</th>")
-    p.raw("<th class=\"num\">Version</th><th>Created</th><th class=\"num\">Age (d)</th>")
-    p.raw("<th class=\"num\">Max age (d)</th>")
-    p.raw("<th class=\"num\">Over by (d)</th><th>Rotation</th></tr></thead><tbody>")
-    for row in rows {
-      p.raw("<tr class=\"bad\"><td>")
-      p.text(row.service)
-      p.raw("</td><td class=\"mono\">")
-      p.text(row.key)
-      p.raw("</td><td class=\"num\">")
-      p.optionalInt(row.version)
-      p.raw("</td><td class=\"t\">")
-      p.optionalText(row.createdAt)
-      p.raw("</td><td class=\"num\">")
-      p.optionalInt(row.ageDays)
-      p.raw("</td><td class=\"num\">")
-      p.optionalInt(row.maxAgeDays)
-      p.raw("</td><td class=\"num\">")
-      if let age = row.ageDays, let max = row.maxAgeDays { p.int(age - max) } else { p.raw("–") }
-      p.raw("</td><td>")
-      p.text(row.rotation)
-      p.raw("</td></tr>")
+    p.raw(" past the max age.</p>")
+    let columns: [Column] = [
+      "Service", "Key", .num("Version"), "Created", .num("Age (d)"), .num("Max age (d)"), .num("Over by (d)"),
+      "Rotation",
+    ]
+    p.table("overdue", columns: columns) { t in
+      for row in rows {
+        let over: Int? = if let age = row.ageDays, let max = row.maxAgeDays { age - max } else { nil }
+        t.row(
+          class: "bad",
+          [
+            .text(row.service), .text(row.key, "mono"), .int(row.version, "num"), .text(row.createdAt, "t"),
+            .int(row.ageDays, "num"), .int(row.maxAgeDays, "num"), .int(over, "num"), .text(row.rotation),
+          ])
+      }
     }
-    p.raw("</tbody></table></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func rotations(_ rows: [RotationRow], _ p: inout Page) {
@@ -578,27 +567,23 @@ enum ComplianceReportHTML {
       p.raw("<p class=\"none\">No findings.</p></section>\n")
       return
     }
-    p.raw("<table class=\"findings\"><thead><tr><th>Service</th><th>Key</th><th>Check</th><th>Severity</th>")
-    p.raw("<th>Message</th></tr></thead><tbody>")
-    for finding in results.findings {
-      switch finding.severity {
-      case "error": p.raw("<tr class=\"bad\">")
-      case "warning": p.raw("<tr class=\"warn\">")
-      default: p.raw("<tr>")
+    p.table("findings", columns: ["Service", "Key", "Check", "Severity", "Message"]) { t in
+      for finding in results.findings {
+        let severity: Markup? =
+          switch finding.severity {
+          case "error": "bad"
+          case "warning": "warn"
+          default: nil
+          }
+        t.row(
+          class: severity,
+          [
+            .text(finding.service), .text(finding.key, "mono"), .text(finding.check), .text(finding.severity, "sev"),
+            .text(finding.message, "msg"),
+          ])
       }
-      p.raw("<td>")
-      p.text(finding.service)
-      p.raw("</td><td class=\"mono\">")
-      p.text(finding.key)
-      p.raw("</td><td>")
-      p.text(finding.check)
-      p.raw("</td><td class=\"sev\">")
-      p.text(finding.severity)
-      p.raw("</td><td class=\"msg\">")
-      p.text(finding.message)
-      p.raw("</td></tr>")
     }
-    p.raw("</tbody></table></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func audit(_ e: ComplianceEvidence, _ p: inout Page) {
@@ -820,6 +805,128 @@ enum ComplianceReportHTML {
         default: html.unicodeScalars.append(scalar)
         }
       }
+    }
+
+    /// `<table class="…">` with a header row of `columns` (none for a facts table), the rows `body`
+    /// writes, and the closing tags. `wide` puts the table in a `<div class="wide">` that scrolls
+    /// sideways; `lines` puts a line break after the header and after each row.
+    mutating func table(
+      _ cls: Markup, columns: [Column] = [], wide: Bool = false, lines: Bool = false, _ body: (inout Rows) -> Void
+    ) {
+      if wide { raw("<div class=\"wide\">") }
+      open("table", class: cls)
+      if !columns.isEmpty {
+        raw("<thead><tr>")
+        for column in columns {
+          open("th", class: column.cls)
+          raw(column.header)
+          raw("</th>")
+        }
+        raw("</tr></thead>")
+      }
+      raw(lines ? "<tbody>\n" : "<tbody>")
+      var rows = Rows(lines: lines)
+      swap(&self, &rows.page)
+      body(&rows)
+      swap(&self, &rows.page)
+      raw(wide ? "</tbody></table></div>" : "</tbody></table>")
+    }
+
+    /// `<tag class="…" colspan="…">`, each attribute only when given.
+    mutating func open(_ tag: Markup, class cls: Markup? = nil, colspan: Int? = nil) {
+      raw("<")
+      raw(tag)
+      if let cls {
+        raw(" class=\"")
+        raw(cls)
+        raw("\"")
+      }
+      if let colspan {
+        raw(" colspan=\"")
+        int(colspan)
+        raw("\"")
+      }
+      raw(">")
+    }
+  }
+
+  // MARK: - Tables
+
+  /// A column of a table: its header (markup: a name, at most a `<br />`) and the header cell's
+  /// class. The cells of the column carry their own classes.
+  private struct Column: ExpressibleByStringLiteral {
+    let header: Markup
+    let cls: Markup?
+
+    init(_ header: Markup, class cls: Markup? = nil) {
+      self.header = header
+      self.cls = cls
+    }
+
+    init(stringLiteral value: String) { self.init(Markup(stringLiteral: value)) }
+
+    /// A column of numbers (right-aligned).
+    static func num(_ header: Markup) -> Column { Column(header, class: "num") }
+  }
+
+  /// One cell of a row: a `<td>` (a `<th>` for a label) with an optional class, holding escaped
+  /// text, markup this file wrote, or what a closure writes with the page's own functions.
+  private struct Cell {
+    enum Content {
+      case text(String)
+      case markup(Markup)
+      case written((inout Page) -> Void)
+    }
+
+    var label = false
+    var cls: Markup?
+    var colspan: Int?
+    let content: Content
+
+    /// Escaped text; `–` for nil.
+    static func text(_ s: String?, _ cls: Markup? = nil) -> Cell {
+      Cell(cls: cls, content: s.map { .text($0) } ?? .markup("–"))
+    }
+
+    /// A number; `–` for nil.
+    static func int<I: BinaryInteger>(_ n: I?, _ cls: Markup? = nil) -> Cell {
+      Cell(cls: cls, content: n.map { .text(String($0)) } ?? .markup("–"))
+    }
+
+    static func markup(_ markup: Markup, _ cls: Markup? = nil) -> Cell { Cell(cls: cls, content: .markup(markup)) }
+
+    /// The `<th>` that names a row of a facts table.
+    static func label(_ markup: Markup) -> Cell { Cell(label: true, content: .markup(markup)) }
+
+    /// A cell of several pieces: `write` writes them between the tags.
+    static func custom(_ cls: Markup? = nil, colspan: Int? = nil, _ write: @escaping (inout Page) -> Void) -> Cell {
+      Cell(cls: cls, colspan: colspan, content: .written(write))
+    }
+  }
+
+  /// The rows of a table being written (`Page.table`): the page itself for that time.
+  private struct Rows {
+    var page = Page()
+    /// A line break after each row.
+    let lines: Bool
+
+    mutating func row(class cls: Markup? = nil, _ cells: [Cell]) {
+      page.open("tr", class: cls)
+      for cell in cells {
+        page.open(cell.label ? "th" : "td", class: cell.cls, colspan: cell.colspan)
+        switch cell.content {
+        case .text(let s): page.text(s)
+        case .markup(let markup): page.raw(markup)
+        case .written(let write): write(&page)
+        }
+        page.raw(cell.label ? "</th>" : "</td>")
+      }
+      page.raw(lines ? "</tr>\n" : "</tr>")
+    }
+
+    /// A row of a facts table: `<th>label</th>` and the value's cell.
+    mutating func fact(_ label: Markup, _ value: Cell, class cls: Markup? = nil) {
+      row(class: cls, [.label(label), value])
     }
   }
 
