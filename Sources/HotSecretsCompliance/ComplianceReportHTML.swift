@@ -400,56 +400,67 @@ enum ComplianceReportHTML {
       p.int(bad)
       p.raw(" failed or rolled back")
     }
-    p.raw(".</p><div class=\"wide\"><table class=\"rotations\"><thead><tr><th>Run</th><th>Key</th>")
-    p.raw("<th>Started<br />finished</th>")
-    p.raw("<th>Result</th><th>Version</th><th>Steps</th><th>Ran by</th><th>Old credential</th><th>Error</th>")
-    p.raw("</tr></thead><tbody>")
-    for row in rows {
-      let (open, mark): (Markup, Markup) =
-        switch row.result {
-        case "failed": ("<tr class=\"bad\">", "✘ ")
-        case "rolled-back": ("<tr class=\"bad\">", "↺ ")
-        case "rotated": ("<tr>", "✔ ")
-        default: ("<tr class=\"warn\">", "… ")
-        }
-      p.raw(open)
-      p.raw("<td class=\"t\">#")
-      p.int(row.run)
-      p.raw("<br /><span class=\"muted\">")
-      p.text(row.runResult)
-      p.raw("</span></td><td><span class=\"mono\">")
-      p.text(row.service)
-      p.raw("/")
-      p.text(row.key)
-      p.raw("</span><br /><span class=\"muted\">")
-      p.text(row.mode)
-      p.raw("</span></td><td class=\"t\">")
-      p.text(row.startedAt)
-      p.raw("<br /><span class=\"muted\">")
-      if let finished = row.finishedAt { p.text(finished) } else { p.raw("not finished") }
-      p.raw("</span></td><td class=\"res t\">")
-      p.raw(mark)
-      p.text(row.result)
-      p.raw("</td><td class=\"t\">")
-      p.version(row.oldVersion)
-      p.raw(" → ")
-      p.version(row.newVersion)
-      p.raw("</td><td class=\"steps\">")
-      p.text(row.steps.isEmpty ? "–" : row.steps.joined(separator: " → "))
-      p.raw("</td><td>")
-      p.text(row.ranBy)
-      if let recipient = row.recipient {
-        p.raw("<br /><span class=\"muted mono\">")
-        p.text(recipient)
-        p.raw("</span>")
+    p.raw(".</p>")
+    let columns: [Column] = [
+      "Run", "Key", "Started<br />finished", "Result", "Version", "Steps", "Ran by", "Old credential", "Error",
+    ]
+    p.table("rotations", columns: columns, wide: true) { t in
+      for row in rows {
+        let (result, mark): (Markup?, Markup) =
+          switch row.result {
+          case "failed": ("bad", "✘ ")
+          case "rolled-back": ("bad", "↺ ")
+          case "rotated": (nil, "✔ ")
+          default: ("warn", "… ")
+          }
+        t.row(
+          class: result,
+          [
+            .custom("t") { p in
+              p.raw("#")
+              p.int(row.run)
+              p.raw("<br /><span class=\"muted\">")
+              p.text(row.runResult)
+              p.raw("</span>")
+            },
+            .custom { p in
+              p.raw("<span class=\"mono\">")
+              p.text(row.service)
+              p.raw("/")
+              p.text(row.key)
+              p.raw("</span><br /><span class=\"muted\">")
+              p.text(row.mode)
+              p.raw("</span>")
+            },
+            .custom("t") { p in
+              p.text(row.startedAt)
+              p.raw("<br /><span class=\"muted\">")
+              if let finished = row.finishedAt { p.text(finished) } else { p.raw("not finished") }
+              p.raw("</span>")
+            },
+            .custom("res t") { p in
+              p.raw(mark)
+              p.text(row.result)
+            },
+            .custom("t") { p in
+              p.version(row.oldVersion)
+              p.raw(" → ")
+              p.version(row.newVersion)
+            },
+            .text(row.steps.isEmpty ? "–" : row.steps.joined(separator: " → "), "steps"),
+            .custom { p in
+              p.text(row.ranBy)
+              if let recipient = row.recipient {
+                p.raw("<br /><span class=\"muted mono\">")
+                p.text(recipient)
+                p.raw("</span>")
+              }
+            },
+            .text(row.oldCredential), .text(row.error, "err"),
+          ])
       }
-      p.raw("</td><td>")
-      p.optionalText(row.oldCredential)
-      p.raw("</td><td class=\"err\">")
-      p.optionalText(row.error)
-      p.raw("</td></tr>")
     }
-    p.raw("</tbody></table></div></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func access(_ rows: [AccessRow], periodEnd: String, _ p: inout Page) {
@@ -468,47 +479,42 @@ enum ComplianceReportHTML {
     p.int(rows.count - removed)
     p.raw(" still can, ")
     p.int(removed)
-    p.raw(" removed.</p><div class=\"wide\"><table class=\"access\"><thead><tr><th class=\"num\">Id</th>")
-    p.raw("<th>Kind</th><th>Name</th>")
-    p.raw("<th>Recipient</th><th>Added</th><th>Added by</th><th>Removed</th><th>Removed by</th></tr></thead><tbody>")
-    for row in rows {
-      p.raw(row.removedAt == nil ? "<tr>" : "<tr class=\"removed\">")
-      p.raw("<td class=\"num\">")
-      p.int(row.id)
-      p.raw("</td><td>")
-      p.text(row.kind)
-      p.raw("</td><td>")
-      p.text(row.name)
-      p.raw("</td><td class=\"mono\">")
-      if let recipient = row.recipient {
-        if recipient.count > 16 {
-          p.raw("<span title=\"")
-          p.text(recipient)
-          p.raw("\">")
-          p.text(String(recipient.prefix(16)) + "…")
-          p.raw("</span>")
-        } else {
-          p.text(recipient)
-        }
-      } else {
-        p.raw("–")
+    p.raw(" removed.</p>")
+    let columns: [Column] = [.num("Id"), "Kind", "Name", "Recipient", "Added", "Added by", "Removed", "Removed by"]
+    p.table("access", columns: columns, wide: true) { t in
+      for row in rows {
+        t.row(
+          class: row.removedAt == nil ? nil : "removed",
+          [
+            .int(row.id, "num"), .text(row.kind), .text(row.name),
+            .custom("mono") { p in
+              if let recipient = row.recipient {
+                if recipient.count > 16 {
+                  p.raw("<span title=\"")
+                  p.text(recipient)
+                  p.raw("\">")
+                  p.text(String(recipient.prefix(16)) + "…")
+                  p.raw("</span>")
+                } else {
+                  p.text(recipient)
+                }
+              } else {
+                p.raw("–")
+              }
+            },
+            .text(row.addedAt, "t"), .text(row.addedBy),
+            .custom("t") { p in
+              if let at = row.removedAt {
+                p.raw("✘ ")
+                p.text(at)
+              } else {
+                p.raw("–")
+              }
+            },
+            .text(row.removedBy),
+          ])
       }
-      p.raw("</td><td class=\"t\">")
-      p.text(row.addedAt)
-      p.raw("</td><td>")
-      p.optionalText(row.addedBy)
-      p.raw("</td><td class=\"t\">")
-      if let at = row.removedAt {
-        p.raw("✘ ")
-        p.text(at)
-      } else {
-        p.raw("–")
-      }
-      p.raw("</td><td>")
-      p.optionalText(row.removedBy)
-      p.raw("</td></tr>")
     }
-    p.raw("</tbody></table></div>")
     exposures(rows, &p)
     p.raw("</section>\n")
   }
@@ -520,31 +526,31 @@ enum ComplianceReportHTML {
     guard !exposed.isEmpty else { return }
     p.raw("<h3 id=\"exposures\">Offboarding: secrets a removed recipient could read")
     badges(["CC6.2", "CC6.3"], &p)
-    p.raw("</h3><div class=\"wide\"><table class=\"exposures\"><thead><tr><th>Recipient</th><th>Removed</th>")
-    p.raw("<th>Secret</th><th>Versions readable</th><th>Status</th></tr></thead><tbody>")
-    for row in exposed {
-      for exposure in row.exposures {
-        p.raw(exposure.isOpen ? "<tr class=\"overdue\"><td>" : "<tr><td>")
-        p.text("\(row.id) \(row.name)")
-        p.raw("</td><td class=\"t\">")
-        p.optionalText(row.removedAt)
-        p.raw("</td><td class=\"mono\">")
-        p.text("\(exposure.address.service)/\(exposure.address.key)")
-        p.raw("</td><td>")
-        p.text(exposure.versions.map(String.init).joined(separator: ", "))
-        p.raw("</td><td>")
-        if exposure.isOpen {
-          p.raw("✘ open: rotate it")
-        } else if let closed = exposure.closedAt {
-          p.raw("✔ rotated ")
-          p.text(closed)
-        } else {
-          p.raw("secret removed")
+    p.raw("</h3>")
+    let columns: [Column] = ["Recipient", "Removed", "Secret", "Versions readable", "Status"]
+    p.table("exposures", columns: columns, wide: true) { t in
+      for row in exposed {
+        for exposure in row.exposures {
+          t.row(
+            class: exposure.isOpen ? "overdue" : nil,
+            [
+              .text("\(row.id) \(row.name)"), .text(row.removedAt, "t"),
+              .text("\(exposure.address.service)/\(exposure.address.key)", "mono"),
+              .text(exposure.versions.map(String.init).joined(separator: ", ")),
+              .custom { p in
+                if exposure.isOpen {
+                  p.raw("✘ open: rotate it")
+                } else if let closed = exposure.closedAt {
+                  p.raw("✔ rotated ")
+                  p.text(closed)
+                } else {
+                  p.raw("secret removed")
+                }
+              },
+            ])
         }
-        p.raw("</td></tr>")
       }
     }
-    p.raw("</tbody></table></div>")
   }
 
   private static func policy(_ results: VerifyReportJSON, _ p: inout Page) {
