@@ -59,28 +59,38 @@ enum ComplianceReportHTML {
     p.raw("<header><h1>Compliance report — ")
     p.text(e.environment)
     p.raw("</h1><p class=\"sub\">Secrets inventory, rotation, access and audit evidence for SOC 2 ")
-    p.raw("CC6.1, CC7.2 and CC8.1.</p><table class=\"meta\"><tbody>")
-    p.raw("<tr><th>Environment</th><td>")
-    p.text(e.environment)
-    p.raw("</td><th>Period</th><td class=\"t\">")
-    p.text(e.period.since)
-    p.raw(" → ")
-    p.text(e.period.until)
-    p.raw("</td></tr><tr><th>Vault</th><td class=\"mono\">")
-    p.text(e.vaultID)
-    p.raw("</td><th>Generated</th><td class=\"t\">")
-    p.text(e.generatedAt)
-    p.raw("</td></tr><tr><th>Policy</th><td class=\"mono\">")
-    p.text(e.policyFile)
-    p.raw("</td><th>Tool</th><td>hotsecrets ")
-    p.text(toolVersion)
-    p.raw("</td></tr><tr><th>Audit head</th><td colspan=\"3\">seq ")
-    p.int(e.auditHead.seq)
-    p.raw(" · <span class=\"mono\" title=\"")
-    p.text(e.auditHead.hash)
-    p.raw("\">")
-    p.text(String(e.auditHead.hash.prefix(12)))
-    p.raw("</span></td></tr></tbody></table></header>\n")
+    p.raw("CC6.1, CC7.2 and CC8.1.</p>")
+    p.table("meta") { t in
+      t.row([
+        .label("Environment"), .text(e.environment), .label("Period"),
+        .custom("t") { p in
+          p.text(e.period.since)
+          p.raw(" → ")
+          p.text(e.period.until)
+        },
+      ])
+      t.row([.label("Vault"), .text(e.vaultID, "mono"), .label("Generated"), .text(e.generatedAt, "t")])
+      t.row([
+        .label("Policy"), .text(e.policyFile, "mono"), .label("Tool"),
+        .custom { p in
+          p.raw("hotsecrets ")
+          p.text(toolVersion)
+        },
+      ])
+      t.row([
+        .label("Audit head"),
+        .custom(colspan: 3) { p in
+          p.raw("seq ")
+          p.int(e.auditHead.seq)
+          p.raw(" · <span class=\"mono\" title=\"")
+          p.text(e.auditHead.hash)
+          p.raw("\">")
+          p.text(String(e.auditHead.hash.prefix(12)))
+          p.raw("</span>")
+        },
+      ])
+    }
+    p.raw("</header>\n")
   }
 
   private static func controlsSection(_ controls: [ComplianceControl], _ p: inout Page) {
@@ -596,44 +606,63 @@ enum ComplianceReportHTML {
     let v = e.auditVerification
     p.raw("<section id=\"audit\"><h2>Audit trail")
     badges(["CC7.2"], &p)
-    p.raw("</h2><table class=\"facts\"><tbody><tr><th>Chain</th>")
-    if v.intact {
-      p.raw("<td><span class=\"pill pill-pass\">✔ INTACT</span> hashes, links")
-      p.raw(v.authenticated ? " and MACs check</td></tr>" : " check</td></tr>")
-    } else {
-      p.raw("<td class=\"err\"><span class=\"pill pill-fail\">✘ BROKEN</span> ")
-      if let seq = v.firstBadSeq {
-        p.raw("at seq ")
-        p.int(seq)
-        p.raw(": ")
+    p.raw("</h2>")
+    p.table("facts") { t in
+      if v.intact {
+        t.fact(
+          "Chain",
+          .custom { p in
+            p.raw("<span class=\"pill pill-pass\">✔ INTACT</span> hashes, links")
+            p.raw(v.authenticated ? " and MACs check" : " check")
+          })
+      } else {
+        t.fact(
+          "Chain",
+          .custom("err") { p in
+            p.raw("<span class=\"pill pill-fail\">✘ BROKEN</span> ")
+            if let seq = v.firstBadSeq {
+              p.raw("at seq ")
+              p.int(seq)
+              p.raw(": ")
+            }
+            p.optionalText(v.reason)
+          })
       }
-      p.optionalText(v.reason)
-      p.raw("</td></tr>")
+      t.fact("Entries checked", .int(v.entries))
+      t.fact(
+        "Authenticated",
+        .markup(
+          v.authenticated
+            ? "yes: every entry’s MAC was checked with the vault’s key"
+            : "no: hashes and links only (a chain rewritten with recomputed hashes would go unnoticed)"))
+      t.fact(
+        "Checkpoints verified",
+        .custom { p in
+          p.int(v.checkpoints)
+          p.raw(" in <span class=\"mono\">")
+          p.text(e.checkpointsFile)
+          p.raw("</span>")
+        })
+      if let error = v.checkpointError {
+        t.fact(
+          "Checkpoint error",
+          .custom("err") { p in
+            p.raw("✘ ")
+            p.text(error)
+          }, class: "bad")
+      }
+      t.fact("Entries in the period", .int(e.auditEntriesInPeriod))
+      t.fact(
+        "Head",
+        .custom { p in
+          p.raw("seq ")
+          p.int(e.auditHead.seq)
+          p.raw(" · <span class=\"mono hash\">")
+          p.text(e.auditHead.hash)
+          p.raw("</span>")
+        })
     }
-    p.raw("<tr><th>Entries checked</th><td>")
-    p.int(v.entries)
-    p.raw("</td></tr><tr><th>Authenticated</th><td>")
-    p.raw(
-      v.authenticated
-        ? "yes: every entry’s MAC was checked with the vault’s key"
-        : "no: hashes and links only (a chain rewritten with recomputed hashes would go unnoticed)")
-    p.raw("</td></tr><tr><th>Checkpoints verified</th><td>")
-    p.int(v.checkpoints)
-    p.raw(" in <span class=\"mono\">")
-    p.text(e.checkpointsFile)
-    p.raw("</span></td></tr>")
-    if let error = v.checkpointError {
-      p.raw("<tr class=\"bad\"><th>Checkpoint error</th><td class=\"err\">✘ ")
-      p.text(error)
-      p.raw("</td></tr>")
-    }
-    p.raw("<tr><th>Entries in the period</th><td>")
-    p.int(e.auditEntriesInPeriod)
-    p.raw("</td></tr><tr><th>Head</th><td>seq ")
-    p.int(e.auditHead.seq)
-    p.raw(" · <span class=\"mono hash\">")
-    p.text(e.auditHead.hash)
-    p.raw("</span></td></tr></tbody></table></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func inventory(_ rows: [InventoryRow], _ p: inout Page) {
