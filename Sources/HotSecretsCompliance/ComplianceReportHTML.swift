@@ -686,35 +686,24 @@ enum ComplianceReportHTML {
     }
     // Compact rows (the inventory is the evidence and may run to thousands): column alignment
     // and fonts come from the table's CSS, not from per-cell classes.
-    p.raw("<div class=\"wide\"><table class=\"inv\"><thead><tr><th>Service</th><th>Key</th><th>Secret</th>")
-    p.raw("<th>Required</th>")
-    p.raw("<th>Version</th><th>Created</th><th>Age (d)</th><th>Max age (d)</th><th>Rotation</th><th>Targets</th>")
-    p.raw("<th>Fingerprint</th><th>Status</th></tr></thead><tbody>\n")
-    for row in rows {
-      p.raw(rowClass(row.status))
-      p.text(row.service)
-      p.raw("</td><td>")
-      p.text(row.key)
-      p.raw(row.secret ? "</td><td>yes</td><td>" : "</td><td>no</td><td>")
-      p.raw(row.required ? "yes</td><td>" : "no</td><td>")
-      p.optionalInt(row.version)
-      p.raw("</td><td>")
-      p.optionalText(row.createdAt)
-      p.raw("</td><td>")
-      p.optionalInt(row.ageDays)
-      p.raw("</td><td>")
-      p.optionalInt(row.maxAgeDays)
-      p.raw("</td><td>")
-      p.text(row.rotation)
-      p.raw("</td><td>")
-      p.text(row.targets.isEmpty ? "–" : row.targets.joined(separator: ", "))
-      p.raw("</td><td>")
-      p.optionalText(row.fingerprintPrefix)
-      p.raw("</td><td>")
-      p.raw(statusWord(row.status, marked: true))
-      p.raw("</td></tr>\n")
+    let columns: [Column] = [
+      "Service", "Key", "Secret", "Required", "Version", "Created", "Age (d)", "Max age (d)", "Rotation", "Targets",
+      "Fingerprint", "Status",
+    ]
+    p.table("inv", columns: columns, wide: true, lines: true) { t in
+      for row in rows {
+        t.row(
+          class: rowClass(row.status),
+          [
+            .text(row.service), .text(row.key), .markup(row.secret ? "yes" : "no"),
+            .markup(row.required ? "yes" : "no"),
+            .int(row.version), .text(row.createdAt), .int(row.ageDays), .int(row.maxAgeDays), .text(row.rotation),
+            .text(row.targets.isEmpty ? "–" : row.targets.joined(separator: ", ")), .text(row.fingerprintPrefix),
+            .markup(statusWord(row.status, marked: true)),
+          ])
+      }
     }
-    p.raw("</tbody></table></div></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func footer(_ e: ComplianceEvidence, toolVersion: String, _ p: inout Page) {
@@ -766,13 +755,13 @@ enum ComplianceReportHTML {
     }
   }
 
-  /// The opening of an inventory row up to its first cell's text.
-  private static func rowClass(_ status: InventoryRow.Status) -> Markup {
+  /// The class of an inventory row (none for ok).
+  private static func rowClass(_ status: InventoryRow.Status) -> Markup? {
     switch status {
-    case .ok: "<tr><td>"
-    case .dueSoon: "<tr class=\"warn\"><td>"
-    case .overdue, .missing, .undeclared: "<tr class=\"bad\"><td>"
-    case .absent, .management: "<tr class=\"muted\"><td>"
+    case .ok: nil
+    case .dueSoon: "warn"
+    case .overdue, .missing, .undeclared: "bad"
+    case .absent, .management: "muted"
     }
   }
 
@@ -849,11 +838,11 @@ enum ComplianceReportHTML {
       _ cls: Markup, columns: [Column] = [], wide: Bool = false, lines: Bool = false, _ body: (inout Rows) -> Void
     ) {
       if wide { raw("<div class=\"wide\">") }
-      open("table", class: cls)
+      open("<table>", "<table", class: cls)
       if !columns.isEmpty {
         raw("<thead><tr>")
         for column in columns {
-          open("th", class: column.cls)
+          open("<th>", "<th", class: column.cls)
           raw(column.header)
           raw("</th>")
         }
@@ -867,10 +856,11 @@ enum ComplianceReportHTML {
       raw(wide ? "</tbody></table></div>" : "</tbody></table>")
     }
 
-    /// `<tag class="…" colspan="…">`, each attribute only when given.
-    mutating func open(_ tag: Markup, class cls: Markup? = nil, colspan: Int? = nil) {
-      raw("<")
-      raw(tag)
+    /// A start tag: `bare` (`<td>`) when there is no attribute, else `start` (`<td`), ` class="…"` and
+    /// ` colspan="…"` as given, and `>`. A bare tag is one append: the inventory has thousands of cells.
+    mutating func open(_ bare: Markup, _ start: Markup, class cls: Markup? = nil, colspan: Int? = nil) {
+      guard cls != nil || colspan != nil else { return raw(bare) }
+      raw(start)
       if let cls {
         raw(" class=\"")
         raw(cls)
@@ -946,9 +936,9 @@ enum ComplianceReportHTML {
     let lines: Bool
 
     mutating func row(class cls: Markup? = nil, _ cells: [Cell]) {
-      page.open("tr", class: cls)
+      page.open("<tr>", "<tr", class: cls)
       for cell in cells {
-        page.open(cell.label ? "th" : "td", class: cell.cls, colspan: cell.colspan)
+        page.open(cell.label ? "<th>" : "<td>", cell.label ? "<th" : "<td", class: cell.cls, colspan: cell.colspan)
         switch cell.content {
         case .text(let s): page.text(s)
         case .markup(let markup): page.raw(markup)
