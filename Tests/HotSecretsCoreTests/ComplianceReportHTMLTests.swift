@@ -88,6 +88,11 @@ import Testing
       auditJSONL: [], auditEntriesInPeriod: 42)
   }
 
+  /// A chain broken at seq 7 (the reason holds markup), with a checkpoint that does not verify.
+  static let brokenAudit = AuditChain.Verification(
+    intact: false, entries: 12, firstBadSeq: 7, reason: "hash does not match <edited> & \"more\"", headSeq: nil,
+    headHash: nil, authenticated: false, checkpoints: 1, checkpointError: "audit/checkpoints line 2: bad signature")
+
   static func large(_ count: Int, rotationCopies: Int = 1) -> ComplianceEvidence {
     let rows = (0..<count).map { i in
       let age = (i * 7) % 500
@@ -234,10 +239,7 @@ import Testing
   }
 
   @Test func brokenAuditChainShowsTheReason() {
-    let broken = AuditChain.Verification(
-      intact: false, entries: 12, firstBadSeq: 7, reason: "hash does not match <edited> & \"more\"", headSeq: nil,
-      headHash: nil, authenticated: false, checkpoints: 1, checkpointError: "audit/checkpoints line 2: bad signature")
-    let html = ComplianceReportHTML.render(Self.evidence(audit: broken), toolVersion: "1")
+    let html = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1")
     let audit = Self.section("audit", in: html)
     #expect(audit.contains("✘ BROKEN"))
     #expect(audit.contains("at seq 7: hash does not match &lt;edited&gt; &amp; &quot;more&quot;"))
@@ -369,10 +371,7 @@ import Testing
         <tr class="bad">
         """#))
 
-    let broken = AuditChain.Verification(
-      intact: false, entries: 12, firstBadSeq: 7, reason: "hash does not match <edited> & \"more\"", headSeq: nil,
-      headHash: nil, authenticated: false, checkpoints: 1, checkpointError: "audit/checkpoints line 2: bad signature")
-    let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: broken), toolVersion: "1")
+    let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1")
     #expect(
       ComplianceManifest.sha256(Array(brokenHTML.utf8))
         == "5f8aec16139c485d714e0a4a34c60b5ed0a82cf306863f563c8b6f5a86616f0f")
