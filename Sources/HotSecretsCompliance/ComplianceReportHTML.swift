@@ -59,28 +59,38 @@ enum ComplianceReportHTML {
     p.raw("<header><h1>Compliance report — ")
     p.text(e.environment)
     p.raw("</h1><p class=\"sub\">Secrets inventory, rotation, access and audit evidence for SOC 2 ")
-    p.raw("CC6.1, CC7.2 and CC8.1.</p><table class=\"meta\"><tbody>")
-    p.raw("<tr><th>Environment</th><td>")
-    p.text(e.environment)
-    p.raw("</td><th>Period</th><td class=\"t\">")
-    p.text(e.period.since)
-    p.raw(" → ")
-    p.text(e.period.until)
-    p.raw("</td></tr><tr><th>Vault</th><td class=\"mono\">")
-    p.text(e.vaultID)
-    p.raw("</td><th>Generated</th><td class=\"t\">")
-    p.text(e.generatedAt)
-    p.raw("</td></tr><tr><th>Policy</th><td class=\"mono\">")
-    p.text(e.policyFile)
-    p.raw("</td><th>Tool</th><td>hotsecrets ")
-    p.text(toolVersion)
-    p.raw("</td></tr><tr><th>Audit head</th><td colspan=\"3\">seq ")
-    p.int(e.auditHead.seq)
-    p.raw(" · <span class=\"mono\" title=\"")
-    p.text(e.auditHead.hash)
-    p.raw("\">")
-    p.text(String(e.auditHead.hash.prefix(12)))
-    p.raw("</span></td></tr></tbody></table></header>\n")
+    p.raw("CC6.1, CC7.2 and CC8.1.</p>")
+    p.table("meta") { t in
+      t.row([
+        .label("Environment"), .text(e.environment), .label("Period"),
+        .custom("t") { p in
+          p.text(e.period.since)
+          p.raw(" → ")
+          p.text(e.period.until)
+        },
+      ])
+      t.row([.label("Vault"), .text(e.vaultID, "mono"), .label("Generated"), .text(e.generatedAt, "t")])
+      t.row([
+        .label("Policy"), .text(e.policyFile, "mono"), .label("Tool"),
+        .custom { p in
+          p.raw("hotsecrets ")
+          p.text(toolVersion)
+        },
+      ])
+      t.row([
+        .label("Audit head"),
+        .custom(colspan: 3) { p in
+          p.raw("seq ")
+          p.int(e.auditHead.seq)
+          p.raw(" · <span class=\"mono\" title=\"")
+          p.text(e.auditHead.hash)
+          p.raw("\">")
+          p.text(String(e.auditHead.hash.prefix(12)))
+          p.raw("</span>")
+        },
+      ])
+    }
+    p.raw("</header>\n")
   }
 
   private static func controlsSection(_ controls: [ComplianceControl], _ p: inout Page) {
@@ -98,23 +108,19 @@ enum ComplianceReportHTML {
     p.raw(" of ")
     p.int(controls.count)
     p.raw(" controls pass</p>")
-    p.raw("<table class=\"controls\"><thead><tr><th>Result</th><th>Control</th><th>Detail</th><th>Criteria</th>")
-    p.raw("</tr></thead><tbody>")
-    for control in controls {
-      p.raw(control.passed ? "<tr class=\"pass\">" : "<tr class=\"fail\">")
-      p.raw(
-        control.passed
-          ? "<td><span class=\"pill pill-pass\">✔ PASS</span></td>"
-          : "<td><span class=\"pill pill-fail\">✘ FAIL</span></td>")
-      p.raw("<td class=\"title\">")
-      p.text(control.title)
-      p.raw("</td><td>")
-      p.text(control.detail)
-      p.raw("</td><td class=\"t\">")
-      p.text(control.criteria.joined(separator: ", "))
-      p.raw("</td></tr>")
+    p.table("controls", columns: ["Result", "Control", "Detail", "Criteria"]) { t in
+      for control in controls {
+        t.row(
+          class: control.passed ? "pass" : "fail",
+          [
+            .markup(
+              control.passed
+                ? "<span class=\"pill pill-pass\">✔ PASS</span>" : "<span class=\"pill pill-fail\">✘ FAIL</span>"),
+            .text(control.title, "title"), .text(control.detail), .text(control.criteria.joined(separator: ", "), "t"),
+          ])
+      }
     }
-    p.raw("</tbody></table></section>\n")
+    p.raw("</section>\n")
   }
 
   /// Chart geometry, in SVG user units (the chart scales to the page width).
@@ -361,30 +367,23 @@ enum ComplianceReportHTML {
     p.raw("<p class=\"overall bad\">✘ ")
     p.int(rows.count)
     p.raw(rows.count == 1 ? " secret is" : " secrets are")
-    p.raw(" past the max age.</p><table class=\"overdue\"><thead><tr><th>Service</th><th>Key</th>")
-    p.raw("<th class=\"num\">Version</th><th>Created</th><th class=\"num\">Age (d)</th>")
-    p.raw("<th class=\"num\">Max age (d)</th>")
-    p.raw("<th class=\"num\">Over by (d)</th><th>Rotation</th></tr></thead><tbody>")
-    for row in rows {
-      p.raw("<tr class=\"bad\"><td>")
-      p.text(row.service)
-      p.raw("</td><td class=\"mono\">")
-      p.text(row.key)
-      p.raw("</td><td class=\"num\">")
-      p.optionalInt(row.version)
-      p.raw("</td><td class=\"t\">")
-      p.optionalText(row.createdAt)
-      p.raw("</td><td class=\"num\">")
-      p.optionalInt(row.ageDays)
-      p.raw("</td><td class=\"num\">")
-      p.optionalInt(row.maxAgeDays)
-      p.raw("</td><td class=\"num\">")
-      if let age = row.ageDays, let max = row.maxAgeDays { p.int(age - max) } else { p.raw("–") }
-      p.raw("</td><td>")
-      p.text(row.rotation)
-      p.raw("</td></tr>")
+    p.raw(" past the max age.</p>")
+    let columns: [Column] = [
+      "Service", "Key", .num("Version"), "Created", .num("Age (d)"), .num("Max age (d)"), .num("Over by (d)"),
+      "Rotation",
+    ]
+    p.table("overdue", columns: columns) { t in
+      for row in rows {
+        let over: Int? = if let age = row.ageDays, let max = row.maxAgeDays { age - max } else { nil }
+        t.row(
+          class: "bad",
+          [
+            .text(row.service), .text(row.key, "mono"), .int(row.version, "num"), .text(row.createdAt, "t"),
+            .int(row.ageDays, "num"), .int(row.maxAgeDays, "num"), .int(over, "num"), .text(row.rotation),
+          ])
+      }
     }
-    p.raw("</tbody></table></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func rotations(_ rows: [RotationRow], _ p: inout Page) {
@@ -411,56 +410,67 @@ enum ComplianceReportHTML {
       p.int(bad)
       p.raw(" failed or rolled back")
     }
-    p.raw(".</p><div class=\"wide\"><table class=\"rotations\"><thead><tr><th>Run</th><th>Key</th>")
-    p.raw("<th>Started<br />finished</th>")
-    p.raw("<th>Result</th><th>Version</th><th>Steps</th><th>Ran by</th><th>Old credential</th><th>Error</th>")
-    p.raw("</tr></thead><tbody>")
-    for row in rows {
-      let (open, mark): (Markup, Markup) =
-        switch row.result {
-        case "failed": ("<tr class=\"bad\">", "✘ ")
-        case "rolled-back": ("<tr class=\"bad\">", "↺ ")
-        case "rotated": ("<tr>", "✔ ")
-        default: ("<tr class=\"warn\">", "… ")
-        }
-      p.raw(open)
-      p.raw("<td class=\"t\">#")
-      p.int(row.run)
-      p.raw("<br /><span class=\"muted\">")
-      p.text(row.runResult)
-      p.raw("</span></td><td><span class=\"mono\">")
-      p.text(row.service)
-      p.raw("/")
-      p.text(row.key)
-      p.raw("</span><br /><span class=\"muted\">")
-      p.text(row.mode)
-      p.raw("</span></td><td class=\"t\">")
-      p.text(row.startedAt)
-      p.raw("<br /><span class=\"muted\">")
-      if let finished = row.finishedAt { p.text(finished) } else { p.raw("not finished") }
-      p.raw("</span></td><td class=\"res t\">")
-      p.raw(mark)
-      p.text(row.result)
-      p.raw("</td><td class=\"t\">")
-      p.version(row.oldVersion)
-      p.raw(" → ")
-      p.version(row.newVersion)
-      p.raw("</td><td class=\"steps\">")
-      p.text(row.steps.isEmpty ? "–" : row.steps.joined(separator: " → "))
-      p.raw("</td><td>")
-      p.text(row.ranBy)
-      if let recipient = row.recipient {
-        p.raw("<br /><span class=\"muted mono\">")
-        p.text(recipient)
-        p.raw("</span>")
+    p.raw(".</p>")
+    let columns: [Column] = [
+      "Run", "Key", "Started<br />finished", "Result", "Version", "Steps", "Ran by", "Old credential", "Error",
+    ]
+    p.table("rotations", columns: columns, wide: true) { t in
+      for row in rows {
+        let (result, mark): (Markup?, Markup) =
+          switch row.result {
+          case "failed": ("bad", "✘ ")
+          case "rolled-back": ("bad", "↺ ")
+          case "rotated": (nil, "✔ ")
+          default: ("warn", "… ")
+          }
+        t.row(
+          class: result,
+          [
+            .custom("t") { p in
+              p.raw("#")
+              p.int(row.run)
+              p.raw("<br /><span class=\"muted\">")
+              p.text(row.runResult)
+              p.raw("</span>")
+            },
+            .custom { p in
+              p.raw("<span class=\"mono\">")
+              p.text(row.service)
+              p.raw("/")
+              p.text(row.key)
+              p.raw("</span><br /><span class=\"muted\">")
+              p.text(row.mode)
+              p.raw("</span>")
+            },
+            .custom("t") { p in
+              p.text(row.startedAt)
+              p.raw("<br /><span class=\"muted\">")
+              if let finished = row.finishedAt { p.text(finished) } else { p.raw("not finished") }
+              p.raw("</span>")
+            },
+            .custom("res t") { p in
+              p.raw(mark)
+              p.text(row.result)
+            },
+            .custom("t") { p in
+              p.version(row.oldVersion)
+              p.raw(" → ")
+              p.version(row.newVersion)
+            },
+            .text(row.steps.isEmpty ? "–" : row.steps.joined(separator: " → "), "steps"),
+            .custom { p in
+              p.text(row.ranBy)
+              if let recipient = row.recipient {
+                p.raw("<br /><span class=\"muted mono\">")
+                p.text(recipient)
+                p.raw("</span>")
+              }
+            },
+            .text(row.oldCredential), .text(row.error, "err"),
+          ])
       }
-      p.raw("</td><td>")
-      p.optionalText(row.oldCredential)
-      p.raw("</td><td class=\"err\">")
-      p.optionalText(row.error)
-      p.raw("</td></tr>")
     }
-    p.raw("</tbody></table></div></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func access(_ rows: [AccessRow], periodEnd: String, _ p: inout Page) {
@@ -479,47 +489,42 @@ enum ComplianceReportHTML {
     p.int(rows.count - removed)
     p.raw(" still can, ")
     p.int(removed)
-    p.raw(" removed.</p><div class=\"wide\"><table class=\"access\"><thead><tr><th class=\"num\">Id</th>")
-    p.raw("<th>Kind</th><th>Name</th>")
-    p.raw("<th>Recipient</th><th>Added</th><th>Added by</th><th>Removed</th><th>Removed by</th></tr></thead><tbody>")
-    for row in rows {
-      p.raw(row.removedAt == nil ? "<tr>" : "<tr class=\"removed\">")
-      p.raw("<td class=\"num\">")
-      p.int(row.id)
-      p.raw("</td><td>")
-      p.text(row.kind)
-      p.raw("</td><td>")
-      p.text(row.name)
-      p.raw("</td><td class=\"mono\">")
-      if let recipient = row.recipient {
-        if recipient.count > 16 {
-          p.raw("<span title=\"")
-          p.text(recipient)
-          p.raw("\">")
-          p.text(String(recipient.prefix(16)) + "…")
-          p.raw("</span>")
-        } else {
-          p.text(recipient)
-        }
-      } else {
-        p.raw("–")
+    p.raw(" removed.</p>")
+    let columns: [Column] = [.num("Id"), "Kind", "Name", "Recipient", "Added", "Added by", "Removed", "Removed by"]
+    p.table("access", columns: columns, wide: true) { t in
+      for row in rows {
+        t.row(
+          class: row.removedAt == nil ? nil : "removed",
+          [
+            .int(row.id, "num"), .text(row.kind), .text(row.name),
+            .custom("mono") { p in
+              if let recipient = row.recipient {
+                if recipient.count > 16 {
+                  p.raw("<span title=\"")
+                  p.text(recipient)
+                  p.raw("\">")
+                  p.text(String(recipient.prefix(16)) + "…")
+                  p.raw("</span>")
+                } else {
+                  p.text(recipient)
+                }
+              } else {
+                p.raw("–")
+              }
+            },
+            .text(row.addedAt, "t"), .text(row.addedBy),
+            .custom("t") { p in
+              if let at = row.removedAt {
+                p.raw("✘ ")
+                p.text(at)
+              } else {
+                p.raw("–")
+              }
+            },
+            .text(row.removedBy),
+          ])
       }
-      p.raw("</td><td class=\"t\">")
-      p.text(row.addedAt)
-      p.raw("</td><td>")
-      p.optionalText(row.addedBy)
-      p.raw("</td><td class=\"t\">")
-      if let at = row.removedAt {
-        p.raw("✘ ")
-        p.text(at)
-      } else {
-        p.raw("–")
-      }
-      p.raw("</td><td>")
-      p.optionalText(row.removedBy)
-      p.raw("</td></tr>")
     }
-    p.raw("</tbody></table></div>")
     exposures(rows, &p)
     p.raw("</section>\n")
   }
@@ -531,31 +536,31 @@ enum ComplianceReportHTML {
     guard !exposed.isEmpty else { return }
     p.raw("<h3 id=\"exposures\">Offboarding: secrets a removed recipient could read")
     badges(["CC6.2", "CC6.3"], &p)
-    p.raw("</h3><div class=\"wide\"><table class=\"exposures\"><thead><tr><th>Recipient</th><th>Removed</th>")
-    p.raw("<th>Secret</th><th>Versions readable</th><th>Status</th></tr></thead><tbody>")
-    for row in exposed {
-      for exposure in row.exposures {
-        p.raw(exposure.isOpen ? "<tr class=\"overdue\"><td>" : "<tr><td>")
-        p.text("\(row.id) \(row.name)")
-        p.raw("</td><td class=\"t\">")
-        p.optionalText(row.removedAt)
-        p.raw("</td><td class=\"mono\">")
-        p.text("\(exposure.address.service)/\(exposure.address.key)")
-        p.raw("</td><td>")
-        p.text(exposure.versions.map(String.init).joined(separator: ", "))
-        p.raw("</td><td>")
-        if exposure.isOpen {
-          p.raw("✘ open: rotate it")
-        } else if let closed = exposure.closedAt {
-          p.raw("✔ rotated ")
-          p.text(closed)
-        } else {
-          p.raw("secret removed")
+    p.raw("</h3>")
+    let columns: [Column] = ["Recipient", "Removed", "Secret", "Versions readable", "Status"]
+    p.table("exposures", columns: columns, wide: true) { t in
+      for row in exposed {
+        for exposure in row.exposures {
+          t.row(
+            class: exposure.isOpen ? "overdue" : nil,
+            [
+              .text("\(row.id) \(row.name)"), .text(row.removedAt, "t"),
+              .text("\(exposure.address.service)/\(exposure.address.key)", "mono"),
+              .text(exposure.versions.map(String.init).joined(separator: ", ")),
+              .custom { p in
+                if exposure.isOpen {
+                  p.raw("✘ open: rotate it")
+                } else if let closed = exposure.closedAt {
+                  p.raw("✔ rotated ")
+                  p.text(closed)
+                } else {
+                  p.raw("secret removed")
+                }
+              },
+            ])
         }
-        p.raw("</td></tr>")
       }
     }
-    p.raw("</tbody></table></div>")
   }
 
   private static func policy(_ results: VerifyReportJSON, _ p: inout Page) {
@@ -578,71 +583,86 @@ enum ComplianceReportHTML {
       p.raw("<p class=\"none\">No findings.</p></section>\n")
       return
     }
-    p.raw("<table class=\"findings\"><thead><tr><th>Service</th><th>Key</th><th>Check</th><th>Severity</th>")
-    p.raw("<th>Message</th></tr></thead><tbody>")
-    for finding in results.findings {
-      switch finding.severity {
-      case "error": p.raw("<tr class=\"bad\">")
-      case "warning": p.raw("<tr class=\"warn\">")
-      default: p.raw("<tr>")
+    p.table("findings", columns: ["Service", "Key", "Check", "Severity", "Message"]) { t in
+      for finding in results.findings {
+        let severity: Markup? =
+          switch finding.severity {
+          case "error": "bad"
+          case "warning": "warn"
+          default: nil
+          }
+        t.row(
+          class: severity,
+          [
+            .text(finding.service), .text(finding.key, "mono"), .text(finding.check), .text(finding.severity, "sev"),
+            .text(finding.message, "msg"),
+          ])
       }
-      p.raw("<td>")
-      p.text(finding.service)
-      p.raw("</td><td class=\"mono\">")
-      p.text(finding.key)
-      p.raw("</td><td>")
-      p.text(finding.check)
-      p.raw("</td><td class=\"sev\">")
-      p.text(finding.severity)
-      p.raw("</td><td class=\"msg\">")
-      p.text(finding.message)
-      p.raw("</td></tr>")
     }
-    p.raw("</tbody></table></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func audit(_ e: ComplianceEvidence, _ p: inout Page) {
     let v = e.auditVerification
     p.raw("<section id=\"audit\"><h2>Audit trail")
     badges(["CC7.2"], &p)
-    p.raw("</h2><table class=\"facts\"><tbody><tr><th>Chain</th>")
-    if v.intact {
-      p.raw("<td><span class=\"pill pill-pass\">✔ INTACT</span> hashes, links")
-      p.raw(v.authenticated ? " and MACs check</td></tr>" : " check</td></tr>")
-    } else {
-      p.raw("<td class=\"err\"><span class=\"pill pill-fail\">✘ BROKEN</span> ")
-      if let seq = v.firstBadSeq {
-        p.raw("at seq ")
-        p.int(seq)
-        p.raw(": ")
+    p.raw("</h2>")
+    p.table("facts") { t in
+      if v.intact {
+        t.fact(
+          "Chain",
+          .custom { p in
+            p.raw("<span class=\"pill pill-pass\">✔ INTACT</span> hashes, links")
+            p.raw(v.authenticated ? " and MACs check" : " check")
+          })
+      } else {
+        t.fact(
+          "Chain",
+          .custom("err") { p in
+            p.raw("<span class=\"pill pill-fail\">✘ BROKEN</span> ")
+            if let seq = v.firstBadSeq {
+              p.raw("at seq ")
+              p.int(seq)
+              p.raw(": ")
+            }
+            p.optionalText(v.reason)
+          })
       }
-      p.optionalText(v.reason)
-      p.raw("</td></tr>")
+      t.fact("Entries checked", .int(v.entries))
+      t.fact(
+        "Authenticated",
+        .markup(
+          v.authenticated
+            ? "yes: every entry’s MAC was checked with the vault’s key"
+            : "no: hashes and links only (a chain rewritten with recomputed hashes would go unnoticed)"))
+      t.fact(
+        "Checkpoints verified",
+        .custom { p in
+          p.int(v.checkpoints)
+          p.raw(" in <span class=\"mono\">")
+          p.text(e.checkpointsFile)
+          p.raw("</span>")
+        })
+      if let error = v.checkpointError {
+        t.fact(
+          "Checkpoint error",
+          .custom("err") { p in
+            p.raw("✘ ")
+            p.text(error)
+          }, class: "bad")
+      }
+      t.fact("Entries in the period", .int(e.auditEntriesInPeriod))
+      t.fact(
+        "Head",
+        .custom { p in
+          p.raw("seq ")
+          p.int(e.auditHead.seq)
+          p.raw(" · <span class=\"mono hash\">")
+          p.text(e.auditHead.hash)
+          p.raw("</span>")
+        })
     }
-    p.raw("<tr><th>Entries checked</th><td>")
-    p.int(v.entries)
-    p.raw("</td></tr><tr><th>Authenticated</th><td>")
-    p.raw(
-      v.authenticated
-        ? "yes: every entry’s MAC was checked with the vault’s key"
-        : "no: hashes and links only (a chain rewritten with recomputed hashes would go unnoticed)")
-    p.raw("</td></tr><tr><th>Checkpoints verified</th><td>")
-    p.int(v.checkpoints)
-    p.raw(" in <span class=\"mono\">")
-    p.text(e.checkpointsFile)
-    p.raw("</span></td></tr>")
-    if let error = v.checkpointError {
-      p.raw("<tr class=\"bad\"><th>Checkpoint error</th><td class=\"err\">✘ ")
-      p.text(error)
-      p.raw("</td></tr>")
-    }
-    p.raw("<tr><th>Entries in the period</th><td>")
-    p.int(e.auditEntriesInPeriod)
-    p.raw("</td></tr><tr><th>Head</th><td>seq ")
-    p.int(e.auditHead.seq)
-    p.raw(" · <span class=\"mono hash\">")
-    p.text(e.auditHead.hash)
-    p.raw("</span></td></tr></tbody></table></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func inventory(_ rows: [InventoryRow], _ p: inout Page) {
@@ -666,35 +686,24 @@ enum ComplianceReportHTML {
     }
     // Compact rows (the inventory is the evidence and may run to thousands): column alignment
     // and fonts come from the table's CSS, not from per-cell classes.
-    p.raw("<div class=\"wide\"><table class=\"inv\"><thead><tr><th>Service</th><th>Key</th><th>Secret</th>")
-    p.raw("<th>Required</th>")
-    p.raw("<th>Version</th><th>Created</th><th>Age (d)</th><th>Max age (d)</th><th>Rotation</th><th>Targets</th>")
-    p.raw("<th>Fingerprint</th><th>Status</th></tr></thead><tbody>\n")
-    for row in rows {
-      p.raw(rowClass(row.status))
-      p.text(row.service)
-      p.raw("</td><td>")
-      p.text(row.key)
-      p.raw(row.secret ? "</td><td>yes</td><td>" : "</td><td>no</td><td>")
-      p.raw(row.required ? "yes</td><td>" : "no</td><td>")
-      p.optionalInt(row.version)
-      p.raw("</td><td>")
-      p.optionalText(row.createdAt)
-      p.raw("</td><td>")
-      p.optionalInt(row.ageDays)
-      p.raw("</td><td>")
-      p.optionalInt(row.maxAgeDays)
-      p.raw("</td><td>")
-      p.text(row.rotation)
-      p.raw("</td><td>")
-      p.text(row.targets.isEmpty ? "–" : row.targets.joined(separator: ", "))
-      p.raw("</td><td>")
-      p.optionalText(row.fingerprintPrefix)
-      p.raw("</td><td>")
-      p.raw(statusWord(row.status, marked: true))
-      p.raw("</td></tr>\n")
+    let columns: [Column] = [
+      "Service", "Key", "Secret", "Required", "Version", "Created", "Age (d)", "Max age (d)", "Rotation", "Targets",
+      "Fingerprint", "Status",
+    ]
+    p.table("inv", columns: columns, wide: true, lines: true) { t in
+      for row in rows {
+        t.row(
+          class: rowClass(row.status),
+          [
+            .text(row.service), .text(row.key), .markup(row.secret ? "yes" : "no"),
+            .markup(row.required ? "yes" : "no"),
+            .int(row.version), .text(row.createdAt), .int(row.ageDays), .int(row.maxAgeDays), .text(row.rotation),
+            .text(row.targets.isEmpty ? "–" : row.targets.joined(separator: ", ")), .text(row.fingerprintPrefix),
+            .markup(statusWord(row.status, marked: true)),
+          ])
+      }
     }
-    p.raw("</tbody></table></div></section>\n")
+    p.raw("</section>\n")
   }
 
   private static func footer(_ e: ComplianceEvidence, toolVersion: String, _ p: inout Page) {
@@ -746,13 +755,13 @@ enum ComplianceReportHTML {
     }
   }
 
-  /// The opening of an inventory row up to its first cell's text.
-  private static func rowClass(_ status: InventoryRow.Status) -> Markup {
+  /// The class of an inventory row (none for ok).
+  private static func rowClass(_ status: InventoryRow.Status) -> Markup? {
     switch status {
-    case .ok: "<tr><td>"
-    case .dueSoon: "<tr class=\"warn\"><td>"
-    case .overdue, .missing, .undeclared: "<tr class=\"bad\"><td>"
-    case .absent, .management: "<tr class=\"muted\"><td>"
+    case .ok: nil
+    case .dueSoon: "warn"
+    case .overdue, .missing, .undeclared: "bad"
+    case .absent, .management: "muted"
     }
   }
 
@@ -820,6 +829,129 @@ enum ComplianceReportHTML {
         default: html.unicodeScalars.append(scalar)
         }
       }
+    }
+
+    /// `<table class="…">` with a header row of `columns` (none for a facts table), the rows `body`
+    /// writes, and the closing tags. `wide` puts the table in a `<div class="wide">` that scrolls
+    /// sideways; `lines` puts a line break after the header and after each row.
+    mutating func table(
+      _ cls: Markup, columns: [Column] = [], wide: Bool = false, lines: Bool = false, _ body: (inout Rows) -> Void
+    ) {
+      if wide { raw("<div class=\"wide\">") }
+      open("<table>", "<table", class: cls)
+      if !columns.isEmpty {
+        raw("<thead><tr>")
+        for column in columns {
+          open("<th>", "<th", class: column.cls)
+          raw(column.header)
+          raw("</th>")
+        }
+        raw("</tr></thead>")
+      }
+      raw(lines ? "<tbody>\n" : "<tbody>")
+      var rows = Rows(lines: lines)
+      swap(&self, &rows.page)
+      body(&rows)
+      swap(&self, &rows.page)
+      raw(wide ? "</tbody></table></div>" : "</tbody></table>")
+    }
+
+    /// A start tag: `bare` (`<td>`) when there is no attribute, else `start` (`<td`), ` class="…"` and
+    /// ` colspan="…"` as given, and `>`. A bare tag is one append: the inventory has thousands of cells.
+    mutating func open(_ bare: Markup, _ start: Markup, class cls: Markup? = nil, colspan: Int? = nil) {
+      guard cls != nil || colspan != nil else { return raw(bare) }
+      raw(start)
+      if let cls {
+        raw(" class=\"")
+        raw(cls)
+        raw("\"")
+      }
+      if let colspan {
+        raw(" colspan=\"")
+        int(colspan)
+        raw("\"")
+      }
+      raw(">")
+    }
+  }
+
+  // MARK: - Tables
+
+  /// A column of a table: its header (markup: a name, at most a `<br />`) and the header cell's
+  /// class. The cells of the column carry their own classes.
+  private struct Column: ExpressibleByStringLiteral {
+    let header: Markup
+    let cls: Markup?
+
+    init(_ header: Markup, class cls: Markup? = nil) {
+      self.header = header
+      self.cls = cls
+    }
+
+    init(stringLiteral value: String) { self.init(Markup(stringLiteral: value)) }
+
+    /// A column of numbers (right-aligned).
+    static func num(_ header: Markup) -> Column { Column(header, class: "num") }
+  }
+
+  /// One cell of a row: a `<td>` (a `<th>` for a label) with an optional class, holding escaped
+  /// text, markup this file wrote, or what a closure writes with the page's own functions.
+  private struct Cell {
+    enum Content {
+      case text(String)
+      case markup(Markup)
+      case written((inout Page) -> Void)
+    }
+
+    var label = false
+    var cls: Markup?
+    var colspan: Int?
+    let content: Content
+
+    /// Escaped text; `–` for nil.
+    static func text(_ s: String?, _ cls: Markup? = nil) -> Cell {
+      Cell(cls: cls, content: s.map { .text($0) } ?? .markup("–"))
+    }
+
+    /// A number; `–` for nil.
+    static func int<I: BinaryInteger>(_ n: I?, _ cls: Markup? = nil) -> Cell {
+      Cell(cls: cls, content: n.map { .text(String($0)) } ?? .markup("–"))
+    }
+
+    static func markup(_ markup: Markup, _ cls: Markup? = nil) -> Cell { Cell(cls: cls, content: .markup(markup)) }
+
+    /// The `<th>` that names a row of a facts table.
+    static func label(_ markup: Markup) -> Cell { Cell(label: true, content: .markup(markup)) }
+
+    /// A cell of several pieces: `write` writes them between the tags.
+    static func custom(_ cls: Markup? = nil, colspan: Int? = nil, _ write: @escaping (inout Page) -> Void) -> Cell {
+      Cell(cls: cls, colspan: colspan, content: .written(write))
+    }
+  }
+
+  /// The rows of a table being written (`Page.table`): the page itself for that time.
+  private struct Rows {
+    var page = Page()
+    /// A line break after each row.
+    let lines: Bool
+
+    mutating func row(class cls: Markup? = nil, _ cells: [Cell]) {
+      page.open("<tr>", "<tr", class: cls)
+      for cell in cells {
+        page.open(cell.label ? "<th>" : "<td>", cell.label ? "<th" : "<td", class: cell.cls, colspan: cell.colspan)
+        switch cell.content {
+        case .text(let s): page.text(s)
+        case .markup(let markup): page.raw(markup)
+        case .written(let write): write(&page)
+        }
+        page.raw(cell.label ? "</th>" : "</td>")
+      }
+      page.raw(lines ? "</tr>\n" : "</tr>")
+    }
+
+    /// A row of a facts table: `<th>label</th>` and the value's cell.
+    mutating func fact(_ label: Markup, _ value: Cell, class cls: Markup? = nil) {
+      row(class: cls, [.label(label), value])
     }
   }
 

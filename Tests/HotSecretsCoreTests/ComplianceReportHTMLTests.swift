@@ -28,7 +28,8 @@ import Testing
   }
 
   static func evidence(
-    inventory: [InventoryRow]? = nil, audit: AuditChain.Verification? = nil, rotationCopies: Int = 1
+    inventory: [InventoryRow]? = nil, audit: AuditChain.Verification? = nil, rotationCopies: Int = 1,
+    access: [AccessRow]? = nil
   ) -> ComplianceEvidence {
     let inventory =
       inventory ?? [
@@ -55,7 +56,7 @@ import Testing
         steps: ["plan", "create", "test", "push", "verify", "promote", "revoke"], ranBy: "alice", recipient: "1:alice",
         oldCredential: "revoked", error: nil),
     ]
-    let access = [
+    let defaultAccess = [
       AccessRow(
         id: 1, kind: "passphrase", name: "admin", recipient: nil, addedAt: "2026-01-01T00:00:00Z", addedBy: nil,
         removedAt: nil, removedBy: nil),
@@ -74,7 +75,7 @@ import Testing
       environment: "prod", vaultID: "vault-1234", generatedAt: "2026-11-30T12:00:00Z",
       period: CompliancePeriod(since: "2026-09-01T00:00:00Z", until: "2026-11-30T12:00:00Z"),
       policyFile: "policies/prod.yaml", inventory: inventory,
-      rotations: Array(repeating: rotations, count: rotationCopies).flatMap { $0 }, access: access,
+      rotations: Array(repeating: rotations, count: rotationCopies).flatMap { $0 }, access: access ?? defaultAccess,
       policyResults: VerifyReportJSON(
         environment: "prod", policy: "policies/prod.yaml", passed: false, findings: findings,
         summary: .init(passed: 40, failed: 1, warnings: 1)),
@@ -86,6 +87,11 @@ import Testing
       checkpointsFile: "audit/checkpoints", auditHead: AuditHead(seq: 321, hash: String(repeating: "ab", count: 32)),
       auditJSONL: [], auditEntriesInPeriod: 42)
   }
+
+  /// A chain broken at seq 7 (the reason holds markup), with a checkpoint that does not verify.
+  static let brokenAudit = AuditChain.Verification(
+    intact: false, entries: 12, firstBadSeq: 7, reason: "hash does not match <edited> & \"more\"", headSeq: nil,
+    headHash: nil, authenticated: false, checkpoints: 1, checkpointError: "audit/checkpoints line 2: bad signature")
 
   static func large(_ count: Int, rotationCopies: Int = 1) -> ComplianceEvidence {
     let rows = (0..<count).map { i in
@@ -233,10 +239,7 @@ import Testing
   }
 
   @Test func brokenAuditChainShowsTheReason() {
-    let broken = AuditChain.Verification(
-      intact: false, entries: 12, firstBadSeq: 7, reason: "hash does not match <edited> & \"more\"", headSeq: nil,
-      headHash: nil, authenticated: false, checkpoints: 1, checkpointError: "audit/checkpoints line 2: bad signature")
-    let html = ComplianceReportHTML.render(Self.evidence(audit: broken), toolVersion: "1")
+    let html = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1")
     let audit = Self.section("audit", in: html)
     #expect(audit.contains("✘ BROKEN"))
     #expect(audit.contains("at seq 7: hash does not match &lt;edited&gt; &amp; &quot;more&quot;"))
@@ -321,5 +324,93 @@ import Testing
     // The inventory still lists every row.
     #expect(Self.occurrences(of: "</tr>\n", in: Self.section("inventory", in: html)) == 1_000)
     #expect(Self.isWellFormedXML(html))
+  }
+
+  /// report.html is a file of a signed bundle that auditors compare: the same evidence gives the
+  /// same bytes, however the page's writer changes. The digests (as the manifest lists them) pin
+  /// two whole pages; the fragments show each kind of table byte for byte. A change to the page on
+  /// purpose updates them.
+  @Test func bytesArePinned() throws {
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3")
+    #expect(
+      ComplianceManifest.sha256(Array(html.utf8)) == "6db052aeadee32b67a3a9ab93be85cd033ad3bfb4cca09372c156ed5e56d1a5d")
+    #expect(
+      html.contains(
+        #"""
+        <table class="meta"><tbody><tr><th>Environment</th><td>prod</td><th>Period</th><td class="t">\#
+        2026-09-01T00:00:00Z → 2026-11-30T12:00:00Z</td></tr><tr><th>Vault</th><td class="mono">vault-1234</td>\#
+        <th>Generated</th><td class="t">2026-11-30T12:00:00Z</td></tr><tr><th>Policy</th><td class="mono">\#
+        policies/prod.yaml</td><th>Tool</th><td>hotsecrets 1.2.3</td></tr><tr><th>Audit head</th>\#
+        <td colspan="3">seq 321 · <span class="mono" title="\#(String(repeating: "ab", count: 32))">abababababab\#
+        </span></td></tr></tbody></table></header>
+        """#))
+    #expect(
+      html.contains(
+        #"""
+        <table class="overdue"><thead><tr><th>Service</th><th>Key</th><th class="num">Version</th><th>Created</th>\#
+        <th class="num">Age (d)</th><th class="num">Max age (d)</th><th class="num">Over by (d)</th><th>Rotation</th>\#
+        </tr></thead><tbody><tr class="bad"><td>openai</td><td class="mono">OPENAI_API_KEY</td><td class="num">1</td>\#
+        <td class="t">2026-08-01T10:00:00Z</td><td class="num">120</td><td class="num">90</td><td class="num">30</td>\#
+        <td>provider</td></tr></tbody></table></section>
+        """#))
+    #expect(
+      html.contains(
+        #"""
+        <div class="wide"><table class="inv"><thead><tr><th>Service</th><th>Key</th><th>Secret</th><th>Required</th>\#
+        <th>Version</th><th>Created</th><th>Age (d)</th><th>Max age (d)</th><th>Rotation</th><th>Targets</th>\#
+        <th>Fingerprint</th><th>Status</th></tr></thead><tbody>
+        <tr class="bad"><td>openai</td><td>OPENAI_API_KEY</td><td>yes</td><td>yes</td><td>1</td>\#
+        <td>2026-08-01T10:00:00Z</td><td>120</td><td>90</td><td>provider</td><td>fly:dash-prod, github:acme/dash:prod</td>\#
+        <td>0123456789abcdef</td><td>✘ overdue</td></tr>
+        """#))
+    #expect(
+      html.contains(
+        #"""
+        <tr class="bad"><td>chatwoot</td><td>CHATWOOT_TOKEN</td><td>yes</td><td>yes</td><td>–</td><td>–</td><td>–</td>\#
+        <td>90</td><td>provider</td><td>–</td><td>–</td><td>✘ missing</td></tr>
+        <tr class="bad">
+        """#))
+
+    let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1")
+    #expect(
+      ComplianceManifest.sha256(Array(brokenHTML.utf8))
+        == "5f8aec16139c485d714e0a4a34c60b5ed0a82cf306863f563c8b6f5a86616f0f")
+    #expect(
+      brokenHTML.contains(
+        #"""
+        <table class="facts"><tbody><tr><th>Chain</th><td class="err"><span class="pill pill-fail">✘ BROKEN</span> \#
+        at seq 7: hash does not match &lt;edited&gt; &amp; &quot;more&quot;</td></tr><tr><th>Entries checked</th>\#
+        <td>12</td></tr><tr><th>Authenticated</th><td>no: hashes and links only (a chain rewritten with recomputed \#
+        hashes would go unnoticed)</td></tr><tr><th>Checkpoints verified</th><td>1 in <span class="mono">\#
+        audit/checkpoints</span></td></tr><tr class="bad"><th>Checkpoint error</th><td class="err">✘ \#
+        audit/checkpoints line 2: bad signature</td></tr><tr><th>Entries in the period</th><td>42</td></tr><tr>\#
+        <th>Head</th><td>seq 321 · <span class="mono hash">\#(String(repeating: "ab", count: 32))</span></td></tr>\#
+        </tbody></table></section>
+        """#))
+
+    // Offboarding: one exposure still open, one closed by a rotation.
+    var removed = Self.evidence().access[1]
+    let exposure = Exposure(recipientID: removed.id, name: removed.name, removedAt: removed.removedAt!)
+    removed.exposures = [
+      ExposureRecord(
+        exposure: exposure, address: try SecretAddress(environment: "prod", service: "openai", key: "OPENAI_API_KEY"),
+        versions: [1, 2], currentVersion: 2, closedAt: nil),
+      ExposureRecord(
+        exposure: exposure,
+        address: try SecretAddress(environment: "prod", service: "shopify", key: "SHOPIFY_API_SECRET"),
+        versions: [1], currentVersion: 2, closedAt: "2026-11-20T09:00:00Z"),
+    ]
+    let exposed = ComplianceReportHTML.render(Self.evidence(access: [removed]), toolVersion: "1")
+    let name = "2 &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Bob&#39;s&quot;"
+    #expect(
+      exposed.contains(
+        #"""
+        </h3><div class="wide"><table class="exposures"><thead><tr><th>Recipient</th><th>Removed</th><th>Secret</th>\#
+        <th>Versions readable</th><th>Status</th></tr></thead><tbody><tr class="overdue"><td>\#(name)</td>\#
+        <td class="t">2026-09-01T00:00:00Z</td><td class="mono">openai/OPENAI_API_KEY</td><td>1, 2</td>\#
+        <td>✘ open: rotate it</td></tr><tr><td>\#(name)</td><td class="t">2026-09-01T00:00:00Z</td>\#
+        <td class="mono">shopify/SHOPIFY_API_SECRET</td><td>1</td><td>✔ rotated 2026-11-20T09:00:00Z</td></tr>\#
+        </tbody></table></div></section>
+        """#))
   }
 }
