@@ -22,10 +22,12 @@ public struct ComplianceExport: Sendable {
     public var toolVersion: String
     /// A finding of the policy results in one line (the caller's words for what to run about it).
     public var findingWords: @Sendable (Finding) -> String
+    /// The command that checks a bundle (`DIR` standing for its folder), for the report's footer.
+    public var verifyCommand: String
 
     public init(
       since: Date?, until: Date?, mirrorDirectory: String?, checkpointsFile: String, toolVersion: String,
-      findingWords: @escaping @Sendable (Finding) -> String = { $0.message }
+      findingWords: @escaping @Sendable (Finding) -> String = { $0.message }, verifyCommand: String
     ) {
       self.since = since
       self.until = until
@@ -33,6 +35,7 @@ public struct ComplianceExport: Sendable {
       self.checkpointsFile = checkpointsFile
       self.toolVersion = toolVersion
       self.findingWords = findingWords
+      self.verifyCommand = verifyCommand
     }
   }
 
@@ -119,7 +122,13 @@ public struct ComplianceExport: Sendable {
         "audit-verification.json",
         Array(try StableJSON.encode(AuditVerificationFile(evidence: evidence))) + [10]
       ),
-      ("report.html", Array(ComplianceReportHTML.render(evidence, toolVersion: options.toolVersion).utf8)),
+      (
+        "report.html",
+        Array(
+          ComplianceReportHTML.render(
+            evidence, toolVersion: options.toolVersion, verifyCommand: options.verifyCommand
+          ).utf8)
+      ),
       (ComplianceManifest.signerFile, Array((signer + "\n").utf8)),
     ]
     let manifest = ComplianceManifest(

@@ -22,7 +22,9 @@ enum ComplianceReportHTML {
   private static let chartChunk = 25
 
   /// The whole page. Renders 1,000 inventory rows and 100 rotations in a few milliseconds.
-  static func render(_ evidence: ComplianceEvidence, toolVersion: String) -> String {
+  /// `verifyCommand` is the command that checks a bundle (`DIR` standing for its folder), shown to
+  /// the auditor in the footer.
+  static func render(_ evidence: ComplianceEvidence, toolVersion: String, verifyCommand: String) -> String {
     var page = Page()
     page.html.reserveCapacity(
       24_000 + evidence.inventory.count * 420 + evidence.rotations.count * 520 + evidence.access.count * 360
@@ -38,7 +40,7 @@ enum ComplianceReportHTML {
     policy(evidence.policyResults, &page)
     audit(evidence, &page)
     inventory(evidence.inventory, &page)
-    footer(evidence, toolVersion: toolVersion, &page)
+    footer(evidence, toolVersion: toolVersion, verifyCommand: verifyCommand, &page)
     page.raw("</main></body></html>\n")
     return page.html
   }
@@ -706,9 +708,11 @@ enum ComplianceReportHTML {
     p.raw("</section>\n")
   }
 
-  private static func footer(_ e: ComplianceEvidence, toolVersion: String, _ p: inout Page) {
+  private static func footer(_ e: ComplianceEvidence, toolVersion: String, verifyCommand: String, _ p: inout Page) {
     p.raw("<footer id=\"verify\"><h2>Verifying this bundle</h2><p>This page is one file of a signed bundle. ")
-    p.raw("To check that no file of the bundle was changed, run</p><pre>hotsecrets export verify DIR</pre>")
+    p.raw("To check that no file of the bundle was changed, run</p><pre>")
+    p.text(verifyCommand)
+    p.raw("</pre>")
     p.raw("<p>on the bundle’s folder. Without hotsecrets: compare each file’s <code>sha256sum</code> with the ")
     p.raw("digest listed in <code>manifest.json</code>, then check the Ed25519 signature in ")
     p.raw("<code>manifest.sig</code> over <code>manifest.json</code> with the public key in <code>signer.pub</code> ")

@@ -129,7 +129,7 @@ import Testing
   }
 
   @Test func parsesAsXML() throws {
-    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3")
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     #expect(html.hasPrefix("<!DOCTYPE html>\n"))
     #expect(html.contains("<meta charset=\"utf-8\" />"))
     #expect(Self.isWellFormedXML(html))
@@ -152,7 +152,7 @@ import Testing
   }
 
   @Test func usesOnlyTheFiveXMLEntities() {
-    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3")
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     var rest = html[...]
     while let amp = rest.firstIndex(of: "&") {
       let tail = rest[amp...]
@@ -163,7 +163,7 @@ import Testing
   }
 
   @Test func isInertAndSelfContained() {
-    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3").lowercased()
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR").lowercased()
     #expect(!html.contains("<script"))
     #expect(!html.contains("@import"))
     #expect(!html.contains("url("))
@@ -180,7 +180,7 @@ import Testing
   }
 
   @Test func escapesHostileText() {
-    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "<b>1</b>")
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "<b>1</b>", verifyCommand: "hotsecrets export verify DIR")
     #expect(!html.contains("<script>"))
     #expect(!html.contains("alert(1)</script>"))
     #expect(!html.contains("<b>1</b>"))
@@ -192,14 +192,14 @@ import Testing
 
   @Test func replacesCharactersXMLForbids() {
     let rows = [Self.row("a\u{0}b", "K\u{1B}[31m\u{FFFF}", age: 1, max: 2, status: .ok)]
-    let html = ComplianceReportHTML.render(Self.evidence(inventory: rows), toolVersion: "1")
+    let html = ComplianceReportHTML.render(Self.evidence(inventory: rows), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(!html.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
     #expect(html.contains("a\u{FFFD}b"))
     #expect(Self.isWellFormedXML(html))
   }
 
   @Test func hasEverySectionInOrderWithItsCriteria() {
-    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3")
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let headings = [
       "Compliance report — prod", "Controls", "Secret ages vs max age", "Overdue secrets", "Rotation history",
       "Access", "Policy results", "Audit trail", "Inventory", "Verifying this bundle",
@@ -229,7 +229,7 @@ import Testing
   }
 
   @Test func failingControlsSayFail() {
-    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3")
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let controls = Self.section("controls", in: html)
     #expect(controls.contains("1 of 4 controls pass"))
     #expect(Self.occurrences(of: "✘ FAIL", in: controls) == 3)
@@ -239,7 +239,7 @@ import Testing
   }
 
   @Test func brokenAuditChainShowsTheReason() {
-    let html = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1")
+    let html = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     let audit = Self.section("audit", in: html)
     #expect(audit.contains("✘ BROKEN"))
     #expect(audit.contains("at seq 7: hash does not match &lt;edited&gt; &amp; &quot;more&quot;"))
@@ -249,7 +249,7 @@ import Testing
   }
 
   @Test func listsOverdueRotationsAccessAndFindings() {
-    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3")
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let overdue = Self.section("overdue", in: html)
     #expect(overdue.contains("OPENAI_API_KEY"))
     #expect(!overdue.contains("SUPABASE_SERVICE_ROLE_KEY"))
@@ -282,7 +282,7 @@ import Testing
         summary: .init(passed: 5, failed: 0, warnings: 0)),
       auditVerification: base.auditVerification, checkpointsFile: base.checkpointsFile, auditHead: base.auditHead,
       auditJSONL: [], auditEntriesInPeriod: 0)
-    let html = ComplianceReportHTML.render(evidence, toolVersion: "1")
+    let html = ComplianceReportHTML.render(evidence, toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(Self.section("controls", in: html).contains("4 of 4 controls pass"))
     #expect(Self.section("overdue", in: html).contains("None"))
     #expect(Self.section("rotations", in: html).contains("No rotation in this period."))
@@ -290,7 +290,7 @@ import Testing
   }
 
   @Test func chartHasOneBarPerAgedRowWithItsMaxAge() {
-    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3")
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let chart = Self.section("ages", in: html)
     #expect(Self.occurrences(of: "<rect class=\"bar ", in: chart) == 4)
     #expect(Self.occurrences(of: "<rect class=\"bar bar-over\"", in: chart) == 1)
@@ -307,7 +307,7 @@ import Testing
 
   @Test func chartIsCappedForLargeInventories() {
     let evidence = Self.large(1_000)
-    let html = ComplianceReportHTML.render(evidence, toolVersion: "1.2.3")
+    let html = ComplianceReportHTML.render(evidence, toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let chart = Self.section("ages", in: html)
     #expect(Self.occurrences(of: "<rect class=\"bar ", in: chart) == ComplianceReportHTML.chartLimit)
     #expect(
@@ -331,7 +331,7 @@ import Testing
   /// two whole pages; the fragments show each kind of table byte for byte. A change to the page on
   /// purpose updates them.
   @Test func bytesArePinned() throws {
-    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3")
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     #expect(
       ComplianceManifest.sha256(Array(html.utf8)) == "6db052aeadee32b67a3a9ab93be85cd033ad3bfb4cca09372c156ed5e56d1a5d")
     #expect(
@@ -371,7 +371,7 @@ import Testing
         <tr class="bad">
         """#))
 
-    let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1")
+    let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(
       ComplianceManifest.sha256(Array(brokenHTML.utf8))
         == "5f8aec16139c485d714e0a4a34c60b5ed0a82cf306863f563c8b6f5a86616f0f")
@@ -400,7 +400,7 @@ import Testing
         address: try SecretAddress(environment: "prod", service: "shopify", key: "SHOPIFY_API_SECRET"),
         versions: [1], currentVersion: 2, closedAt: "2026-11-20T09:00:00Z"),
     ]
-    let exposed = ComplianceReportHTML.render(Self.evidence(access: [removed]), toolVersion: "1")
+    let exposed = ComplianceReportHTML.render(Self.evidence(access: [removed]), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     let name = "2 &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Bob&#39;s&quot;"
     #expect(
       exposed.contains(

@@ -43,7 +43,8 @@ import Testing
       session: vault.session, policy: policy,
       options: .init(
         since: since, until: until, mirrorDirectory: nil,
-        checkpointsFile: vault.scratch.file("vault/audit-checkpoints.log"), toolVersion: "test")
+        checkpointsFile: vault.scratch.file("vault/audit-checkpoints.log"), toolVersion: "test",
+        verifyCommand: "hotsecrets export verify DIR")
     ).write(to: vault.scratch.file(out))
   }
 

@@ -105,7 +105,8 @@ extension HotSecrets {
           options: .init(
             since: period.since, until: period.until, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root),
             checkpointsFile: checkpointsFile, toolVersion: HotSecretsVersion.current,
-            findingWords: { FindingWords.line($0, environment: parsed.environment) })
+            findingWords: { FindingWords.line($0, environment: parsed.environment) },
+            verifyCommand: "hotsecrets export verify DIR")
         ).write(to: out)
         let m = result.manifest
         if let error = result.checkpointError {
