@@ -122,13 +122,13 @@ extension SQLiteTransaction: RotationJournalRepository {
       db,
       sql: """
         SELECT MAX(i.run_id) FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
-        WHERE r.environment = ? AND i.service = ? AND i.key = ? AND i.new_revocation = 'failed'
+        WHERE r.environment = ? AND i.service = ? AND i.key = ? AND i.new_revocation IN ('failed', 'live')
         """, arguments: [environment, name.service, name.key])
     if let orphan {
       try db.execute(
         sql: """
           UPDATE rotation_items SET new_revocation = 'revoked'
-          WHERE service = ? AND key = ? AND new_revocation = 'failed'
+          WHERE service = ? AND key = ? AND new_revocation IN ('failed', 'live')
             AND run_id IN (SELECT id FROM rotation_runs WHERE environment = ?)
           """, arguments: [name.service, name.key, environment])
     }
@@ -170,14 +170,51 @@ extension SQLiteTransaction: RotationJournalRepository {
 
   /// New credentials minted by failed rotations that could not be revoked: still live at the
   /// provider, unknown to every target. For `verify`'s warning.
-  func orphanNewCredentials(environment: String) throws -> [(ServiceKey, Int64, String)] {
+  func orphanNewCredentials(environment: String) throws -> [OrphanCredential] {
     try Row.fetchAll(
       db,
       sql: """
-        SELECT i.service, i.key, i.run_id, i.mode FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
-        WHERE r.environment = ? AND i.new_revocation = 'failed' ORDER BY i.service, i.key, i.run_id
+        SELECT i.service, i.key, i.run_id, i.mode, i.new_revocation, i.new_version
+        FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
+        WHERE r.environment = ? AND i.new_revocation IN ('failed', 'live') ORDER BY i.service, i.key, i.run_id
         """, arguments: [environment]
-    ).map { (ServiceKey(service: $0[0], key: $0[1]), $0[2], $0[3]) }
+    ).map {
+      OrphanCredential(
+        name: ServiceKey(service: $0[0], key: $0[1]), run: $0[2], mode: $0[3],
+        revocation: Revocation(rawValue: $0[4]) ?? .failed, version: $0[5])
+    }
+  }
+
+  func liveNewValues(environment: String) throws -> [(run: Int64, item: RotationItem)] {
+    try itemsOfRuns(environment: environment, where: "i.new_revocation = 'live'")
+  }
+
+  func deferredOldCredentials(environment: String) throws -> [(run: Int64, item: RotationItem)] {
+    try itemsOfRuns(
+      environment: environment,
+      where: """
+        i.state = 'done' AND i.revocation = 'deferred' AND NOT EXISTS (
+          SELECT 1 FROM rotation_items j JOIN rotation_runs q ON q.id = j.run_id
+          WHERE q.environment = r.environment AND j.service = i.service AND j.key = i.key
+            AND j.state = 'done' AND j.run_id > i.run_id)
+        """)
+  }
+
+  /// Items of `environment`'s runs matching `condition` (over `i`, the item, and `r`, its run).
+  private func itemsOfRuns(environment: String, where condition: String) throws -> [(run: Int64, item: RotationItem)] {
+    try Row.fetchAll(
+      db,
+      sql: """
+        SELECT i.run_id, i.service, i.key, i.mode, i.single_phase, i.old_version, i.new_version, i.old_credential_id,
+               i.new_credential_id, i.state, i.revocation, i.error, i.new_revocation
+        FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
+        WHERE r.environment = ? AND \(condition)
+        ORDER BY i.run_id, i.position
+        """, arguments: [environment]
+    ).map { row in
+      let run: Int64 = row[0]
+      return (run, try Self.item(row, from: 1, run: run))
+    }
   }
 
   func history(environment: String, since: String, until: String) throws -> [RotationHistoryRow] {

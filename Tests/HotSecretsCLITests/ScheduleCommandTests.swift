@@ -23,7 +23,8 @@ import Testing
     let upload = Self.block(after: "- name: Keep the report", in: text)
     #expect(upload.contains("if: always()"))
     #expect(upload.contains("uses: actions/upload-artifact@v4"))
-    #expect(upload.contains("path: rotation-report.json"))
+    #expect(upload.contains("rotation-report.json"))
+    #expect(upload.contains("finish-report.json"))
     #expect(text.contains(#">> "$GITHUB_STEP_SUMMARY""#))
     // Printing a schedule never opens the vault.
     #expect(!FileManager.default.fileExists(atPath: h.path("vault")))

@@ -69,7 +69,13 @@ import Testing
     let upload = Self.step("Keep the report", in: text)
     #expect(upload.contains("        if: always()"))
     #expect(upload.contains("        uses: actions/upload-artifact@v4"))
-    #expect(upload.contains("          path: rotation-report.json"))
+    #expect(upload.contains("          path: |"))
+    #expect(upload.contains("            rotation-report.json"))
+    #expect(upload.contains("            finish-report.json"))
+    // --finish runs first, and what still waits does not stop the rotation.
+    let rotate = Self.step("Rotate — hotsecrets rotate prod --due --deploy rolling", in: text).joined(separator: "\n")
+    #expect(rotate.contains("hotsecrets rotate prod --finish --format json > finish-report.json \\\n"))
+    #expect(rotate.contains("|| echo \"::warning title=hotsecrets rotate prod --finish::"))
     let commit = Self.step("Commit the updated vault", in: text).joined(separator: "\n")
     #expect(commit.contains("git add vault/hotsecrets.db"))
     #expect(commit.contains("git add vault/audit-checkpoints.log"))
@@ -156,6 +162,7 @@ import Testing
     let service = units.service.content.components(separatedBy: "\n")
     for line in [
       "Type=oneshot", "WorkingDirectory=/srv/app", "EnvironmentFile=/etc/hotsecrets/staging.env",
+      "ExecStartPre=-/usr/local/bin/hotsecrets rotate staging --finish",
       "ExecStart=/usr/local/bin/hotsecrets rotate staging --due --deploy rolling --format json",
       "NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectSystem=strict", "ReadWritePaths=/srv/app",
       "StandardOutput=truncate:/srv/app/rotation-report.json",

@@ -92,8 +92,14 @@ final class FailingStore: VaultStore, @unchecked Sendable {
     func liveOldCredentials(environment: String) throws -> [(ServiceKey, Revocation)] {
       try base.liveOldCredentials(environment: environment)
     }
-    func orphanNewCredentials(environment: String) throws -> [(ServiceKey, Int64, String)] {
+    func orphanNewCredentials(environment: String) throws -> [OrphanCredential] {
       try base.orphanNewCredentials(environment: environment)
+    }
+    func liveNewValues(environment: String) throws -> [(run: Int64, item: RotationItem)] {
+      try base.liveNewValues(environment: environment)
+    }
+    func deferredOldCredentials(environment: String) throws -> [(run: Int64, item: RotationItem)] {
+      try base.deferredOldCredentials(environment: environment)
     }
     func history(environment: String, since: String, until: String) throws -> [RotationHistoryRow] {
       try base.history(environment: environment, since: since, until: until)

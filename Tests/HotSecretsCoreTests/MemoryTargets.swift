@@ -13,7 +13,11 @@ final class MemoryFly: FlyMachinesAPI, @unchecked Sendable {
   var values: [String: String] = [:]
   var version = 0
   var refusal: RemoteError?
+  /// Refuse every bulk update from this one on (1-based), with `refusal` or a 500.
+  var refuseFrom: Int?
   var updates = 0
+  /// The app's machines, as the Machines API lists them.
+  var machines: [FlyMachine] = []
 
   func listSecrets(app: String) async throws -> [FlyAppSecret] {
     lock.withLock { values.map { FlyAppSecret(name: $0.key, digest: FlyDigest.of(Array($0.value.utf8)) ?? "", updatedAt: nil) } }
@@ -22,14 +26,17 @@ final class MemoryFly: FlyMachinesAPI, @unchecked Sendable {
   func updateSecrets(app: String, values new: [String: String]) async throws -> FlySecretsUpdate {
     try lock.withLock {
       updates += 1
-      if let refusal { throw refusal }
+      if let refusal, refuseFrom == nil { throw refusal }
+      if let refuseFrom, updates >= refuseFrom {
+        throw refusal ?? RemoteError(status: 500, reason: "fly answered HTTP 500")
+      }
       values.merge(new) { $1 }
       version += 1
       return FlySecretsUpdate(version: version, secrets: [])
     }
   }
 
-  func listMachines(app: String) async throws -> [FlyMachine] { [] }
+  func listMachines(app: String) async throws -> [FlyMachine] { lock.withLock { machines } }
   func machine(app: String, id: String) async throws -> FlyMachine { throw RemoteError(status: 404, reason: "none") }
   func updateMachine(app: String, machine: FlyMachine, minSecretsVersion: Int) async throws -> FlyMachine { machine }
   func waitStarted(app: String, machineID: String, instanceID: String?, timeout: Int) async throws -> Bool { true }
@@ -77,5 +84,21 @@ final class MemoryProvider: CredentialProvider, @unchecked Sendable {
       if failRevoke { throw RemoteError(status: 500, reason: "provider answered HTTP 500") }
       live[id] = nil
     }
+  }
+}
+
+/// Live probes in memory: health URLs answer `health`; everything else is accepted.
+final class MemoryProbe: LiveProbe, @unchecked Sendable {
+  private let lock = NSLock()
+  private var healthResult: LiveResult = .accepted
+
+  var health: LiveResult {
+    get { lock.withLock { healthResult } }
+    set { lock.withLock { healthResult = newValue } }
+  }
+
+  func check(_ check: LiveCheck) async -> LiveResult {
+    if case .health = check { return health }
+    return .accepted
   }
 }

@@ -56,7 +56,13 @@ extension HotSecrets {
     @Flag(help: "Also rotate every key past its max age or within 7 days of it.") var due = false
     @Flag(help: "Also rotate every key whose current value a removed recipient could have read.") var exposed = false
     @Flag(help: "Print the plan; change nothing.") var dryRun = false
-    @Flag(help: "Complete or roll back the unfinished run.") var resume = false
+    @Flag(help: "Complete or roll back the unfinished run (with none, settle what earlier runs left live).")
+    var resume = false
+    @Flag(
+      help:
+        "Settle what earlier runs left live: revoke old credentials deferred for staged Fly apps once every machine runs the new secrets, and revoke or promote new values kept after an incomplete rollback."
+    )
+    var finish = false
     @Option(help: "Fly: stage or rolling (default: each target's policy `deploy`, else stage).")
     var deploy: FlyDeployMode?
     @Option(help: "after-verify (default) or never: keep the old credential live.")
@@ -109,22 +115,48 @@ extension HotSecrets {
         StandardStreams.output("recorded: the old credential of \(environment)/\(name) was revoked by hand")
         return
       }
-      let report = resume ? try await rotation.resume() : try await rotation.run()
-      // Anchor the run's audit entries: a signed checkpoint of the head (docs/security.md). The
-      // rotation has happened either way, so failing to write it only warns. (--resume ignores --dry-run.)
-      if resume || !dryRun {
-        let path = AuditCheckpoints.path(explicit: nil, root: vault.root)
-        do {
-          let written = try AuditCheckpoints.write(session: session, path: path)
-          StandardStreams.error(
-            "rotate \(environment): audit checkpoint: seq \(written.checkpoint.seq) appended to \(path)")
-        } catch {
-          StandardStreams.error(
-            "warning: the audit checkpoint was not written to \(path): \(ErrorMessage.describe(error))")
+      if finish { return try await settle(rotation, session: session) }
+      let report: RotationReport
+      if resume {
+        do { report = try await rotation.resume() } catch RotationError.nothingToResume(let environment) {
+          // Nothing unfinished: settle what earlier runs left live, if anything.
+          let left = try session.database.read { tx in
+            try tx.journal.liveNewValues(environment: environment).count
+              + tx.journal.deferredOldCredentials(environment: environment).count
+          }
+          guard left > 0 else { throw RotationError.nothingToResume(environment: environment) }
+          return try await settle(rotation, session: session)
         }
+      } else {
+        report = try await rotation.run()
       }
+      // The rotation has happened either way. (--resume ignores --dry-run.)
+      if resume || !dryRun { writeCheckpoint(session) }
       try output.write(RotateOutput.json(report, dryRun: dryRun)) { RotateOutput.text(report, dryRun: dryRun) }
       if !report.succeeded { throw ExitCode(ExitStatus.checkFailed) }
+    }
+
+    /// `--finish`: settles, anchors the audit trail, prints what happened; exit 1 when something
+    /// is still waiting.
+    private func settle(_ rotation: Rotation, session: VaultSession) async throws {
+      let settlement = try await rotation.settle()
+      if !settlement.entries.isEmpty { writeCheckpoint(session) }
+      try output.write(RotateOutput.json(settlement)) { RotateOutput.text(settlement) }
+      if !settlement.settled { throw ExitCode(ExitStatus.checkFailed) }
+    }
+
+    /// Anchors the run's audit entries: a signed checkpoint of the head (docs/security.md). Failing
+    /// to write it only warns: what it anchors has happened.
+    private func writeCheckpoint(_ session: VaultSession) {
+      let path = AuditCheckpoints.path(explicit: nil, root: vault.root)
+      do {
+        let written = try AuditCheckpoints.write(session: session, path: path)
+        StandardStreams.error(
+          "rotate \(environment): audit checkpoint: seq \(written.checkpoint.seq) appended to \(path)")
+      } catch {
+        StandardStreams.error(
+          "warning: the audit checkpoint was not written to \(path): \(ErrorMessage.describe(error))")
+      }
     }
 
     /// Whether the new value of `name` comes from a person (Shopify tokens, `rotate: manual`).
@@ -242,6 +274,63 @@ enum RotateOutput {
       pushes: report.pushes.map(SyncOutput.target))
   }
 
+  /// `--finish --format json`.
+  struct SettlementJSON: Encodable {
+    struct Entry: Encodable {
+      let service, key: String
+      let run: Int64
+      /// `new-revoked`, `promoted`, `old-revoked`, `old-shared` or `waiting`.
+      let outcome: String
+      let revocation: String?
+      let reason: String?
+    }
+    let environment: String
+    let settled: Bool
+    let entries: [Entry]
+  }
+
+  static func json(_ settlement: RotationSettlement) -> SettlementJSON {
+    SettlementJSON(
+      environment: settlement.environment, settled: settlement.settled,
+      entries: settlement.entries.map { entry in
+        let (outcome, revocation, reason): (String, String?, String?) =
+          switch entry.outcome {
+          case .newRevoked: ("new-revoked", nil, nil)
+          case .promoted(let revocation): ("promoted", revocation?.rawValue, nil)
+          case .oldRevoked: ("old-revoked", Revocation.revoked.rawValue, nil)
+          case .oldShared(let other):
+            ("old-shared", Revocation.shared.rawValue, "the same value is current in \(other)")
+          case .waiting(let why): ("waiting", nil, why)
+          }
+        return SettlementJSON.Entry(
+          service: entry.name.service, key: entry.name.key, run: entry.run, outcome: outcome, revocation: revocation,
+          reason: reason)
+      })
+  }
+
+  /// One line per settled or waiting credential, then a summary line.
+  static func text(_ settlement: RotationSettlement) -> String {
+    var lines = settlement.entries.map { entry in
+      let what =
+        switch entry.outcome {
+        case .newRevoked: "no target held the new value: it was revoked"
+        case .promoted(let revocation):
+          "a target held the new value: it is current everywhere now (old credential: \(revocation?.rawValue ?? "handled"))"
+        case .oldRevoked: "every machine runs the new secrets: the old credential was revoked"
+        case .oldShared(let other): "old credential kept: the same value is current in \(other)"
+        case .waiting(let why): "not settled: \(why)"
+        }
+      return "  \(entry.name) (run \(entry.run)): \(what)"
+    }
+    let waiting = settlement.entries.filter { if case .waiting = $0.outcome { true } else { false } }.count
+    lines.append(
+      settlement.entries.isEmpty
+        ? "rotate \(settlement.environment) --finish: nothing left live by earlier runs"
+        : "rotate \(settlement.environment) --finish: \(settlement.entries.count - waiting) settled, \(waiting) waiting"
+    )
+    return lines.joined(separator: "\n")
+  }
+
   static func progress(_ event: RotationProgress, environment: String) -> String {
     let subject = event.name.map { " \($0)" } ?? ""
     let name = event.name.map(\.description) ?? ""
@@ -285,6 +374,8 @@ enum RotateOutput {
       "no certain match for the old credential at \(mode): it is still live; revoke it by hand"
     case .newRevoked(let mode): "the new credential was revoked at \(mode)"
     case .newRevokeFailed(let reason): "FAILED to revoke the new credential: \(reason)"
+    case .newKeptLive:
+      "the previous value could not be restored everywhere, so the new value is kept live; hotsecrets rotate \(environment) --finish settles it"
     case .rollingBack(let reason): "rolling back: \(reason)"
     case .restoreFailed(let reason): "restoring the previous values failed: \(reason)"
     case .finished(let run, let outcome): "run \(run): \(outcome.rawValue)"

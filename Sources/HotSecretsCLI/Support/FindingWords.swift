@@ -15,6 +15,7 @@ enum FindingWords {
     case .syncRolling: "run hotsecrets sync \(environment) --deploy rolling"
     case .confirmRevoked: "then run hotsecrets rotate \(environment) --confirm-revoked \(name)"
     case .rotateExposed: "rotate it: hotsecrets rotate \(environment) --exposed"
+    case .finishRotation: "run hotsecrets rotate \(environment) --finish"
     }
   }
 }

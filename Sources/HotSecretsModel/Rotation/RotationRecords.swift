@@ -35,6 +35,11 @@ public enum Revocation: String, Sendable {
   case deferred
   /// Not revoked because the same value is current elsewhere in the vault (another key or environment).
   case shared
+  /// A new value kept after a rollback that could not restore every target: a target may run it, so
+  /// it is neither revoked nor forgotten (its version keeps its ciphertext, `verify` warns) until
+  /// `Rotation.finish()` settles it: revoked when no target holds it, else pushed everywhere and
+  /// promoted.
+  case live
 }
 
 /// One key of a rotation run, as journaled.

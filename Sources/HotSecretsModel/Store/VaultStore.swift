@@ -312,10 +312,35 @@ public protocol RotationJournalRepository {
   func confirmRevoked(environment: String, name: ServiceKey) throws -> Int64
   /// Keys whose previous credential is still live after their latest rotation.
   func liveOldCredentials(environment: String) throws -> [(ServiceKey, Revocation)]
-  /// New credentials of failed rotations that could not be revoked: (name, run, mode).
-  func orphanNewCredentials(environment: String) throws -> [(ServiceKey, Int64, String)]
+  /// New credentials of failed rotations still live at the provider: revoking failed (`failed`), or
+  /// kept because a target may run them (`live`).
+  func orphanNewCredentials(environment: String) throws -> [OrphanCredential]
+  /// The items of `environment`'s runs whose new value is `live` (kept after an incomplete rollback),
+  /// by run and position.
+  func liveNewValues(environment: String) throws -> [(run: Int64, item: RotationItem)]
+  /// The latest done item of each key whose old credential was deferred (a staged Fly app), by key.
+  func deferredOldCredentials(environment: String) throws -> [(run: Int64, item: RotationItem)]
   /// Every item of `environment`'s runs started within [since, until], by run and position.
   func history(environment: String, since: String, until: String) throws -> [RotationHistoryRow]
+}
+
+/// A new credential a failed run left live at the provider.
+public struct OrphanCredential: Sendable, Equatable {
+  public let name: ServiceKey
+  public let run: Int64
+  public let mode: String
+  /// `failed` (revoking it failed) or `live` (kept: a target may run it).
+  public let revocation: Revocation
+  /// Its version in the vault (kept with its ciphertext while `live`).
+  public let version: Int?
+
+  package init(name: ServiceKey, run: Int64, mode: String, revocation: Revocation, version: Int?) {
+    self.name = name
+    self.run = run
+    self.mode = mode
+    self.revocation = revocation
+    self.version = version
+  }
 }
 
 /// One key of one run, for compliance evidence.

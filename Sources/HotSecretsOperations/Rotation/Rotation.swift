@@ -235,8 +235,11 @@ public struct Rotation: Sendable {
     return try await revokeAll(run.id, &items, &report)
   }
 
-  /// Records that the operator revoked `name`'s old credential (Shopify, manual keys, deferred ones).
+  /// Records that the operator revoked `name`'s old credential (Shopify, manual keys, deferred ones)
+  /// and the new credentials failed runs left live; a new value kept live loses its ciphertext then.
   public func confirmRevoked(_ name: ServiceKey) throws {
+    let live = try session.database.read { tx in try tx.journal.liveNewValues(environment: environment) }
+      .filter { $0.item.name == name }
     try session.database.write { tx in
       let run = try tx.journal.confirmRevoked(environment: environment, name: name)
       try AuditChain.append(
@@ -245,6 +248,12 @@ public struct Rotation: Sendable {
           subject: SecretAddress(trusted: environment, service: name.service, key: name.key).description,
           detail: .object(["run": .int(Int(run))])),
         actor: session.actor, keys: session.keys, at: session.now(), in: tx)
+    }
+    for (run, item) in live {
+      var revoked = item
+      revoked.newRevocation = .revoked
+      _ = try session.failPending(
+        revoked, environment: environment, run: run, reason: "its new credential was revoked by hand")
     }
   }
 
@@ -298,22 +307,22 @@ public struct Rotation: Sendable {
     try session.database.write { tx in try tx.journal.setStep(step, run: run) }
   }
 
-  private func say(_ name: ServiceKey?, _ step: RotationStep, _ event: RotationEvent) {
+  func say(_ name: ServiceKey?, _ step: RotationStep, _ event: RotationEvent) {
     progress(RotationProgress(name: name, step: step, event: event))
   }
 
-  private func address(_ item: RotationItem) -> SecretAddress {
+  func address(_ item: RotationItem) -> SecretAddress {
     SecretAddress(trusted: environment, service: item.service, key: item.key)
   }
 
   /// Every URL of the policy (and the Supabase project URLs of the vault) a credential may be sent
   /// to is https or loopback, checked before any request (`InsecureURLError` names the setting).
-  private func checkCredentialURLs() throws {
+  func checkCredentialURLs() throws {
     try session.checkCredentialURLs(policy, in: session.currentVersions(environment: environment))
   }
 
   /// The provider's view of one key: its settings and the service's current values.
-  private func context(for item: RotationItem) throws -> CredentialContext? {
+  func context(for item: RotationItem) throws -> CredentialContext? {
     guard let provider = policy.service(item.service)?.provider else { return nil }
     var stored = try session.database.read { tx in
       try session.currentSecrets(environment: environment, decrypting: { $0.service == item.service }, tx: tx)
@@ -441,7 +450,7 @@ public struct Rotation: Sendable {
     return overrides
   }
 
-  private func push(overrides: [ServiceKey: StoredSecret], targets: Set<SyncTargetID>, force: Set<ServiceKey> = [])
+  func push(overrides: [ServiceKey: StoredSecret], targets: Set<SyncTargetID>, force: Set<ServiceKey> = [])
     async throws -> SyncReport
   {
     var syncOptions = SyncOptions(
@@ -455,7 +464,7 @@ public struct Rotation: Sendable {
     return try await sync.run { target in say(nil, .push, .target(target)) }
   }
 
-  private func failures(_ report: SyncReport) -> String {
+  func failures(_ report: SyncReport) -> String {
     report.targets.filter { !$0.succeeded }.map { target in
       "\(target.id): "
         + (target.error ?? target.failed.first.map { "\($0.name): \($0.reason)" } ?? target.restart?.failure ?? "failed")
@@ -464,7 +473,7 @@ public struct Rotation: Sendable {
 
   /// Nil when every target holds the new values, the machines of rolling Fly targets run them, and
   /// every health URL of a pushed Fly app answers 200.
-  private func verify(overrides: [ServiceKey: StoredSecret], targets: Set<SyncTargetID>) async throws -> String? {
+  func verify(overrides: [ServiceKey: StoredSecret], targets: Set<SyncTargetID>) async throws -> String? {
     var check = TargetCheck(session: session, policy: policy, fly: fly, github: github)
     check.overrides = overrides
     check.only = targets
@@ -496,7 +505,7 @@ public struct Rotation: Sendable {
 
   /// Handles the old credential after every target verified the new one: revoked at the provider,
   /// or kept (and said why) when something may still use it.
-  private func revokeOld(_ item: RotationItem, run: Int64) async throws -> RotationItem {
+  func revokeOld(_ item: RotationItem, run: Int64) async throws -> RotationItem {
     var item = item
     let staged = stagedApps(for: item)
     let shared = try item.oldVersion.flatMap { old in
@@ -520,49 +529,57 @@ public struct Rotation: Sendable {
       item.revocation = .pendingOperator
       say(item.name, .revoke, .oldKept(.pendingOperator))
     } else {
-      do {
-        guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
-          throw RotationError.noCredentials(provider: item.mode.rawValue)
-        }
-        var id = item.oldCredentialID
-        if id == nil, let old = item.oldVersion {
-          id = try session.database.read { tx in
-            try tx.journal.credentialID(environment: environment, name: item.name, version: old)
-          }
-          if id == nil {
-            var oldValue = try session.versionValue(address(item), version: old)
-            defer { wipe(&oldValue) }
-            id = try await provider.findID(context, value: String(decoding: oldValue, as: UTF8.self))
-          }
-        }
-        if let id {
-          // Journal the id first: a crash during the call must not lose what to revoke.
-          item.oldCredentialID = id
-          try record(item, step: .revoke, run: run)
-          try await provider.revoke(context, id: id)
-          item.revocation = .revoked
-          say(item.name, .revoke, .oldRevoked(mode: item.mode))
-        } else {
-          item.revocation = .kept
-          item.error = "no certain match for the old credential at \(item.mode): it is still live; revoke it by hand"
-          say(item.name, .revoke, .oldNotFound(mode: item.mode))
-        }
-      } catch let stop as JournalWriteFailed {
-        throw stop.underlying
-      } catch {
-        item.revocation = .failed
-        item.error = "revoke: \(RemoteReason.of(error)); the old credential is still live"
-        say(item.name, .revoke, .failed(reason: RemoteReason.of(error)))
-      }
+      item = try await revokeOldAtProvider(item, run: run)
     }
     item.state = .done
     try session.journal(item, step: .revoke, environment: environment, run: run)
     return item
   }
 
+  /// Revokes `item`'s old credential at its provider (the id journaled first), or says why it
+  /// could not: `revoked`, `kept` (no certain match) or `failed`. Does not journal the outcome.
+  func revokeOldAtProvider(_ item: RotationItem, run: Int64) async throws -> RotationItem {
+    var item = item
+    do {
+      guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
+        throw RotationError.noCredentials(provider: item.mode.rawValue)
+      }
+      var id = item.oldCredentialID
+      if id == nil, let old = item.oldVersion {
+        id = try session.database.read { tx in
+          try tx.journal.credentialID(environment: environment, name: item.name, version: old)
+        }
+        if id == nil {
+          var oldValue = try session.versionValue(address(item), version: old)
+          defer { wipe(&oldValue) }
+          id = try await provider.findID(context, value: String(decoding: oldValue, as: UTF8.self))
+        }
+      }
+      if let id {
+        // Journal the id first: a crash during the call must not lose what to revoke.
+        item.oldCredentialID = id
+        try record(item, step: .revoke, run: run)
+        try await provider.revoke(context, id: id)
+        item.revocation = .revoked
+        say(item.name, .revoke, .oldRevoked(mode: item.mode))
+      } else {
+        item.revocation = .kept
+        item.error = "no certain match for the old credential at \(item.mode): it is still live; revoke it by hand"
+        say(item.name, .revoke, .oldNotFound(mode: item.mode))
+      }
+    } catch let stop as JournalWriteFailed {
+      throw stop.underlying
+    } catch {
+      item.revocation = .failed
+      item.error = "revoke: \(RemoteReason.of(error)); the old credential is still live"
+      say(item.name, .revoke, .failed(reason: RemoteReason.of(error)))
+    }
+    return item
+  }
+
   /// Revokes a new credential that will not be used (a failed or rolled-back item). When it cannot,
   /// the item's error says to revoke it by hand.
-  private func revokeNew(_ item: RotationItem, run: Int64) async throws -> RotationItem {
+  func revokeNew(_ item: RotationItem, run: Int64) async throws -> RotationItem {
     var item = item
     guard let id = item.newCredentialID else { return item }
     do {
@@ -615,13 +632,20 @@ public struct Rotation: Sendable {
         continue
       }
       guard !item.singlePhase, [.created, .tested, .pushed, .verified].contains(item.state) else { continue }
-      if restored {
+      if restored || item.state == .created || targets.isEmpty {
         items[index] = try await revokeNew(item, run: run)
-      } else if item.newCredentialID != nil {
+        items[index] = try session.failPending(items[index], environment: environment, run: run, reason: reason)
+      } else {
+        // A target may run the new value: it stays live, its version keeps its ciphertext, and the
+        // journal says so until `settle()` revokes it (no target holds it) or promotes it.
+        items[index].state = .rolledBack
+        items[index].newRevocation = .live
         items[index].error =
-          reason + "; the previous value could not be restored everywhere, so the new credential was kept live"
+          reason
+          + "; the previous value could not be restored everywhere, so the new credential was kept live (tracked until it is settled)"
+        try session.journal(items[index], step: .rollback, environment: environment, run: run)
+        say(item.name, .rollback, .newKeptLive)
       }
-      items[index] = try session.failPending(items[index], environment: environment, run: run, reason: reason)
     }
     report.failedStep = step
     report.error = reason

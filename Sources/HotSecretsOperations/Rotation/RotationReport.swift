@@ -42,6 +42,9 @@ public enum RotationEvent: Sendable {
   /// The unused new credential was revoked.
   case newRevoked(mode: RotationSource)
   case newRevokeFailed(reason: String)
+  /// The previous value could not be restored everywhere: the new one stays live (tracked) until
+  /// `settle()` revokes or promotes it.
+  case newKeptLive
   case rollingBack(reason: String)
   case restoreFailed(reason: String)
   case finished(run: Int64, outcome: RotationReport.Outcome)

@@ -36,6 +36,8 @@ public struct Finding: Sendable, Equatable {
     case confirmRevoked = "confirm-revoked"
     /// Rotate the values a removed recipient could read.
     case rotateExposed = "rotate-exposed"
+    /// Let hotsecrets settle what a rotation left live (deferred revocations, kept new values).
+    case finishRotation = "finish-rotation"
   }
 
   public let service: String

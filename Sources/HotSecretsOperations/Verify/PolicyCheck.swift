@@ -135,27 +135,38 @@ public struct PolicyCheck: Sendable {
         try tx.journal.orphanNewCredentials(environment: environment)
       )
     }
-    for (name, run, mode) in orphans {
-      report.record(
-        Finding(
-          service: name.service, key: name.key, check: .orphanCredential, severity: .warning,
-          message:
-            "rotation run \(run) minted a credential at \(mode) and could not revoke it after the run failed: revoke it by hand",
-          remedy: .confirmRevoked))
+    for orphan in orphans {
+      let (name, run, mode) = (orphan.name, orphan.run, orphan.mode)
+      if orphan.revocation == .live {
+        report.record(
+          Finding(
+            service: name.service, key: name.key, check: .orphanCredential, severity: .warning,
+            message:
+              "rotation run \(run) could not restore every target, so its new value (version \(orphan.version ?? 0), \(mode)) is kept live: a target may run it",
+            remedy: .finishRotation))
+      } else {
+        report.record(
+          Finding(
+            service: name.service, key: name.key, check: .orphanCredential, severity: .warning,
+            message:
+              "rotation run \(run) minted a credential at \(mode) and could not revoke it after the run failed: revoke it by hand",
+            remedy: .confirmRevoked))
+      }
     }
     for (name, revocation) in stillLive {
       let why =
         switch revocation {
         case .pendingOperator: "revoke it by hand"
         case .failed: "revoking it failed; revoke it by hand"
-        case .deferred: "the Fly machines were only staged; after their next deploy revoke it by hand"
+        case .deferred: "the Fly machines were only staged; once they run the new secrets it can be revoked"
         case .shared: "the same value is current under another key; revoke it once nothing uses it"
         default: "it was kept (on request, or no certain match at the provider); revoke it by hand"
         }
       report.record(
         Finding(
           service: name.service, key: name.key, check: .oldCredential, severity: .warning,
-          message: "the previous credential is still live: \(why)", remedy: .confirmRevoked))
+          message: "the previous credential is still live: \(why)",
+          remedy: revocation == .deferred ? .finishRotation : .confirmRevoked))
     }
 
     // Recipients (and their MAC) and exposures read once, in one snapshot.
