@@ -130,6 +130,13 @@ extension HotSecrets {
       } else {
         report = try await rotation.run()
       }
+      // A rolling run restarted the machines: old credentials deferred by earlier staged runs may
+      // go now.
+      if !dryRun, report.pushes.contains(where: { $0.deploy == .rolling && $0.restart?.failure == nil }) {
+        await DeferredRevocations.finish(
+          command: "rotate", policy: policy, session: session, fly: clients.fly, github: clients.github,
+          timeout: timeout)
+      }
       // The rotation has happened either way. (--resume ignores --dry-run.)
       if resume || !dryRun { writeCheckpoint(session) }
       try output.write(RotateOutput.json(report, dryRun: dryRun)) { RotateOutput.text(report, dryRun: dryRun) }

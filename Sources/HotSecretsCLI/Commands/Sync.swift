@@ -70,6 +70,11 @@ extension HotSecrets {
         session: session, policy: policy, fly: clients.fly, github: clients.github,
         options: SyncOptions(kinds: target.kinds, dryRun: dryRun, deploy: deploy, machineTimeout: machineTimeout))
       let report = try await sync.run { StandardStreams.error(SyncOutput.progress($0, dryRun: dryRun)) }
+      if !dryRun, report.targets.contains(where: { $0.deploy == .rolling && $0.restart?.failure == nil }) {
+        await DeferredRevocations.finish(
+          command: "sync", policy: policy, session: session, fly: clients.fly, github: clients.github,
+          timeout: timeout)
+      }
       try output.write(SyncOutput.json(report)) { SyncOutput.text(report) }
       let ranNothing = report.targets.allSatisfy { !$0.reached }
       if ranNothing { throw ExitCode(ExitStatus.error) }

@@ -49,9 +49,10 @@ extension Rotation {
   /// - an old credential deferred because a Fly app was only staged: when every started machine of
   ///   every Fly app carrying the key runs at least the secrets version hotsecrets last produced for
   ///   it, it is revoked at the provider; otherwise the machines still behind are named.
-  /// Each change is journaled (on the run that left it) and audited. Throws `unfinished` while a run
-  /// is unfinished (resume it first) and `busy` while another rotation runs.
-  public func settle() async throws -> RotationSettlement {
+  /// Each change is journaled (on the run that left it) and audited. With `deferredOnly`, only the
+  /// deferred old credentials (what a rolling restart may have made safe to revoke). Throws
+  /// `unfinished` while a run is unfinished (resume it first) and `busy` while another rotation runs.
+  public func settle(deferredOnly: Bool = false) async throws -> RotationSettlement {
     try checkCredentialURLs()
     let lock = try session.database.rotationLock(environment: environment)
     defer { withExtendedLifetime(lock) {} }
@@ -66,7 +67,7 @@ extension Rotation {
         environment: environment, run: open.id, startedAt: open.startedAt, by: open.actorUser, step: open.step.rawValue)
     }
     var result = RotationSettlement(environment: environment)
-    for (run, item) in live {
+    for (run, item) in live where !deferredOnly {
       let outcome = try await settleLive(item, run: run)
       result.entries.append(.init(name: item.name, run: run, outcome: outcome))
     }
@@ -93,6 +94,7 @@ extension Rotation {
     let holders = try await holders(of: item.name, value: pending, targets: targets)
     if holders.values.allSatisfy({ $0 == false }) {
       // No target holds it: it was never deployed anywhere, so it can go.
+      if item.newCredentialID != nil, let missing = missingProvider(item) { return .waiting(missing) }
       var settled = try await revokeNew(item, run: run)
       if settled.newRevocation == .failed {
         return .waiting(settled.error ?? "revoking the new credential failed")
@@ -157,7 +159,16 @@ extension Rotation {
 
   // MARK: - Deferred old credentials
 
+  /// Why `item`'s provider cannot be asked to revoke (no credentials for it here), or nil.
+  private func missingProvider(_ item: RotationItem) -> String? {
+    guard let kind = item.mode.provider, providers[kind] != nil else {
+      return "no credentials for the \(item.mode) provider to revoke with"
+    }
+    return nil
+  }
+
   private func finishDeferred(_ item: RotationItem, run: Int64) async throws -> RotationSettlement.Outcome {
+    if let missing = missingProvider(item) { return .waiting(missing) }
     let apps = policy.flyTargets.filter { $0.services.contains(item.service) }.map(\.app)
     if !apps.isEmpty {
       guard let fly else {
