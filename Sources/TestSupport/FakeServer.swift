@@ -18,6 +18,13 @@ public final class FakeServer: Sendable {
   /// `http://127.0.0.1:PORT`
   public var baseURL: String { "http://127.0.0.1:\(port)" }
 
+  /// The priority a fake runs at, above the tests' (medium, the default). FlyingFox's tasks inherit it (child tasks,
+  /// and its unstructured `Task {}`s too, which take their creator's priority). On Linux each priority has a
+  /// cooperative pool of its own, as wide as the machine: a fake answers even while every thread the tests run on
+  /// is busy, e.g. with tests that compute for seconds, in parallel, in the same process. (Elsewhere its jobs are at
+  /// least taken first.)
+  public static let priority = TaskPriority.high
+
   /// Starts `router` and returns once the server listens.
   public static func start(_ router: FakeRouter) async throws -> FakeServer {
     try await start { request in await router.respond(to: request) }
@@ -37,7 +44,7 @@ public final class FakeServer: Sendable {
     let config = HTTPServer.Configuration(
       address: address, timeout: 86_400, pool: NoDelayPool(base: HTTPServer.defaultPool()), logger: .disabled)
     let server = HTTPServer(config: config, handler: FakeHTTPHandler(handler: handler, drain: drain))
-    let task = Task { try await server.run() }
+    let task = Task(priority: priority) { try await server.run() }
     do {
       try await server.waitUntilListening(timeout: 10)
     } catch {
@@ -69,7 +76,7 @@ public final class FakeServer: Sendable {
     }
     guard first else { return }
     let (server, task, drain, drainTimeout) = (server, task, drain, drainTimeout)
-    Task.detached {
+    Task.detached(priority: Self.priority) {
       // Closes the listener and ends the connections once their current request is answered; FlyingFox's
       // accept loop only ends when the server's task is cancelled, which the drain below does.
       async let closing: Void = server.stop(timeout: drainTimeout + 5)
