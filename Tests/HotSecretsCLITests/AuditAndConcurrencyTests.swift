@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
-@Suite struct AuditCommandTests {
+@Suite(.endToEnd) struct AuditCommandTests {
   @Test func logAndVerifyEndToEnd() async throws {
     let h = try await CLIHarness.withIdentityVault()
     try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "v1")
@@ -49,7 +49,7 @@ import Testing
   }
 }
 
-@Suite struct ConcurrencyTests {
+@Suite(.endToEnd) struct ConcurrencyTests {
   @Test func twoProcessesWritingAtOnceLoseNoUpdate() async throws {
     let h = try await CLIHarness.withIdentityVault()
     let perWriter = 12

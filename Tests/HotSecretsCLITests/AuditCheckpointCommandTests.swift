@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
-@Suite struct AuditCheckpointCommandTests {
+@Suite(.endToEnd) struct AuditCheckpointCommandTests {
   static let linePattern =
     #"^hotsecrets-checkpoint v1 seq=[1-9][0-9]* hash=[0-9a-f]{64} time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ vault=[0-9a-f-]{36} key=[A-Za-z0-9+/]{43}= sig=[A-Za-z0-9+/]{86}==$"#
 

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 
 /// Every bad-input case of the core vault: clear message, right exit code, nothing on stdout.
-@Suite struct BadInputTests {
+@Suite(.endToEnd) struct BadInputTests {
   @Test func wrongPassphrase() async throws {
     let h = try CLIHarness()
     #expect(try await h.run(["init"], env: ["HOTSECRETS_PASSPHRASE": "right passphrase"]).status == 0)

@@ -8,7 +8,7 @@ import Testing
 #endif
 
 /// `hotsecrets export compliance` and `export verify` end to end.
-@Suite struct ExportCommandTests {
+@Suite(.endToEnd) struct ExportCommandTests {
   static let files = [
     "inventory.csv", "rotations.csv", "access.csv", "policy-results.json", "audit.jsonl", "audit-verification.json",
     "report.html", "signer.pub", "manifest.json", "manifest.sig",

@@ -5,7 +5,7 @@ import Testing
 @testable import HotSecretsCore
 
 /// Local hardening, end to end (docs/security.md).
-@Suite struct HardeningCommandTests {
+@Suite(.endToEnd) struct HardeningCommandTests {
   // MARK: - Process
 
   @Test func theProcessIsMadeNonDumpable() throws {

@@ -3,7 +3,7 @@ import GRDB
 import TestSupport
 import Testing
 
-@Suite struct MirrorCommandTests {
+@Suite(.endToEnd) struct MirrorCommandTests {
   /// Writes `files` under the harness directory with mode 0600.
   func write(_ h: CLIHarness, _ files: [String: String], mode: mode_t = 0o600) throws {
     for (relative, content) in files {

@@ -5,7 +5,7 @@ import Testing
 
 /// Issue 13 end to end: `recipients remove` re-keys and queues what the person could read,
 /// `verify` reports it, `rotate --exposed` closes it; `rekey` survives being killed.
-@Suite struct OffboardingCommandTests {
+@Suite(.endToEnd) struct OffboardingCommandTests {
   static let policy = """
     version: 1
     environment: prod

@@ -4,7 +4,7 @@ import Testing
 
 /// `hotsecrets rotate` end to end: the built binary against loopback fakes of the providers (OpenAI,
 /// Supabase, Chatwoot, Shopify's probe), Fly and GitHub.
-@Suite struct RotateCommandTests {
+@Suite(.endToEnd) struct RotateCommandTests {
   static let app = "hotdash-production"
   static let repo = "hotrodan/hot-dash"
   static let oldOpenAI = "sk-svcacct-OLDOLDOLDOLDOLDOLDOLDOLDwxyz"

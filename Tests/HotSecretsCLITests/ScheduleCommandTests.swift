@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `hotsecrets schedule`: the printed workflow and units, --out, and usage errors.
-@Suite struct ScheduleCommandTests {
+@Suite(.endToEnd) struct ScheduleCommandTests {
   @Test func githubActionsWorkflow() async throws {
     let h = try CLIHarness()
     let r = try await h.run(["schedule", "prod", "--github-actions"])

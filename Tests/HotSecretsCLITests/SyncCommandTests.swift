@@ -4,7 +4,7 @@ import Testing
 
 /// `hotsecrets sync` and `verify --targets` end to end: the built binary against loopback fakes of
 /// Fly's Machines API and GitHub's environment-secrets API.
-@Suite struct SyncCommandTests {
+@Suite(.endToEnd) struct SyncCommandTests {
   static let app = "hotdash-production"
   static let worker = "hotdash-worker"
   static let repo = "hotrodan/hot-dash"

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite struct VaultCommandTests {
+@Suite(.endToEnd) struct VaultCommandTests {
   @Test func passphraseLifecycle() async throws {
     let h = try CLIHarness()
     h.environment["HOTSECRETS_PASSPHRASE"] = "correct horse battery staple"

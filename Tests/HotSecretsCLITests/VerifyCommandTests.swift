@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite struct VerifyCommandTests {
+@Suite(.endToEnd) struct VerifyCommandTests {
   func policy(providers base: String = "https://example.invalid") -> String {
     """
     version: 1
