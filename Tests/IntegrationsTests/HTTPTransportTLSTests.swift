@@ -6,7 +6,7 @@ import Testing
 
 /// TLS through the system's libcurl against a real TLS server (`openssl s_server`, a self-signed
 /// certificate for 127.0.0.1): untrusted is a `tls` failure; trusted through a CA bundle works.
-@Suite struct HTTPTransportTLSTests {
+@Suite(.curlHandlePool(.shared)) struct HTTPTransportTLSTests {
   /// `openssl s_server -www` on 127.0.0.1 with a fresh self-signed certificate.
   final class TLSServer {
     let port: Int
