@@ -5,7 +5,7 @@ import Testing
 
 /// `SecretsSync` in process, through the target protocols (no HTTP, no binary): what a Fly app is
 /// sent, what is recorded, and what a refusing API leaves behind.
-@Suite struct InProcessSyncTests {
+@Suite(.remoteDiagnostics) struct InProcessSyncTests {
   /// A Fly app in memory: its secrets and their digests; a bulk update can be made to fail.
   final class MemoryFly: FlyMachinesAPI, @unchecked Sendable {
     private let lock = NSLock()

@@ -3,7 +3,7 @@ import Testing
 
 @testable import HotSecretsCore
 
-@Suite struct RemoteErrorTests {
+@Suite(.remoteDiagnostics) struct RemoteErrorTests {
   @Test func reasonsNeverCarryTheAPIsText() {
     let error = RemoteError(status: 422, reason: "fly answered HTTP 422", apiMessage: "bad value sk-live-abcdefgh")
     #expect(RemoteReason.of(error) == "fly answered HTTP 422")
