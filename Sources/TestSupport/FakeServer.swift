@@ -426,12 +426,13 @@ public final class LoopbackListener: @unchecked Sendable {
   deinit { close(fd) }
 }
 
-/// A loopback TCP port nothing listens on: bound once to learn a free port, then closed. (Tests never use a
-/// stopped fake for this: its port could be taken again by another fake.)
+/// A loopback TCP port nothing listens on: connecting to it is refused. The port stays bound (not listening) for the
+/// rest of the process, so no fake started later, in parallel, can be given it. (Tests never use a stopped fake for
+/// this: its port could be taken again by another fake.)
 public func closedLoopbackPort() -> Int {
   let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
   guard fd >= 0 else { return 9 }
-  defer { close(fd) }
+  _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
   var address = sockaddr_in()
   address.sin_family = sa_family_t(AF_INET)
   address.sin_port = 0
@@ -442,7 +443,11 @@ public func closedLoopbackPort() -> Int {
       bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
     }
   }
-  return bound ? Int(UInt16(bigEndian: address.sin_port)) : 9
+  guard bound else {
+    close(fd)
+    return 9
+  }
+  return Int(UInt16(bigEndian: address.sin_port))  // `fd` is never closed: it holds the port
 }
 
 /// How a fake endpoint misbehaves.
