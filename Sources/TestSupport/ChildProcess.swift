@@ -195,12 +195,14 @@ public final class ChildProcess: Sendable {
     while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0, errno == EINTR {}
     state.withLock { $0.exited = true }
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-    // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import (macros).
+    var reaped: pid_t
+    repeat { reaped = waitpid(pid, &status, 0) } while reaped < 0 && errno == EINTR
+    // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import (macros). A child reaped by someone else
+    // (nothing in the tests does) has no known status: -1, never a made-up success.
     let signal = status & 0x7f
     let result = ChildOutput(
-      status: signal == 0 ? (status >> 8) & 0xff : signal, signal: signal == 0 ? nil : signal, stdout: Data(stdout),
-      stderr: Data(stderr))
+      status: reaped != pid ? -1 : signal == 0 ? (status >> 8) & 0xff : signal,
+      signal: reaped == pid && signal != 0 ? signal : nil, stdout: Data(stdout), stderr: Data(stderr))
     let waiters = state.withLock { state in
       state.result = result
       defer { state.waiters = [] }
