@@ -18,6 +18,13 @@ public final class FakeServer: Sendable {
   /// `http://127.0.0.1:PORT`
   public var baseURL: String { "http://127.0.0.1:\(port)" }
 
+  /// The priority a fake runs at, above the tests' (medium, the default). FlyingFox's tasks inherit it (child tasks,
+  /// and its unstructured `Task {}`s too, which take their creator's priority). On Linux each priority has a
+  /// cooperative pool of its own, as wide as the machine: a fake answers even while every thread the tests run on
+  /// is busy, e.g. with tests that compute for seconds, in parallel, in the same process. (Elsewhere its jobs are at
+  /// least taken first.)
+  public static let priority = TaskPriority.high
+
   /// Starts `router` and returns once the server listens.
   public static func start(_ router: FakeRouter) async throws -> FakeServer {
     try await start { request in await router.respond(to: request) }
@@ -37,7 +44,7 @@ public final class FakeServer: Sendable {
     let config = HTTPServer.Configuration(
       address: address, timeout: 86_400, pool: NoDelayPool(base: HTTPServer.defaultPool()), logger: .disabled)
     let server = HTTPServer(config: config, handler: FakeHTTPHandler(handler: handler, drain: drain))
-    let task = Task { try await server.run() }
+    let task = Task(priority: priority) { try await server.run() }
     do {
       try await server.waitUntilListening(timeout: 10)
     } catch {
@@ -69,7 +76,7 @@ public final class FakeServer: Sendable {
     }
     guard first else { return }
     let (server, task, drain, drainTimeout) = (server, task, drain, drainTimeout)
-    Task.detached {
+    Task.detached(priority: Self.priority) {
       // Closes the listener and ends the connections once their current request is answered; FlyingFox's
       // accept loop only ends when the server's task is cancelled, which the drain below does.
       async let closing: Void = server.stop(timeout: drainTimeout + 5)
@@ -419,12 +426,13 @@ public final class LoopbackListener: @unchecked Sendable {
   deinit { close(fd) }
 }
 
-/// A loopback TCP port nothing listens on: bound once to learn a free port, then closed. (Tests never use a
-/// stopped fake for this: its port could be taken again by another fake.)
+/// A loopback TCP port nothing listens on: connecting to it is refused. The port stays bound (not listening) for the
+/// rest of the process, so no fake started later, in parallel, can be given it. (Tests never use a stopped fake for
+/// this: its port could be taken again by another fake.)
 public func closedLoopbackPort() -> Int {
   let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
   guard fd >= 0 else { return 9 }
-  defer { close(fd) }
+  _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
   var address = sockaddr_in()
   address.sin_family = sa_family_t(AF_INET)
   address.sin_port = 0
@@ -435,7 +443,11 @@ public func closedLoopbackPort() -> Int {
       bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
     }
   }
-  return bound ? Int(UInt16(bigEndian: address.sin_port)) : 9
+  guard bound else {
+    close(fd)
+    return 9
+  }
+  return Int(UInt16(bigEndian: address.sin_port))  // `fd` is never closed: it holds the port
 }
 
 /// How a fake endpoint misbehaves.

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
-@Suite struct AuditCheckpointCommandTests {
+@Suite(.endToEnd) struct AuditCheckpointCommandTests {
   static let linePattern =
     #"^hotsecrets-checkpoint v1 seq=[1-9][0-9]* hash=[0-9a-f]{64} time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ vault=[0-9a-f-]{36} key=[A-Za-z0-9+/]{43}= sig=[A-Za-z0-9+/]{86}==$"#
 
@@ -10,15 +10,15 @@ import Testing
     try String(contentsOfFile: h.path(relative), encoding: .utf8).split(separator: "\n").map(String.init)
   }
 
-  func headSeq(_ h: CLIHarness) throws -> Int {
-    try #require(try h.json(try h.run(["audit", "verify", "--format", "json"]))["head_seq"] as? Int)
+  func headSeq(_ h: CLIHarness) async throws -> Int {
+    try #require(try h.json(try await h.run(["audit", "verify", "--format", "json"]))["head_seq"] as? Int)
   }
 
-  @Test func checkpointAppendsOneSignedLineAndVerifyChecksIt() throws {
-    let h = try CLIHarness.withIdentityVault()
-    try h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "v1")
+  @Test func checkpointAppendsOneSignedLineAndVerifyChecksIt() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "v1")
 
-    let first = try h.run(["audit", "checkpoint"])
+    let first = try await h.run(["audit", "checkpoint"])
     #expect(first.status == 0, "\(first.allOutput)")
     #expect(first.stdout.hasPrefix("created the vault's signing key "))
     #expect(first.stdout.contains("checkpoint: seq 4 hash "))
@@ -27,8 +27,8 @@ import Testing
       FileManager.default.attributesOfItem(atPath: h.path("vault/audit-checkpoints.log"))[.posixPermissions] as? Int)
     #expect(mode == 0o644)
 
-    try h.run(["get", "prod", "openai", "API_KEY_PROD"])
-    let second = try h.json(try h.run(["audit", "checkpoint", "--format", "json"]))
+    try await h.run(["get", "prod", "openai", "API_KEY_PROD"])
+    let second = try h.json(try await h.run(["audit", "checkpoint", "--format", "json"]))
     #expect(
       Set(second.keys) == [
         "seq", "hash", "time", "vault_id", "public_key", "signature", "line", "file", "signing_key_created",
@@ -42,17 +42,17 @@ import Testing
     #expect(written[1] == second["line"] as? String)
     for line in written { #expect(line.wholeMatch(of: try Regex(Self.linePattern)) != nil, "\(line)") }
 
-    let log = try h.json(try h.run(["audit", "log", "--format", "json"]))
+    let log = try h.json(try await h.run(["audit", "log", "--format", "json"]))
     let entries = try #require(log["entries"] as? [[String: Any]])
     // The key's creation is audited; checkpoints themselves are not.
     #expect(entries.map { $0["action"] as? String } == ["init", "recipient-add", "set", "signing-key-create", "get"])
     #expect(entries[3]["detail"] as? String == "{\"public_key\":\"\(second["public_key"] as? String ?? "")\"}")
 
-    let ok = try h.run(["audit", "verify"])
+    let ok = try await h.run(["audit", "verify"])
     #expect(ok.status == 0)
     #expect(ok.stdout.hasPrefix("audit chain intact: 5 entries"))
     #expect(ok.stdout.contains("checkpoints: 2 verified (vault/audit-checkpoints.log)"))
-    let okJSON = try h.json(try h.run(["audit", "verify", "--format", "json"]))
+    let okJSON = try h.json(try await h.run(["audit", "verify", "--format", "json"]))
     #expect(
       Set(okJSON.keys) == [
         "intact", "entries", "first_bad_seq", "reason", "head_seq", "head_hash", "authenticated", "checkpoints",
@@ -61,41 +61,42 @@ import Testing
     #expect(okJSON["intact"] as? Bool == true)
     #expect(okJSON["checkpoints"] as? Int == 2)
     #expect(okJSON["checkpoint_error"] is NSNull)
-    let anonymous = try h.json(try h.run(["audit", "verify", "--format", "json"], env: ["HOTSECRETS_IDENTITY": ""]))
+    let anonymous = try h.json(
+      try await h.run(["audit", "verify", "--format", "json"], env: ["HOTSECRETS_IDENTITY": ""]))
     #expect(anonymous["authenticated"] as? Bool == false)
     #expect(anonymous["checkpoints"] as? Int == 2)
   }
 
-  @Test func withoutAFileThereAreNoCheckpoints() throws {
-    let h = try CLIHarness.withIdentityVault()
-    let text = try h.run(["audit", "verify"])
+  @Test func withoutAFileThereAreNoCheckpoints() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    let text = try await h.run(["audit", "verify"])
     #expect(text.status == 0)
     #expect(text.stdout.contains("checkpoints: 0 verified"))
-    let json = try h.json(try h.run(["audit", "verify", "--format", "json"]))
+    let json = try h.json(try await h.run(["audit", "verify", "--format", "json"]))
     #expect(json["checkpoints"] as? Int == 0)
     #expect(json["checkpoint_error"] is NSNull)
   }
 
-  @Test func truncationAfterACheckpointFailsNamingTheLine() throws {
-    let h = try CLIHarness.withIdentityVault()
-    try h.run(["set", "prod", "app", "A"], stdin: "1")
-    #expect(try h.run(["audit", "checkpoint"]).status == 0)
-    try h.run(["set", "prod", "app", "B"], stdin: "2")
-    try h.run(["set", "prod", "app", "C"], stdin: "3")
-    #expect(try h.run(["audit", "checkpoint"]).status == 0)
-    let head = try headSeq(h)
+  @Test func truncationAfterACheckpointFailsNamingTheLine() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "app", "A"], stdin: "1")
+    #expect(try await h.run(["audit", "checkpoint"]).status == 0)
+    try await h.run(["set", "prod", "app", "B"], stdin: "2")
+    try await h.run(["set", "prod", "app", "C"], stdin: "3")
+    #expect(try await h.run(["audit", "checkpoint"]).status == 0)
+    let head = try await headSeq(h)
     #expect(head == 6)
 
     let queue = try DatabaseQueue(path: h.path("vault/hotsecrets.db"))
-    try queue.write { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq > 5") }
+    try await queue.write { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq > 5") }
     for env in [[:], ["HOTSECRETS_IDENTITY": ""]] {
-      let broken = try h.run(["audit", "verify"], env: env)
+      let broken = try await h.run(["audit", "verify"], env: env)
       #expect(broken.status == 1)
       #expect(
         broken.stdout
           == "audit checkpoint failed: vault/audit-checkpoints.log line 2: checkpointed seq 6 is not in the audit chain, which ends at seq 5: the entries after seq 5 were deleted (truncated) (1 checkpoint(s) before it verified)\n"
       )
-      let json = try h.json(try h.run(["audit", "verify", "--format", "json"], env: env))
+      let json = try h.json(try await h.run(["audit", "verify", "--format", "json"], env: env))
       #expect(json["intact"] as? Bool == false)
       #expect(json["checkpoints"] as? Int == 1)
       #expect(json["first_bad_seq"] as? Int == 6)
@@ -104,62 +105,64 @@ import Testing
     }
   }
 
-  @Test func aTamperedLineFailsNamingTheLine() throws {
-    let h = try CLIHarness.withIdentityVault()
-    #expect(try h.run(["audit", "checkpoint"]).status == 0)
-    try h.run(["set", "prod", "app", "A"], stdin: "1")
-    #expect(try h.run(["audit", "checkpoint"]).status == 0)
+  @Test func aTamperedLineFailsNamingTheLine() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    #expect(try await h.run(["audit", "checkpoint"]).status == 0)
+    try await h.run(["set", "prod", "app", "A"], stdin: "1")
+    #expect(try await h.run(["audit", "checkpoint"]).status == 0)
     var written = try lines(h)
     written[1] = written[1].replacingOccurrences(of: "seq=4 ", with: "seq=3 ")
     try (written.joined(separator: "\n") + "\n").write(
       toFile: h.path("vault/audit-checkpoints.log"), atomically: true, encoding: .utf8)
-    let r = try h.run(["audit", "verify"])
+    let r = try await h.run(["audit", "verify"])
     #expect(r.status == 1)
     #expect(r.stdout.contains("vault/audit-checkpoints.log line 2: the signature does not verify"))
   }
 
-  @Test func anotherVaultsCheckpointIsRefused() throws {
-    let h = try CLIHarness.withIdentityVault()
-    let other = try CLIHarness.withIdentityVault()
-    #expect(try other.run(["audit", "checkpoint"]).status == 0)
+  @Test func anotherVaultsCheckpointIsRefused() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    let other = try await CLIHarness.withIdentityVault()
+    #expect(try await other.run(["audit", "checkpoint"]).status == 0)
     try FileManager.default.createDirectory(atPath: h.path("vault"), withIntermediateDirectories: true)
     try FileManager.default.copyItem(
       atPath: other.path("vault/audit-checkpoints.log"), toPath: h.path("vault/audit-checkpoints.log"))
-    let r = try h.run(["audit", "verify", "--format", "json"])
+    let r = try await h.run(["audit", "verify", "--format", "json"])
     #expect(r.status == 1)
     let json = try h.json(r)
     #expect((json["checkpoint_error"] as? String)?.contains("line 1: the checkpoint is for vault ") == true)
   }
 
-  @Test func theFileIsUnderRootWhereverTheVaultIsAndCanBeOverridden() throws {
-    let h = try CLIHarness.withIdentityVault()
+  @Test func theFileIsUnderRootWhereverTheVaultIsAndCanBeOverridden() async throws {
+    let h = try await CLIHarness.withIdentityVault()
     try FileManager.default.createDirectory(atPath: h.path("elsewhere"), withIntermediateDirectories: true)
     try FileManager.default.moveItem(atPath: h.path("vault/hotsecrets.db"), toPath: h.path("elsewhere/v.db"))
     try FileManager.default.createDirectory(atPath: h.path("project"), withIntermediateDirectories: true)
     let args = ["--root", "project", "--vault", "elsewhere/v.db"]
-    #expect(try h.run(["audit", "checkpoint"] + args).status == 0)
+    #expect(try await h.run(["audit", "checkpoint"] + args).status == 0)
     #expect(FileManager.default.fileExists(atPath: h.path("project/vault/audit-checkpoints.log")))
     #expect(!FileManager.default.fileExists(atPath: h.path("elsewhere/audit-checkpoints.log")))
-    #expect(try h.run(["audit", "checkpoint", "--checkpoints", "anchors.log"] + args).status == 0)
+    #expect(try await h.run(["audit", "checkpoint", "--checkpoints", "anchors.log"] + args).status == 0)
     #expect(try lines(h, "anchors.log").count == 1)
-    let json = try h.json(try h.run(["audit", "verify", "--format", "json"] + args))
+    let json = try h.json(try await h.run(["audit", "verify", "--format", "json"] + args))
     #expect(json["checkpoints"] as? Int == 1)
-    let both = try h.json(try h.run(["audit", "verify", "--format", "json", "--checkpoints", "anchors.log"] + args))
+    let both = try h.json(
+      try await h.run(["audit", "verify", "--format", "json", "--checkpoints", "anchors.log"] + args))
     #expect(both["checkpoints"] as? Int == 1)
-    let missing = try h.json(try h.run(["audit", "verify", "--format", "json", "--checkpoints", "none.log"] + args))
+    let missing = try h.json(
+      try await h.run(["audit", "verify", "--format", "json", "--checkpoints", "none.log"] + args))
     #expect(missing["checkpoints"] as? Int == 0)
     #expect(missing["intact"] as? Bool == true)
   }
 
-  @Test func checkpointNeedsTheVaultUnlocked() throws {
-    let h = try CLIHarness.withIdentityVault()
-    let r = try h.run(["audit", "checkpoint"], env: ["HOTSECRETS_IDENTITY": ""])
+  @Test func checkpointNeedsTheVaultUnlocked() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    let r = try await h.run(["audit", "checkpoint"], env: ["HOTSECRETS_IDENTITY": ""])
     #expect(r.status == 2)
     #expect(!FileManager.default.fileExists(atPath: h.path("vault/audit-checkpoints.log")))
   }
 
-  @Test func rotateAppendsACheckpoint() throws {
-    let h = try CLIHarness.withIdentityVault()
+  @Test func rotateAppendsACheckpoint() async throws {
+    let h = try await CLIHarness.withIdentityVault()
     try h.writePolicy(
       """
       version: 1
@@ -169,25 +172,25 @@ import Testing
           keys:
             SESSION_SECRET: { rotate: generate }
       """)
-    try h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "old-session-secret-value-123456")
-    let dry = try h.run(["rotate", "prod", "app/SESSION_SECRET", "--dry-run"])
+    try await h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "old-session-secret-value-123456")
+    let dry = try await h.run(["rotate", "prod", "app/SESSION_SECRET", "--dry-run"])
     #expect(dry.status == 0, "\(dry.allOutput)")
     #expect(!FileManager.default.fileExists(atPath: h.path("vault/audit-checkpoints.log")))
 
-    let r = try h.run(["rotate", "prod", "app/SESSION_SECRET"])
+    let r = try await h.run(["rotate", "prod", "app/SESSION_SECRET"])
     #expect(r.status == 0, "\(r.allOutput)")
-    let head = try headSeq(h)
+    let head = try await headSeq(h)
     #expect(r.stderr.contains("rotate prod: audit checkpoint: seq \(head) appended to vault/audit-checkpoints.log"))
     let written = try lines(h)
     #expect(written.count == 1)
     #expect(written[0].contains(" seq=\(head) "))
-    let json = try h.json(try h.run(["audit", "verify", "--format", "json"]))
+    let json = try h.json(try await h.run(["audit", "verify", "--format", "json"]))
     #expect(json["intact"] as? Bool == true)
     #expect(json["checkpoints"] as? Int == 1)
   }
 
-  @Test func rotateStillSucceedsWhenTheCheckpointCannotBeWritten() throws {
-    let h = try CLIHarness.withIdentityVault()
+  @Test func rotateStillSucceedsWhenTheCheckpointCannotBeWritten() async throws {
+    let h = try await CLIHarness.withIdentityVault()
     try h.writePolicy(
       """
       version: 1
@@ -197,11 +200,11 @@ import Testing
           keys:
             SESSION_SECRET: { rotate: generate }
       """)
-    try h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "old-session-secret-value-123456")
+    try await h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "old-session-secret-value-123456")
     // A folder where the file should be: the open fails.
     try FileManager.default.createDirectory(
       atPath: h.path("vault/audit-checkpoints.log"), withIntermediateDirectories: true)
-    let r = try h.run(["rotate", "prod", "app/SESSION_SECRET"])
+    let r = try await h.run(["rotate", "prod", "app/SESSION_SECRET"])
     #expect(r.status == 0, "\(r.allOutput)")
     #expect(r.stderr.contains("warning: the audit checkpoint was not written to vault/audit-checkpoints.log"))
   }

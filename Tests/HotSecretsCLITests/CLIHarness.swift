@@ -4,6 +4,7 @@ import HotSecretsModel
 import HotSecretsOperations
 import HotSecretsVault
 import VaultSQLite
+import TestSupport
 import Testing
 
 /// What one run of the built `hotsecrets` binary did.
@@ -16,7 +17,8 @@ struct CLIResult {
   var allOutput: String { stdout + stderr }
 }
 
-/// Runs the built binary in a scratch directory with a clean environment.
+/// Runs the built binary in a scratch directory with a clean environment, as a `ChildProcess`: tests run in
+/// parallel and may serve loopback fakes the binary talks to, so no run ever blocks a Swift-concurrency thread.
 final class CLIHarness: @unchecked Sendable {
   let directory: String
   /// Environment given to every run, on top of PATH and HOME; tests add to it.
@@ -43,84 +45,47 @@ final class CLIHarness: @unchecked Sendable {
 
   func path(_ relative: String) -> String { directory + "/" + relative }
 
-  /// Runs `hotsecrets ARGS` with `stdin` and extra environment; waits for it to exit.
-  @discardableResult
-  func run(_ arguments: [String], stdin: String? = nil, env extra: [String: String] = [:]) throws -> CLIResult {
-    try runProcess(Self.binary, arguments, stdin: stdin.map { Data($0.utf8) }, env: extra)
-  }
-
-  /// `run` on a Dispatch thread, so a test that serves loopback fakes from its own process does not
-  /// hold a Swift-concurrency thread while the binary talks to them.
-  func runAsync(_ arguments: [String], stdin: String? = nil, env extra: [String: String] = [:]) async throws
-    -> CLIResult
-  {
-    try await withCheckedThrowingContinuation { continuation in
-      DispatchQueue.global().async {
-        continuation.resume(with: Result { try self.run(arguments, stdin: stdin, env: extra) })
-      }
-    }
-  }
-
-  func runProcess(_ executable: String, _ arguments: [String], stdin: Data?, env extra: [String: String]) throws
-    -> CLIResult
-  {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+  /// The environment of a run: PATH, HOME (the scratch directory) and USER, then `environment`, then `extra`.
+  func runEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
     var env = ["PATH": "/usr/bin:/bin", "HOME": directory, "USER": "tester"]
     env.merge(environment) { $1 }
     env.merge(extra) { $1 }
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    // POSIX reads and writes: FileHandle's legacy methods crash on EINTR.
-    if let stdin { FileDescriptorIO.writeAll(input.fileHandleForWriting.fileDescriptor, Array(stdin)) }
-    try input.fileHandleForWriting.close()
-    // Drain both pipes concurrently so a chatty process cannot block on a full pipe.
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-      errData = Data(FileDescriptorIO.readAll(err.fileHandleForReading.fileDescriptor) ?? [])
-      group.leave()
-    }
-    let outData = Data(FileDescriptorIO.readAll(out.fileHandleForReading.fileDescriptor) ?? [])
-    group.wait()
-    process.waitUntilExit()
+    return env
+  }
+
+  /// Runs `hotsecrets ARGS` with `stdin` and extra environment in the scratch directory; suspends (never blocks a
+  /// Swift-concurrency thread) until it exits.
+  @discardableResult
+  func run(_ arguments: [String], stdin: String? = nil, env extra: [String: String] = [:]) async throws -> CLIResult {
+    try await runProcess(Self.binary, arguments, stdin: stdin.map { Data($0.utf8) }, env: extra)
+  }
+
+  /// Runs `executable ARGS` as `run` does.
+  func runProcess(_ executable: String, _ arguments: [String], stdin: Data?, env extra: [String: String]) async throws
+    -> CLIResult
+  {
+    let output = try await ChildProcess.run(
+      executable, arguments, environment: runEnvironment(extra), directory: directory, stdin: stdin)
     return CLIResult(
-      status: process.terminationStatus, stdoutData: outData, stderr: String(decoding: errData, as: UTF8.self))
+      status: output.status, stdoutData: output.stdout, stderr: String(decoding: output.stderr, as: UTF8.self))
+  }
+
+  /// Starts `hotsecrets ARGS` in the scratch directory with exactly `environment` and its output discarded, for
+  /// tests that kill it part-way; await `output()` on the result for its end.
+  func start(_ arguments: [String], environment: [String: String]) throws -> ChildProcess {
+    try ChildProcess.spawn(
+      Self.binary, arguments, environment: environment, directory: directory, output: .discard)
   }
 
   /// A vault unlocked by an identity file `ci.identity`, set through HOTSECRETS_IDENTITY.
-  static func withIdentityVault() throws -> CLIHarness {
+  static func withIdentityVault() async throws -> CLIHarness {
     let h = try CLIHarness()
-    let id = try h.run(["identity", "new", "--out", "ci.identity"])
+    let id = try await h.run(["identity", "new", "--out", "ci.identity"])
     try #require(id.status == 0)
     let recipient = id.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    try #require(h.run(["init", "--recipient", recipient, "--name", "ci"]).status == 0)
+    try #require(try await h.run(["init", "--recipient", recipient, "--name", "ci"]).status == 0)
     h.environment["HOTSECRETS_IDENTITY"] = "ci.identity"
     return h
-  }
-
-  /// `withIdentityVault()` and then `setup`, run on a Dispatch thread: async tests that serve loopback
-  /// fakes must not block a Swift-concurrency thread on the binary.
-  static func withIdentityVault(setup: @escaping @Sendable (CLIHarness) throws -> Void) async throws -> CLIHarness {
-    try await withCheckedThrowingContinuation { continuation in
-      DispatchQueue.global().async {
-        continuation.resume(
-          with: Result {
-            let h = try withIdentityVault()
-            try setup(h)
-            return h
-          })
-      }
-    }
   }
 
   /// Writes `text` as ROOT/policies/ENV.yaml.

@@ -14,7 +14,7 @@ extension VerifyCommandTests {
     let fakes = try await FakeProviders.start()
     defer { fakes.stop() }
     let remote = "http://provider.example.com"
-    let h = try prepared(
+    let h = try await prepared(
       supabaseURL: source == .supabaseURLInTheVault ? remote : fakes.baseURL, providers: fakes.baseURL)
     h.environment["HOTSECRETS_OPENAI_API_URL"] = source == .openAIVariable ? remote : fakes.baseURL
     let setting: String
@@ -31,17 +31,17 @@ extension VerifyCommandTests {
     case .supabaseURLInTheVault:
       setting = "the vault's prod/supabase/SUPABASE_URL must be an https URL"
     }
-    let r = try await h.runAsync(["verify", "prod", "--live"])
+    let r = try await h.run(["verify", "prod", "--live"])
     #expect(r.status == 2, "\(r.allOutput)")
     #expect(r.stderr.contains(setting), "\(r.stderr)")
     #expect(r.stderr.contains("not http://provider.example.com"))
     #expect(fakes.requests.isEmpty)
     // Nothing went out, so nothing is recorded as sent.
-    let log = try await h.runAsync(["audit", "log", "--format", "json"])
+    let log = try await h.run(["audit", "log", "--format", "json"])
     #expect(!log.stdout.contains("verify-live"))
     // Offline verification never sends anything, so the same settings do not fail it.
     if source == .openAIVariable {
-      #expect(try await h.runAsync(["verify", "prod"]).status == 0)
+      #expect(try await h.run(["verify", "prod"]).status == 0)
     }
   }
 }
@@ -72,7 +72,8 @@ extension RotateCommandTests {
           of: "base_url: '\(f.providers.baseURL)'", with: "base_url: 'http://chat.example.com'"))
       expected = "services.chatwoot.provider.base_url must be an https URL"
     case .supabaseURLInTheVault:
-      try #require(try await f.h.runAsync(["set", "prod", "supabase", "SUPABASE_URL"], stdin: "http://x.supabase.co").status == 0)
+      try #require(
+        try await f.h.run(["set", "prod", "supabase", "SUPABASE_URL"], stdin: "http://x.supabase.co").status == 0)
       expected = "the vault's prod/supabase/SUPABASE_URL must be an https URL"
     }
     let (providerRequests, flyRequests) = (f.providers.requests.count, f.fly.requests.count)
@@ -98,7 +99,7 @@ extension VerifyCommandTests {
     let text = try String(contentsOfFile: h.path("policies/prod.yaml"), encoding: .utf8)
       .replacingOccurrences(of: "base_url: '\(fakes.baseURL)'", with: "base_url: '\(redirect.baseURL)'")
     try text.write(toFile: h.path("policies/prod.yaml"), atomically: true, encoding: .utf8)
-    let r = try await h.runAsync(["verify", "prod", "--live", "--format", "json"])
+    let r = try await h.run(["verify", "prod", "--live", "--format", "json"])
     #expect(r.status == 1, "\(r.allOutput)")
     let findings = try #require(try h.json(r)["findings"] as? [[String: Any]])
     let chatwoot = try #require(findings.first { $0["key"] as? String == "API_TOKEN" })

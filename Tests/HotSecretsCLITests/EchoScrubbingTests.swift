@@ -35,8 +35,8 @@ extension SyncCommandTests {
     #expect(r.stderr.contains("fly answered HTTP 422; the API said: rejected: body"))
     if echoLength >= 8 { #expect(r.stderr.contains("[redacted]")) }
 
-    let log = try await f.h.runAsync(["audit", "log", "--format", "json"])
-    let export = try await f.h.runAsync(["export", "compliance", "prod", "--out", "bundle"])
+    let log = try await f.h.run(["audit", "log", "--format", "json"])
+    let export = try await f.h.run(["export", "compliance", "prod", "--out", "bundle"])
     #expect(export.status == 0, "\(export.allOutput)")
     var bundle = ""
     for name in try FileManager.default.contentsOfDirectory(atPath: f.h.path("bundle")) {

@@ -8,7 +8,7 @@ import Testing
 #endif
 
 /// `hotsecrets export compliance` and `export verify` end to end.
-@Suite struct ExportCommandTests {
+@Suite(.endToEnd) struct ExportCommandTests {
   static let files = [
     "inventory.csv", "rotations.csv", "access.csv", "policy-results.json", "audit.jsonl", "audit-verification.json",
     "report.html", "signer.pub", "manifest.json", "manifest.sig",
@@ -54,13 +54,13 @@ import Testing
     let failed = try await f.rotate(["openai/API_KEY_PROD"])
     #expect(failed.status == 1, "\(failed.allOutput)")
     try Self.backdate(h, "supabase", "SERVICE_KEY", to: "2020-01-01T00:00:00Z")
-    let identity = try await h.runAsync(["identity", "new", "--out", "teammate.key"])
+    let identity = try await h.run(["identity", "new", "--out", "teammate.key"])
     #expect(identity.status == 0)
     let recipient = identity.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    #expect(try await h.runAsync(["recipients", "add", recipient, "--name", "teammate"]).status == 0)
-    #expect(try await h.runAsync(["recipients", "remove", "2"]).status == 0)
+    #expect(try await h.run(["recipients", "add", recipient, "--name", "teammate"]).status == 0)
+    #expect(try await h.run(["recipients", "remove", "2"]).status == 0)
 
-    let r = try await h.runAsync(["export", "compliance", "prod", "--out", "bundle", "--format", "json"])
+    let r = try await h.run(["export", "compliance", "prod", "--out", "bundle", "--format", "json"])
     #expect(r.status == 0, "\(r.allOutput)")
     let out = try h.json(r)
     #expect(out["directory"] as? String == "bundle")
@@ -106,7 +106,7 @@ import Testing
     #expect(Self.column(access, "recipient", where: "name", is: "teammate") == recipient)
 
     // policy-results.json is what `verify prod --format json` prints.
-    let verify = try await h.runAsync(["verify", "prod", "--format", "json"])
+    let verify = try await h.run(["verify", "prod", "--format", "json"])
     #expect(verify.status == 1)
     let stored = try Self.read(h, "bundle/policy-results.json")
     #expect(stored == verify.stdout, "\(stored)\n---\n\(verify.stdout)")
@@ -141,7 +141,7 @@ import Testing
     // The export's checkpoint anchors that head; the chain and the checkpoints still verify.
     let checkpoints = try Self.read(h, "vault/audit-checkpoints.log").split(separator: "\n")
     #expect(checkpoints.last?.contains("seq=\(head["seq"] as? Int ?? -1) hash=\(head["hash"] as? String ?? "")") == true)
-    #expect(try await h.runAsync(["audit", "verify"]).status == 0)
+    #expect(try await h.run(["audit", "verify"]).status == 0)
     let auditVerification = try #require(
       try JSONSerialization.jsonObject(
         with: Data(contentsOf: URL(fileURLWithPath: h.path("bundle/audit-verification.json")))) as? [String: Any])
@@ -160,15 +160,15 @@ import Testing
     }
     for value in values { #expect(!r.allOutput.contains(value)) }
 
-    let checked = try await h.runAsync(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"])
+    let checked = try await h.run(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"])
     #expect(checked.status == 0, "\(checked.allOutput)")
     #expect(checked.stdout.hasPrefix("bundle intact: bundle: 8 files match manifest.json; signature valid"))
     #expect(checked.stdout.contains("signer anchored"))
   }
 
   /// A small vault with a policy, exported; for the tamper and failure cases.
-  static func exported(_ out: String = "bundle") throws -> CLIHarness {
-    let h = try CLIHarness.withIdentityVault()
+  static func exported(_ out: String = "bundle") async throws -> CLIHarness {
+    let h = try await CLIHarness.withIdentityVault()
     try h.writePolicy(
       """
       version: 1
@@ -182,19 +182,19 @@ import Testing
           keys:
             SESSION_SECRET: { rotate: generate }
       """)
-    try h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-secret-value-123")
-    try h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "session-secret-value-456")
-    let r = try h.run(["export", "compliance", "prod", "--out", out])
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-secret-value-123")
+    try await h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "session-secret-value-456")
+    let r = try await h.run(["export", "compliance", "prod", "--out", out])
     #expect(r.status == 0, "\(r.allOutput)")
     return h
   }
 
-  @Test func textOutputSummarisesTheBundleAndItsControls() throws {
-    let h = try CLIHarness.withIdentityVault()
-    try h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-secret-value-123")
+  @Test func textOutputSummarisesTheBundleAndItsControls() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-secret-value-123")
     try h.writePolicy(
       "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n      ORG_ID: {}\n")
-    let r = try h.run(["export", "compliance", "prod", "--out", "evidence/q4"])
+    let r = try await h.run(["export", "compliance", "prod", "--out", "evidence/q4"])
     #expect(r.status == 0, "\(r.allOutput)")
     #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (10 files)"))
     #expect(r.stdout.contains("controls: 3 of 4 pass"))
@@ -208,16 +208,16 @@ import Testing
   }
 
   @Test(arguments: files)
-  func alteringAnyFileIsDetected(file: String) throws {
-    let h = try Self.exported()
-    #expect(try h.run(["export", "verify", "bundle"]).status == 0)
+  func alteringAnyFileIsDetected(file: String) async throws {
+    let h = try await Self.exported()
+    #expect(try await h.run(["export", "verify", "bundle"]).status == 0)
     let path = h.path("bundle/\(file)")
     var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
     // Flip one character in the middle (still text) — for base64 files, swap a letter.
     let index = bytes.count / 2
     bytes[index] = bytes[index] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
     try bytes.write(to: URL(fileURLWithPath: path))
-    let r = try h.run(["export", "verify", "bundle"])
+    let r = try await h.run(["export", "verify", "bundle"])
     #expect(r.status == 1, "\(r.allOutput)")
     #expect(r.stdout.hasPrefix("bundle NOT intact: bundle"))
     switch file {
@@ -226,15 +226,15 @@ import Testing
     default:
       #expect(r.stdout.contains("  \(file): altered"), "\(r.stdout)")
     }
-    let json = try h.json(try h.run(["export", "verify", "bundle", "--format", "json"]))
+    let json = try h.json(try await h.run(["export", "verify", "bundle", "--format", "json"]))
     #expect(json["valid"] as? Bool == false)
   }
 
-  @Test func missingAndExtraFilesAreNamed() throws {
-    let h = try Self.exported()
+  @Test func missingAndExtraFilesAreNamed() async throws {
+    let h = try await Self.exported()
     try FileManager.default.removeItem(atPath: h.path("bundle/report.html"))
     try "note".write(toFile: h.path("bundle/notes.txt"), atomically: true, encoding: .utf8)
-    let r = try h.run(["export", "verify", "bundle", "--format", "json"])
+    let r = try await h.run(["export", "verify", "bundle", "--format", "json"])
     #expect(r.status == 1)
     let json = try h.json(r)
     #expect(json["signature_valid"] as? Bool == true)
@@ -243,24 +243,25 @@ import Testing
     ])
   }
 
-  @Test func aBundleSignedByAnotherVaultIsNotAnchored() throws {
-    let ours = try Self.exported()
-    let theirs = try Self.exported()
+  @Test func aBundleSignedByAnotherVaultIsNotAnchored() async throws {
+    let ours = try await Self.exported()
+    let theirs = try await Self.exported()
     let ourLog = ours.path("vault/audit-checkpoints.log")
     // Self-consistent, but signed by the other vault's key.
-    let r = try theirs.run(["export", "verify", "bundle", "--checkpoints", ourLog])
+    let r = try await theirs.run(["export", "verify", "bundle", "--checkpoints", ourLog])
     #expect(r.status == 1)
     #expect(r.stdout.contains("signer.pub: the bundle is not signed by the key of \(ourLog)"), "\(r.stdout)")
     let ourKey = try #require(try Self.read(ours, "bundle/signer.pub").split(separator: "\n").first.map(String.init))
-    #expect(try theirs.run(["export", "verify", "bundle", "--signer-key", ourKey]).status == 1)
-    #expect(try ours.run(["export", "verify", "bundle", "--signer-key", ourKey]).status == 0)
-    #expect(try ours.run(["export", "verify", "bundle", "--checkpoints", ourLog]).status == 0)
-    #expect(try ours.run(["export", "verify", "bundle", "--signer-key", ourKey, "--checkpoints", ourLog]).status == 64)
-    #expect(try ours.run(["export", "verify", "nowhere"]).status == 2)
+    #expect(try await theirs.run(["export", "verify", "bundle", "--signer-key", ourKey]).status == 1)
+    #expect(try await ours.run(["export", "verify", "bundle", "--signer-key", ourKey]).status == 0)
+    #expect(try await ours.run(["export", "verify", "bundle", "--checkpoints", ourLog]).status == 0)
+    #expect(
+      try await ours.run(["export", "verify", "bundle", "--signer-key", ourKey, "--checkpoints", ourLog]).status == 64)
+    #expect(try await ours.run(["export", "verify", "nowhere"]).status == 2)
   }
 
-  @Test func symbolicLinksAndHiddenFilesInTheBundleAreProblemsNeverFollowed() throws {
-    let h = try Self.exported()
+  @Test func symbolicLinksAndHiddenFilesInTheBundleAreProblemsNeverFollowed() async throws {
+    let h = try await Self.exported()
     let fm = FileManager.default
     // A file outside the bundle with the same bytes: a link to it must still fail.
     try fm.copyItem(atPath: h.path("bundle/report.html"), toPath: h.path("outside.html"))
@@ -273,11 +274,11 @@ import Testing
     let identity = try String(contentsOfFile: h.path("ci.identity"), encoding: .utf8)
     let secretLine = try #require(identity.split(separator: "\n").first { $0.hasPrefix("HOTSECRETS-IDENTITY") })
     for format in ["text", "json"] {
-      let r = try h.run(["export", "verify", "bundle", "--format", format, "--signer-key", "AAAA"])
+      let r = try await h.run(["export", "verify", "bundle", "--format", format, "--signer-key", "AAAA"])
       #expect(r.status == 1)
       #expect(!r.allOutput.contains(secretLine), "\(format) output leaks the linked file")
     }
-    let json = try h.json(try h.run(["export", "verify", "bundle", "--format", "json"]))
+    let json = try h.json(try await h.run(["export", "verify", "bundle", "--format", "json"]))
     let statuses = Dictionary(
       uniqueKeysWithValues: (json["files"] as? [[String: String]] ?? []).map { ($0["name"]!, $0["status"]!) })
     #expect(statuses["report.html"] == "not-a-regular-file")
@@ -287,52 +288,55 @@ import Testing
     #expect(json["signature_valid"] as? Bool == false)
   }
 
-  @Test func aCheckpointsFileWithAForeignOrGarbageLineAnchorsNothing() throws {
-    let ours = try Self.exported()
-    let theirs = try Self.exported()
+  @Test func aCheckpointsFileWithAForeignOrGarbageLineAnchorsNothing() async throws {
+    let ours = try await Self.exported()
+    let theirs = try await Self.exported()
     let log = try Self.read(ours, "vault/audit-checkpoints.log")
     let foreign = try Self.read(theirs, "vault/audit-checkpoints.log")
     // Their bundle, anchored by our log with their checkpoint line slipped in.
     try (log + foreign).write(toFile: ours.path("tampered.log"), atomically: true, encoding: .utf8)
-    let r = try theirs.run(["export", "verify", "bundle", "--checkpoints", ours.path("tampered.log")])
+    let r = try await theirs.run(["export", "verify", "bundle", "--checkpoints", ours.path("tampered.log")])
     #expect(r.status == 1)
     #expect(r.stdout.contains("are not all of one vault and key"), "\(r.stdout)")
     try (log + "hotsecrets-checkpoint v1 garbage\n" + foreign)
       .write(toFile: ours.path("garbage.log"), atomically: true, encoding: .utf8)
-    let g = try theirs.run(["export", "verify", "bundle", "--checkpoints", ours.path("garbage.log")])
+    let g = try await theirs.run(["export", "verify", "bundle", "--checkpoints", ours.path("garbage.log")])
     #expect(g.status == 1)
     #expect(g.stdout.contains("garbage.log line 2: not a validly signed checkpoint"), "\(g.stdout)")
     // A clean log of our own still anchors our bundle.
-    #expect(try ours.run(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"]).status == 0)
+    #expect(
+      try await ours.run(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"]).status == 0)
   }
 
-  @Test func aRefusedFolderLeavesNoAuditEntry() throws {
-    let h = try Self.exported()
-    let entries = { try h.json(try h.run(["audit", "verify", "--format", "json"]))["entries"] as? Int }
-    let before = try entries()
+  @Test func aRefusedFolderLeavesNoAuditEntry() async throws {
+    let h = try await Self.exported()
+    let entries = { try h.json(try await h.run(["audit", "verify", "--format", "json"]))["entries"] as? Int }
+    let before = try await entries()
     try FileManager.default.createDirectory(atPath: h.path("real"), withIntermediateDirectories: false)
     try FileManager.default.createSymbolicLink(atPath: h.path("link"), withDestinationPath: h.path("real"))
     try FileManager.default.createSymbolicLink(atPath: h.path("dangling"), withDestinationPath: h.path("nowhere"))
     for out in ["link", "dangling", "bundle"] {
-      let r = try h.run(["export", "compliance", "prod", "--out", out])
+      let r = try await h.run(["export", "compliance", "prod", "--out", out])
       #expect(r.status == 2, "\(out)")
     }
-    #expect(try h.run(["export", "compliance", "prod", "--out", "x", "--checkpoints", "real"]).status == 2)
-    #expect(try h.run(["export", "compliance", "prod", "--out", "x", "--checkpoints", "ci.identity/cp.log"]).status == 2)
-    #expect(try h.run(["export", "compliance", "prod", "--out", ""]).status == 64)
+    #expect(try await h.run(["export", "compliance", "prod", "--out", "x", "--checkpoints", "real"]).status == 2)
+    #expect(
+      try await h.run(["export", "compliance", "prod", "--out", "x", "--checkpoints", "ci.identity/cp.log"]).status == 2
+    )
+    #expect(try await h.run(["export", "compliance", "prod", "--out", ""]).status == 64)
     for date in ["2026-02-30", "2026-13-01", "2026-04-31T00:00:00Z"] {
-      let r = try h.run(["export", "compliance", "prod", "--out", "y", "--since", date])
+      let r = try await h.run(["export", "compliance", "prod", "--out", "y", "--since", date])
       #expect(r.status == 64, "\(date)")
     }
-    #expect(try entries() == before)
+    #expect(try await entries() == before)
     let left = try FileManager.default.contentsOfDirectory(atPath: h.directory)
     #expect(!left.contains { $0.contains(".partial-") || $0 == "x" || $0 == "y" }, "\(left)")
   }
 
-  @Test func managementTokensAreInventoriedWithoutFailingTheControl() throws {
-    let h = try Self.exported()
-    try h.run(["set", "prod", "hotsecrets", "FLY_API_TOKEN"], stdin: "fly-token-value-123")
-    try h.run(["set", "prod", "app", "EXTRA"], stdin: "extra-value")
+  @Test func managementTokensAreInventoriedWithoutFailingTheControl() async throws {
+    let h = try await Self.exported()
+    try await h.run(["set", "prod", "hotsecrets", "FLY_API_TOKEN"], stdin: "fly-token-value-123")
+    try await h.run(["set", "prod", "app", "EXTRA"], stdin: "extra-value")
     try h.writePolicy(
       """
       version: 1
@@ -348,7 +352,7 @@ import Testing
         fly:
           - { app: dash, services: [app] }
       """)
-    let r = try h.run(["export", "compliance", "prod", "--out", "b2", "--format", "json"])
+    let r = try await h.run(["export", "compliance", "prod", "--out", "b2", "--format", "json"])
     #expect(r.status == 0, "\(r.allOutput)")
     let inventory = try Self.csv(h, "b2/inventory.csv")
     #expect(Self.column(inventory, "status", where: "key", is: "FLY_API_TOKEN") == "management")
@@ -362,18 +366,20 @@ import Testing
     }
   }
 
-  @Test func truncatingTheAuditTrailAfterACheckpointShowsInTheNextBundle() throws {
-    let h = try Self.exported()
-    try h.run(["get", "prod", "openai", "API_KEY_PROD"])
-    try h.run(["audit", "checkpoint"])
+  @Test func truncatingTheAuditTrailAfterACheckpointShowsInTheNextBundle() async throws {
+    let h = try await Self.exported()
+    try await h.run(["get", "prod", "openai", "API_KEY_PROD"])
+    try await h.run(["audit", "checkpoint"])
     let queue = try DatabaseQueue(path: h.path("vault/hotsecrets.db"))
-    try queue.write { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)") }
-    let verify = try h.run(["audit", "verify"])
+    try await queue.write { db in
+      try db.execute(sql: "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
+    }
+    let verify = try await h.run(["audit", "verify"])
     #expect(verify.status == 1)
     #expect(verify.stdout.contains("were deleted (truncated)"))
     // The bundle is still written (exit 0): a failing control is evidence too. The export's own
     // entry now takes the deleted entry's seq, so the checkpoint names a rewrite.
-    let r = try h.run(["export", "compliance", "prod", "--out", "after", "--format", "json"])
+    let r = try await h.run(["export", "compliance", "prod", "--out", "after", "--format", "json"])
     #expect(r.status == 0, "\(r.allOutput)")
     let controls = try #require(try h.json(r)["controls"] as? [[String: Any]])
     let audit = try #require(controls.first { $0["id"] as? String == "audit-chain-intact" })
@@ -383,32 +389,34 @@ import Testing
     #expect(verification.contains("\"intact\" : false"))
     #expect(verification.contains("the chain was rewritten at or before seq"))
     #expect(try Self.read(h, "after/report.html").contains("no longer has the checkpointed hash"))
-    #expect(try h.run(["export", "verify", "after"]).status == 0)
+    #expect(try await h.run(["export", "verify", "after"]).status == 0)
   }
 
-  @Test func anOccupiedFolderOrABadPeriodWritesNothing() throws {
-    let h = try Self.exported()
-    let again = try h.run(["export", "compliance", "prod", "--out", "bundle"])
+  @Test func anOccupiedFolderOrABadPeriodWritesNothing() async throws {
+    let h = try await Self.exported()
+    let again = try await h.run(["export", "compliance", "prod", "--out", "bundle"])
     #expect(again.status == 2)
     #expect(again.stderr.contains("bundle: is not empty; a bundle is never written over another"))
     try "x".write(toFile: h.path("afile"), atomically: true, encoding: .utf8)
-    #expect(try h.run(["export", "compliance", "prod", "--out", "afile"]).status == 2)
-    let backwards = try h.run(["export", "compliance", "prod", "--out", "b2", "--since", "2026-02-01", "--until", "2026-01-01"])
+    #expect(try await h.run(["export", "compliance", "prod", "--out", "afile"]).status == 2)
+    let backwards = try await h.run([
+      "export", "compliance", "prod", "--out", "b2", "--since", "2026-02-01", "--until", "2026-01-01",
+    ])
     #expect(backwards.status == 2)
     #expect(backwards.stderr.contains("before it starts"))
-    #expect(try h.run(["export", "compliance", "prod", "--out", "b3", "--since", "yesterday"]).status == 64)
-    #expect(try h.run(["export", "compliance", "prod", "--out", "b4", "--policy", "nope.yaml"]).status == 2)
+    #expect(try await h.run(["export", "compliance", "prod", "--out", "b3", "--since", "yesterday"]).status == 64)
+    #expect(try await h.run(["export", "compliance", "prod", "--out", "b4", "--policy", "nope.yaml"]).status == 2)
     let left = try FileManager.default.contentsOfDirectory(atPath: h.directory)
     #expect(!left.contains { $0.hasPrefix("b") && $0 != "bundle" || $0.contains(".partial-") }, "\(left)")
     // An empty folder is fine.
     try FileManager.default.createDirectory(atPath: h.path("empty"), withIntermediateDirectories: false)
-    #expect(try h.run(["export", "compliance", "prod", "--out", "empty"]).status == 0)
-    #expect(try h.run(["export", "verify", "empty"]).status == 0)
+    #expect(try await h.run(["export", "compliance", "prod", "--out", "empty"]).status == 0)
+    #expect(try await h.run(["export", "verify", "empty"]).status == 0)
   }
 
-  @Test func thePeriodSelectsAuditEntriesAndRotations() throws {
-    let h = try Self.exported()
-    let future = try h.run([
+  @Test func thePeriodSelectsAuditEntriesAndRotations() async throws {
+    let h = try await Self.exported()
+    let future = try await h.run([
       "export", "compliance", "prod", "--out", "future", "--since", "2099-01-01", "--until", "2099-12-31", "--format",
       "json",
     ])
@@ -417,7 +425,7 @@ import Testing
     #expect(try Self.read(h, "future/audit.jsonl").isEmpty)
     let period = try #require(try h.json(future)["period"] as? [String: String])
     #expect(period["since"] == "2099-01-01T00:00:00Z")
-    let past = try h.run([
+    let past = try await h.run([
       "export", "compliance", "prod", "--out", "past", "--since", "2000-01-01", "--until", "2001-01-01", "--format",
       "json",
     ])
@@ -427,8 +435,8 @@ import Testing
     #expect(try Self.csv(h, "past/access.csv").count == 1)
   }
 
-  @Test func theReportIsWellFormedAndSelfContained() throws {
-    let h = try Self.exported()
+  @Test func theReportIsWellFormedAndSelfContained() async throws {
+    let h = try await Self.exported()
     let html = try Self.read(h, "bundle/report.html")
     #if canImport(FoundationXML)
       #expect(throws: Never.self) { try XMLDocument(xmlString: html, options: []) }
@@ -442,8 +450,8 @@ import Testing
   }
 
   /// What docs/compliance.md tells an auditor to run, with standard tools only.
-  @Test func anAuditorChecksTheBundleWithStandardTools() throws {
-    let h = try Self.exported()
+  @Test func anAuditorChecksTheBundleWithStandardTools() async throws {
+    let h = try await Self.exported()
     let dir = h.path("bundle")
     let script = """
       set -e
@@ -474,7 +482,7 @@ import Testing
       print("audit chain ok")
       PY
       """
-    let ok = try h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
+    let ok = try await h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
     #expect(ok.status == 0, "\(ok.allOutput)")
     #expect(ok.stdout.contains("Signature Verified Successfully"))
     #expect(ok.stdout.contains("audit chain ok"))
@@ -483,7 +491,7 @@ import Testing
     try handle.seekToEnd()
     try handle.write(contentsOf: Data(" ".utf8))
     try handle.close()
-    let bad = try h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
+    let bad = try await h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
     #expect(bad.status != 0)
   }
 }

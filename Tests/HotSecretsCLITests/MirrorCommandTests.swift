@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
-@Suite struct MirrorCommandTests {
+@Suite(.endToEnd) struct MirrorCommandTests {
   /// Writes `files` under the harness directory with mode 0600.
   func write(_ h: CLIHarness, _ files: [String: String], mode: mode_t = 0o600) throws {
     for (relative, content) in files {
@@ -14,8 +15,8 @@ import Testing
     }
   }
 
-  @Test func importStatusRenderRoundTrip() throws {
-    let h = try CLIHarness.withIdentityVault()
+  @Test func importStatusRenderRoundTrip() async throws {
+    let h = try await CLIHarness.withIdentityVault()
     let tricky = "p@ss #not-comment $HOME 'single' \"double\" \\back"
     try write(
       h,
@@ -24,37 +25,37 @@ import Testing
         "vault/occ/supabase/prod.env":
           "SUPABASE_URL = https://abcdefghijklmnopqrst.supabase.co\nSERVICE_KEY='\(tricky.replacingOccurrences(of: "'", with: "\\'"))'\nMULTI=\"line1\\nline2\"\n",
       ])
-    let imported = try h.run(["import", "prod"])
+    let imported = try await h.run(["import", "prod"])
     #expect(imported.status == 0)
     #expect(imported.stdout.contains("import prod: 4 added, 0 changed, 0 unchanged, 0 only in vault"))
-    #expect(try h.run(["get", "prod", "supabase", "MULTI"]).stdout == "line1\nline2")
+    #expect(try await h.run(["get", "prod", "supabase", "MULTI"]).stdout == "line1\nline2")
 
-    let inSync = try h.run(["status", "prod"])
+    let inSync = try await h.run(["status", "prod"])
     #expect(inSync.status == 0)
     #expect(inSync.stdout.contains("in sync"))
 
     // Render to a fresh folder and compare by status: lossless.
-    let rendered = try h.run(["render", "prod", "--to", "out"])
+    let rendered = try await h.run(["render", "prod", "--to", "out"])
     #expect(rendered.status == 0)
     #expect(rendered.stdout.contains("2 files written"))
-    #expect(try h.run(["status", "prod", "--from", "out"]).status == 0)
-    #expect(try h.run(["render", "prod", "--to", "out"]).stdout.contains("0 files written, 2 unchanged"))
+    #expect(try await h.run(["status", "prod", "--from", "out"]).status == 0)
+    #expect(try await h.run(["render", "prod", "--to", "out"]).stdout.contains("0 files written, 2 unchanged"))
     let attributes = try FileManager.default.attributesOfItem(atPath: h.path("out/supabase/prod.env"))
     #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
     // Re-import is quiet: nothing changes, no audit noise.
-    let auditBefore = try h.json(try h.run(["audit", "log", "--format", "json"]))["entries"] as? [Any]
-    #expect(try h.run(["import", "prod"]).stdout.contains("0 added, 0 changed, 4 unchanged"))
-    let auditAfter = try h.json(try h.run(["audit", "log", "--format", "json"]))["entries"] as? [Any]
+    let auditBefore = try h.json(try await h.run(["audit", "log", "--format", "json"]))["entries"] as? [Any]
+    #expect(try await h.run(["import", "prod"]).stdout.contains("0 added, 0 changed, 4 unchanged"))
+    let auditAfter = try h.json(try await h.run(["audit", "log", "--format", "json"]))["entries"] as? [Any]
     #expect(auditAfter?.count == auditBefore?.count)
   }
 
-  @Test func statusReportsDriftAsJSONAndExit1() throws {
-    let h = try CLIHarness.withIdentityVault()
+  @Test func statusReportsDriftAsJSONAndExit1() async throws {
+    let h = try await CLIHarness.withIdentityVault()
     try write(h, ["vault/occ/app/prod.env": "SAME=1\nCHANGED=old\nGONE=g\n"])
-    #expect(try h.run(["import", "prod"]).status == 0)
+    #expect(try await h.run(["import", "prod"]).status == 0)
     try write(h, ["vault/occ/app/prod.env": "SAME=1\nCHANGED=new-canary\nNEW=n\n"])
-    let r = try h.run(["status", "prod", "--format", "json"])
+    let r = try await h.run(["status", "prod", "--format", "json"])
     #expect(r.status == 1)
     let json = try h.json(r)
     #expect(json["in_sync"] as? Bool == false)
@@ -65,135 +66,137 @@ import Testing
     #expect(names("changed") == ["app/CHANGED"])
     #expect(names("missing") == ["app/GONE"])
     #expect(!r.allOutput.contains("new-canary"))
-    let text = try h.run(["status", "prod"])
+    let text = try await h.run(["status", "prod"])
     #expect(text.status == 1)
     #expect(text.stdout.contains("changed in files:   app/CHANGED"))
   }
 
-  @Test func dryRunAndPrune() throws {
-    let h = try CLIHarness.withIdentityVault()
-    try h.run(["set", "prod", "app", "OLD"], stdin: "o")
+  @Test func dryRunAndPrune() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "app", "OLD"], stdin: "o")
     try write(h, ["vault/occ/app/prod.env": "NEW=n\n"])
-    let dry = try h.run(["import", "prod", "--dry-run", "--prune"])
+    let dry = try await h.run(["import", "prod", "--dry-run", "--prune"])
     #expect(dry.status == 0)
     #expect(dry.stdout.contains("would add     app/NEW"))
     #expect(dry.stdout.contains("would remove  app/OLD"))
-    #expect(try h.run(["list", "prod", "--format", "json"]).stdout.contains("OLD"))
-    #expect(!(try h.run(["list", "prod"]).stdout.contains("NEW")))
-    let kept = try h.run(["import", "prod"])
+    #expect(try await h.run(["list", "prod", "--format", "json"]).stdout.contains("OLD"))
+    #expect(!(try await h.run(["list", "prod"]).stdout.contains("NEW")))
+    let kept = try await h.run(["import", "prod"])
     #expect(kept.stdout.contains("only in vault: app/OLD (kept; --prune removes)"))
-    let pruned = try h.run(["import", "prod", "--prune", "--format", "json"])
+    let pruned = try await h.run(["import", "prod", "--prune", "--format", "json"])
     let json = try h.json(pruned)
     #expect(json["pruned"] as? Bool == true)
-    #expect(!(try h.run(["list", "prod"]).stdout.contains("OLD")))
+    #expect(!(try await h.run(["list", "prod"]).stdout.contains("OLD")))
   }
 
-  @Test func pruneNeverEmptiesAServiceWhoseFileWasNotRead() throws {
-    let h = try CLIHarness.withIdentityVault()
-    try h.run(["set", "prod", "openai", "KEY"], stdin: "o")
-    try h.run(["set", "prod", "supabase", "OLD"], stdin: "s")
+  @Test func pruneNeverEmptiesAServiceWhoseFileWasNotRead() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "openai", "KEY"], stdin: "o")
+    try await h.run(["set", "prod", "supabase", "OLD"], stdin: "s")
     try FileManager.default.createDirectory(atPath: h.path("empty"), withIntermediateDirectories: true)
-    let none = try h.run(["import", "prod", "--from", "empty", "--prune"])
+    let none = try await h.run(["import", "prod", "--from", "empty", "--prune"])
     #expect(none.status == 2)
     #expect(none.stderr.contains("no empty/<service>/prod.env files found"))
     try write(h, ["vault/occ/supabase/prod.env": "NEW=n\n"])
-    let pruned = try h.run(["import", "prod", "--prune"])
+    let pruned = try await h.run(["import", "prod", "--prune"])
     #expect(pruned.status == 0)
     #expect(pruned.stdout.contains("remove  supabase/OLD"))
     #expect(pruned.stdout.contains("only in vault: openai/KEY (kept: no openai/prod.env file was read)"))
-    let list = try h.run(["list", "prod"]).stdout
+    let list = try await h.run(["list", "prod"]).stdout
     #expect(list.contains("openai") && list.contains("NEW") && !list.contains("OLD"))
   }
 
-  @Test func renderTightensPermissionsAndLeavesNoLooseTemporaryFiles() throws {
-    let h = try CLIHarness.withIdentityVault()
-    try h.run(["set", "prod", "app", "K"], stdin: "v")
-    #expect(try h.run(["render", "prod"]).status == 0)
+  @Test func renderTightensPermissionsAndLeavesNoLooseTemporaryFiles() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "app", "K"], stdin: "v")
+    #expect(try await h.run(["render", "prod"]).status == 0)
     chmod(h.path("vault/occ/app/prod.env"), 0o644)
     chmod(h.path("vault/occ/app"), 0o755)
-    let again = try h.run(["render", "prod"])
+    let again = try await h.run(["render", "prod"])
     #expect(again.stdout.contains("chmod vault/occ/app/prod.env"))
     let file = try FileManager.default.attributesOfItem(atPath: h.path("vault/occ/app/prod.env"))
     #expect((file[.posixPermissions] as? Int) == 0o600)
-    try h.run(["set", "prod", "app", "K"], stdin: "v2")
-    #expect(try h.run(["render", "prod"]).status == 0)
+    try await h.run(["set", "prod", "app", "K"], stdin: "v2")
+    #expect(try await h.run(["render", "prod"]).status == 0)
     let folder = try FileManager.default.attributesOfItem(atPath: h.path("vault/occ/app"))
     #expect((folder[.posixPermissions] as? Int) == 0o700)
     #expect(try FileManager.default.contentsOfDirectory(atPath: h.path("vault/occ/app")) == ["prod.env"])
   }
 
-  @Test func oneBadFileImportsNothingAndNamesThePosition() throws {
-    let h = try CLIHarness.withIdentityVault()
+  @Test func oneBadFileImportsNothingAndNamesThePosition() async throws {
+    let h = try await CLIHarness.withIdentityVault()
     try write(
       h,
       [
         "vault/occ/aaa/prod.env": "GOOD=secret-canary-good\n",
         "vault/occ/bbb/prod.env": "# comment\nOK=1\nVALUE='unterminated-canary\n",
       ])
-    let r = try h.run(["import", "prod"])
+    let r = try await h.run(["import", "prod"])
     #expect(r.status == 2)
     #expect(r.stdout.isEmpty)
     #expect(r.stderr.contains("vault/occ/bbb/prod.env:3:7: unterminated single quote in value of VALUE"))
     #expect(!r.stderr.contains("canary"))
-    #expect(try h.run(["list"]).stdout == "no secrets\n")
+    #expect(try await h.run(["list"]).stdout == "no secrets\n")
   }
 
-  @Test func readableFilesAreWarnedAbout() throws {
-    let h = try CLIHarness.withIdentityVault()
+  @Test func readableFilesAreWarnedAbout() async throws {
+    let h = try await CLIHarness.withIdentityVault()
     try write(h, ["vault/occ/app/prod.env": "A=1\n"], mode: 0o644)
-    let imported = try h.run(["import", "prod"])
+    let imported = try await h.run(["import", "prod"])
     #expect(imported.status == 0)
     #expect(imported.stderr.contains("warning: vault/occ/app/prod.env is readable by other users (mode 644)"))
-    #expect(try h.run(["status", "prod"]).stderr.contains("readable by other users"))
+    #expect(try await h.run(["status", "prod"]).stderr.contains("readable by other users"))
   }
 
-  @Test func renderRefusesAGitTrackedFolder() throws {
-    let h = try CLIHarness.withIdentityVault()
-    try h.run(["set", "prod", "app", "K"], stdin: "v")
-    #expect(try h.runProcess("/usr/bin/env", ["git", "init", "-q", "."], stdin: nil, env: [:]).status == 0)
-    let refused = try h.run(["render", "prod"])
+  @Test func renderRefusesAGitTrackedFolder() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "app", "K"], stdin: "v")
+    #expect(try await h.runProcess("/usr/bin/env", ["git", "init", "-q", "."], stdin: nil, env: [:]).status == 0)
+    let refused = try await h.run(["render", "prod"])
     #expect(refused.status == 2)
     #expect(refused.stderr.contains("refusing to write plaintext secrets into a git work tree"))
     #expect(refused.stderr.contains("add `*.env`"))
     #expect(!FileManager.default.fileExists(atPath: h.path("vault/occ/app/prod.env")))
     try write(h, ["vault/.gitignore": "*.env\n"])
-    #expect(try h.run(["render", "prod"]).status == 0)
+    #expect(try await h.run(["render", "prod"]).status == 0)
     #expect(FileManager.default.fileExists(atPath: h.path("vault/occ/app/prod.env")))
   }
 
-  @Test func runPassesSecretsAndTheExitCode() throws {
-    let h = try CLIHarness.withIdentityVault()
-    try h.run(["set", "prod", "openai", "OPENAI_KEY"], stdin: "sk-run")
-    try h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "multi\nline $HOME")
-    let r = try h.run(["run", "prod", "--", "/bin/sh", "-c", "printf '%s|%s' \"$OPENAI_KEY\" \"$SERVICE_KEY\"; exit 7"])
+  @Test func runPassesSecretsAndTheExitCode() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "openai", "OPENAI_KEY"], stdin: "sk-run")
+    try await h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "multi\nline $HOME")
+    let r = try await h.run([
+      "run", "prod", "--", "/bin/sh", "-c", "printf '%s|%s' \"$OPENAI_KEY\" \"$SERVICE_KEY\"; exit 7",
+    ])
     #expect(r.status == 7)
     #expect(r.stdout == "sk-run|multi\nline $HOME")
-    let only = try h.run([
+    let only = try await h.run([
       "run", "prod", "--service", "openai", "--", "/bin/sh", "-c", "printf '%s' \"${SERVICE_KEY-unset}\"",
     ])
     #expect(only.stdout == "unset")
-    #expect(try h.run(["run", "prod", "--", "no-such-command-xyz"]).status == 127)
+    #expect(try await h.run(["run", "prod", "--", "no-such-command-xyz"]).status == 127)
     // The child never receives the means to unlock the vault.
-    let env = try h.run(["run", "prod", "--", "/usr/bin/env"], env: ["HOTSECRETS_PASSPHRASE": "master-pass"])
+    let env = try await h.run(["run", "prod", "--", "/usr/bin/env"], env: ["HOTSECRETS_PASSPHRASE": "master-pass"])
     #expect(!env.stdout.contains("HOTSECRETS_"))
     #expect(!env.stdout.contains("master-pass"))
-    let unknown = try h.run(["run", "prod", "--service", "nosuch", "--", "/bin/true"])
+    let unknown = try await h.run(["run", "prod", "--service", "nosuch", "--", "/bin/true"])
     #expect(unknown.status == 2)
     #expect(unknown.stderr.contains("no secrets match prod/nosuch/*"))
-    #expect(try h.run(["run", "prod"]).status == 64)
+    #expect(try await h.run(["run", "prod"]).status == 64)
 
-    try h.run(["set", "prod", "other", "OPENAI_KEY"], stdin: "clash")
-    let clash = try h.run(["run", "prod", "--", "/bin/true"])
+    try await h.run(["set", "prod", "other", "OPENAI_KEY"], stdin: "clash")
+    let clash = try await h.run(["run", "prod", "--", "/bin/true"])
     #expect(clash.status == 2)
     #expect(clash.stderr.contains("OPENAI_KEY is defined by more than one service"))
     // The run is audited by command name and key count only.
-    let log = try h.run(["audit", "log", "--format", "json"]).stdout
+    let log = try await h.run(["audit", "log", "--format", "json"]).stdout
     #expect(log.contains("\"action\" : \"run\""))
     #expect(!log.contains("printf"))
   }
 
-  @Test func killedImportLeavesAllOrNothing() throws {
-    let h = try CLIHarness.withIdentityVault()
+  @Test func killedImportLeavesAllOrNothing() async throws {
+    let h = try await CLIHarness.withIdentityVault()
     var files: [String: String] = [:]
     for s in 0..<50 {
       files["vault/occ/svc\(s)/prod.env"] =
@@ -204,35 +207,35 @@ import Testing
     // WAL file), and once at a fixed early moment.
     let wal = h.path("vault/hotsecrets.db-wal")
     for trigger in ["wal", "early"] {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: CLIHarness.binary)
-      process.arguments = ["import", "prod"]
-      process.currentDirectoryURL = URL(fileURLWithPath: h.directory)
-      process.environment = ["HOTSECRETS_IDENTITY": "ci.identity", "PATH": "/usr/bin:/bin"]
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      if trigger == "wal" {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, process.isRunning {
-          let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
-          if size > 256 * 1024 { break }
-          Thread.sleep(forTimeInterval: 0.002)
+      let child = try h.start(
+        ["import", "prod"], environment: ["HOTSECRETS_IDENTITY": "ci.identity", "PATH": "/usr/bin:/bin"])
+      // Watched and killed from a thread of its own: on the cooperative pool, other tests could delay the kill
+      // until the import had finished.
+      let killedMidWrite = await onDedicatedThread {
+        if trigger == "wal" {
+          let deadline = Date().addingTimeInterval(60)
+          while Date() < deadline, child.isRunning {
+            let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+            if size > 256 * 1024 { break }
+            usleep(2_000)
+          }
+        } else {
+          usleep(200_000)
         }
-        #expect(process.isRunning, "the import finished before it could be killed mid-write")
-      } else {
-        Thread.sleep(forTimeInterval: 0.2)
+        let running = child.isRunning
+        child.signal(SIGKILL)
+        return running
       }
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-      let count = try DatabaseQueue(path: h.path("vault/hotsecrets.db")).read { db in
+      if trigger == "wal" { #expect(killedMidWrite, "the import finished before it could be killed mid-write") }
+      _ = await child.output()
+      let count = try await DatabaseQueue(path: h.path("vault/hotsecrets.db")).read { db in
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM secrets") ?? -1
       }
       #expect(count == 0, "killed (\(trigger)): \(count) secrets committed")
-      #expect(try h.run(["audit", "verify"]).status == 0)
+      #expect(try await h.run(["audit", "verify"]).status == 0)
     }
-    let finished = try h.run(["import", "prod"])
+    let finished = try await h.run(["import", "prod"])
     #expect(finished.status == 0)
-    #expect(try h.run(["status", "prod"]).status == 0)
+    #expect(try await h.run(["status", "prod"]).status == 0)
   }
 }

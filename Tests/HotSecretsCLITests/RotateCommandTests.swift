@@ -4,7 +4,7 @@ import Testing
 
 /// `hotsecrets rotate` end to end: the built binary against loopback fakes of the providers (OpenAI,
 /// Supabase, Chatwoot, Shopify's probe), Fly and GitHub.
-@Suite struct RotateCommandTests {
+@Suite(.endToEnd) struct RotateCommandTests {
   static let app = "hotdash-production"
   static let repo = "hotrodan/hot-dash"
   static let oldOpenAI = "sk-svcacct-OLDOLDOLDOLDOLDOLDOLDOLDwxyz"
@@ -26,12 +26,12 @@ import Testing
     }
 
     func rotate(_ arguments: [String], stdin: String? = nil, env: [String: String] = [:]) async throws -> CLIResult {
-      try await h.runAsync(["rotate", "prod"] + arguments, stdin: stdin, env: env)
+      try await h.run(["rotate", "prod"] + arguments, stdin: stdin, env: env)
     }
 
     /// The vault's current value of `service/key`.
     func current(_ service: String, _ key: String) async throws -> String {
-      try await h.runAsync(["get", "prod", service, key]).stdout
+      try await h.run(["get", "prod", service, key]).stdout
     }
 
     func flyValue(_ name: String) -> String? { fly.secretValues(app: RotateCommandTests.app)[name] }
@@ -93,11 +93,10 @@ import Testing
       ("supabase", "SUPABASE_URL", providers.baseURL), ("chatwoot", "API_TOKEN", oldChatwoot),
       ("shopify", "SHOPIFY_ACCESS_TOKEN", oldShopify), ("app", "SESSION_SECRET", oldSession),
     ]
-    let h = try await CLIHarness.withIdentityVault { h in
-      try h.writePolicy(text)
-      for (service, key, value) in values {
-        try #require(h.run(["set", "prod", service, key], stdin: value).status == 0)
-      }
+    let h = try await CLIHarness.withIdentityVault()
+    try h.writePolicy(text)
+    for (service, key, value) in values {
+      try #require(try await h.run(["set", "prod", service, key], stdin: value).status == 0)
     }
     h.environment.merge([
       "HOTSECRETS_FLY_API_URL": fly.baseURL, "HOTSECRETS_GITHUB_API_URL": github.baseURL,
@@ -106,7 +105,7 @@ import Testing
       "SUPABASE_ACCESS_TOKEN": "sbp_test_token", "HOTSECRETS_RETRY_BASE_DELAY": "0.05",
     ]) { $1 }
     let f = Fixture(h: h, fly: fly, github: github, providers: providers)
-    let synced = try await h.runAsync(["sync", "prod", "--deploy", "stage"])
+    let synced = try await h.run(["sync", "prod", "--deploy", "stage"])
     try #require(synced.status == 0, "\(synced.allOutput)")
     return f
   }
@@ -167,16 +166,16 @@ import Testing
     #expect(r.stderr.contains("rotate prod openai/API_KEY_PROD: create: new version 2 created (openai)"))
     #expect(r.stderr.contains("rotate prod openai/API_KEY_PROD: revoke: old credential revoked at openai"))
     // History and audit.
-    let history = try await f.h.runAsync(["history", "prod", "openai", "API_KEY_PROD", "--format", "json"])
+    let history = try await f.h.run(["history", "prod", "openai", "API_KEY_PROD", "--format", "json"])
     #expect(history.stdout.contains("\"previous\""))
-    let audit = try await f.h.runAsync(["audit", "log", "--format", "json"])
+    let audit = try await f.h.run(["audit", "log", "--format", "json"])
     for action in [
       "rotate-plan", "rotate-create", "rotate-test", "rotate-push", "rotate-verify", "rotate-promote",
       "rotate-revoke", "rotate-finish",
     ] {
       #expect(audit.stdout.contains("\"\(action)\""), "\(action)")
     }
-    #expect(try await f.h.runAsync(["audit", "verify"]).status == 0)
+    #expect(try await f.h.run(["audit", "verify"]).status == 0)
     // The next rotation of the same key revokes the account hotsecrets minted, by its journaled id.
     let again = try await f.rotate(["openai/API_KEY_PROD"])
     #expect(again.status == 0, "\(again.allOutput)")
@@ -239,9 +238,9 @@ import Testing
     #expect(f.providers.isValid(Self.oldOpenAI, for: .openai))
     #expect(f.providers.openAIServiceAccounts().map(\.id) == ["svc_old"])
     #expect(try await f.current("openai", "API_KEY_PROD") == Self.oldOpenAI)
-    let history = try await f.h.runAsync(["history", "prod", "openai", "API_KEY_PROD", "--format", "json"])
+    let history = try await f.h.run(["history", "prod", "openai", "API_KEY_PROD", "--format", "json"])
     #expect(history.stdout.contains("\"failed\""))
-    let audit = try await f.h.runAsync(["audit", "log", "--format", "json"])
+    let audit = try await f.h.run(["audit", "log", "--format", "json"])
     #expect(audit.stdout.contains("\"rotate-rollback\""))
   }
 
@@ -303,7 +302,7 @@ import Testing
     #expect(keys[0]["state"] as? String == "done")
     #expect(keys[0]["revocation"] as? String == "failed")
     #expect(try await f.current("openai", "API_KEY_PROD") != Self.oldOpenAI)
-    let verify = try await f.h.runAsync(["verify", "prod", "--from", "none", "--format", "json"])
+    let verify = try await f.h.run(["verify", "prod", "--from", "none", "--format", "json"])
     let findings = try #require(try f.h.json(verify)["findings"] as? [[String: Any]])
     #expect(findings.contains { $0["check"] as? String == "old-credential" && $0["key"] as? String == "API_KEY_PROD" })
   }
@@ -321,11 +320,11 @@ import Testing
     #expect(r.stdout.contains("pending-operator"))
     #expect(r.stderr.contains("revoke the old credential by hand, then run hotsecrets rotate prod --confirm-revoked"))
     #expect(f.flyValue("SHOPIFY_ACCESS_TOKEN") == newToken)
-    let warn = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    let warn = try await f.h.run(["verify", "prod", "--from", "none"])
     #expect(warn.stdout.contains("old-credential"))
     let confirm = try await f.rotate(["--confirm-revoked", "shopify/SHOPIFY_ACCESS_TOKEN"])
     #expect(confirm.status == 0, "\(confirm.allOutput)")
-    let clean = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    let clean = try await f.h.run(["verify", "prod", "--from", "none"])
     #expect(!clean.stdout.contains("old-credential"))
   }
 
@@ -423,7 +422,7 @@ import Testing
     // A user-owned key: deleting a service account cannot revoke it.
     let userKey = "sk-user-USERUSERUSERUSERUSERUSERabcd"
     f.providers.registerOpenAIKey(userKey, ownerServiceAccount: nil)
-    _ = try await f.h.runAsync(["set", "prod", "openai", "API_KEY_PROD"], stdin: userKey)
+    _ = try await f.h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: userKey)
     let r = try await f.rotate(["openai/API_KEY_PROD", "--format", "json"])
     #expect(r.status == 1, "\(r.allOutput)")
     let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
@@ -431,7 +430,7 @@ import Testing
     #expect(keys[0]["revocation"] as? String == "kept")
     #expect((keys[0]["error"] as? String)?.contains("no certain match") == true)
     #expect(f.providers.isValid(userKey, for: .openai))
-    let verify = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    let verify = try await f.h.run(["verify", "prod", "--from", "none"])
     #expect(verify.stdout.contains("old-credential"))
     #expect(!verify.allOutput.contains(userKey))
   }
@@ -443,7 +442,7 @@ import Testing
     #expect(r.status == 0, "\(r.allOutput)")
     #expect(f.providers.isValid(Self.oldOpenAI, for: .openai))
     #expect(r.stderr.contains("old credential kept live (--revoke-old never)"))
-    let verify = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    let verify = try await f.h.run(["verify", "prod", "--from", "none"])
     #expect(verify.stdout.contains("old-credential"))
   }
 
@@ -458,7 +457,7 @@ import Testing
     #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m1") == 0)
     #expect(f.providers.isValid(Self.oldOpenAI, for: .openai))
     #expect(r.stderr.contains("load the new value only at their next deploy"))
-    let verify = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    let verify = try await f.h.run(["verify", "prod", "--from", "none"])
     #expect(verify.stdout.contains("old-credential"))
   }
 
@@ -509,15 +508,15 @@ import Testing
     let f = try await Self.fixture()
     defer { f.stop() }
     #expect(try await f.rotate(["openai/API_KEY_PROD"], env: ["HOTSECRETS_TEST_CRASH_AFTER": "verify"]).status == 137)
-    let sync = try await f.h.runAsync(["sync", "prod"])
+    let sync = try await f.h.run(["sync", "prod"])
     #expect(sync.status == 2)
     #expect(sync.stderr.contains("is unfinished"))
-    let set = try await f.h.runAsync(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-someone-else-000000000000")
+    let set = try await f.h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-someone-else-000000000000")
     #expect(set.status == 2)
     #expect(set.stderr.contains("prod/openai/API_KEY_PROD is being rotated"))
-    #expect(try await f.h.runAsync(["rm", "prod", "openai", "API_KEY_PROD"]).status == 2)
+    #expect(try await f.h.run(["rm", "prod", "openai", "API_KEY_PROD"]).status == 2)
     // Keys the run does not hold are not blocked.
-    #expect(try await f.h.runAsync(["set", "prod", "app", "OTHER"], stdin: "fine").status == 0)
+    #expect(try await f.h.run(["set", "prod", "app", "OTHER"], stdin: "fine").status == 0)
     #expect(try await f.rotate(["--resume"]).status == 1)
     #expect(try await f.current("openai", "API_KEY_PROD") == Self.oldOpenAI)
   }
@@ -547,7 +546,7 @@ import Testing
   @Test func anOldValueStillCurrentUnderAnotherKeyIsNotRevoked() async throws {
     let f = try await Self.fixture()
     defer { f.stop() }
-    _ = try await f.h.runAsync(["set", "prod", "app", "OPENAI_COPY"], stdin: Self.oldOpenAI)
+    _ = try await f.h.run(["set", "prod", "app", "OPENAI_COPY"], stdin: Self.oldOpenAI)
     let r = try await f.rotate(["openai/API_KEY_PROD", "--format", "json"])
     #expect(r.status == 0, "\(r.allOutput)")
     let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
@@ -566,12 +565,12 @@ import Testing
     let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
     #expect((keys[0]["error"] as? String)?.contains("revoke it by hand at openai") == true)
     #expect(f.providers.openAIServiceAccounts().count == 2)
-    let verify = try await f.h.runAsync(["verify", "prod", "--from", "none", "--format", "json"])
+    let verify = try await f.h.run(["verify", "prod", "--from", "none", "--format", "json"])
     let findings = try #require(try f.h.json(verify)["findings"] as? [[String: Any]])
     #expect(
       findings.contains { $0["check"] as? String == "orphan-credential" && $0["key"] as? String == "API_KEY_PROD" })
     #expect(try await f.rotate(["--confirm-revoked", "openai/API_KEY_PROD"]).status == 0)
-    let clean = try await f.h.runAsync(["verify", "prod", "--from", "none"])
+    let clean = try await f.h.run(["verify", "prod", "--from", "none"])
     #expect(!clean.stdout.contains("orphan-credential"))
   }
 }

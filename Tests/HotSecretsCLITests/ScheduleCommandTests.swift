@@ -2,10 +2,10 @@ import Foundation
 import Testing
 
 /// `hotsecrets schedule`: the printed workflow and units, --out, and usage errors.
-@Suite struct ScheduleCommandTests {
-  @Test func githubActionsWorkflow() throws {
+@Suite(.endToEnd) struct ScheduleCommandTests {
+  @Test func githubActionsWorkflow() async throws {
     let h = try CLIHarness()
-    let r = try h.run(["schedule", "prod", "--github-actions"])
+    let r = try await h.run(["schedule", "prod", "--github-actions"])
     #expect(r.status == 0)
     #expect(r.stderr.isEmpty)
     let text = r.stdout
@@ -30,22 +30,22 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: h.path("vault")))
   }
 
-  @Test func githubEnvironmentOption() throws {
+  @Test func githubEnvironmentOption() async throws {
     let h = try CLIHarness()
-    let r = try h.run(["schedule", "staging", "--github-actions", "--github-environment", "staging-secrets"])
+    let r = try await h.run(["schedule", "staging", "--github-actions", "--github-environment", "staging-secrets"])
     #expect(r.status == 0)
     #expect(r.stdout.contains("    environment: staging-secrets\n"))
     #expect(r.stdout.contains("hotsecrets rotate staging --due --deploy rolling"))
-    let bad = try h.run(["schedule", "prod", "--github-actions", "--github-environment", "a b"])
+    let bad = try await h.run(["schedule", "prod", "--github-actions", "--github-environment", "a b"])
     #expect(bad.status == 2)
     #expect(bad.stdout.isEmpty)
     #expect(bad.stderr.contains("invalid GitHub environment name"))
   }
 
   /// When python3 with PyYAML is on this machine, the workflow must parse to the expected shape.
-  @Test func workflowParsesAsYAML() throws {
+  @Test func workflowParsesAsYAML() async throws {
     let h = try CLIHarness()
-    let r = try h.run(["schedule", "prod", "--github-actions", "--out", "wf"])
+    let r = try await h.run(["schedule", "prod", "--github-actions", "--out", "wf"])
     try #require(r.status == 0)
     let script = """
       import sys, yaml
@@ -62,7 +62,7 @@ import Testing
       assert "exit $status" in [s for s in job["steps"] if s.get("id") == "rotate"][0]["run"]
       print("ok")
       """
-    let python = try? h.runProcess(
+    let python = try? await h.runProcess(
       "/usr/bin/env", ["python3", "-c", script, h.path("wf/hotsecrets-rotate-prod.yml")], stdin: nil,
       env: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
     guard let python, !python.stderr.contains("No module named"), !python.stderr.contains("No such file") else {
@@ -72,9 +72,9 @@ import Testing
     #expect(python.stdout == "ok\n")
   }
 
-  @Test func systemdUnits() throws {
+  @Test func systemdUnits() async throws {
     let h = try CLIHarness()
-    let r = try h.run(["schedule", "prod", "--systemd"])
+    let r = try await h.run(["schedule", "prod", "--systemd"])
     #expect(r.status == 0)
     #expect(r.stderr.isEmpty)
     let lines = r.stdout.components(separatedBy: "\n")
@@ -90,18 +90,18 @@ import Testing
     #expect(lines.contains("Type=oneshot"))
     #expect(lines.contains("Persistent=true"))
 
-    let rooted = try h.run(["schedule", "prod", "--systemd", "--root", "/opt/dash"])
+    let rooted = try await h.run(["schedule", "prod", "--systemd", "--root", "/opt/dash"])
     #expect(rooted.status == 0)
     #expect(rooted.stdout.contains("\nWorkingDirectory=/opt/dash\n"))
     #expect(rooted.stdout.contains("\nReadWritePaths=/opt/dash\n"))
-    let relative = try h.run(["schedule", "prod", "--systemd", "--root", "srv"])
+    let relative = try await h.run(["schedule", "prod", "--systemd", "--root", "srv"])
     #expect(relative.status == 2)
     #expect(relative.stderr.contains("absolute path"))
   }
 
-  @Test func outWritesFilesAndRefusesToOverwrite() throws {
+  @Test func outWritesFilesAndRefusesToOverwrite() async throws {
     let h = try CLIHarness()
-    let r = try h.run(["schedule", "prod", "--systemd", "--out", "units"])
+    let r = try await h.run(["schedule", "prod", "--systemd", "--out", "units"])
     #expect(r.status == 0)
     #expect(r.stdout == "units/hotsecrets-rotate-prod.service\nunits/hotsecrets-rotate-prod.timer\n")
     let service = try String(contentsOfFile: h.path("units/hotsecrets-rotate-prod.service"), encoding: .utf8)
@@ -109,33 +109,33 @@ import Testing
     #expect(service.contains("\n[Service]\nType=oneshot\n"))
     #expect(!service.contains("# FILE:"))
     #expect(timer.contains("\nOnCalendar=*-01,04,07,10-01 06:17:00\n"))
-    let printed = try h.run(["schedule", "prod", "--systemd"]).stdout
+    let printed = try await h.run(["schedule", "prod", "--systemd"]).stdout
     #expect(
       printed == "# FILE: hotsecrets-rotate-prod.service\n\(service)\n# FILE: hotsecrets-rotate-prod.timer\n\(timer)")
 
     // The timer alone exists: nothing is written, the service is not touched either.
     try FileManager.default.removeItem(atPath: h.path("units/hotsecrets-rotate-prod.service"))
     try "mine\n".write(toFile: h.path("units/hotsecrets-rotate-prod.timer"), atomically: true, encoding: .utf8)
-    let again = try h.run(["schedule", "prod", "--systemd", "--out", "units"])
+    let again = try await h.run(["schedule", "prod", "--systemd", "--out", "units"])
     #expect(again.status == 2)
     #expect(again.stdout.isEmpty)
     #expect(again.stderr.contains("hotsecrets-rotate-prod.timer: already exists; refusing to overwrite it"))
     #expect(!FileManager.default.fileExists(atPath: h.path("units/hotsecrets-rotate-prod.service")))
     #expect(try String(contentsOfFile: h.path("units/hotsecrets-rotate-prod.timer"), encoding: .utf8) == "mine\n")
 
-    let forced = try h.run(["schedule", "prod", "--systemd", "--out", "units", "--force"])
+    let forced = try await h.run(["schedule", "prod", "--systemd", "--out", "units", "--force"])
     #expect(forced.status == 0)
     #expect(try String(contentsOfFile: h.path("units/hotsecrets-rotate-prod.timer"), encoding: .utf8) == timer)
 
-    let workflow = try h.run(["schedule", "prod", "--github-actions", "--out", ".github/workflows"])
+    let workflow = try await h.run(["schedule", "prod", "--github-actions", "--out", ".github/workflows"])
     #expect(workflow.status == 0)
     #expect(workflow.stdout == ".github/workflows/hotsecrets-rotate-prod.yml\n")
     let written = try String(contentsOfFile: h.path(".github/workflows/hotsecrets-rotate-prod.yml"), encoding: .utf8)
-    #expect(written == (try h.run(["schedule", "prod", "--github-actions"]).stdout))
-    #expect(try h.run(["schedule", "prod", "--github-actions", "--out", ".github/workflows"]).status == 2)
+    #expect(written == (try await h.run(["schedule", "prod", "--github-actions"]).stdout))
+    #expect(try await h.run(["schedule", "prod", "--github-actions", "--out", ".github/workflows"]).status == 2)
   }
 
-  @Test func usageErrors() throws {
+  @Test func usageErrors() async throws {
     let h = try CLIHarness()
     for arguments in [
       ["schedule", "prod"],
@@ -145,26 +145,26 @@ import Testing
       ["schedule", "prod", "--systemd", "--force"],
       ["schedule", "--systemd"],
     ] {
-      let r = try h.run(arguments)
+      let r = try await h.run(arguments)
       #expect(r.status == 64, "\(arguments)")
       #expect(r.stdout.isEmpty, "\(arguments)")
     }
-    #expect(try h.run(["schedule", "prod"]).stderr.contains("exactly one of --github-actions and --systemd"))
+    #expect(try await h.run(["schedule", "prod"]).stderr.contains("exactly one of --github-actions and --systemd"))
   }
 
-  @Test func badEnvironment() throws {
+  @Test func badEnvironment() async throws {
     let h = try CLIHarness()
     for flag in ["--github-actions", "--systemd"] {
-      let r = try h.run(["schedule", "Prod!", flag])
+      let r = try await h.run(["schedule", "Prod!", flag])
       #expect(r.status == 2)
       #expect(r.stdout.isEmpty)
       #expect(r.stderr.contains("invalid environment name \"Prod!\""))
     }
   }
 
-  @Test func helpDocumentsExitCodes() throws {
+  @Test func helpDocumentsExitCodes() async throws {
     let h = try CLIHarness()
-    let r = try h.run(["schedule", "--help"])
+    let r = try await h.run(["schedule", "--help"])
     #expect(r.status == 0)
     let help = r.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
     #expect(help.contains("Exit codes: 0"))

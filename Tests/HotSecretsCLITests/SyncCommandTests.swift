@@ -4,7 +4,7 @@ import Testing
 
 /// `hotsecrets sync` and `verify --targets` end to end: the built binary against loopback fakes of
 /// Fly's Machines API and GitHub's environment-secrets API.
-@Suite struct SyncCommandTests {
+@Suite(.endToEnd) struct SyncCommandTests {
   static let app = "hotdash-production"
   static let worker = "hotdash-worker"
   static let repo = "hotrodan/hot-dash"
@@ -52,7 +52,7 @@ import Testing
     }
 
     func sync(_ arguments: [String] = [], env: [String: String] = [:]) async throws -> CLIResult {
-      try await h.runAsync(["sync", "prod"] + arguments, env: env)
+      try await h.run(["sync", "prod"] + arguments, env: env)
     }
 
     func flyPlain(_ app: String) -> [String: String] { fly.secretValues(app: app) }
@@ -60,12 +60,11 @@ import Testing
   }
 
   static func fixture(policy text: String = policy(), withChecks: Bool = false) async throws -> Fixture {
-    let h = try await CLIHarness.withIdentityVault { h in
-      try h.writePolicy(text)
-      for (name, value) in values {
-        let parts = name.split(separator: "/").map(String.init)
-        try #require(h.run(["set", "prod", parts[0], parts[1]], stdin: value).status == 0)
-      }
+    let h = try await CLIHarness.withIdentityVault()
+    try h.writePolicy(text)
+    for (name, value) in values {
+      let parts = name.split(separator: "/").map(String.init)
+      try #require(try await h.run(["set", "prod", parts[0], parts[1]], stdin: value).status == 0)
     }
     let fly = try await FakeFly.start()
     let github = try await FakeGitHub.start()
@@ -141,9 +140,9 @@ import Testing
     let f = try await Self.fixture(withChecks: true)
     defer { f.stop() }
     #expect(try await f.sync().status == 0)
-    try await f.h.runAsync(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-NEWNEWNEWNEWNEWNEWNEWNEW")
-    try await f.h.runAsync(["set", "prod", "app", "SESSION_SECRET"], stdin: "n3w-s3ss10n-S3cr3t-aaaaaaa")
-    try await f.h.runAsync(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "sb_secret_NEWNEWNEWNEW")
+    try await f.h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-NEWNEWNEWNEWNEWNEWNEWNEW")
+    try await f.h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "n3w-s3ss10n-S3cr3t-aaaaaaa")
+    try await f.h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "sb_secret_NEWNEWNEWNEW")
     let r = try await f.sync(["--deploy", "rolling", "--format", "json"])
     #expect(r.status == 0, "\(r.allOutput)")
     #expect(f.fly.bulkUpdates(app: Self.app) == 2)
@@ -182,19 +181,19 @@ import Testing
     #expect(f.fly.requests.allSatisfy { $0.hasPrefix("GET ") })
     #expect(f.github.requests.allSatisfy { $0.hasPrefix("GET ") })
     expectNoValues(r)
-    let audit = try await f.h.runAsync(["audit", "log", "--format", "json"])
+    let audit = try await f.h.run(["audit", "log", "--format", "json"])
     #expect(!audit.stdout.contains("\"sync\""))
   }
 
   @Test func collidingNamesAndBadGitHubNamesStopBeforeAnythingIsSent() async throws {
     let f = try await Self.fixture()
     defer { f.stop() }
-    try await f.h.runAsync(["set", "prod", "app", "OPENAI_API_KEY"], stdin: "another-value-entirely")
+    try await f.h.run(["set", "prod", "app", "OPENAI_API_KEY"], stdin: "another-value-entirely")
     let r = try await f.sync()
     #expect(r.status == 2)
     #expect(r.stderr.contains("app/OPENAI_API_KEY and openai/API_KEY_PROD would both be pushed as OPENAI_API_KEY"))
-    try await f.h.runAsync(["rm", "prod", "app", "OPENAI_API_KEY"])
-    try await f.h.runAsync(["set", "prod", "openai", "GITHUB_PAT"], stdin: "ghp-not-allowed-here")
+    try await f.h.run(["rm", "prod", "app", "OPENAI_API_KEY"])
+    try await f.h.run(["set", "prod", "openai", "GITHUB_PAT"], stdin: "ghp-not-allowed-here")
     let bad = try await f.sync()
     #expect(bad.status == 2)
     #expect(bad.stderr.contains("openai/GITHUB_PAT cannot be pushed as GITHUB_PAT"))
@@ -206,17 +205,17 @@ import Testing
     let f = try await Self.fixture()
     defer { f.stop() }
     // Before any sync: every key is missing from every target.
-    let before = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
+    let before = try await f.h.run(["verify", "prod", "--targets", "--format", "json"])
     #expect(before.status == 1)
     let missing = try #require(try f.h.json(before)["findings"] as? [[String: Any]])
     #expect(missing.filter { $0["check"] as? String == "target-missing" }.count == 8)
     #expect(try await f.sync().status == 0)
-    let clean = try await f.h.runAsync(["verify", "prod", "--targets"])
+    let clean = try await f.h.run(["verify", "prod", "--targets"])
     #expect(clean.status == 0, "\(clean.allOutput)")
 
     f.github.changeElsewhere(repository: Self.repo, environment: "production", name: "OPENAI_API_KEY", value: "sk-x")
     f.fly.setSecret(app: Self.worker, name: "OPENAI_API_KEY", value: "sk-y")
-    let drift = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
+    let drift = try await f.h.run(["verify", "prod", "--targets", "--format", "json"])
     #expect(drift.status == 1)
     let findings = try #require(try f.h.json(drift)["findings"] as? [[String: Any]])
     let driftMessages = findings.filter { $0["check"] as? String == "target-drift" }.compactMap {
@@ -232,7 +231,7 @@ import Testing
     #expect(repair.stdout.contains("pushed (repaired drift)"))
     #expect(f.githubPlain()["OPENAI_API_KEY"] == Self.values["openai/API_KEY_PROD"])
     #expect(f.flyPlain(Self.worker)["OPENAI_API_KEY"] == Self.values["openai/API_KEY_PROD"])
-    #expect(try await f.h.runAsync(["verify", "prod", "--targets"]).status == 0)
+    #expect(try await f.h.run(["verify", "prod", "--targets"]).status == 0)
   }
 
   @Test func serverErrorsAndRateLimitsAreRetried() async throws {
@@ -313,9 +312,9 @@ import Testing
     #expect(try await f.sync(["--target", "fly"]).status == 0)  // the policy says rolling
     #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m1") == 1)
     #expect(f.fly.restarts(app: Self.worker, machine: "\(Self.worker)-m1") == 0)  // staged by default
-    try await f.h.runAsync(["set", "prod", "app", "SESSION_SECRET"], stdin: "n3w-s3ss10n-S3cr3t-bbbbbbb")
+    try await f.h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "n3w-s3ss10n-S3cr3t-bbbbbbb")
     #expect(try await f.sync(["--target", "fly", "--deploy", "stage"]).status == 0)
-    let stale = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
+    let stale = try await f.h.run(["verify", "prod", "--targets", "--format", "json"])
     let findings = try #require(try f.h.json(stale)["findings"] as? [[String: Any]])
     let staleFindings = findings.filter { $0["check"] as? String == "target-stale" }
     #expect(staleFindings.count == 2, "\(findings)")
@@ -331,7 +330,7 @@ import Testing
     // The worker was only ever staged: its machines had never loaded a version hotsecrets knows of.
     #expect(f.fly.restarts(app: Self.worker, machine: "\(Self.worker)-m1") == 1)
     #expect(f.fly.restarts(app: Self.worker, machine: "\(Self.worker)-m2") == 1)
-    let after = try await f.h.runAsync(["verify", "prod", "--targets", "--format", "json"])
+    let after = try await f.h.run(["verify", "prod", "--targets", "--format", "json"])
     let remaining = try #require(try f.h.json(after)["findings"] as? [[String: Any]])
     #expect(!remaining.contains { $0["check"] as? String == "target-stale" && $0["severity"] as? String == "error" })
   }
@@ -356,8 +355,8 @@ import Testing
     #expect(none.status == 2, "\(none.allOutput)")
     #expect(none.stdout.contains("no Fly API token"))
     #expect(none.stdout.contains("no GitHub token"))
-    try await f.h.runAsync(["set", "prod", "hotsecrets", "FLY_API_TOKEN"], stdin: "fly-test-token")
-    try await f.h.runAsync(["set", "prod", "hotsecrets", "GITHUB_TOKEN"], stdin: "gh-test-token")
+    try await f.h.run(["set", "prod", "hotsecrets", "FLY_API_TOKEN"], stdin: "fly-test-token")
+    try await f.h.run(["set", "prod", "hotsecrets", "GITHUB_TOKEN"], stdin: "gh-test-token")
     let r = try await f.sync()
     #expect(r.status == 0, "\(r.allOutput)")
     #expect(!r.allOutput.contains("fly-test-token"))
@@ -372,7 +371,7 @@ import Testing
     let f = try await Self.fixture()
     defer { f.stop() }
     #expect(try await f.sync().status == 0)
-    let audit = try await f.h.runAsync(["audit", "log", "--format", "json"])
+    let audit = try await f.h.run(["audit", "log", "--format", "json"])
     #expect(audit.status == 0)
     let entries = try #require(try f.h.json(audit)["entries"] as? [[String: Any]])
     let syncs = entries.filter { $0["action"] as? String == "sync" }
@@ -385,7 +384,7 @@ import Testing
     #expect(detail.contains("\"name\":\"OPENAI_API_KEY\""))
     #expect(detail.contains("\"source\":\"openai/API_KEY_PROD\""))
     #expect(detail.contains("\"result\":\"ok\""))
-    #expect(try await f.h.runAsync(["audit", "verify"]).status == 0)
+    #expect(try await f.h.run(["audit", "verify"]).status == 0)
   }
 
   @Test func aRefusedBulkUpdateFailsThatAppOnlyAndIsRetriedByTheNextRun() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite struct VerifyCommandTests {
+@Suite(.endToEnd) struct VerifyCommandTests {
   func policy(providers base: String = "https://example.invalid") -> String {
     """
     version: 1
@@ -32,21 +32,22 @@ import Testing
   /// A vault holding good values for `policy()`, with the policy at policies/prod.yaml.
   func prepared(
     supabaseURL: String = "https://abcdefghijklmnopqrst.supabase.co", providers: String = "https://example.invalid"
-  ) throws -> CLIHarness {
-    let h = try CLIHarness.withIdentityVault()
+  ) async throws -> CLIHarness {
+    let h = try await CLIHarness.withIdentityVault()
     try FileManager.default.createDirectory(atPath: h.path("policies"), withIntermediateDirectories: true)
     try policy(providers: providers).write(toFile: h.path("policies/prod.yaml"), atomically: true, encoding: .utf8)
-    try h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-abcdefghijklmnopqrstuv")
-    try h.run(["set", "prod", "supabase", "SUPABASE_URL"], stdin: supabaseURL)
-    try h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "sb_secret_9fK2xQpL")
-    try h.run(["set", "prod", "shopify", "SHOPIFY_ACCESS_TOKEN"], stdin: "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")
-    try h.run(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw9fK2xQpL")
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-abcdefghijklmnopqrstuv")
+    try await h.run(["set", "prod", "supabase", "SUPABASE_URL"], stdin: supabaseURL)
+    try await h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "sb_secret_9fK2xQpL")
+    try await h.run(
+      ["set", "prod", "shopify", "SHOPIFY_ACCESS_TOKEN"], stdin: "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")
+    try await h.run(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw9fK2xQpL")
     return h
   }
 
-  @Test func passingVaultExitsZeroWithASummaryLine() throws {
-    let h = try prepared()
-    let r = try h.run(["verify", "prod"])
+  @Test func passingVaultExitsZeroWithASummaryLine() async throws {
+    let h = try await prepared()
+    let r = try await h.run(["verify", "prod"])
     #expect(r.status == 0, "\(r.allOutput)")
     let lines = r.stdout.split(separator: "\n")
     #expect(lines.last == "verify prod: 21 passed, 0 failed, 0 warnings")
@@ -54,18 +55,18 @@ import Testing
     #expect(r.stdout.contains("  ok    API_KEY_PROD"))
   }
 
-  @Test func failuresExitOneAndTheJSONHasTheDocumentedShape() throws {
-    let h = try prepared()
-    try h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "changeme")
-    try h.run(["rm", "prod", "chatwoot", "API_TOKEN"])
-    try h.run(["set", "prod", "app", "UNDECLARED"], stdin: "v")
-    let text = try h.run(["verify", "prod"])
+  @Test func failuresExitOneAndTheJSONHasTheDocumentedShape() async throws {
+    let h = try await prepared()
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "changeme")
+    try await h.run(["rm", "prod", "chatwoot", "API_TOKEN"])
+    try await h.run(["set", "prod", "app", "UNDECLARED"], stdin: "v")
+    let text = try await h.run(["verify", "prod"])
     #expect(text.status == 1)
     #expect(text.stdout.contains("FAIL  API_KEY_PROD"))
     #expect(text.stdout.hasSuffix("verify prod: 15 passed, 3 failed, 1 warning\n"))
     #expect(!text.allOutput.contains("changeme"))
 
-    let r = try h.run(["verify", "prod", "--format", "json"])
+    let r = try await h.run(["verify", "prod", "--format", "json"])
     #expect(r.status == 1)
     let json = try h.json(r)
     #expect(Set(json.keys) == ["environment", "policy", "passed", "findings", "summary", "exposures"])
@@ -81,69 +82,71 @@ import Testing
     #expect(json["summary"] as? [String: Int] == ["passed": 15, "failed": 3, "warnings": 1])
   }
 
-  @Test func warningsFailOnlyWhenStrict() throws {
-    let h = try prepared()
+  @Test func warningsFailOnlyWhenStrict() async throws {
+    let h = try await prepared()
     let asOf = Timestamp.inDays(80)
-    let relaxed = try h.run(["verify", "prod", "--as-of", asOf])
+    let relaxed = try await h.run(["verify", "prod", "--as-of", asOf])
     #expect(relaxed.status == 0)
     #expect(relaxed.stdout.contains("warn  API_KEY_PROD"))
     #expect(relaxed.stdout.contains("max age 90 reached in 10 days"))
-    #expect(try h.run(["verify", "prod", "--as-of", asOf, "--strict"]).status == 1)
-    let overdue = try h.run(["verify", "prod", "--as-of", Timestamp.inDays(95)])
+    #expect(try await h.run(["verify", "prod", "--as-of", asOf, "--strict"]).status == 1)
+    let overdue = try await h.run(["verify", "prod", "--as-of", Timestamp.inDays(95)])
     #expect(overdue.status == 1)
     #expect(overdue.stdout.contains("current version is 95 days old (max 90); rotate it"))
-    #expect(try h.run(["verify", "prod", "--as-of", "tomorrow"]).status == 64)
+    #expect(try await h.run(["verify", "prod", "--as-of", "tomorrow"]).status == 64)
   }
 
-  @Test func verificationThatCannotRunExitsTwo() throws {
-    let h = try prepared()
+  @Test func verificationThatCannotRunExitsTwo() async throws {
+    let h = try await prepared()
     try "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { fromat: x }\n"
       .write(toFile: h.path("policies/bad.yaml"), atomically: true, encoding: .utf8)
-    let bad = try h.run(["verify", "prod", "--policy", "policies/bad.yaml"])
+    let bad = try await h.run(["verify", "prod", "--policy", "policies/bad.yaml"])
     #expect(bad.status == 2)
     #expect(bad.stderr.contains("policies/bad.yaml:6:12: unknown field 'fromat' in key app/K"))
     #expect(bad.stdout.isEmpty)
-    let missing = try h.run(["verify", "staging"])
+    let missing = try await h.run(["verify", "staging"])
     #expect(missing.status == 2)
     #expect(missing.stderr.contains("policies/staging.yaml: no such file"))
-    let wrongEnvironment = try h.run(["verify", "staging", "--policy", "policies/prod.yaml"])
+    let wrongEnvironment = try await h.run(["verify", "staging", "--policy", "policies/prod.yaml"])
     #expect(wrongEnvironment.status == 2)
     #expect(wrongEnvironment.stderr.contains("is the policy for prod, not staging"))
-    let locked = try h.run(["verify", "prod"], env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "nope"])
+    let locked = try await h.run(
+      ["verify", "prod"], env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "nope"])
     #expect(locked.status == 2)
     // Errors come in the order of the arguments' checks: a bad date before unlocking or the policy.
-    let badDate = try h.run(
+    let badDate = try await h.run(
       ["verify", "prod", "--as-of", "2026-02-30", "--policy", "policies/bad.yaml"],
       env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "nope"])
     #expect(badDate.status == 64)
     #expect(badDate.stderr.contains("invalid date '2026-02-30'"))
     // A bad policy wins over a vault that will not unlock (the two are read at the same time).
-    let badBoth = try h.run(
-      ["verify", "prod", "--policy", "policies/bad.yaml"], env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "nope"])
+    let badBoth = try await h.run(
+      ["verify", "prod", "--policy", "policies/bad.yaml"],
+      env: ["HOTSECRETS_IDENTITY": "", "HOTSECRETS_PASSPHRASE": "nope"])
     #expect(badBoth.status == 2)
     #expect(badBoth.stderr.contains("unknown field 'fromat'"))
-    let noVault = try h.run(["verify", "prod", "--vault", "missing.db"])
+    let noVault = try await h.run(["verify", "prod", "--vault", "missing.db"])
     #expect(noVault.status == 2)
     #expect(noVault.stderr.contains("run `hotsecrets init`"))
   }
 
-  @Test func driftInTheMirrorFails() throws {
-    let h = try prepared()
+  @Test func driftInTheMirrorFails() async throws {
+    let h = try await prepared()
     try FileManager.default.createDirectory(atPath: h.path("vault/occ/openai"), withIntermediateDirectories: true)
     try "API_KEY_PROD=sk-live-abcdefghijklmnopqrstuv\n".write(
       toFile: h.path("vault/occ/openai/prod.env"), atomically: true, encoding: .utf8)
-    let r = try h.run(["verify", "prod", "--format", "json"])
+    let r = try await h.run(["verify", "prod", "--format", "json"])
     #expect(r.status == 1)
     let checks = (try h.json(r)["findings"] as? [[String: String]] ?? []).map { $0["check"] ?? "" }
     #expect(Set(checks) == ["drift"])
-    #expect(try h.run(["verify", "prod", "--from", "elsewhere"]).status == 0)
+    #expect(try await h.run(["verify", "prod", "--from", "elsewhere"]).status == 0)
   }
 
   /// Loopback provider fakes that accept the prepared vault's OpenAI, Supabase and Shopify
   /// credentials, and a harness whose vault and policy point at them.
   func liveFakes() async throws -> (FakeProviders, CLIHarness) {
     let fakes = try await FakeProviders.start()
-    let h = try prepared(supabaseURL: fakes.baseURL, providers: fakes.baseURL)
+    let h = try await prepared(supabaseURL: fakes.baseURL, providers: fakes.baseURL)
     h.environment["HOTSECRETS_OPENAI_API_URL"] = fakes.baseURL
     fakes.accept("sk-live-abcdefghijklmnopqrstuv", for: .openai)
     fakes.accept("sb_secret_9fK2xQpL", for: .supabase)
@@ -155,13 +158,13 @@ import Testing
     let (fakes, h) = try await liveFakes()
     defer { fakes.stop() }
     fakes.accept("cw9fK2xQpL", for: .chatwoot)
-    let good = try await h.runAsync(["verify", "prod", "--live"])
+    let good = try await h.run(["verify", "prod", "--live"])
     #expect(good.status == 0, "\(good.allOutput)")
     #expect(good.stdout.hasSuffix("verify prod: 25 passed, 0 failed, 0 warnings\n"))
 
-    try await h.runAsync(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw-revoked-token")
+    try await h.run(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw-revoked-token")
     fakes.inject(.status(500), into: .openai)
-    let bad = try await h.runAsync(["verify", "prod", "--live", "--format", "json"])
+    let bad = try await h.run(["verify", "prod", "--live", "--format", "json"])
     #expect(bad.status == 1)
     let findings = (try h.json(bad)["findings"] as? [[String: String]] ?? []).map { "\($0["key"]!) \($0["check"]!)" }
     #expect(findings == ["API_KEY_PROD unreachable", "API_TOKEN live"])
@@ -169,7 +172,7 @@ import Testing
 
     fakes.inject(.none, into: .openai)
     fakes.inject(.delay(8), into: .supabase)
-    let slow = try await h.runAsync(["verify", "prod", "--live", "--timeout", "2", "--format", "json"])
+    let slow = try await h.run(["verify", "prod", "--live", "--timeout", "2", "--format", "json"])
     #expect(slow.status == 1)
     let slowChecks = (try h.json(slow)["findings"] as? [[String: String]] ?? []).map { "\($0["key"]!) \($0["check"]!)" }
     #expect(slowChecks.contains("SERVICE_KEY unreachable"))
@@ -180,12 +183,12 @@ import Testing
   @Test func liveRunIsAuditedOnceByKeyName() async throws {
     let (fakes, h) = try await liveFakes()
     defer { fakes.stop() }
-    _ = try await h.runAsync(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw-canary-never-logged")
-    #expect(try await h.runAsync(["verify", "prod"]).status == 0)
-    let run = try await h.runAsync(["verify", "prod", "--live", "--format", "json"])
+    _ = try await h.run(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw-canary-never-logged")
+    #expect(try await h.run(["verify", "prod"]).status == 0)
+    let run = try await h.run(["verify", "prod", "--live", "--format", "json"])
     #expect(run.status == 1)  // the chatwoot fake does not know the canary token
 
-    let log = try await h.runAsync(["audit", "log", "--format", "json"])
+    let log = try await h.run(["audit", "log", "--format", "json"])
     let entries = try #require(try h.json(log)["entries"] as? [[String: Any]])
     let live = entries.filter { $0["action"] as? String == "verify-live" }
     try #require(live.count == 1)

@@ -12,7 +12,7 @@ import Testing
 /// step (a throwing checkpoint, as a crash would stop it) and a run whose journal refuses each of its
 /// writes in turn are finished by `resume()`, and leave exactly one live credential: the vault's
 /// current value, which is also what the Fly app holds.
-@Suite struct InProcessRotationTests {
+@Suite(.remoteDiagnostics) struct InProcessRotationTests {
   struct Crash: Error {}
 
   static let initial = "sk-initial-0123456789abcdef"

@@ -11,7 +11,7 @@ import Testing
 /// What a run leaves live is tracked until `Rotation.settle()` (`rotate --finish`) settles it: a
 /// new value kept after a rollback that could not restore Fly, and an old credential deferred while
 /// a staged Fly app's machines still ran the old secrets.
-@Suite struct InProcessSettleTests {
+@Suite(.remoteDiagnostics) struct InProcessSettleTests {
   static let initial = "sk-initial-0123456789abcdef"
   static let name = ServiceKey(service: "openai", key: "API_KEY")
   static let address = SecretAddress(trusted: "prod", service: "openai", key: "API_KEY")

@@ -11,7 +11,7 @@ import Testing
 
 /// `SecretsSync` in process, through the target protocols (no HTTP, no binary): what a Fly app is
 /// sent, what is recorded, and what a refusing API leaves behind.
-@Suite struct InProcessSyncTests {
+@Suite(.remoteDiagnostics) struct InProcessSyncTests {
   static let policy = """
     version: 1
     environment: prod

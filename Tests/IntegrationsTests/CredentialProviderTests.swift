@@ -6,7 +6,7 @@ import Integrations
 import TestSupport
 import Testing
 
-@Suite struct CredentialProviderTests {
+@Suite(.curlHandlePool(.shared)) struct CredentialProviderTests {
   static let adminKey = "sk-admin-0123456789abcdefghijklmnop"
   static let accessToken = "sbp_0123456789abcdef0123456789abcdef01234567"
   /// Retries at once, so 429 tests do not wait.

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The loopback fakes of Fly.io and GitHub behave like the APIs they stand in for.
-@Suite struct FakeServersTests {
+@Suite(.curlHandlePool(.shared)) struct FakeServersTests {
   let http = HTTPTransport(timeout: 15)
 
   func send(

@@ -9,7 +9,7 @@ import Testing
 
 /// The rules every request follows, against real loopback servers: redirects refused, plain http
 /// refused off loopback, proxies honoured, bodies capped, deadlines kept.
-@Suite struct HTTPTransportTests {
+@Suite(.curlHandlePool(.shared)) struct HTTPTransportTests {
   static let direct = NetworkSettings()
 
   func expectFailure(
@@ -194,7 +194,7 @@ import Testing
   }
 
   /// Requests one after another to the same server reuse the connection.
-  @Test func connectionsAreReusedWithinTheProcess() async throws {
+  @Test(.curlHandlePool(.exclusive)) func connectionsAreReusedWithinTheProcess() async throws {
     let target = try await FakeRecorder.start()
     defer { target.stop() }
     let transport = HTTPTransport(timeout: 5, network: Self.direct)

@@ -6,7 +6,7 @@ import Integrations
 import TestSupport
 import Testing
 
-@Suite struct ProviderProbeTests {
+@Suite(.curlHandlePool(.shared)) struct ProviderProbeTests {
   @Test func eachProviderAcceptsValidAndRejectsRevokedCredentials() async throws {
     let fakes = try await FakeProviders.start()
     defer { fakes.stop() }
