@@ -290,6 +290,30 @@ import Testing
     let onFly = try #require(f.flyValue("OPENAI_API_KEY"))
     #expect(onFly != Self.oldOpenAI)
     #expect(f.providers.isValid(onFly, for: .openai))
+    // The kept value is tracked: verify warns, naming the run, and says how to settle it.
+    let warned = try await f.h.run(["verify", "prod", "--from", "none"])
+    #expect(warned.stdout.contains("orphan-credential"), "\(warned.allOutput)")
+    #expect(warned.stdout.contains("kept live: a target may run it; run hotsecrets rotate prod --finish"))
+    // --finish: Fly holds the new value, so it goes everywhere and becomes current; the old
+    // credential is revoked.
+    let finished = try await f.rotate(["--finish", "--format", "json"])
+    #expect(finished.status == 0, "\(finished.allOutput)")
+    let settlement = try f.h.json(finished)
+    #expect(settlement["settled"] as? Bool == true)
+    let entry = try #require((settlement["entries"] as? [[String: Any]])?.first)
+    #expect(entry["outcome"] as? String == "promoted")
+    #expect(entry["revocation"] as? String == "revoked")
+    #expect(try await f.current("openai", "API_KEY_PROD") == onFly)
+    #expect(f.githubValue("OPENAI_API_KEY") == onFly)
+    #expect(!f.providers.isValid(Self.oldOpenAI, for: .openai))
+    let clean = try await f.h.run(["verify", "prod", "--from", "none"])
+    #expect(!clean.stdout.contains("orphan-credential"), "\(clean.allOutput)")
+    #expect(!clean.stdout.contains("old-credential"), "\(clean.allOutput)")
+    // Nothing is left: --finish has nothing to do, --resume has nothing to resume.
+    let again = try await f.rotate(["--finish"])
+    #expect(again.status == 0)
+    #expect(again.stdout.contains("nothing left live by earlier runs"))
+    #expect(try await f.rotate(["--resume"]).status == 2)
   }
 
   @Test func aFailedRevocationLeavesTheRotationDoneAndVerifyWarns() async throws {
