@@ -66,12 +66,26 @@ import Testing
     }
   }
 
-  /// Fly refuses the push and the restore: Fly never got the new value, but the run cannot prove
-  /// it, so the new credential stays live and tracked; `settle` sees from the digests that Fly holds
-  /// the previous value and revokes it.
-  @Test func aNewValueNoTargetHoldsIsRevokedBySettle() async throws {
+  /// Fly refuses the push: its digest shows the previous value, so the rollback leaves it alone
+  /// (no restore request at all) and revokes the new credential at once; nothing is kept live.
+  @Test func aTargetThatNeverTookTheNewValueIsNotRestoredAndTheNewCredentialGoes() async throws {
     let world = try World()
     world.fly.refuseFrom = 1
+    let report = try await world.rotation().run()
+    #expect(report.outcome == .rolledBack)
+    #expect(world.fly.updates == 1)
+    #expect(world.provider.liveValues == [Self.initial])
+    #expect(try await world.findings(.orphanCredential).isEmpty)
+    #expect(try await world.rotation().settle().entries.isEmpty)
+  }
+
+  /// Fly takes the new value, the health check fails, Fly refuses the restore: the new value is kept
+  /// live and tracked. A later sync puts the previous value back on Fly; `settle` then sees from the
+  /// digests that no target holds the new value, and revokes it.
+  @Test func aNewValueNoTargetHoldsAnyMoreIsRevokedBySettle() async throws {
+    let world = try World(health: true)
+    world.probe.health = .rejected("HTTP 503")
+    world.fly.refuseFrom = 2
     let report = try await world.rotation().run()
     #expect(report.outcome == .rolledBack)
     #expect(world.provider.liveValues.count == 2)
@@ -82,6 +96,11 @@ import Testing
     #expect(try world.vault.reopen().versionValue(Self.address, version: kept).isEmpty == false)
 
     world.fly.refuseFrom = nil
+    _ = try await SecretsSync(
+      session: try world.vault.reopen(), policy: world.policy, fly: world.fly, github: nil,
+      options: SyncOptions(kinds: [.fly])
+    ).run()
+    #expect(world.fly.values["OPENAI_API_KEY"] == Self.initial)
     let settlement = try await world.rotation().settle()
     #expect(settlement.entries.map(\.outcome) == [.newRevoked])
     #expect(settlement.settled)
@@ -153,8 +172,9 @@ import Testing
   /// `--confirm-revoked` accepts a new value kept live: the operator revoked it by hand; its
   /// ciphertext goes, and `verify` stops warning.
   @Test func confirmRevokedAcceptsANewValueKeptLive() async throws {
-    let world = try World()
-    world.fly.refuseFrom = 1
+    let world = try World(health: true)
+    world.probe.health = .rejected("HTTP 503")
+    world.fly.refuseFrom = 2
     _ = try await world.rotation().run()
     #expect(try await world.findings(.orphanCredential).count == 1)
     try world.rotation().confirmRevoked(Self.name)

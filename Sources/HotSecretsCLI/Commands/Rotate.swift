@@ -384,6 +384,8 @@ enum RotateOutput {
     case .newKeptLive:
       "the previous value could not be restored everywhere, so the new value is kept live; hotsecrets rotate \(environment) --finish settles it"
     case .rollingBack(let reason): "rolling back: \(reason)"
+    case .restoreNotNeeded(let targets):
+      targets.joined(separator: ", ") + " already hold\(targets.count == 1 ? "s" : "") the previous values: not re-sent"
     case .restoreFailed(let reason): "restoring the previous values failed: \(reason)"
     case .finished(let run, let outcome): "run \(run): \(outcome.rawValue)"
     }

@@ -600,9 +600,11 @@ public struct Rotation: Sendable {
     return item
   }
 
-  /// Puts the previous values back on every target (sent whatever the targets seem to hold), then
-  /// revokes the new credentials and marks their versions failed — but revokes only when every
-  /// target holds the previous value again: a target is never left holding a revoked credential.
+  /// Puts the previous values back on every target that may not hold them (those whose digests or
+  /// ledger show them are left alone; the others are sent them whatever they seem to hold), then
+  /// revokes the new credentials and marks their versions failed — but only when every target holds
+  /// the previous value again: a target is never left holding a revoked credential. Otherwise the new
+  /// values stay live, tracked, until `settle()`.
   private func rollBack(
     _ run: Int64, _ items: inout [RotationItem], _ report: inout RotationReport, reason: String,
     step: RotationStep, targets: Set<SyncTargetID>
@@ -610,10 +612,19 @@ public struct Rotation: Sendable {
     try setStep(.rollback, run)
     say(nil, .rollback, .rollingBack(reason: reason))
     let rolling = items.filter { !$0.singlePhase && [.created, .tested, .pushed, .verified].contains($0.state) }
+    // Restore only where the evidence does not show the previous values: a target whose Fly digests,
+    // or GitHub ledger and read-back, show them needs nothing. (A single-phase key already current
+    // must reach every target that missed it: then every target is sent to.)
+    var restoring = targets
+    if !items.contains(where: { $0.singlePhase && $0.state == .promoted }) {
+      restoring = await targetsToRestore(Set(rolling.map(\.name)), among: targets)
+      let untouched = targets.subtracting(restoring)
+      if !untouched.isEmpty { say(nil, .rollback, .restoreNotNeeded(targets: untouched.sorted().map(\.description))) }
+    }
     var restored = true
-    if !targets.isEmpty {
+    if !restoring.isEmpty {
       do {
-        let restore = try await push(overrides: [:], targets: targets, force: Set(rolling.map(\.name)))
+        let restore = try await push(overrides: [:], targets: restoring, force: Set(rolling.map(\.name)))
         report.pushes += restore.targets
         restored = restore.succeeded
         if !restored { say(nil, .rollback, .restoreFailed(reason: failures(restore))) }
@@ -650,6 +661,28 @@ public struct Rotation: Sendable {
     report.failedStep = step
     report.error = reason
     return try finish(run, items, &report, failedStep: step, rolledBack: true)
+  }
+
+  /// The targets among `targets` that may not hold the previous (current) value of every key in
+  /// `names`: those whose check finds one missing or different, and those that cannot be read.
+  private func targetsToRestore(_ names: Set<ServiceKey>, among targets: Set<SyncTargetID>) async -> Set<SyncTargetID> {
+    var result: Set<SyncTargetID> = []
+    for target in targets {
+      var check = TargetCheck(session: session, policy: policy, fly: fly, github: github)
+      check.only = [target]
+      var report = VerifyReport(environment: environment)
+      do { try await check.run(into: &report) } catch {
+        result.insert(target)
+        continue
+      }
+      let unsure = report.findings.contains { finding in
+        finding.check == .unreachable
+          || ([.targetMissing, .targetDrift].contains(finding.check)
+            && names.contains(ServiceKey(service: finding.service, key: finding.key)))
+      }
+      if unsure { result.insert(target) }
+    }
+    return result
   }
 
   private func finish(

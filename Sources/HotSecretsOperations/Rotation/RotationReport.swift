@@ -46,6 +46,8 @@ public enum RotationEvent: Sendable {
   /// `settle()` revokes or promotes it.
   case newKeptLive
   case rollingBack(reason: String)
+  /// These targets show the previous values already (they never took the new ones): not re-sent.
+  case restoreNotNeeded(targets: [String])
   case restoreFailed(reason: String)
   case finished(run: Int64, outcome: RotationReport.Outcome)
 }
