@@ -11,7 +11,7 @@ import Testing
   typealias Fixture = RotateCommandTests.Fixture
 
   enum Fault: String, CaseIterable, CustomTestStringConvertible {
-    case none, createFails, flyPushFails, githubPushFails, restoreFails, machineNeverStarts, revokeFails
+    case none, createFails, flyPushFails, githubPushFails, restoreFails, machineNeverStarts, verifyFails, revokeFails
     case killedAfterCreate, killedAfterTest, killedAfterPush, killedAfterVerify, killedAfterPromote
 
     var testDescription: String { rawValue }
@@ -74,7 +74,8 @@ import Testing
 
   @Test(arguments: Fault.allCases)
   func noTargetEverHoldsARevokedCredential(fault: Fault) async throws {
-    let f = try await RotateCommandTests.fixture()
+    // verify: the Fly app's health URL answers 404 after the restart.
+    let f = try await RotateCommandTests.fixture(healthPath: fault == .verifyFails ? "/no-such-health-endpoint" : nil)
     defer { f.stop() }
     fault.inject(into: f)
     let poller = Poller()
