@@ -11,7 +11,7 @@ import Testing
   typealias Fixture = RotateCommandTests.Fixture
 
   enum Fault: String, CaseIterable, CustomTestStringConvertible {
-    case none, createFails, flyPushFails, githubPushFails, restoreFails, machineNeverStarts, verifyFails, revokeFails
+    case none, createFails, testFails, flyPushFails, githubPushFails, restoreFails, machineNeverStarts, verifyFails, revokeFails
     case killedAfterCreate, killedAfterTest, killedAfterPush, killedAfterVerify, killedAfterPromote
 
     var testDescription: String { rawValue }
@@ -31,6 +31,8 @@ import Testing
     func inject(into f: Fixture) {
       switch self {
       case .createFails: f.providers.failNext(.openaiCreate, status: 500)
+      // The provider's check of the new key (`GET /v1/models`) answers 401.
+      case .testFails: f.providers.inject(.status(401), into: .openai)
       case .flyPushFails:
         f.fly.inject(.failRequest(number: 1, status: 422, matching: "POST /v1/apps/\(RotateCommandTests.app)/secrets"))
       case .githubPushFails: f.github.inject(.failRequest(number: 1, status: 422, matching: "PUT "))
