@@ -48,10 +48,31 @@ import Testing
     }
   }
 
-  /// Values of `OPENAI_API_KEY` that any target holds right now.
+  /// A second Fly app carrying the OpenAI key (two machines, rolling).
+  static let secondApp = "hotdash-worker"
+
+  /// The rotation fixture with a second Fly app in the policy, synced.
+  static func fixture(healthPath: String?) async throws -> Fixture {
+    let f = try await RotateCommandTests.fixture(healthPath: healthPath)
+    f.fly.addApp(secondApp, machines: 2)
+    let policy = RotateCommandTests.policy(
+      f.providers.baseURL, healthURL: healthPath.map { f.providers.baseURL + $0 })
+    let github = "\n  github:\n"
+    try #require(policy.contains(github))
+    try f.h.writePolicy(
+      policy.replacingOccurrences(
+        of: github, with: "\n    - { app: \(secondApp), services: [openai], deploy: rolling }" + github))
+    let synced = try await f.h.run(["sync", "prod", "--deploy", "stage"])
+    try #require(synced.status == 0, "\(synced.allOutput)")
+    try #require(f.fly.secretValues(app: secondApp)["OPENAI_API_KEY"] == RotateCommandTests.oldOpenAI)
+    return f
+  }
+
+  /// Values of `OPENAI_API_KEY` that any target holds right now: both Fly apps and GitHub.
   static func held(_ f: Fixture) -> [String] {
     [
       f.fly.secretValues(app: RotateCommandTests.app)["OPENAI_API_KEY"],
+      f.fly.secretValues(app: secondApp)["OPENAI_API_KEY"],
       f.github.secrets(repository: RotateCommandTests.repo, environment: "production")["OPENAI_API_KEY"],
     ].compactMap { $0 }
   }
@@ -77,7 +98,7 @@ import Testing
   @Test(arguments: Fault.allCases)
   func noTargetEverHoldsARevokedCredential(fault: Fault) async throws {
     // verify: the Fly app's health URL answers 404 after the restart.
-    let f = try await RotateCommandTests.fixture(healthPath: fault == .verifyFails ? "/no-such-health-endpoint" : nil)
+    let f = try await Self.fixture(healthPath: fault == .verifyFails ? "/no-such-health-endpoint" : nil)
     defer { f.stop() }
     fault.inject(into: f)
     let poller = Poller()
@@ -118,6 +139,7 @@ import Testing
       #expect(Self.live(f) == [current], "\(fault): \(report.allOutput)")
     }
     // Every target holds the vault's current value at the end.
+    #expect(Self.held(f).count == 3)
     #expect(Self.held(f).allSatisfy { $0 == current }, "\(fault)")
   }
 
