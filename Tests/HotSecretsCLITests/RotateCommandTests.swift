@@ -284,6 +284,7 @@ import Testing
     #expect(r.status == 1, "\(r.allOutput)")
     let keys = try #require(try f.h.json(r)["keys"] as? [[String: Any]])
     #expect((keys[0]["error"] as? String)?.contains("so the new credential was kept live") == true)
+    #expect(keys[0]["new_revocation"] as? String == "live")
     // Fly still holds the new key (the restore was refused): that key must keep working.
     let minted = f.providers.openAIServiceAccounts().filter { $0.id != "svc_old" }
     #expect(minted.count == 1)

@@ -236,11 +236,15 @@ enum RotateOutput {
     @NullEncoded var oldVersion: Int?
     @NullEncoded var newVersion: Int?
     @NullEncoded var revocation: String?
+    /// What happened to the new credential of a failed or rolled-back key: `revoked`, `failed`
+    /// (still live at the provider), `live` (kept: a target may run it; `--finish` settles it).
+    @NullEncoded var newRevocation: String?
     @NullEncoded var error: String?
     enum CodingKeys: String, CodingKey {
       case service, key, provider, state, targets, revocation, error
       case oldVersion = "old_version"
       case newVersion = "new_version"
+      case newRevocation = "new_revocation"
     }
   }
   struct Report: Encodable {
@@ -275,7 +279,8 @@ enum RotateOutput {
         KeyJSON(
           service: $0.service, key: $0.key, provider: $0.mode.rawValue, state: $0.state.rawValue,
           targets: (report.targets[$0.name] ?? []).map(\.description), oldVersion: $0.oldVersion,
-          newVersion: $0.newVersion, revocation: $0.revocation?.rawValue, error: $0.error)
+          newVersion: $0.newVersion, revocation: $0.revocation?.rawValue,
+          newRevocation: $0.newRevocation?.rawValue, error: $0.error)
       },
       failedStep: report.failedStep?.rawValue, error: report.error,
       pushes: report.pushes.map(SyncOutput.target))
