@@ -4,11 +4,12 @@
 /// ## Format
 /// - Blank lines and comment lines (`# …`, possibly indented) are ignored.
 /// - An assignment is `[export ]KEY=value`. Whitespace is allowed before the key, after
-///   `export`, and on both sides of `=`. Keys must match `[A-Za-z_][A-Za-z0-9_]*`.
+///   `export`, and on both sides of `=`. Keys must match `[A-Za-z_][A-Za-z0-9_]*`; a key in
+///   single quotes (`'KEY'=value`) is read as its name, as python-dotenv reads it.
 /// - **Unquoted** values run to the end of the line. A `#` preceded by whitespace starts a
 ///   comment (`A=b#c` is `b#c`, `A=b #c` is `b`); the result is trimmed. Nothing else is
-///   interpreted: no escapes, no `$` expansion. Quirk kept from python-dotenv: the whitespace
-///   right after `=` is not "inside" the value, so `A= # x` is the value `# x`.
+///   interpreted: no escapes, no `$` expansion. `A= # x` (whitespace, then `#`) is an empty
+///   value and a comment; `A=#x` is the value `#x`.
 /// - **Single-quoted** values (`'…'`) are literal except `\\` → `\` and `\'` → `'`.
 /// - **Double-quoted** values (`"…"`) decode `\\ \' \" \a \b \f \n \r \t \v`; any other
 ///   backslash is kept as is (`\q` stays backslash-q).
@@ -23,9 +24,9 @@
 ///
 /// ## Differences from python-dotenv 1.2.2
 /// All of these are cases where python-dotenv skips a line, yields `None`, or reads
-/// something surprising; we stop with a ``DotEnvError`` instead, except (d), (e):
+/// something surprising; we stop with a ``DotEnvError`` instead, except (d), (e), (f):
 /// - (a) a line without `=` (python: key with value `None`), an invalid key such as `a.b`,
-///   `a-b` or `'A'` (python accepts them), an unterminated quote or text after a closing quote
+///   `a-b`, `"A"` or `'a b'` (python accepts them), an unterminated quote or text after a closing quote
 ///   (python skips one line and carries on), a duplicate key (python: last one wins), invalid
 ///   UTF-8 (python raises).
 /// - (b) a quoted value that ends in an odd number of backslashes before the quote and has no
@@ -39,6 +40,9 @@
 ///   this shape only for values that end in a backslash and cannot be written unquoted.
 /// - (e) python reports the line where leading blank lines before a binding start; our
 ///   ``DotEnvEntry/line`` is the key's own line.
+/// - (f) `A= # comment`: python-dotenv reads the value `# comment`; we read an empty value and a
+///   comment, as Node's dotenv, Ruby's dotenv and Docker Compose do (a placeholder comment must
+///   not become a secret).
 public enum DotEnvParser {
   /// Parses a whole dotenv file.
   ///
@@ -129,15 +133,26 @@ private struct Parser {
       }
     }
 
-    // Key token as python-dotenv reads it: up to `=`, `#` or whitespace.
-    let keyStart = pos
-    while pos < end && B.isKeyTail(p[pos]) { pos += 1 }  // fast path for valid names
-    while pos < end {
-      let b = p[pos]
-      if b == B.equals || b == B.hash || B.whitespaceLength(p, pos) > 0 { break }
-      pos += B.scalarLength(lead: b)
+    // Key token as python-dotenv reads it: a single-quoted name (`'A'=1`, read as `A`), or up to
+    // `=`, `#` or whitespace.
+    var keyStart = pos
+    var keyEnd: Int
+    if p[pos] == B.singleQuote {
+      var close = pos + 1
+      while close < end && p[close] != B.singleQuote && !B.isLineBreak(p[close]) { close += 1 }
+      guard close < end, p[close] == B.singleQuote else { throw error(.invalidKey, at: keyStart) }
+      keyStart = pos + 1
+      keyEnd = close
+      pos = close + 1
+    } else {
+      while pos < end && B.isKeyTail(p[pos]) { pos += 1 }  // fast path for valid names
+      while pos < end {
+        let b = p[pos]
+        if b == B.equals || b == B.hash || B.whitespaceLength(p, pos) > 0 { break }
+        pos += B.scalarLength(lead: b)
+      }
+      keyEnd = pos
     }
-    let keyEnd = pos
     skipInlineWhitespace()
     guard pos < end, p[pos] == B.equals else {
       if keyEnd > keyStart && restOfLineContainsEquals() {
@@ -156,10 +171,16 @@ private struct Parser {
     }
 
     pos += 1  // '='
+    let valueStart = pos
     skipInlineWhitespace()
     let value: String
     if pos == end || B.isLineBreak(p[pos]) {
       value = ""
+    } else if p[pos] == B.hash && pos > valueStart {
+      // `KEY= # comment`: an empty value and a comment, as dotenv readers other than python-dotenv
+      // read it (python-dotenv 1.2.2 reads `# comment` as the value). `KEY=#x` is still `#x`.
+      value = ""
+      skipRestOfLine()
     } else if p[pos] == B.singleQuote || p[pos] == B.doubleQuote {
       value = try quotedValue(key: key)
       try afterClosingQuote(key: key)

@@ -37,7 +37,9 @@ let errorCases: [ErrorCase] = [
   .init("empty key", "=x\n", 1, 1, .invalidKey),
   .init("empty key after export", "export =x\n", 1, 8, .invalidKey),
   .init("bad key after export", "export 9=1\n", 1, 8, .invalidKey),
-  .init("quoted key", "'A'=1\n", 1, 1, .invalidKey),
+  .init("double-quoted key (python keeps the quotes in the name)", "\"A\"=1\n", 1, 1, .invalidKey),
+  .init("single-quoted key that is no name", "'a b'=1\n", 1, 2, .invalidKey),
+  .init("single-quoted key never closed", "'A=1\n", 1, 1, .invalidKey),
   .init("space inside key", "A B=1\n", 1, 1, .invalidKey),
   .init("unicode key", "ключ=1\n", 1, 1, .invalidKey),
 

@@ -58,4 +58,20 @@ import Testing
       RotateOutput.progress(RotationProgress(name: nil, step: .done, event: .finished(run: 4, outcome: .completed)), environment: "prod")
         == "rotate prod: done: run 4: completed")
   }
+
+  /// No check name runs into its message, however long (`target-missing`, `orphan-credential`).
+  @Test func verifyTextKeepsTheCheckColumnApart() throws {
+    var report = VerifyReport(environment: "prod")
+    report.record(
+      Finding(
+        service: "openai", key: "API_KEY", check: .orphanCredential, severity: .warning, message: "minted and kept",
+        remedy: nil))
+    report.record(
+      Finding(service: "openai", key: "API_KEY", check: .targetMissing, severity: .error, message: "fly:web has no KEY"))
+    let policy = try PolicyParser.parse(
+      "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY: {}\n", file: "p.yaml")
+    let text = VerifyOutput.text(report, policy: policy)
+    #expect(text.contains("orphan-credential  minted and kept"), "\(text)")
+    #expect(text.contains("target-missing     fly:web has no KEY"), "\(text)")
+  }
 }

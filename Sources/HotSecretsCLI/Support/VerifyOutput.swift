@@ -29,6 +29,8 @@ enum VerifyOutput {
       }
     }
     let width = max(12, blocks.lazy.flatMap(\.keys).map(\.count).max() ?? 12)
+    // The check column fits the longest check name shown, so no check runs into its message.
+    let checkWidth = max(12, (report.findings.map(\.check.rawValue.count).max() ?? 0) + 2)
     var lines: [String] = []
     lines.reserveCapacity(listed.count + blocks.count + 1)
     for (service, keys) in blocks {
@@ -42,7 +44,7 @@ enum VerifyOutput {
           let mark = finding.severity == .error ? "FAIL" : "warn"
           let name = i == 0 ? pad(key, width) : pad("", width)
           lines.append(
-            "  \(mark)  \(name)  \(pad(finding.check.rawValue, 12))\(FindingWords.line(finding, environment: report.environment))"
+            "  \(mark)  \(name)  \(pad(finding.check.rawValue, checkWidth))\(FindingWords.line(finding, environment: report.environment))"
           )
         }
       }
