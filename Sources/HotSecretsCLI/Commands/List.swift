@@ -31,7 +31,11 @@ extension HotSecrets {
 
     func run() throws {
       if let environment { try SecretAddress.validateEnvironment(environment) }
-      let secrets = try vault.unlock().list(environment: environment)
+      let session = try vault.unlock()
+      let secrets = try session.list(environment: environment)
+      if secrets.isEmpty, let environment {
+        try KnownEnvironment.require(environment, session: session, root: vault.root)
+      }
       let rows = secrets.map {
         Row(
           environment: $0.address.environment, service: $0.address.service, key: $0.address.key, version: $0.version,
@@ -84,7 +88,10 @@ extension HotSecrets {
 
     func run() throws {
       let address = try name.address()
-      let versions = try vault.unlock().history(address).map {
+      let session = try vault.unlock()
+      let versions = try KnownEnvironment.explaining(address, session: session, root: vault.root) {
+        try session.history(address)
+      }.map {
         Version(
           version: $0.version, state: $0.state.rawValue, created_at: $0.createdAt, source: $0.source.rawValue,
           fingerprint: $0.fingerprint)

@@ -32,6 +32,7 @@ extension HotSecrets {
       try SecretAddress.validateEnvironment(environment)
       let folder = MirrorFolder.resolve(to, root: vault.root)
       let session = try vault.unlock()
+      try KnownEnvironment.require(environment, session: session, root: vault.root)
       var values = try session.currentValues(
         environment: environment, action: .render, detail: ["to": .string(folder)])
       defer { for i in values.indices { wipe(&values[i].value) } }

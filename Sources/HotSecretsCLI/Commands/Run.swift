@@ -38,6 +38,7 @@ extension HotSecrets {
       try SecretAddress.validateEnvironment(environment)
       for service in services { try SecretAddress.validateService(service) }
       let session = try vault.unlock()
+      try KnownEnvironment.require(environment, session: session, root: vault.root)
       let program = (command[0] as NSString).lastPathComponent
       var values = try session.environmentVariables(
         environment: environment, services: services.isEmpty ? nil : Set(services), command: program)

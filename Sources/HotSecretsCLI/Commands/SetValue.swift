@@ -60,7 +60,10 @@ extension HotSecrets {
 
     func run() throws {
       let address = try name.address()
-      let value = try vault.unlock().get(address)
+      let session = try vault.unlock()
+      let value = try KnownEnvironment.explaining(address, session: session, root: vault.root) {
+        try session.get(address)
+      }
       value.withUnsafeBytes { StandardStreams.outputBytes($0) }
       if StandardStreams.stdoutIsTerminal { StandardStreams.output("") }
     }
@@ -78,7 +81,8 @@ extension HotSecrets {
 
     func run() throws {
       let address = try name.address()
-      try vault.unlock().remove(address)
+      let session = try vault.unlock()
+      try KnownEnvironment.explaining(address, session: session, root: vault.root) { try session.remove(address) }
       StandardStreams.output("removed \(address)")
     }
   }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HotSecretsCompliance
+import HotSecretsOperations
 
 extension HotSecrets {
   /// Drift between the working copies and the vault.
@@ -28,8 +29,20 @@ extension HotSecrets {
     }
 
     func run() throws {
-      let (folder, snapshot) = try MirrorFolder.read(from, root: vault.root, environment: environment)
-      let drift = try vault.unlock().mirrorDrift(snapshot, environment: environment)
+      let folder: String
+      let snapshot: MirrorSnapshot
+      do {
+        (folder, snapshot) = try MirrorFolder.read(from, root: vault.root, environment: environment)
+      } catch MirrorError.noFolder(let path) {
+        // No folder at all: a mistyped environment says so rather than blame the folder.
+        try KnownEnvironment.require(environment, session: try vault.unlock(), root: vault.root)
+        throw MirrorError.noFolder(path: path)
+      }
+      let session = try vault.unlock()
+      let drift = try session.mirrorDrift(snapshot, environment: environment)
+      if snapshot.values.isEmpty, drift.inSync {
+        try KnownEnvironment.require(environment, session: session, root: vault.root)
+      }
       let report = Report(
         in_sync: drift.inSync, added: drift.added.map(ServiceKeyJSON.init),
         changed: drift.changed.map(ServiceKeyJSON.init),

@@ -22,9 +22,15 @@ enum CLIError: LocalizedError {
   case noUnlockMethod
   case invalidInput(String)
   case io(path: String, reason: String)
+  /// An environment with no secrets and no policy: most likely a typo.
+  case unknownEnvironment(String, known: [String], suggestion: String?)
 
   var errorDescription: String? {
     switch self {
+    case .unknownEnvironment(let name, let known, let suggestion):
+      "no environment '\(name)'"
+        + (known.isEmpty ? " (the vault holds none yet)" : " (environments: \(known.joined(separator: ", ")))")
+        + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
     case .noUnlockMethod:
       "cannot unlock: no identity or passphrase given (pass --identity FILE or --passphrase-file FILE, set HOTSECRETS_IDENTITY or HOTSECRETS_PASSPHRASE, or run on a terminal)"
     case .invalidInput(let reason): reason

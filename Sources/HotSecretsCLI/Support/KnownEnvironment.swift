@@ -1,0 +1,79 @@
+import Foundation
+import HotSecretsModel
+import HotSecretsVault
+
+/// A mistyped environment fails loudly: an environment that never had a secret in the vault and has
+/// no policy file is not one (`run prdo -- env` would otherwise start the command with nothing, `status prdo`
+/// say "in sync (0 keys)").
+enum KnownEnvironment {
+  /// Throws `unknownEnvironment` (exit 2) naming the environments there are and the closest one,
+  /// unless `environment` has (or had) a secret in the vault, or a policy file
+  /// `ROOT/policies/ENV.yaml`.
+  static func require(_ environment: String, session: VaultSession, root: String) throws {
+    if FileManager.default.fileExists(atPath: policyPath(environment, root: root)) { return }
+    let held = try session.database.read { tx in
+      // An environment whose secrets were all removed still is one (its rows stay as tombstones).
+      Set(try tx.secrets.rows(in: nil, ciphertexts: false).map(\.address.environment))
+    }
+    if held.contains(environment) { return }
+    let known = held.union(policyEnvironments(root: root)).sorted()
+    throw CLIError.unknownEnvironment(
+      environment, known: known, suggestion: Suggestion.closest(to: environment, among: known))
+  }
+
+  /// `body`, whose `secretNotFound` becomes `unknownEnvironment` when the address's environment is
+  /// not one (`require`).
+  static func explaining<T>(_ address: SecretAddress, session: VaultSession, root: String, _ body: () throws -> T)
+    throws -> T
+  {
+    do { return try body() } catch VaultError.secretNotFound(let subject) {
+      try require(address.environment, session: session, root: root)
+      throw VaultError.secretNotFound(subject: subject)
+    }
+  }
+
+  static func policyPath(_ environment: String, root: String) -> String {
+    VaultLocation.join(root, "policies/\(environment).yaml")
+  }
+
+  /// Environments named by `ROOT/policies/*.yaml`.
+  private static func policyEnvironments(root: String) -> [String] {
+    let folder = VaultLocation.join(root, "policies")
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
+      .filter { (try? SecretAddress.validateEnvironment($0)) != nil }
+  }
+}
+
+/// The closest name to a typo, by edit distance.
+enum Suggestion {
+  /// The name of `candidates` nearest to `name` (insertions, deletions, substitutions and
+  /// transpositions each count 1), when it is at most 2 edits away and nearer than half its length.
+  static func closest(to name: String, among candidates: [String]) -> String? {
+    let target = Array(name.lowercased())
+    var best: (String, Int)?
+    for candidate in candidates where candidate != name {
+      let distance = editDistance(target, Array(candidate.lowercased()))
+      guard distance <= 2, distance * 2 < max(target.count, candidate.count) else { continue }
+      if best == nil || distance < best!.1 { best = (candidate, distance) }
+    }
+    return best?.0
+  }
+
+  /// Optimal string alignment distance.
+  static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { d[i][0] = i }
+    for j in 0...b.count { d[0][j] = j }
+    for i in 1...a.count {
+      for j in 1...b.count {
+        let cost = a[i - 1] == b[j - 1] ? 0 : 1
+        d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+        if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+      }
+    }
+    return d[a.count][b.count]
+  }
+}
