@@ -85,3 +85,29 @@ let dotenvishBytes = Gen<UInt8?>.element(of: Array("AB_=e x'\"\\#\n\r\t $".utf8)
     }
   }
 }
+
+/// A single-quoted key is read as its name: each line of a written file, its key quoted (and
+/// `export` in front or not), reads back the same entries.
+@Test func propertyQuotedKeysReadAsTheirNames() async {
+  await propertyCheck(count: 500, input: pairsGen, Gen<Bool>.bool) { pairs, export throws in
+    guard !pairs.isEmpty else { return }
+    // Each entry written alone starts with `KEY=`: quote that key.
+    var quoted = ""
+    for pair in pairs {
+      let written = DotEnvWriter.write([(key: pair.key, value: pair.value)])
+      quoted += (export ? "export " : "") + "'\(pair.key)'" + written.dropFirst(pair.key.count)
+    }
+    let entries = try DotEnvParser.parse(quoted, file: "quoted.env").entries.map { KV($0.key, $0.value) }
+    #expect(entries == pairs)
+  }
+}
+
+/// `KEY= # comment` is an empty value, whatever the comment says; `KEY=#text` is the text.
+@Test func propertyAnEmptyValueBeforeACommentIsEmpty() async {
+  await propertyCheck(count: 500, input: keyGen, plainValueGen) { key, comment throws in
+    let spaced = try DotEnvParser.parse("\(key)= # \(comment)\n", file: "c.env").entries
+    #expect(spaced.map { KV($0.key, $0.value) } == [KV(key, "")])
+    let tight = try DotEnvParser.parse("\(key)=#\(comment)\n", file: "c.env").entries
+    #expect(tight.map { KV($0.key, $0.value) } == [KV(key, "#" + comment)])
+  }
+}
