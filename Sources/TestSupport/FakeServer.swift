@@ -36,8 +36,27 @@ public final class FakeServer: Sendable {
     try await start(drainTimeout: 30, handler: handler)
   }
 
+  /// Ports a fake of this process has listened on. A new fake never takes one again: a client's pool of
+  /// keep-alive connections (libcurl's, shared by the whole test process) could otherwise reuse a connection
+  /// to an earlier fake that is still draining on the same port, and get that fake's answer.
+  private static let usedPorts = Locked(Set<Int>())
+
   /// `drainTimeout`: how long `stop()` waits for requests being handled before cancelling them (0: at once).
   static func start(drainTimeout: Double, handler: @escaping FakeRouter.Handler) async throws -> FakeServer {
+    var refused: [FakeServer] = []
+    defer { for server in refused { server.stop() } }
+    for _ in 0..<64 {
+      let server = try await startOnce(drainTimeout: drainTimeout, handler: handler)
+      // While refused ones stay bound, the system cannot hand their ports out again.
+      if usedPorts.withLock({ $0.insert(server.port).inserted }) { return server }
+      refused.append(server)
+    }
+    throw FakeServerError.didNotStart
+  }
+
+  private static func startOnce(drainTimeout: Double, handler: @escaping FakeRouter.Handler) async throws
+    -> FakeServer
+  {
     let drain = RequestDrain()
     let address = try sockaddr_in.inet(ip4: "127.0.0.1", port: 0)
     // The timeout bounds each handler; the fakes' own delays decide instead.
