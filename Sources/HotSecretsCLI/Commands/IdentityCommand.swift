@@ -17,7 +17,7 @@ extension HotSecrets {
         abstract: "Write a new identity file (mode 0600) and print its recipient string.",
         discussion: """
           Give the printed hsr1… string to whoever runs `hotsecrets recipients add`. \
-          Refuses to overwrite an existing file.
+          Missing folders of the path are created (mode 0700). Refuses to overwrite an existing file.
 
           \(ExitStatus.helpText)
           """)
@@ -49,9 +49,19 @@ extension HotSecrets {
 /// Creating files that hold secrets.
 enum SecretFile {
   /// Creates `path` with mode 0600, failing if it exists, and writes `contents` (then wipes them).
+  /// Missing folders of the path are created with mode 0700 (`~/.config/hotsecrets/` on a fresh home).
   static func createExclusive(path: String, contents: [UInt8]) throws {
     var bytes = contents
     defer { wipe(&bytes) }
+    let folder = (path as NSString).deletingLastPathComponent
+    if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+      do {
+        try FileManager.default.createDirectory(
+          atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      } catch {
+        throw CLIError.io(path: folder, reason: "cannot create the folder")
+      }
+    }
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
     guard fd >= 0 else {
       let reason = errno == EEXIST ? "already exists; refusing to overwrite it" : String(cString: strerror(errno))
