@@ -169,6 +169,21 @@ import Testing
     #expect(try await world.findings(.oldCredential).isEmpty)
   }
 
+  /// The journal is not authenticated: a writer of the vault file without its keys who points a
+  /// deferred item's old credential id at the current credential gets nothing revoked but the
+  /// credential whose secret is the old value, found at the provider from that value.
+  @Test func settleRevokesWhatTheValueSaysNotWhatTheJournalSays() async throws {
+    let world = try World(deploy: "stage")
+    _ = try await world.rotation().run()
+    let new = try world.current()
+    let newID = try #require(world.provider.live.first { $0.value == new }?.key)
+    try world.vault.tamper("UPDATE rotation_items SET old_credential_id = ?", [newID])
+    try world.vault.tamper("DELETE FROM credential_ids")
+    let done = try await world.rotation().settle()
+    #expect(done.entries.map(\.outcome) == [.oldRevoked])
+    #expect(world.provider.liveValues == [new])
+  }
+
   /// `--confirm-revoked` accepts a new value kept live: the operator revoked it by hand; its
   /// ciphertext goes, and `verify` stops warning.
   @Test func confirmRevokedAcceptsANewValueKeptLive() async throws {

@@ -93,9 +93,24 @@ extension Rotation {
     defer { for key in pending.keys { wipe(&pending[key]!.value) } }
     let holders = try await holders(of: item.name, value: pending, targets: targets)
     if holders.values.allSatisfy({ $0 == false }) {
-      // No target holds it: it was never deployed anywhere, so it can go.
-      if item.newCredentialID != nil, let missing = missingProvider(item) { return .waiting(missing) }
-      var settled = try await revokeNew(item, run: run)
+      // No target holds it: it was never deployed anywhere, so it can go — the credential that holds
+      // this value, found at the provider, never an id taken from the journal.
+      var unused = item
+      if item.newCredentialID != nil {
+        if let missing = missingProvider(item) { return .waiting(missing) }
+        guard version != (try currentVersion(of: item)) else {
+          return .waiting("run \(run)'s new version \(version) is current: nothing to revoke")
+        }
+        let id: String?
+        do { id = try await credentialID(of: item, value: value) } catch {
+          return .waiting("cannot look the new credential up at \(item.mode): \(RemoteReason.of(error))")
+        }
+        guard let id else {
+          return .waiting("no credential at \(item.mode) matches run \(run)'s new value for certain")
+        }
+        unused.newCredentialID = id
+      }
+      var settled = try await revokeNew(unused, run: run)
       if settled.newRevocation == .failed {
         return .waiting(settled.error ?? "revoking the new credential failed")
       }
@@ -107,7 +122,7 @@ extension Rotation {
     }
     // A target holds it (or cannot tell): the new value goes everywhere and becomes current, unless
     // the key changed since the run (the new value would then overwrite a newer one).
-    let current = try session.currentVersions(environment: environment).entries[item.name]?.version
+    let current = try currentVersion(of: item)
     guard current == item.oldVersion else {
       return .waiting(
         "a target holds run \(run)'s new value, but \(item.name) changed since (now version \(current.map(String.init) ?? "none")): settle it by hand"
@@ -159,6 +174,22 @@ extension Rotation {
 
   // MARK: - Deferred old credentials
 
+  /// The current version of `item`'s key, from its authenticated head.
+  private func currentVersion(of item: RotationItem) throws -> Int? {
+    try session.currentVersions(environment: environment).entries[item.name]?.version
+  }
+
+  /// The provider's id of the credential whose secret is `value`, or nil when no match is certain.
+  /// `value` comes from a ciphertext bound to its key and version; the journal's ids are not
+  /// authenticated (a writer of the vault file without its keys could point one at the current
+  /// credential), so what `settle` revokes is always found from the value.
+  private func credentialID(of item: RotationItem, value: [UInt8]) async throws -> String? {
+    guard let kind = item.mode.provider, let provider = providers[kind], let context = try context(for: item) else {
+      return nil
+    }
+    return try await provider.findID(context, value: String(decoding: value, as: UTF8.self))
+  }
+
   /// Why `item`'s provider cannot be asked to revoke (no credentials for it here), or nil.
   private func missingProvider(_ item: RotationItem) -> String? {
     guard let kind = item.mode.provider, providers[kind] != nil else {
@@ -208,7 +239,24 @@ extension Rotation {
     {
       return .oldShared(shared)
     }
-    var settled = try await revokeOldAtProvider(item, run: run)
+    // The credential to revoke is the one whose secret is the old version's value (never the
+    // journal's id), and never the current version's.
+    guard let old = item.oldVersion, old != (try currentVersion(of: item)) else {
+      return .waiting("run \(run)'s old version is current again: nothing to revoke")
+    }
+    var oldValue: [UInt8]
+    do { oldValue = try session.versionValue(address(item), version: old) } catch {
+      return .waiting("the old version \(old) no longer has its value, so its credential cannot be found for certain")
+    }
+    defer { wipe(&oldValue) }
+    let id: String?
+    do { id = try await credentialID(of: item, value: oldValue) } catch {
+      return .waiting("cannot look the old credential up at \(item.mode): \(RemoteReason.of(error))")
+    }
+    guard let id else { return .waiting("no credential at \(item.mode) matches the old value for certain") }
+    var located = item
+    located.oldCredentialID = id
+    var settled = try await revokeOldAtProvider(located, run: run)
     try session.journal(settled, step: .revoke, environment: environment, run: run)
     if settled.revocation == .revoked { return .oldRevoked }
     settled.revocation = settled.revocation ?? .failed
