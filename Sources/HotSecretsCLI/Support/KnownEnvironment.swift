@@ -11,11 +11,13 @@ enum KnownEnvironment {
   /// `ROOT/policies/ENV.yaml`.
   static func require(_ environment: String, session: VaultSession, root: String) throws {
     if FileManager.default.fileExists(atPath: policyPath(environment, root: root)) { return }
-    let held = try session.database.read { tx in
-      // An environment whose secrets were all removed still is one (its rows stay as tombstones).
-      Set(try tx.secrets.rows(in: nil, ciphertexts: false).map(\.address.environment))
+    // One indexed lookup of the environment's secret rows; every environment is read only to word
+    // the error. An environment whose secrets were all removed still is one (its rows stay).
+    let (exists, held) = try session.database.read { tx -> (Bool, Set<String>) in
+      if !(try tx.secrets.headMACs(environment: environment).isEmpty) { return (true, []) }
+      return (false, Set(try tx.secrets.rows(in: nil, ciphertexts: false).map(\.address.environment)))
     }
-    if held.contains(environment) { return }
+    if exists { return }
     let known = held.union(policyEnvironments(root: root)).sorted()
     throw CLIError.unknownEnvironment(
       environment, known: known, suggestion: Suggestion.closest(to: environment, among: known))
