@@ -68,7 +68,11 @@ import Testing
     #expect(!r.allOutput.contains("new-canary"))
     let text = try await h.run(["status", "prod"])
     #expect(text.status == 1)
-    #expect(text.stdout.contains("changed in files:   app/CHANGED"))
+    #expect(text.stdout.contains("app/CHANGED  file changed (a new value in the file)"))
+    #expect(text.stdout.contains("app/GONE     file changed (removed from the file)"))
+    #expect(text.stdout.contains("app/NEW      only in file"))
+    #expect(text.stdout.contains("run `hotsecrets import prod --prune` to store the files' changes"))
+    #expect(json["changed"] as? [[String: String]] == [["service": "app", "key": "CHANGED", "side": "file changed"]])
   }
 
   @Test func dryRunAndPrune() async throws {
@@ -83,7 +87,12 @@ import Testing
     #expect(!(try await h.run(["list", "prod"]).stdout.contains("NEW")))
     let kept = try await h.run(["import", "prod"])
     #expect(kept.stdout.contains("only in vault: app/OLD (kept; --prune removes)"))
-    let pruned = try await h.run(["import", "prod", "--prune", "--format", "json"])
+    // OLD was in the vault only when the files were imported: pruning it now would undo a vault-side
+    // key, so it needs the files' side taken explicitly.
+    let refused = try await h.run(["import", "prod", "--prune"])
+    #expect(refused.status == 1)
+    #expect(refused.stderr.contains("app/OLD  only in vault"))
+    let pruned = try await h.run(["import", "prod", "--prune", "--take", "file", "--format", "json"])
     let json = try h.json(pruned)
     #expect(json["pruned"] as? Bool == true)
     #expect(!(try await h.run(["list", "prod"]).stdout.contains("OLD")))
@@ -238,4 +247,98 @@ import Testing
     #expect(finished.status == 0)
     #expect(try await h.run(["status", "prod"]).status == 0)
   }
+
+  /// The issue's story: a value set in the vault is never reverted by `import`, an edit in a file is
+  /// never overwritten by `render`, and each command says which side changed and what to run.
+  @Test func theMirrorKnowsWhichSideChanged() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try write(h, ["vault/occ/openai/prod.env": "API_KEY_PROD=sk-old-canary\nORG=o\n"])
+    #expect(try await h.run(["import", "prod"]).status == 0)
+    #expect(FileManager.default.fileExists(atPath: h.path("vault/occ/.hotsecrets-base-prod.env")))
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-new-canary")
+
+    let status = try await h.run(["status", "prod"])
+    #expect(status.status == 1)
+    #expect(status.stdout.contains("openai/API_KEY_PROD  vault changed (a new value in the vault)"))
+    #expect(status.stdout.contains("run `hotsecrets render prod` to write the vault's changes into the files"))
+    let statusJSON = try h.json(try await h.run(["status", "prod", "--format", "json"]))
+    #expect(
+      statusJSON["changed"] as? [[String: String]] == [["service": "openai", "key": "API_KEY_PROD", "side": "vault changed"]])
+
+    // import refuses: exit 1, the key named, nothing written, no value anywhere.
+    let refused = try await h.run(["import", "prod"])
+    #expect(refused.status == 1)
+    #expect(refused.stdout.isEmpty)
+    #expect(refused.stderr.contains("hotsecrets: error: refusing to import prod"))
+    #expect(refused.stderr.contains("openai/API_KEY_PROD  vault changed"))
+    #expect(refused.stderr.contains("hotsecrets: hint: `hotsecrets render prod`"))
+    let refusedJSON = try await h.run(["import", "prod", "--format", "json"])
+    #expect(refusedJSON.status == 1)
+    #expect(try h.json(refusedJSON)["refused"] as? Bool == true)
+    let got = try await h.run(["get", "prod", "openai", "API_KEY_PROD"])
+    #expect(got.stdout == "sk-new-canary")
+    for r in [status, refused, refusedJSON] { #expect(!r.allOutput.contains("canary")) }
+
+    // An edit in the file as well: both changed; render refuses too.
+    try write(h, ["vault/occ/openai/prod.env": "API_KEY_PROD=sk-edited-canary\nORG=o\n"])
+    let conflict = try await h.run(["status", "prod"])
+    #expect(conflict.stdout.contains("both changed (different new values in the file and the vault)"))
+    #expect(conflict.stdout.contains("conflict: keep the files' values with `hotsecrets import prod --take file`"))
+    let renderRefused = try await h.run(["render", "prod"])
+    #expect(renderRefused.status == 1)
+    #expect(renderRefused.stderr.contains("refusing to render prod"))
+    #expect(try String(contentsOfFile: h.path("vault/occ/openai/prod.env"), encoding: .utf8).contains("sk-edited-canary"))
+    #expect(try await h.run(["render", "prod", "--take", "file"]).status == 64)
+    #expect(try await h.run(["import", "prod", "--force", "--take", "vault"]).status == 64)
+
+    // --force on render takes the vault's value; status is then in sync.
+    #expect(try await h.run(["render", "prod", "--force"]).status == 0)
+    #expect(try await h.run(["status", "prod"]).status == 0)
+    #expect(try String(contentsOfFile: h.path("vault/occ/openai/prod.env"), encoding: .utf8).contains("sk-new-canary"))
+
+    // A file edit alone: import takes it, as before.
+    try write(h, ["vault/occ/openai/prod.env": "API_KEY_PROD=sk-file-canary\nORG=o\n"])
+    #expect(try await h.run(["status", "prod"]).stdout.contains("file changed (a new value in the file)"))
+    #expect(try await h.run(["render", "prod"]).status == 1)
+    #expect(try await h.run(["import", "prod"]).status == 0)
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY_PROD"]).stdout == "sk-file-canary")
+
+    // --take file stores the file's value over a vault change.
+    try await h.run(["set", "prod", "openai", "ORG"], stdin: "vault-org")
+    let taken = try await h.run(["import", "prod", "--take", "file"])
+    #expect(taken.status == 0)
+    #expect(taken.stdout.contains("1 changed"))
+    #expect(try await h.run(["get", "prod", "openai", "ORG"]).stdout == "o")
+  }
+
+  @Test func verifyNamesTheCommandForTheSideThatChanged() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try h.writePolicy(
+      """
+      version: 1
+      environment: prod
+      services:
+        openai:
+          keys:
+            API_KEY_PROD: {}
+      """)
+    try write(h, ["vault/occ/openai/prod.env": "API_KEY_PROD=sk-old\n"])
+    #expect(try await h.run(["import", "prod"]).status == 0)
+    #expect(try await h.run(["verify", "prod"]).status == 0)
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-new")
+    let vaultSide = try await h.run(["verify", "prod"])
+    #expect(vaultSide.status == 1)
+    #expect(vaultSide.stdout.contains("the vault's value changed since the last import or render; run hotsecrets render prod"))
+    try write(h, ["vault/occ/openai/prod.env": "API_KEY_PROD=sk-mine\n"])
+    let both = try await h.run(["verify", "prod", "--format", "json"])
+    let finding = (try h.json(both)["findings"] as? [[String: Any]])?.first
+    #expect(finding?["check"] as? String == "drift")
+    #expect((finding?["message"] as? String)?.contains("changed both in the file and in the vault") == true)
+    #expect(try await h.run(["render", "prod", "--take", "vault"]).status == 0)
+    try write(h, ["vault/occ/openai/prod.env": "API_KEY_PROD=sk-edit\n"])
+    #expect(
+      try await h.run(["verify", "prod"]).stdout.contains(
+        "the file's value changed since the last import or render; run hotsecrets import prod"))
+  }
+
 }

@@ -12,6 +12,11 @@ extension HotSecrets {
         Refuses to write into a git work tree unless git ignores the files. The read of the \
         values is recorded in the audit trail.
 
+        The folder's base (.hotsecrets-base-ENV.env, written by import and render) says which \
+        side changed each key since the files last matched the vault. A file whose keys changed \
+        since then (edited, added or removed in the file) is not overwritten: render refuses \
+        (exit 1, nothing written) and names the keys, unless --take vault (or --force).
+
         \(ExitStatus.helpText)
         """
     ).parsedDirectly()
@@ -21,6 +26,17 @@ extension HotSecrets {
     @Argument(help: "Environment, e.g. prod.") var environment: String
     @Option(help: ArgumentHelp("Folder of service folders (default: ROOT/vault/occ).", valueName: "dir"))
     var to: String?
+    @Option(
+      help: ArgumentHelp("'vault': overwrite the files' changes since the base with the vault's values.", valueName: "side"))
+    var take: TakeSide?
+    @Flag(help: "Same as --take vault.") var force = false
+
+    func validate() throws {
+      if take == .file {
+        throw ValidationError(
+          "render writes the vault's values; to keep the files' values run `hotsecrets import \(environment)`")
+      }
+    }
 
     struct Report: Encodable {
       let environment: String
@@ -33,11 +49,16 @@ extension HotSecrets {
       let folder = MirrorFolder.resolve(to, root: vault.root)
       let session = try vault.unlock()
       try KnownEnvironment.require(environment, session: session, root: vault.root)
-      var values = try session.currentValues(
-        environment: environment, action: .render, detail: ["to": .string(folder)])
-      defer { for i in values.indices { wipe(&values[i].value) } }
-      let result = try MirrorWriter.render(
-        values, environment: environment, directory: folder, header: Self.fileHeader(environment: environment))
+      let result: RenderReport
+      do {
+        result = try session.renderMirror(
+          environment: environment, directory: folder, header: Self.fileHeader(environment: environment),
+          take: force || take == .vault ? .vault : .refuse)
+      } catch MirrorError.conflict(_, let keys) {
+        try MirrorWords.reportConflicts(keys, direction: .toFiles, environment: environment, output: output)
+        throw ExitCode(ExitStatus.checkFailed)
+      }
+      if let warning = result.baseWarning { StandardStreams.error("warning: \(warning)") }
       try output.write(
         Report(
           environment: environment, written: result.written, unchanged: result.unchanged, tightened: result.tightened,

@@ -9,8 +9,10 @@ extension HotSecrets {
       commandName: "status",
       abstract: "Compare DIR/<service>/ENV.env with the vault by name and fingerprint (exit 1 on drift).",
       discussion: """
-        Lists keys added in the files, changed, and missing from the files. Never prints values \
-        and decrypts nothing.
+        Lists keys added in the files, changed, and missing from the files, each with the side \
+        that changed it since the files last matched the vault (the folder's base, written by \
+        import and render): file changed, vault changed, both changed (a conflict), only in file, \
+        only in vault. Never prints values and decrypts nothing.
 
         \(ExitStatus.helpText)
         """
@@ -24,7 +26,7 @@ extension HotSecrets {
 
     struct Report: Encodable {
       let in_sync: Bool
-      let added, changed, missing: [ServiceKeyJSON]
+      let added, changed, missing: [MirrorWords.DifferenceJSON]
       let warnings: [String]
     }
 
@@ -43,21 +45,20 @@ extension HotSecrets {
       if snapshot.values.isEmpty, drift.inSync {
         try KnownEnvironment.require(environment, session: session, root: vault.root)
       }
+      let json = { (kind: MirrorDifference.Kind) in
+        drift.differences.filter { $0.kind == kind }.map(MirrorWords.DifferenceJSON.init)
+      }
       let report = Report(
-        in_sync: drift.inSync, added: drift.added.map(ServiceKeyJSON.init),
-        changed: drift.changed.map(ServiceKeyJSON.init),
-        missing: drift.missing.map(ServiceKeyJSON.init), warnings: snapshot.warnings)
+        in_sync: drift.inSync, added: json(.added), changed: json(.changed), missing: json(.missing),
+        warnings: snapshot.warnings)
       try output.write(report) {
         if drift.inSync {
           return "\(environment): files and vault in sync (\(snapshot.values.count) keys in \(folder))"
         }
         var lines = ["\(environment): files and vault differ"]
-        for name in drift.added { lines.append("  added in files:     \(name)") }
-        for name in drift.changed { lines.append("  changed in files:   \(name)") }
-        for name in drift.missing { lines.append("  missing from files: \(name)") }
-        lines.append(
-          "run `hotsecrets import \(environment)` to store the files, or `hotsecrets render \(environment)` to rewrite them"
-        )
+        let width = drift.differences.map(\.name.description.count).max() ?? 0
+        lines += drift.differences.map { "  " + MirrorWords.line($0, width: width) }
+        lines += MirrorWords.hints(drift, environment: environment)
         return lines.joined(separator: "\n")
       }
       if !drift.inSync { throw ExitCode(ExitStatus.checkFailed) }

@@ -11,6 +11,9 @@ enum FindingWords {
   static func words(_ remedy: Finding.Remedy, environment: String, name: String) -> String {
     switch remedy {
     case .importFiles: "run hotsecrets import \(environment)"
+    case .renderFiles: "run hotsecrets render \(environment)"
+    case .resolveConflict:
+      "keep the files' value with hotsecrets import \(environment) --take file, or the vault's with hotsecrets render \(environment) --take vault"
     case .sync: "run hotsecrets sync \(environment)"
     case .syncRolling: "run hotsecrets sync \(environment) --deploy rolling"
     case .confirmRevoked: "then run hotsecrets rotate \(environment) --confirm-revoked \(name)"

@@ -17,6 +17,11 @@ public enum MirrorError: LocalizedError, Equatable, Sendable {
   case symbolicLink(path: String)
   case keyCollision(key: String, services: [String])
   case noFiles(directory: String, fileName: String)
+  /// The mirror base file is not one hotsecrets wrote.
+  case badBase(path: String, line: Int, reason: String)
+  /// `import` (toward the vault) or `render` (toward the files) would undo a change made on the
+  /// other side since the base: nothing was written. The conflicts are sorted by name.
+  case conflict(direction: MirrorDirection, keys: [MirrorDifference])
 
   public var errorDescription: String? {
     switch self {
@@ -36,6 +41,13 @@ public enum MirrorError: LocalizedError, Equatable, Sendable {
       "\(path) is a symbolic link; refusing to write plaintext secrets through it (replace it with a real folder or file)"
     case .noFiles(let directory, let fileName):
       "no \(directory)/<service>/\(fileName) files found; nothing to import"
+    case .badBase(let path, let line, let reason):
+      "\(path):\(line): \(reason); delete the file to start over (the next import or render records a new base)"
+    case .conflict(let direction, let keys):
+      (direction == .toVault
+        ? "refusing to import: it would undo a change made in the vault since the files were last imported or rendered"
+        : "refusing to render: it would overwrite a change made in the files since they were last imported or rendered")
+        + " (\(keys.map { "\($0.name) \($0.side.rawValue)" }.joined(separator: ", "))); nothing was written"
     case .keyCollision(let key, let services):
       "\(key) is defined by more than one service (\(services.joined(separator: ", ")))"
     }

@@ -11,10 +11,21 @@ public struct MirrorSnapshot: Sendable {
     public let entries: [DotEnvEntry]
   }
 
+  /// The folder read.
+  public let directory: String
   /// Files in service order.
   public let files: [File]
+  /// The working copy's base, when it has one (`MirrorBase`; possibly of another vault).
+  public let base: MirrorBase?
   /// Non-fatal findings, e.g. files readable by other users. One line each; never a value.
   public let warnings: [String]
+
+  public init(directory: String, files: [File], base: MirrorBase? = nil, warnings: [String] = []) {
+    self.directory = directory
+    self.files = files
+    self.base = base
+    self.warnings = warnings
+  }
 
   /// Every (service, key) with its value, in file order.
   public var values: [(name: ServiceKey, value: String)] {
@@ -30,7 +41,7 @@ public enum MirrorReader {
   /// Reads and parses every `directory/<service>/<environment>.env`. Folders without that file are
   /// skipped, as are hidden ones. Throws on the first problem (`MirrorError.parse` with
   /// file:line:column, an invalid service folder name, an unreadable file): one bad file means
-  /// nothing is read.
+  /// nothing is read. The folder's base (`MirrorBase.read`) comes with the files.
   public static func read(directory: String, environment: String) throws -> MirrorSnapshot {
     try SecretAddress.validateEnvironment(environment)
     let fm = FileManager.default
@@ -62,7 +73,9 @@ public enum MirrorReader {
         throw MirrorError.parse(error)
       }
     }
-    return MirrorSnapshot(files: files, warnings: warnings)
+    return MirrorSnapshot(
+      directory: directory, files: files, base: try MirrorBase.read(directory: directory, environment: environment),
+      warnings: warnings)
   }
 
   /// The file's bytes and permission bits, read through one descriptor.

@@ -15,32 +15,152 @@ public struct ImportReport: Sendable {
   public var prunable: [ServiceKey] = []
   public var pruned = false
   public var dryRun = false
+  /// Keys changed in the vault since the base, left as the vault has them (`MirrorTake.vault`).
+  public var keptVault: [ServiceKey] = []
+  /// Set when the base could not be recorded after the import (one line, no value).
+  public var baseWarning: String?
 }
 
-/// Drift between the working copies and the store, by name and fingerprint.
+/// Which side of the mirror changed since its base (`MirrorBase`): what `status` shows and what
+/// decides whether `import` or `render` may run.
+public enum MirrorSide: String, Sendable, CaseIterable {
+  /// The file differs from the base, the vault does not (a key edited, added or removed in the file).
+  case fileChanged = "file changed"
+  /// The vault differs from the base, the file does not (`set`, `rm`, a rotation since).
+  case vaultChanged = "vault changed"
+  /// Both differ from the base and from each other: a conflict.
+  case bothChanged = "both changed"
+  /// In the file only, and in neither side at the base (or no base is known): added in the file.
+  case onlyInFile = "only in file"
+  /// In the vault only, and in neither side at the base (or no base is known): added in the vault.
+  case onlyInVault = "only in vault"
+  /// In both with different values, and no base is known (a working copy from before bases).
+  case unknown = "no base"
+
+  /// The file side holds the change: `import` takes it.
+  public var changedInFile: Bool { self == .fileChanged || self == .onlyInFile }
+  /// The vault side holds the change: `render` takes it.
+  public var changedInVault: Bool { self == .vaultChanged || self == .onlyInVault }
+}
+
+/// Which way a mirror command copies values.
+public enum MirrorDirection: Sendable, Equatable {
+  /// `import`: files into the vault.
+  case toVault
+  /// `render`: vault into the files.
+  case toFiles
+}
+
+/// One key whose file and vault values differ.
+public struct MirrorDifference: Sendable, Equatable {
+  public enum Kind: String, Sendable {
+    /// In the files, not in the vault.
+    case added
+    /// In both, with different values.
+    case changed
+    /// In the vault, not in the files.
+    case missing
+  }
+
+  public let name: ServiceKey
+  public let kind: Kind
+  public let side: MirrorSide
+}
+
+/// Drift between the working copies and the store, by name and fingerprint, with the side of each
+/// difference when the working copy has a base.
 public struct MirrorDrift: Sendable {
-  /// In the files, not in the store.
-  public var added: [ServiceKey] = []
-  /// In both, with different values.
-  public var changed: [ServiceKey] = []
-  /// In the store, not in the files.
-  public var missing: [ServiceKey] = []
-  public var inSync: Bool { added.isEmpty && changed.isEmpty && missing.isEmpty }
+  /// Sorted by name.
+  public var differences: [MirrorDifference] = []
+  /// Whether the sides come from a base (false for a working copy that has none yet, or one of
+  /// another vault: then nothing is a conflict, as before bases existed).
+  public var hasBase = false
+
+  public var added: [ServiceKey] { names(.added) }
+  public var changed: [ServiceKey] { names(.changed) }
+  public var missing: [ServiceKey] { names(.missing) }
+  public var inSync: Bool { differences.isEmpty }
+
+  private func names(_ kind: MirrorDifference.Kind) -> [ServiceKey] {
+    differences.filter { $0.kind == kind }.map(\.name)
+  }
+
+  /// The differences copying toward `direction` would undo: changes made on the other side since the
+  /// base (both-changed ones included). `import` writes added and changed keys, and with `prune`
+  /// removes missing ones; `render` rewrites the files of `services` only. Empty without a base.
+  public func conflicts(_ direction: MirrorDirection, prune: Bool = false, services: Set<String> = []) -> [MirrorDifference] {
+    guard hasBase else { return [] }
+    return differences.filter { difference in
+      switch direction {
+      case .toVault:
+        if difference.kind == .missing && !prune { return false }
+        return !difference.side.changedInFile
+      case .toFiles:
+        return services.contains(difference.name.service) && !difference.side.changedInVault
+      }
+    }
+  }
+
+  /// Classifies each key by its fingerprints in the files, the vault and the base (nil: absent).
+  static func compare(
+    files: [ServiceKey: String], vault: [ServiceKey: String], base: [ServiceKey: String]?
+  ) -> MirrorDrift {
+    var drift = MirrorDrift(hasBase: base != nil)
+    for name in Set(files.keys).union(vault.keys).sorted() {
+      let (f, v) = (files[name], vault[name])
+      guard f != v else { continue }
+      let kind: MirrorDifference.Kind = v == nil ? .added : f == nil ? .missing : .changed
+      let side: MirrorSide
+      if let base {
+        let b = base[name]
+        if b == f {
+          side = f == nil ? .onlyInVault : .vaultChanged
+        } else if b == v {
+          side = v == nil ? .onlyInFile : .fileChanged
+        } else {
+          side = .bothChanged
+        }
+      } else {
+        side = kind == .added ? .onlyInFile : kind == .missing ? .onlyInVault : .unknown
+      }
+      drift.differences.append(MirrorDifference(name: name, kind: kind, side: side))
+    }
+    return drift
+  }
+}
+
+/// What a mirror command does with a change made on the other side since the base.
+public enum MirrorTake: Sendable, Equatable {
+  /// Refuse (`MirrorError.conflict`), writing nothing.
+  case refuse
+  /// `import`: store every file value, undoing vault-side changes (`--take file`, `--force`).
+  case file
+  /// `import`: store the file-side changes only and leave the vault's changes (and conflicts) as the
+  /// vault has them; `render`: overwrite the files' changes (`--take vault`, `--force`).
+  case vault
 }
 
 extension VaultSession {
   /// Mirrors `snapshot` into the store for `environment` in ONE transaction: new keys are added,
   /// changed values get a new version (source `import`), unchanged ones are left alone (no version,
   /// no audit entry). Keys only in the store are reported, and removed when `prune` is true — but
-  /// only in services whose file was read, so a missing file never empties a service. With
-  /// `dryRun`, nothing is written. Throws `noFiles` for a snapshot without files (nothing read from
-  /// `directory`), and `invalidValue` (nothing written) for a value that cannot be stored.
+  /// only in services whose file was read, so a missing file never empties a service.
+  ///
+  /// With a base (`MirrorBase`), a key the vault changed since the base (or both sides did) is a
+  /// conflict: with `take` `.refuse` the import throws `MirrorError.conflict` naming them all and
+  /// writes nothing; `.file` stores the files' values anyway; `.vault` leaves those keys as the vault
+  /// has them (reported in `keptVault`). After a write the base records the files' values.
+  ///
+  /// With `dryRun`, nothing is written (conflicts are still refused). Throws `noFiles` for a
+  /// snapshot without files (nothing read from `directory`), and `invalidValue` (nothing written)
+  /// for a value that cannot be stored.
   public func importMirror(
-    _ snapshot: MirrorSnapshot, environment: String, prune: Bool, dryRun: Bool, directory: String = "DIR"
+    _ snapshot: MirrorSnapshot, environment: String, prune: Bool, dryRun: Bool, take: MirrorTake = .refuse
   ) throws -> ImportReport {
     try SecretAddress.validateEnvironment(environment)
     guard !snapshot.files.isEmpty else {
-      throw MirrorError.noFiles(directory: directory, fileName: MirrorReader.fileName(environment: environment))
+      throw MirrorError.noFiles(
+        directory: snapshot.directory, fileName: MirrorReader.fileName(environment: environment))
     }
     let servicesRead = Set(snapshot.files.map(\.service))
     // Validate and fingerprint outside the transaction: the write lock is held only for writes.
@@ -52,16 +172,27 @@ extension VaultSession {
       try Self.validate(value: bytes, for: address)
       incoming.append((address, name, bytes, try keys.fingerprint(of: bytes)))
     }
+    let fileFingerprints = Dictionary(incoming.map { ($0.name, $0.fingerprint) }, uniquingKeysWith: { $1 })
+    let base = validBase(snapshot.base)
     let body = { (tx: any StoreTransaction) throws -> ImportReport in
       var report = ImportReport(pruned: prune, dryRun: dryRun)
       let states = try SecretState.fetchAll(environment: environment, checking: headChecks, tx: tx)
+      let drift = MirrorDrift.compare(
+        files: fileFingerprints, vault: states.compactMapValues { $0.current?.fingerprint }, base: base?.fingerprints)
+      let conflicts = drift.conflicts(.toVault, prune: prune).filter {
+        $0.kind != .missing || servicesRead.contains($0.name.service)
+      }
+      if !conflicts.isEmpty && take == .refuse { throw MirrorError.conflict(direction: .toVault, keys: conflicts) }
+      let kept = take == .vault ? Set(conflicts.map(\.name)) : []
+      report.keptVault = conflicts.map(\.name).filter(kept.contains)
+      let writing = incoming.filter { !kept.contains($0.name) }
       if !dryRun {
         // Only keys whose value would change (or be pruned) matter to an unfinished rotation.
-        let changing = incoming.filter { states[$0.name]?.current?.fingerprint != $0.fingerprint }.map(\.name)
+        let changing = writing.filter { states[$0.name]?.current?.fingerprint != $0.fingerprint }.map(\.name)
         try RotationJournal.guardAgainstUnfinishedRun(environment: environment, names: changing, in: tx)
       }
       var seen = Set<ServiceKey>()
-      for item in incoming {
+      for item in writing {
         seen.insert(item.name)
         let state = states[item.name] ?? .absent
         if let current = state.current, current.fingerprint == item.fingerprint {
@@ -74,7 +205,8 @@ extension VaultSession {
             item.address, state: state, value: item.value, fingerprint: item.fingerprint, source: .import, tx: tx)
         }
       }
-      report.onlyInStore = states.filter { !seen.contains($0.key) && $0.value.current != nil }.map(\.key).sorted()
+      report.onlyInStore = states.filter { !seen.contains($0.key) && !kept.contains($0.key) && $0.value.current != nil }
+        .map(\.key).sorted()
       report.prunable = report.onlyInStore.filter { servicesRead.contains($0.service) }
       if prune && !dryRun {
         try RotationJournal.guardAgainstUnfinishedRun(environment: environment, names: report.prunable, in: tx)
@@ -85,29 +217,46 @@ extension VaultSession {
       }
       return report
     }
-    return dryRun ? try database.read(body) : try database.write(body)
+    if dryRun { return try database.read(body) }
+    var report = try database.write(body)
+    // After the commit: a crash before this line leaves the old base, which can only make a later
+    // command refuse (never revert), and the next import or render records the base again.
+    var next = base ?? MirrorBase(vaultID: vaultID, environment: environment, fingerprints: [:])
+    let kept = Set(report.keptVault)
+    for (name, fingerprint) in fileFingerprints where !kept.contains(name) { next.fingerprints[name] = fingerprint }
+    if prune { for name in report.prunable { next.fingerprints[name] = nil } }
+    report.baseWarning = recordBase(next, directory: snapshot.directory)
+    return report
   }
 
-  /// Compares `snapshot` with the store's current versions by fingerprint. Decrypts nothing.
+  /// Compares `snapshot` with the store's current versions by fingerprint, each difference with its
+  /// side when the snapshot has a base of this vault. Decrypts nothing.
   public func mirrorDrift(_ snapshot: MirrorSnapshot, environment: String) throws -> MirrorDrift {
-    let files = try snapshot.values.map { ($0.name, try keys.fingerprint(of: Array($0.value.utf8))) }
+    let files = Dictionary(
+      try snapshot.values.map { ($0.name, try keys.fingerprint(of: Array($0.value.utf8))) }, uniquingKeysWith: { $1 })
     let states = try database.read { tx in
       try SecretState.fetchAll(environment: environment, checking: headChecks, tx: tx)
     }
-    var drift = MirrorDrift()
-    var seen = Set<ServiceKey>()
-    for (name, fingerprint) in files {
-      seen.insert(name)
-      guard let current = states[name]?.current else {
-        drift.added.append(name)
-        continue
-      }
-      if current.fingerprint != fingerprint { drift.changed.append(name) }
+    return MirrorDrift.compare(
+      files: files, vault: states.compactMapValues { $0.current?.fingerprint },
+      base: validBase(snapshot.base)?.fingerprints)
+  }
+
+  /// `base` when this vault made it (a base of another vault's fingerprints tells nothing).
+  func validBase(_ base: MirrorBase?) -> MirrorBase? {
+    base?.vaultID == vaultID ? base : nil
+  }
+
+  /// Writes `base` into `directory`; a failure is returned as a warning, since what it follows has
+  /// been done (the next import or render records the base again).
+  func recordBase(_ base: MirrorBase, directory: String) -> String? {
+    do {
+      try base.write(directory: directory)
+      return nil
+    } catch {
+      return "the mirror base was not recorded (\((error as? LocalizedError)?.errorDescription ?? "\(error)")); "
+        + "until it is, differences are shown without their side"
     }
-    drift.missing = states.filter { !seen.contains($0.key) && $0.value.current != nil }.map(\.key).sorted()
-    drift.added.sort()
-    drift.changed.sort()
-    return drift
   }
 
   /// The variables `hotsecrets run` sets: KEY → value for `environment` (only `services`, when

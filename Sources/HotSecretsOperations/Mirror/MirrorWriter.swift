@@ -12,6 +12,8 @@ public struct RenderReport: Sendable {
   public var keys = 0
   /// Files and folders whose permissions were narrowed to 0600 / 0700.
   public var tightened: [String] = []
+  /// Set when the base could not be recorded after the files were written (one line, no value).
+  public var baseWarning: String?
 }
 
 /// Writes an environment's working copies from the store.

@@ -28,6 +28,10 @@ public struct Finding: Sendable, Equatable {
   public enum Remedy: String, Sendable {
     /// Store the mirror files' values in the vault.
     case importFiles = "import"
+    /// Write the vault's values into the mirror files.
+    case renderFiles = "render"
+    /// Both the files and the vault changed a key: keep one side explicitly.
+    case resolveConflict = "resolve-conflict"
     /// Push the vault's current values to the targets.
     case sync
     /// Push, and restart the Fly machines so that they run the new secrets version.

@@ -107,23 +107,12 @@ public struct PolicyCheck: Sendable {
     if let directory = options.mirrorDirectory, FileManager.default.fileExists(atPath: directory) {
       let snapshot = try MirrorReader.read(directory: directory, environment: environment)
       let drift = try session.mirrorDrift(snapshot, environment: environment)
-      for name in drift.added {
+      for difference in drift.differences {
+        let (message, remedy) = Self.words(difference, directory: directory)
         report.record(
           Finding(
-            service: name.service, key: name.key, check: .drift, severity: .error,
-            message: "in \(directory) but not in the vault", remedy: .importFiles))
-      }
-      for name in drift.changed {
-        report.record(
-          Finding(
-            service: name.service, key: name.key, check: .drift, severity: .error,
-            message: "the file's value differs from the vault's"))
-      }
-      for name in drift.missing {
-        report.record(
-          Finding(
-            service: name.service, key: name.key, check: .drift, severity: .error,
-            message: "in the vault but not in \(directory)"))
+            service: difference.name.service, key: difference.name.key, check: .drift, severity: .error,
+            message: message, remedy: remedy))
       }
       report.passedChecks +=
         Set(versions.names).union(drift.added).count - drift.added.count - drift.changed.count - drift.missing.count
@@ -346,4 +335,20 @@ public struct PolicyCheck: Sendable {
       return .chatwoot(baseURL: provider["base_url"] ?? "", apiToken: value)
     }
   }
+
+  /// A drift finding's facts and remedy: which side changed decides which command takes it.
+  static func words(_ difference: MirrorDifference, directory: String) -> (String, Finding.Remedy?) {
+    let since = "since the last import or render"
+    switch (difference.side, difference.kind) {
+    case (.fileChanged, .missing): return ("removed from \(directory) \(since)", .importFiles)
+    case (.fileChanged, _): return ("the file's value changed \(since)", .importFiles)
+    case (.onlyInFile, _): return ("in \(directory) but not in the vault", .importFiles)
+    case (.vaultChanged, .added): return ("removed from the vault \(since), still in \(directory)", .renderFiles)
+    case (.vaultChanged, _): return ("the vault's value changed \(since)", .renderFiles)
+    case (.onlyInVault, _): return ("in the vault but not in \(directory)", .renderFiles)
+    case (.bothChanged, _): return ("changed both in the file and in the vault \(since)", .resolveConflict)
+    case (.unknown, _): return ("the file's value differs from the vault's", nil)
+    }
+  }
+
 }
