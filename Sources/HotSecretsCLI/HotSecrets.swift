@@ -36,10 +36,11 @@ public struct HotSecrets: AsyncParsableCommand {
     // What an API says about a failure reaches stderr only, scrubbed of everything sent.
     RemoteDiagnostics.setHandler { StandardStreams.error("hotsecrets: \($0)") }
     let command: ParsedCommand
+    let arguments = UsageErrors.movingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
     do {
-      command = try parse(Array(CommandLine.arguments.dropFirst()))
+      command = try parse(arguments)
     } catch {
-      exit(withError: error)  // usage errors: 64; --help and --version: 0
+      UsageErrors.exit(error, arguments: arguments)  // usage errors: 64; --help and --version: 0
     }
     do {
       switch command {
@@ -51,9 +52,9 @@ public struct HotSecrets: AsyncParsableCommand {
     } catch let error as CleanExit {
       exit(withError: error)
     } catch let error as ValidationError {
-      exit(withError: error)
-    } catch  where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-      exit(withError: error)  // e.g. `hotsecrets help list`
+      UsageErrors.exit(error, arguments: arguments)
+    } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+      UsageErrors.exit(error, arguments: arguments)  // e.g. `hotsecrets help list`
     } catch {
       StandardStreams.error("hotsecrets: error: \(ErrorMessage.describe(error))")
       if let remote = error as? RemoteError { RemoteDiagnostics.report(remote) }

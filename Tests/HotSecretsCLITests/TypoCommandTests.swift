@@ -41,4 +41,98 @@ import Testing
     #expect(Suggestion.closest(to: "production", among: names) == nil)
     #expect(Suggestion.editDistance(Array("abc"), Array("acb")) == 1)
   }
+
+  @Test func unknownSecretsSuggestTheClosestName() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try #require(try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-1").status == 0)
+    try #require(try await h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "sb-1").status == 0)
+    let cases: [([String], String)] = [
+      (["get", "prod", "openai", "API_KEY_PRDO"], "no secret prod/openai/API_KEY_PRDO; did you mean prod/openai/API_KEY_PROD?"),
+      (["history", "prod", "opanai", "API_KEY_PROD"], "no secret prod/opanai/API_KEY_PROD; did you mean prod/openai/API_KEY_PROD?"),
+      (["rm", "prod", "supabse", "SERVCE_KEY"], "no secret prod/supabse/SERVCE_KEY; did you mean prod/supabase/SERVICE_KEY?"),
+      (["get", "prod", "shopify", "SERVICE_KEY"], "no secret prod/shopify/SERVICE_KEY; did you mean prod/supabase/SERVICE_KEY?"),
+    ]
+    for (arguments, expected) in cases {
+      let r = try await h.run(arguments)
+      #expect(r.status == 2, "\(arguments)")
+      #expect(r.stderr == "hotsecrets: error: \(expected)\n", "\(arguments): \(r.stderr)")
+      #expect(!r.allOutput.contains("sk-1") && !r.allOutput.contains("sb-1"))
+    }
+    let far = try await h.run(["get", "prod", "chatwoot", "TOKEN"])
+    #expect(far.stderr == "hotsecrets: error: no secret prod/chatwoot/TOKEN\n")
+    // Nothing was removed by the mistyped rm.
+    #expect(try await h.run(["get", "prod", "supabase", "SERVICE_KEY"]).stdout == "sb-1")
+  }
+
+  @Test func setOfANameThePolicyAlmostDeclaresNeedsNew() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try h.writePolicy(
+      "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n")
+    let typo = try await h.run(["set", "prod", "openai", "API_KEY_PRDO"], stdin: "sk-typo")
+    #expect(typo.status == 2)
+    #expect(
+      typo.stderr.contains(
+        "prod/openai/API_KEY_PRDO is not in policies/prod.yaml; did you mean prod/openai/API_KEY_PROD? (pass --new to store it under this name)"
+      ), "\(typo.stderr)")
+    #expect(try await h.run(["list", "prod", "--format", "json"]).stdout.contains("API_KEY_PRDO") == false)
+    let service = try await h.run(["set", "prod", "opanai", "API_KEY_PROD"], stdin: "sk-typo")
+    #expect(service.status == 2)
+    #expect(service.stderr.contains("did you mean prod/openai/API_KEY_PROD?"))
+
+    let forced = try await h.run(["set", "prod", "openai", "API_KEY_PRDO", "--new"], stdin: "sk-typo")
+    #expect(forced.status == 0)
+    #expect(forced.stderr.contains("warning: prod/openai/API_KEY_PRDO is not in policies/prod.yaml"))
+    // Once it exists, updating it is not a typo any more.
+    #expect(try await h.run(["set", "prod", "openai", "API_KEY_PRDO"], stdin: "sk-2").status == 0)
+    // A name nothing is close to: stored, with a warning.
+    let other = try await h.run(["set", "prod", "chatwoot", "API_TOKEN"], stdin: "cw")
+    #expect(other.status == 0)
+    #expect(other.stderr.contains("warning: prod/chatwoot/API_TOKEN is not in policies/prod.yaml"))
+    // Declared names, and environments without a policy, say nothing.
+    #expect(try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk").stderr.isEmpty)
+    #expect(try await h.run(["set", "dev", "openai", "API_KEY_PRDO"], stdin: "sk").stderr.isEmpty)
+  }
+
+  @Test func usageErrorsAreOneLineWithAHint() async throws {
+    let h = try CLIHarness()
+    let cases: [([String], [String])] = [
+      (["vrify", "prod"], ["hotsecrets: error: unknown command 'vrify' for 'hotsecrets'", "hotsecrets: hint: did you mean 'verify'?"]),
+      (["audit", "vrify"], ["hotsecrets: error: unknown command 'vrify' for 'hotsecrets audit'", "hotsecrets: hint: did you mean 'verify'?"]),
+      (["list", "--fromat", "json"], ["hotsecrets: error: unknown option '--fromat'", "hotsecrets: hint: did you mean '--format'? (see hotsecrets list --help)"]),
+      (["rotate", "prod", "--xyzzy"], ["hotsecrets: error: unknown option '--xyzzy'", "hotsecrets: hint: see hotsecrets rotate --help"]),
+    ]
+    for (arguments, expected) in cases {
+      let r = try await h.run(arguments)
+      #expect(r.status == 64, "\(arguments)")
+      #expect(r.stderr == expected.joined(separator: "\n") + "\n", "\(arguments): \(r.stderr)")
+      #expect(r.stdout.isEmpty)
+    }
+    let missing = try await h.run(["get", "prod"])
+    #expect(missing.status == 64)
+    let lines = missing.stderr.split(separator: "\n")
+    #expect(lines.count == 2)
+    #expect(lines.first == "hotsecrets: error: missing expected argument '<service>'")
+    #expect(lines.last?.hasPrefix("hotsecrets: hint: usage: hotsecrets get ") == true)
+    // Help and --version are not errors.
+    #expect(try await h.run(["--version"]).status == 0)
+    #expect(try await h.run(["list", "--help"]).stdout.contains("USAGE: hotsecrets list"))
+  }
+
+  @Test func globalOptionsWorkBeforeTheSubcommand() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try #require(try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-1").status == 0)
+    let before = try await h.run(["--root", ".", "list", "prod"])
+    #expect(before.status == 0)
+    #expect(before.stdout.contains("API_KEY"))
+    let vault = try await h.run(["--vault=elsewhere.db", "list", "prod"])
+    #expect(vault.status == 2)
+    #expect(vault.stderr.contains("no vault at elsewhere.db"))
+    let root = try await h.run(["--root", "sub", "--identity", "ci.identity", "status", "prod"])
+    #expect(root.stderr.contains("no vault at sub/vault/hotsecrets.db"), "\(root.stderr)")
+    // A command's own arguments after `--` stay the command's.
+    let run = try await h.run(["--root", ".", "run", "prod", "--", "/bin/echo", "--root", "x"])
+    #expect(run.status == 0)
+    #expect(run.stdout == "--root x\n")
+  }
+
 }

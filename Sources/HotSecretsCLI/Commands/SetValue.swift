@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import HotSecretsModel
+import HotSecretsPolicy
+import HotSecretsOperations
+import HotSecretsVault
 
 extension HotSecrets {
   /// Stores a value read from stdin as the secret's new current version.
@@ -12,15 +15,23 @@ extension HotSecrets {
         Reads all of stdin and removes one trailing newline; on a terminal, reads one line \
         without echo. An unchanged value writes no new version.
 
+        A new secret whose service or key the environment's policy does not declare is refused \
+        when the policy declares a close name (a typo, exit 2, before the value is read), unless \
+        --new; otherwise it is stored with a warning on stderr.
+
         \(ExitStatus.helpText)
         """)
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var name: SecretAddressArguments
+    @OptionGroup var policy: PolicyOptions
+    @Flag(help: "Store a secret the policy does not declare even when it declares a close name.")
+    var new = false
 
     func run() throws {
       let address = try name.address()
       let session = try vault.unlock()
+      try checkAgainstPolicy(address, session: session)
       var value = try readValue(for: address)
       defer { wipe(&value) }
       switch try session.set(address, value: value) {
@@ -31,6 +42,33 @@ extension HotSecrets {
       case .unchanged(let version, _):
         StandardStreams.output("unchanged \(address) (version \(version) already holds this value)")
       }
+    }
+
+    /// Refuses (or warns about) a new name the policy does not declare: see the discussion.
+    private func checkAgainstPolicy(_ address: SecretAddress, session: VaultSession) throws {
+      let loaded: Policy
+      do {
+        loaded = try policy.load(environment: address.environment, root: vault.root)
+      } catch let error as PolicyError where error.problem == PolicyError.noSuchFile && policy.policy == nil {
+        return  // no policy: nothing to check against
+      } catch {
+        StandardStreams.error("warning: the policy was not checked: \(ErrorMessage.describe(error))")
+        return
+      }
+      let name = ServiceKey(service: address.service, key: address.key)
+      let declared = loaded.services.flatMap { service in
+        service.keys.map { ServiceKey(service: service.name, key: $0.name) }
+      }
+      if declared.contains(name) || name.service == PolicyCheck.managementService { return }
+      let exists = try session.database.read { tx in
+        try tx.secrets.rows(at: address, ciphertexts: false).contains { $0.current != nil }
+      }
+      if exists { return }
+      if !new, let near = Suggestion.closest(to: name, among: declared) {
+        throw CLIError.notInPolicy("\(address)", policy: loaded.file, suggestion: "\(address.environment)/\(near)")
+      }
+      StandardStreams.error(
+        "warning: \(address) is not in \(loaded.file): verify reports it as undeclared until the policy declares it")
     }
 
     private func readValue(for address: SecretAddress) throws -> [UInt8] {

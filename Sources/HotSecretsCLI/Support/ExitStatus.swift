@@ -24,6 +24,10 @@ enum CLIError: LocalizedError {
   case io(path: String, reason: String)
   /// An environment with no secrets and no policy: most likely a typo.
   case unknownEnvironment(String, known: [String], suggestion: String?)
+  /// No such secret, with the closest one the environment holds.
+  case secretNotFound(String, suggestion: String)
+  /// `set` of a name the policy does not declare when it declares a close one.
+  case notInPolicy(String, policy: String, suggestion: String)
 
   var errorDescription: String? {
     switch self {
@@ -31,6 +35,10 @@ enum CLIError: LocalizedError {
       "no environment '\(name)'"
         + (known.isEmpty ? " (the vault holds none yet)" : " (environments: \(known.joined(separator: ", ")))")
         + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+    case .secretNotFound(let subject, let suggestion):
+      "no secret \(subject); did you mean \(suggestion)?"
+    case .notInPolicy(let subject, let policy, let suggestion):
+      "\(subject) is not in \(policy); did you mean \(suggestion)? (pass --new to store it under this name)"
     case .noUnlockMethod:
       "cannot unlock: no identity or passphrase given (pass --identity FILE or --passphrase-file FILE, set HOTSECRETS_IDENTITY or HOTSECRETS_PASSPHRASE, or run on a terminal)"
     case .invalidInput(let reason): reason

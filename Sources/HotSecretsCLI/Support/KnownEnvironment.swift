@@ -24,13 +24,19 @@ enum KnownEnvironment {
   }
 
   /// `body`, whose `secretNotFound` becomes `unknownEnvironment` when the address's environment is
-  /// not one (`require`).
+  /// not one (`require`), and otherwise names the closest secret the environment holds.
   static func explaining<T>(_ address: SecretAddress, session: VaultSession, root: String, _ body: () throws -> T)
     throws -> T
   {
     do { return try body() } catch VaultError.secretNotFound(let subject) {
       try require(address.environment, session: session, root: root)
-      throw VaultError.secretNotFound(subject: subject)
+      let held = try session.database.read { tx in
+        try tx.secrets.rows(in: address.environment, ciphertexts: false).filter { $0.current != nil }
+          .map { ServiceKey(service: $0.address.service, key: $0.address.key) }
+      }
+      guard let near = Suggestion.closest(to: ServiceKey(service: address.service, key: address.key), among: held)
+      else { throw VaultError.secretNotFound(subject: subject) }
+      throw CLIError.secretNotFound(subject, suggestion: "\(address.environment)/\(near)")
     }
   }
 
@@ -49,6 +55,23 @@ enum KnownEnvironment {
 
 /// The closest name to a typo, by edit distance.
 enum Suggestion {
+  /// The secret of `candidates` that `name` most likely meant: the closest key in the same service;
+  /// else, in the closest service, the same key or the closest one; else the same key in the one
+  /// other service that holds it. Nil when nothing is close.
+  static func closest(to name: ServiceKey, among candidates: [ServiceKey]) -> ServiceKey? {
+    let services = Set(candidates.map(\.service))
+    let keys = { (service: String) in candidates.filter { $0.service == service }.map(\.key) }
+    if services.contains(name.service) {
+      if let key = closest(to: name.key, among: keys(name.service)) { return ServiceKey(service: name.service, key: key) }
+    } else if let service = closest(to: name.service, among: services.sorted()) {
+      let inService = keys(service)
+      if inService.contains(name.key) { return ServiceKey(service: service, key: name.key) }
+      if let key = closest(to: name.key, among: inService) { return ServiceKey(service: service, key: key) }
+    }
+    let sameKey = candidates.filter { $0.key == name.key && $0.service != name.service }
+    return sameKey.count == 1 ? sameKey[0] : nil
+  }
+
   /// The name of `candidates` nearest to `name` (insertions, deletions, substitutions and
   /// transpositions each count 1), when it is at most 2 edits away and nearer than half its length.
   static func closest(to name: String, among candidates: [String]) -> String? {
