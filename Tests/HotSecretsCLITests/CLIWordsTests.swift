@@ -16,8 +16,8 @@ import Testing
       ErrorMessage.describe(RotationError.unfinished(environment: "prod", run: 3, startedAt: "t", by: "ci", step: "push"))
         .hasSuffix("at step push): run hotsecrets rotate prod --resume"))
     #expect(
-      ErrorMessage.describe(MirrorError.keyCollision(key: "K", services: ["a", "b"]))
-        == "K is defined by more than one service (a, b); choose with --service")
+      ErrorMessage.describe(MirrorError.keyCollision(key: "K", secrets: ["a/K", "b/K"]))
+        == "K would be set by more than one secret (a/K, b/K); choose with --service, or map them apart with target_name in the policy")
     #expect(
       ErrorMessage.describe(PolicyError(file: "policies/prod.yaml", position: nil, problem: PolicyError.noSuchFile))
         == "policies/prod.yaml: no such file (write one: see docs/policy.md), or pass --policy FILE")

@@ -197,7 +197,7 @@ import Testing
     try await h.run(["set", "prod", "other", "OPENAI_KEY"], stdin: "clash")
     let clash = try await h.run(["run", "prod", "--", "/bin/true"])
     #expect(clash.status == 2)
-    #expect(clash.stderr.contains("OPENAI_KEY is defined by more than one service"))
+    #expect(clash.stderr.contains("OPENAI_KEY would be set by more than one secret (openai/OPENAI_KEY, other/OPENAI_KEY)"))
     // The run is audited by command name and key count only.
     let log = try await h.run(["audit", "log", "--format", "json"]).stdout
     #expect(log.contains("\"action\" : \"run\""))
@@ -339,6 +339,57 @@ import Testing
     #expect(
       try await h.run(["verify", "prod"]).stdout.contains(
         "the file's value changed since the last import or render; run hotsecrets import prod"))
+  }
+
+
+  /// `run` names each variable as the deploy targets do (the policy's target_name), unless
+  /// `--names vault`; two secrets setting one name stop it before the command starts.
+  @Test func runExportsThePolicysTargetNames() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-openai")
+    try await h.run(["set", "prod", "shopify", "API_KEY_PROD"], stdin: "shpat-shop")
+    try await h.run(["set", "prod", "shopify", "SHOP"], stdin: "hot.myshopify.com")
+    let script = "printf '%s|%s|%s|%s' \"${OPENAI_API_KEY-unset}\" \"${SHOPIFY_TOKEN-unset}\" \"${SHOP-unset}\" \"${API_KEY_PROD-unset}\""
+    // Without a policy the vault's names clash.
+    let clash = try await h.run(["run", "prod", "--", "/bin/sh", "-c", script])
+    #expect(clash.status == 2)
+    #expect(clash.stderr.contains("API_KEY_PROD would be set by more than one secret"))
+    try h.writePolicy(
+      """
+      version: 1
+      environment: prod
+      services:
+        openai:
+          keys:
+            API_KEY_PROD: {target_name: OPENAI_API_KEY}
+        shopify:
+          keys:
+            API_KEY_PROD: {target_name: SHOPIFY_TOKEN}
+            SHOP: {}
+      """)
+    let named = try await h.run(["run", "prod", "--", "/bin/sh", "-c", script])
+    #expect(named.status == 0, "\(named.stderr)")
+    #expect(named.stdout == "sk-openai|shpat-shop|hot.myshopify.com|unset")
+    // --names vault keeps the vault's names (and --service avoids their clash).
+    let vaultNames = try await h.run(["run", "prod", "--names", "vault", "--service", "openai", "--", "/bin/sh", "-c", script])
+    #expect(vaultNames.stdout == "unset|unset|unset|sk-openai")
+    // Two keys mapped onto one name: an error, and the command never starts.
+    try h.writePolicy(
+      """
+      version: 1
+      environment: prod
+      services:
+        openai:
+          keys:
+            API_KEY_PROD: {target_name: SHOP}
+        shopify:
+          keys:
+            SHOP: {}
+      """)
+    let mapped = try await h.run(["run", "prod", "--", "/bin/sh", "-c", "echo started"])
+    #expect(mapped.status == 2)
+    #expect(mapped.stderr.contains("SHOP would be set by more than one secret (openai/API_KEY_PROD, shopify/SHOP)"))
+    #expect(mapped.stdout.isEmpty)
   }
 
 }

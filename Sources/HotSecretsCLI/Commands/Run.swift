@@ -11,8 +11,10 @@ extension HotSecrets {
       abstract: "Run COMMAND with ENV's secrets as environment variables (no file written).",
       discussion: """
         hotsecrets replaces itself with COMMAND (exec), so COMMAND's exit code is the exit code. \
-        Variables are named by KEY; two services defining the same KEY is an error unless \
-        --service picks one. Secrets override variables already set. If COMMAND cannot be \
+        Each variable is named as the deploy targets name it: the policy's target_name when the \
+        key has one (e.g. OPENAI_API_KEY), else its KEY, so the app sees locally what it sees in \
+        production; --names vault uses the vault's KEY names. Two secrets setting one name is an \
+        error before COMMAND starts (--service picks one). Secrets override variables already set. If COMMAND cannot be \
         started: exit 127 (not found) or 126 (not executable). The read is audited (the \
         command's name and the number of keys, never its arguments).
 
@@ -26,6 +28,9 @@ extension HotSecrets {
     @Argument(help: "Environment, e.g. prod.") var environment: String
     @Option(name: .customLong("service"), help: ArgumentHelp("Only this service (repeatable).", valueName: "service"))
     var services: [String] = []
+    @Option(help: ArgumentHelp("Variable names: 'policy' (target_name where the policy gives one) or 'vault' (KEY).", valueName: "names"))
+    var names: VariableNames = .policy
+    @OptionGroup var policy: PolicyOptions
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func validate() throws {
@@ -41,7 +46,8 @@ extension HotSecrets {
       try KnownEnvironment.require(environment, session: session, root: vault.root)
       let program = (command[0] as NSString).lastPathComponent
       var values = try session.environmentVariables(
-        environment: environment, services: services.isEmpty ? nil : Set(services), command: program)
+        environment: environment, services: services.isEmpty ? nil : Set(services), command: program,
+        names: try targetNames())
       defer { for i in values.indices { wipe(&values[i].value) } }
       for (name, value) in values {
         var bytes = value + [0]
@@ -59,5 +65,29 @@ extension HotSecrets {
       StandardStreams.error("hotsecrets: error: cannot run \(command[0]): \(reason)")
       throw ExitCode(notFound ? 127 : 126)
     }
+
+    /// service/KEY → target_name for every key the policy renames; empty with `--names vault` or
+    /// when the environment has no policy file (and no --policy).
+    private func targetNames() throws -> [ServiceKey: String] {
+      guard names == .policy else { return [:] }
+      if policy.policy == nil,
+        !FileManager.default.fileExists(atPath: KnownEnvironment.policyPath(environment, root: vault.root))
+      {
+        return [:]
+      }
+      let loaded = try policy.load(environment: environment, root: vault.root)
+      var result: [ServiceKey: String] = [:]
+      for service in loaded.services {
+        for key in service.keys {
+          if let target = key.targetName { result[ServiceKey(service: service.name, key: key.name)] = target }
+        }
+      }
+      return result
+    }
+  }
+
+  /// How `run` names the variables.
+  enum VariableNames: String, ExpressibleByArgument, CaseIterable {
+    case policy, vault
   }
 }

@@ -41,7 +41,7 @@ enum ErrorHints {
     case .noFolder: " (give --from DIR, or create DIR/<service>/<env>.env files)"
     case .notIgnoredByGit: ", or render with --to outside the repository"
     case .noFiles: " (wrong --from or environment?)"
-    case .keyCollision: "; choose with --service"
+    case .keyCollision: "; choose with --service, or map them apart with target_name in the policy"
     default: nil
     }
   }

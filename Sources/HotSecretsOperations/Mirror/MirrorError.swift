@@ -15,7 +15,8 @@ public enum MirrorError: LocalizedError, Equatable, Sendable {
   case writeFailed(path: String, reason: String)
   /// `render` found a symbolic link where it writes (the folder, a service folder or a file).
   case symbolicLink(path: String)
-  case keyCollision(key: String, services: [String])
+  /// Two secrets (`service/KEY`) would set one environment variable `key`.
+  case keyCollision(key: String, secrets: [String])
   case noFiles(directory: String, fileName: String)
   /// The mirror base file is not one hotsecrets wrote.
   case badBase(path: String, line: Int, reason: String)
@@ -48,8 +49,8 @@ public enum MirrorError: LocalizedError, Equatable, Sendable {
         ? "refusing to import: it would undo a change made in the vault since the files were last imported or rendered"
         : "refusing to render: it would overwrite a change made in the files since they were last imported or rendered")
         + " (\(keys.map { "\($0.name) \($0.side.rawValue)" }.joined(separator: ", "))); nothing was written"
-    case .keyCollision(let key, let services):
-      "\(key) is defined by more than one service (\(services.joined(separator: ", ")))"
+    case .keyCollision(let key, let secrets):
+      "\(key) would be set by more than one secret (\(secrets.joined(separator: ", ")))"
     }
   }
 }

@@ -259,25 +259,29 @@ extension VaultSession {
     }
   }
 
-  /// The variables `hotsecrets run` sets: KEY → value for `environment` (only `services`, when
-  /// given). Throws `keyCollision` when two services define one KEY, and `secretNotFound` when a
-  /// requested service holds no secret. Audited as one `run` entry naming `command` (never its
-  /// arguments). Wipe the values when done.
+  /// The variables `hotsecrets run` sets: name → value for `environment` (only `services`, when
+  /// given), each named by `names` (the policy's `target_name`, what the deploy targets receive)
+  /// or else by its KEY. Throws `keyCollision` when two secrets would set one name, and
+  /// `secretNotFound` when a requested service holds no secret; nothing is returned then. Audited
+  /// as one `run` entry naming `command` (never its arguments). Wipe the values when done.
   public func environmentVariables(
-    environment: String, services: Set<String>?, command: String
+    environment: String, services: Set<String>?, command: String, names: [ServiceKey: String] = [:]
   ) throws -> [(name: String, value: [UInt8])] {
     var values = try currentValues(
       environment: environment, services: services, action: .run, detail: ["command": .string(command)])
-    var owners: [String: [String]] = [:]
-    for (name, _) in values { owners[name.key, default: []].append(name.service) }
+    let named = values.map { (names[$0.name] ?? $0.name.key, $0.name) }
+    var owners: [String: [ServiceKey]] = [:]
+    for (variable, name) in named { owners[variable, default: []].append(name) }
     let collision = owners.filter { $0.value.count > 1 }.min { $0.key < $1.key }
     let missing = (services ?? []).subtracting(values.map(\.name.service)).sorted().first
     if collision != nil || missing != nil {
       for i in values.indices { wipe(&values[i].value) }
-      if let (key, owners) = collision { throw MirrorError.keyCollision(key: key, services: owners) }
+      if let (variable, owners) = collision {
+        throw MirrorError.keyCollision(key: variable, secrets: owners.map(\.description))
+      }
       if let missing { throw VaultError.secretNotFound(subject: "\(environment)/\(missing)/*") }
     }
-    return values.map { ($0.name.key, $0.value) }
+    return zip(named, values).map { ($0.0, $1.value) }
   }
 
   /// The current values of `environment` (only `services`, when given), decrypted, sorted by
