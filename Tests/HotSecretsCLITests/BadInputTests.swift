@@ -147,7 +147,7 @@ import Testing
     outputs.append(try await h.run(["import", "prod"]))
     outputs.append(try await h.run(["import", "prod", "--format", "json", "--dry-run"]))
     outputs.append(try await h.run(["run", "prod", "--service", "svc0", "--", "/bin/true"]))
-    outputs.append(try await h.run(["rm", "prod", "svc2", "KEY"]))
+    outputs.append(try await h.run(["rm", "prod", "svc2", "KEY", "--yes"]))
     for output in outputs {
       for canary in canaries { #expect(!output.allOutput.contains(canary)) }
     }

@@ -58,7 +58,7 @@ import Testing
     #expect(identity.status == 0)
     let recipient = identity.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(try await h.run(["recipients", "add", recipient, "--name", "teammate"]).status == 0)
-    #expect(try await h.run(["recipients", "remove", "2"]).status == 0)
+    #expect(try await h.run(["recipients", "remove", "2", "--yes"]).status == 0)
 
     let r = try await h.run(["export", "compliance", "prod", "--out", "bundle", "--format", "json"])
     #expect(r.status == 0, "\(r.allOutput)")

@@ -31,7 +31,7 @@ import Testing
         "recipients", "add", bob.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--name", "bob",
       ]).status
         == 0)
-    let removal = try await h.run(["recipients", "remove", "2"])
+    let removal = try await h.run(["recipients", "remove", "2", "--yes"])
     return (h, removal)
   }
 

@@ -539,7 +539,7 @@ import Testing
     let set = try await f.h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-someone-else-000000000000")
     #expect(set.status == 2)
     #expect(set.stderr.contains("prod/openai/API_KEY_PROD is being rotated"))
-    #expect(try await f.h.run(["rm", "prod", "openai", "API_KEY_PROD"]).status == 2)
+    #expect(try await f.h.run(["rm", "prod", "openai", "API_KEY_PROD", "--yes"]).status == 2)
     // Keys the run does not hold are not blocked.
     #expect(try await f.h.run(["set", "prod", "app", "OTHER"], stdin: "fine").status == 0)
     #expect(try await f.rotate(["--resume"]).status == 1)

@@ -192,7 +192,7 @@ import Testing
     let r = try await f.sync()
     #expect(r.status == 2)
     #expect(r.stderr.contains("app/OPENAI_API_KEY and openai/API_KEY_PROD would both be pushed as OPENAI_API_KEY"))
-    try await f.h.run(["rm", "prod", "app", "OPENAI_API_KEY"])
+    try await f.h.run(["rm", "prod", "app", "OPENAI_API_KEY", "--yes"])
     try await f.h.run(["set", "prod", "openai", "GITHUB_PAT"], stdin: "ghp-not-allowed-here")
     let bad = try await f.sync()
     #expect(bad.status == 2)

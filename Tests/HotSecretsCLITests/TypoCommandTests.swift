@@ -135,4 +135,73 @@ import Testing
     #expect(run.stdout == "--root x\n")
   }
 
+
+  /// `rm`, `recipients remove` and `import --prune` ask on a terminal and need --yes elsewhere.
+  @Test func destructiveCommandsNeedYesOffATerminal() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try #require(try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-1").status == 0)
+    let rm = try await h.run(["rm", "prod", "openai", "API_KEY"])
+    #expect(rm.status == 64)
+    #expect(
+      rm.stderr
+        == "hotsecrets: error: remove prod/openai/API_KEY and its 1 version: not on a terminal, so pass --yes to confirm (nothing changed)\n"
+    )
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY"]).stdout == "sk-1")
+    // A missing secret is its own error, before any confirmation.
+    #expect(try await h.run(["rm", "prod", "openai", "API_KYE"]).stderr.contains("did you mean prod/openai/API_KEY?"))
+
+    // import --prune: asks only when something would be removed.
+    try FileManager.default.createDirectory(atPath: h.path("vault/occ/openai"), withIntermediateDirectories: true)
+    try "OTHER=o\n".write(toFile: h.path("vault/occ/openai/prod.env"), atomically: false, encoding: .utf8)
+    let prune = try await h.run(["import", "prod", "--prune"])
+    #expect(prune.status == 64)
+    #expect(prune.stderr.contains("remove 1 key in no file (openai/API_KEY): not on a terminal, so pass --yes"))
+    #expect(try await h.run(["list", "prod"]).stdout.contains("OTHER") == false)
+    #expect(try await h.run(["import", "prod", "--prune", "--dry-run"]).status == 0)
+
+    // recipients remove: the one you unlocked with needs --yes, and says why.
+    let second = try await h.run(["identity", "new", "--out", "second.identity"])
+    try #require(try await h.run(["recipients", "add", second.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--name", "second"]).status == 0)
+    let other = try await h.run(["recipients", "remove", "2"])
+    #expect(other.status == 64)
+    #expect(other.stderr.contains("remove recipient 2 (second) and re-key the vault: not on a terminal, so pass --yes"))
+    let me = try await h.run(["recipients", "remove", "1"])
+    #expect(me.status == 64)
+    #expect(
+      me.stderr.contains(
+        "recipient 1 (ci) is the one you unlocked with; this is you: you will lose access unless another recipient is available to you; pass --yes to go ahead (nothing changed)"
+      ))
+    #expect(try await h.run(["recipients", "list", "--format", "json"]).stdout.contains("second"))
+    #expect(try await h.run(["rm", "prod", "openai", "API_KEY", "--yes"]).status == 0)
+  }
+
+  /// On a terminal (a pty from `script`), the question is asked there: y goes ahead, anything else
+  /// cancels with exit 1; removing yourself still needs --yes.
+  @Test func onATerminalTheyAsk() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try #require(try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-1").status == 0)
+    func onTerminal(_ arguments: String, answer: String) async throws -> CLIResult {
+      try await h.runProcess(
+        "/usr/bin/script", ["-qec", "\(CLIHarness.binary) \(arguments)", "/dev/null"], stdin: Data((answer + "\n").utf8),
+        env: [:])
+    }
+    let declined = try await onTerminal("rm prod openai API_KEY", answer: "n")
+    #expect(declined.status == 1)
+    #expect(declined.stdout.contains("remove prod/openai/API_KEY and its 1 version? [y/N]"))
+    #expect(declined.stdout.contains("cancelled; nothing changed"))
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY"]).status == 0)
+    // The last recipient is refused outright, with nothing to confirm.
+    let last = try await onTerminal("recipients remove 1", answer: "y")
+    #expect(last.status == 2)
+    #expect(last.stdout.contains("cannot remove the last recipient"))
+    let second = try await h.run(["identity", "new", "--out", "second.identity"])
+    try #require(try await h.run(["recipients", "add", second.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--name", "second"]).status == 0)
+    let meAgain = try await onTerminal("recipients remove 1", answer: "y")
+    #expect(meAgain.status == 64)
+    #expect(meAgain.stdout.contains("this is you"))
+    let accepted = try await onTerminal("rm prod openai API_KEY", answer: "y")
+    #expect(accepted.status == 0, "\(accepted.stdout)")
+    #expect(accepted.stdout.contains("removed prod/openai/API_KEY"))
+  }
+
 }

@@ -66,7 +66,7 @@ import Testing
     #expect(versions.map { $0["source"] as? String } == ["set", "set"])
     #expect(history["key"] as? String == "SERVICE_KEY")
 
-    #expect(try await h.run(["rm", "prod", "supabase", "SERVICE_KEY"]).status == 0)
+    #expect(try await h.run(["rm", "prod", "supabase", "SERVICE_KEY", "--yes"]).status == 0)
     let gone = try await h.run(["get", "prod", "supabase", "SERVICE_KEY"])
     #expect(gone.status == 2)
     #expect(gone.stderr.contains("no secret prod/supabase/SERVICE_KEY"))
@@ -118,9 +118,9 @@ import Testing
     #expect(rows.map { $0["self"] as? Bool } == [true, false])
     #expect(rows[1]["recipient"] as? String == alice)
 
-    #expect(try await h.run(["recipients", "remove", "2"]).status == 0)
+    #expect(try await h.run(["recipients", "remove", "2", "--yes"]).status == 0)
     #expect(try await h.run(["get", "prod", "app", "K", "--identity", "alice.identity"]).status == 2)
-    let last = try await h.run(["recipients", "remove", "1"])
+    let last = try await h.run(["recipients", "remove", "1", "--yes"])
     #expect(last.status == 2)
     #expect(last.stderr.contains("last recipient"))
     let bad = try await h.run(["recipients", "add", "hsr1garbage"])

@@ -58,7 +58,7 @@ import Testing
   @Test func failuresExitOneAndTheJSONHasTheDocumentedShape() async throws {
     let h = try await prepared()
     try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "changeme")
-    try await h.run(["rm", "prod", "chatwoot", "API_TOKEN"])
+    try await h.run(["rm", "prod", "chatwoot", "API_TOKEN", "--yes"])
     try await h.run(["set", "prod", "app", "UNDECLARED"], stdin: "v")
     let text = try await h.run(["verify", "prod"])
     #expect(text.status == 1)

@@ -11,7 +11,8 @@ extension HotSecrets {
       discussion: """
         New keys are added, changed values get a new version, unchanged ones are left alone. \
         Keys in the vault but in no file are reported and kept, unless --prune. One bad file \
-        (reported as FILE:LINE:COL) means nothing is imported.
+        (reported as FILE:LINE:COL) means nothing is imported. --prune asks before removing \
+        anything on a terminal; elsewhere it needs --yes (exit 64 without it, nothing changed).
 
         The folder's base (.hotsecrets-base-ENV.env, written by import and render) says which \
         side changed each key since the files last matched the vault. A key changed in the vault \
@@ -35,6 +36,7 @@ extension HotSecrets {
         valueName: "side"))
     var take: TakeSide?
     @Flag(help: "Same as --take file.") var force = false
+    @Flag(name: [.short, .long], help: "With --prune: remove without asking.") var yes = false
 
     func validate() throws {
       if force, take == .vault { throw ValidationError("--force means --take file; pass one of them") }
@@ -51,10 +53,19 @@ extension HotSecrets {
     func run() throws {
       let (folder, snapshot) = try MirrorFolder.read(from, root: vault.root, environment: environment)
       let report: ImportReport
+      let session = try vault.unlock()
+      let choice: MirrorTake = force ? .file : take?.mirrorTake ?? .refuse
       do {
-        report = try vault.unlock().importMirror(
-          snapshot, environment: environment, prune: prune, dryRun: dryRun,
-          take: force ? .file : take?.mirrorTake ?? .refuse)
+        if prune && !dryRun && !yes {
+          let plan = try session.importMirror(snapshot, environment: environment, prune: true, dryRun: true, take: choice)
+          if !plan.prunable.isEmpty {
+            try Confirmation.require(
+              "remove \(Plural.count(plan.prunable.count, "key")) in no file (\(plan.prunable.map(\.description).joined(separator: ", ")))?",
+              yes: yes)
+          }
+        }
+        report = try session.importMirror(
+          snapshot, environment: environment, prune: prune, dryRun: dryRun, take: choice)
       } catch MirrorError.conflict(_, let keys) {
         try MirrorWords.reportConflicts(keys, direction: .toVault, environment: environment, output: output)
         throw ExitCode(ExitStatus.checkFailed)

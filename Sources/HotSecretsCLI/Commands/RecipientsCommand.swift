@@ -101,14 +101,28 @@ extension HotSecrets {
           the exposed current values, `hotsecrets rotate ENV --exposed` replaces them \
           (docs/security.md, "Offboarding").
 
+          Asks for confirmation on a terminal; elsewhere needs --yes (exit 64 without it, nothing \
+          changed). Removing the recipient you unlocked with needs --yes even on a terminal.
+
           \(ExitStatus.helpText)
           """)
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
       @Argument(help: "Recipient id.") var id: Int64
+      @Flag(name: [.short, .long], help: "Remove without asking.") var yes = false
 
       func run() throws {
-        let (_, report) = try vault.unlock().removeRecipient(id: id)
+        let session = try vault.unlock()
+        let active = try session.recipients()
+        // An unknown id, or the last recipient: removeRecipient refuses, with nothing to confirm.
+        if let recipient = active.first(where: { $0.id == id }), active.count > 1 {
+          try Confirmation.require(
+            "remove recipient \(id) (\(recipient.name)) and re-key the vault?", yes: yes,
+            mustPassYes: id == session.recipientID
+              ? "recipient \(id) (\(recipient.name)) is the one you unlocked with; this is you: you will lose access unless another recipient is available to you"
+              : nil)
+        }
+        let (_, report) = try session.removeRecipient(id: id)
         try output.write(RekeyCommand.Summary(report, removed: id)) {
           """
           removed recipient \(id) and re-keyed the vault (\(RekeyCommand.describe(report)))

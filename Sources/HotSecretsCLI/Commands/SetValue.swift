@@ -112,15 +112,26 @@ extension HotSecrets {
     static let configuration = CommandConfiguration(
       commandName: "rm",
       abstract: "Delete a secret and all its versions.",
-      discussion: ExitStatus.helpText)
+      discussion: """
+        Asks for confirmation on a terminal; elsewhere needs --yes (exit 64 without it, nothing \
+        removed). Declining at the prompt exits 1.
+
+        \(ExitStatus.helpText)
+        """)
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var name: SecretAddressArguments
+    @Flag(name: [.short, .long], help: "Remove without asking.") var yes = false
 
     func run() throws {
       let address = try name.address()
       let session = try vault.unlock()
-      try KnownEnvironment.explaining(address, session: session, root: vault.root) { try session.remove(address) }
+      try KnownEnvironment.explaining(address, session: session, root: vault.root) {
+        let versions = try session.history(address).filter { $0.state != .removed }.count
+        guard versions > 0 else { throw VaultError.secretNotFound(subject: address.description) }
+        try Confirmation.require("remove \(address) and its \(Plural.count(versions, "version"))?", yes: yes)
+        try session.remove(address)
+      }
       StandardStreams.output("removed \(address)")
     }
   }
