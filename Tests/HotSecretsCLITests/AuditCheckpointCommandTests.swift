@@ -94,7 +94,7 @@ import Testing
       #expect(broken.status == 1)
       #expect(
         broken.stdout
-          == "audit checkpoint failed: vault/audit-checkpoints.log line 2: checkpointed seq 6 is not in the audit chain, which ends at seq 5: the entries after seq 5 were deleted (truncated) (1 checkpoint(s) before it verified)\n"
+          == "audit checkpoint failed: vault/audit-checkpoints.log line 2: checkpointed seq 6 is not in the audit chain, which ends at seq 5: the entries after seq 5 were deleted (truncated) (1 checkpoint before it verified)\n"
       )
       let json = try h.json(try await h.run(["audit", "verify", "--format", "json"], env: env))
       #expect(json["intact"] as? Bool == false)

@@ -204,6 +204,29 @@ import Testing
     #expect(try await f.rotate([]).status == 2)
   }
 
+  /// A plan needs no credential at all, and nothing due says so.
+  @Test func aDryRunNeedsNoCredentialsAndSaysWhenNothingIsDue() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    let none = ["FLY_API_TOKEN": "", "GITHUB_TOKEN": "", "OPENAI_ADMIN_KEY": "", "SUPABASE_ACCESS_TOKEN": ""]
+    let before = try await f.h.run(["audit", "log", "--format", "json"])
+    let plan = try await f.rotate(["--due", "--as-of", "2099-01-01", "--dry-run"], env: none)
+    #expect(plan.status == 0, "\(plan.allOutput)")
+    #expect(plan.stdout.contains("openai/API_KEY_PROD"))
+    #expect(plan.stdout.contains("rotate prod: plan of 5 keys (dry run: nothing was changed)"))
+    let one = try await f.rotate(["openai/API_KEY_PROD", "--dry-run"], env: none)
+    #expect(one.stdout.contains("plan of 1 key (dry run"))
+    // No credential was read from the vault for it (a read would be audited).
+    let after = try await f.h.run(["audit", "log", "--format", "json"])
+    #expect(after.stdout == before.stdout)
+    #expect(f.providers.count(.openaiCreate) == 0)
+    let nothing = try await f.rotate(["--due", "--dry-run"], env: none)
+    #expect(nothing.status == 0)
+    #expect(nothing.stdout == "rotate prod: nothing to rotate: no key is due (dry run: nothing was changed)\n")
+    // The real run still needs them.
+    #expect(try await f.rotate(["openai/API_KEY_PROD"], env: none).status == 2)
+  }
+
   @Test func aRejectedNewKeyIsRolledBackAndRevokedWhileOthersComplete() async throws {
     let f = try await Self.fixture()
     defer { f.stop() }

@@ -112,7 +112,7 @@ import Testing
     #expect(r.stdout.contains("fly:\(Self.app) (secrets version 1)"))
     #expect(r.stdout.contains("OPENAI_API_KEY"))
     #expect(r.stdout.contains("pushed"))
-    #expect(r.stdout.split(separator: "\n").last == "sync prod: 3 target(s), pushed 8, unchanged 0, all succeeded")
+    #expect(r.stdout.split(separator: "\n").last == "sync prod: 3 targets, pushed 8, unchanged 0, all succeeded")
     // One progress line per target on stderr.
     let progress = r.stderr.split(separator: "\n").filter { $0.hasPrefix("sync ") }
     #expect(progress.count == 3)
@@ -183,6 +183,39 @@ import Testing
     expectNoValues(r)
     let audit = try await f.h.run(["audit", "log", "--format", "json"])
     #expect(!audit.stdout.contains("\"sync\""))
+  }
+
+  /// Without tokens, a dry run still plans: from the vault and the push ledger, saying the targets
+  /// were not asked. Nothing is requested from them, and no token is read from the vault.
+  @Test func dryRunWithoutTokensPlansFromTheLedger() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    #expect(try await f.sync(["--target", "github"]).status == 0)  // the ledger now has github's pushes
+    let before = f.fly.requests.count + f.github.requests.count
+    let none = ["FLY_API_TOKEN": "", "GITHUB_TOKEN": ""]
+    let r = try await f.sync(["--dry-run"], env: none)
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(r.stdout.contains("not compared with the target (no FLY_API_TOKEN): planned from the vault and the push ledger"))
+    #expect(r.stdout.contains("not compared with the target (no GITHUB_TOKEN)"))
+    #expect(r.stdout.contains("OPENAI_API_KEY        would push") || r.stdout.contains("OPENAI_API_KEY  would push"))
+    #expect(r.stdout.contains("unchanged (ledger)"))
+    #expect(r.stdout.contains("(dry run: nothing was sent)"))
+    #expect(f.fly.requests.count + f.github.requests.count == before)
+    expectNoValues(r)
+    let json = try f.h.json(try await f.sync(["--dry-run", "--format", "json"], env: none))
+    let targets = try #require(json["targets"] as? [[String: Any]])
+    #expect(targets.count == 3)
+    #expect(targets.allSatisfy { $0["compared_with_target"] as? Bool == false })
+    let github = try #require(targets.first { ($0["kind"] as? String) == "github" })
+    #expect((github["pushed"] as? [Any])?.isEmpty == true)
+    #expect((github["unchanged"] as? [String])?.sorted() == ["OPENAI_API_KEY", "SUPABASE_SERVICE_KEY", "SUPABASE_URL"])
+    let app = try #require(targets.first { ($0["target"] as? String) == "fly:\(Self.app)" })
+    #expect((app["pushed"] as? [Any])?.count == 4)
+    // With tokens the targets are asked, and say so.
+    let asked = try f.h.json(try await f.sync(["--dry-run", "--format", "json"]))
+    #expect((asked["targets"] as? [[String: Any]])?.allSatisfy { $0["compared_with_target"] as? Bool == true } == true)
+    // A real sync without tokens still fails: nothing could run.
+    #expect(try await f.sync([], env: none).status == 2)
   }
 
   @Test func collidingNamesAndBadGitHubNamesStopBeforeAnythingIsSent() async throws {

@@ -17,7 +17,7 @@ extension HotSecrets {
       static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Print the audit trail (who did what to which secret, with fingerprints, never values).",
-        discussion: ExitStatus.helpText)
+        discussion: ExitStatus.help())
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
       @Option(help: "Only the newest N entries.") var limit: Int?
@@ -75,7 +75,7 @@ extension HotSecrets {
           key, and the (seq, hash) it signed must still be in the chain. This detects the newest \
           entries being deleted once a checkpoint covered them, and any rewrite below a checkpoint.
 
-          \(ExitStatus.helpText)
+          \(ExitStatus.help("the chain or a checkpoint does not verify"))
           """)
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
@@ -90,7 +90,7 @@ extension HotSecrets {
           var lines: [String] = []
           if result.intact {
             lines.append(
-              "audit chain intact: \(result.entries) entries"
+              "audit chain intact: \(Plural.count(result.entries, "entry", "entries"))"
                 + (result.headSeq.map { ", head seq \($0) hash \(Short.fingerprint(result.headHash))" } ?? "")
                 + (result.authenticated
                   ? " (hashes and MACs checked)"
@@ -99,7 +99,7 @@ extension HotSecrets {
             lines.append("audit chain broken at seq \(result.firstBadSeq ?? 0): \(result.reason ?? "unknown")")
           }
           if let error = result.checkpointError {
-            lines.append("audit checkpoint failed: \(error) (\(result.checkpoints) checkpoint(s) before it verified)")
+            lines.append("audit checkpoint failed: \(error) (\(Plural.count(result.checkpoints, "checkpoint")) before it verified)")
           } else {
             lines.append("checkpoints: \(result.checkpoints) verified (\(path))")
           }
@@ -122,7 +122,7 @@ extension HotSecrets {
           the vault's signing key (audited as signing-key-create). The checkpoint itself is not an \
           audit entry. `rotate` writes one after every run.
 
-          \(ExitStatus.helpText)
+          \(ExitStatus.help())
           """)
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions

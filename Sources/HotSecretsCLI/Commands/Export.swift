@@ -124,9 +124,9 @@ extension HotSecrets {
           checkpointError: result.checkpointError)
         try output.write(value) {
           var lines = [
-            "export compliance \(m.environment): wrote \(result.directory) (\(result.sizes.count) files)",
+            "export compliance \(m.environment): wrote \(result.directory) (\(Plural.count(result.sizes.count, "file")))",
             "  period     \(m.period.since) → \(m.period.until)",
-            "  evidence   \(result.inventoryRows) secrets, \(result.rotationRows) rotation rows, \(result.auditEntriesInPeriod) audit entries",
+            "  evidence   \(Plural.count(result.inventoryRows, "secret")), \(Plural.count(result.rotationRows, "rotation row")), \(Plural.count(result.auditEntriesInPeriod, "audit entry", "audit entries"))",
             "  signed by  \(m.signer)" + (result.signingKeyCreated ? " (signing key created now)" : ""),
           ]
           if let c = result.checkpoint {
@@ -192,7 +192,7 @@ extension HotSecrets {
           if result.valid {
             let count = result.files.count
             lines.append(
-              "bundle intact: \(directory): \(count) files match manifest.json; signature valid (signer \(result.signer ?? "?"))"
+              "bundle intact: \(directory): \(Plural.count(count, "file")) match manifest.json; signature valid (signer \(result.signer ?? "?"))"
             )
             if let m = result.manifest {
               lines.append(

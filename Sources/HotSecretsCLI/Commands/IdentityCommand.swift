@@ -19,7 +19,7 @@ extension HotSecrets {
           Give the printed hsr1… string to whoever runs `hotsecrets recipients add`. \
           Missing folders of the path are created (mode 0700). Refuses to overwrite an existing file.
 
-          \(ExitStatus.helpText)
+          \(ExitStatus.help())
           """)
 
       @Option(help: ArgumentHelp("Identity file to create.", valueName: "file"))
@@ -35,7 +35,7 @@ extension HotSecrets {
     struct Show: ParsableCommand {
       static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print the recipient string of an identity file.", discussion: ExitStatus.helpText)
+        abstract: "Print the recipient string of an identity file.", discussion: ExitStatus.help())
 
       @Argument(help: "Identity file.") var file: String
 

@@ -20,7 +20,7 @@ extension HotSecrets {
         and names them, unless --take file (or --force) stores the files' values anyway, or \
         --take vault stores only the files' changes and keeps the vault's (then run render).
 
-        \(ExitStatus.helpText)
+        \(ExitStatus.help("refused: a vault-side change would be undone; or declined at the prompt"))
         """)
 
     @OptionGroup var vault: VaultOptions

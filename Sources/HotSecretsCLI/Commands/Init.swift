@@ -14,7 +14,7 @@ extension HotSecrets {
         or a passphrase from $HOTSECRETS_PASSPHRASE, --passphrase-file, or a terminal prompt. \
         Refuses to touch an existing vault.
 
-        \(ExitStatus.helpText)
+        \(ExitStatus.help())
         """)
 
     @OptionGroup var vault: VaultOptions

@@ -7,7 +7,7 @@ extension HotSecrets {
     static let configuration = CommandConfiguration(
       commandName: "list",
       abstract: "List secrets: environment, service, key, version, age, fingerprint (never values).",
-      discussion: ExitStatus.helpText
+      discussion: ExitStatus.help()
     ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
@@ -70,7 +70,7 @@ extension HotSecrets {
     static let configuration = CommandConfiguration(
       commandName: "history",
       abstract: "Show every version of a secret: version, state, created, source, fingerprint.",
-      discussion: ExitStatus.helpText
+      discussion: ExitStatus.help()
     ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions

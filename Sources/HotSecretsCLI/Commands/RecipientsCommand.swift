@@ -29,7 +29,7 @@ extension HotSecrets {
     struct ListRecipients: ParsableCommand {
       static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List recipients (the one you unlocked with is marked *).",
-        discussion: ExitStatus.helpText)
+        discussion: ExitStatus.help())
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
       @Flag(help: "Include removed recipients.") var all = false
@@ -59,7 +59,7 @@ extension HotSecrets {
           With --passphrase, the new passphrase comes from --new-passphrase-file, \
           $HOTSECRETS_NEW_PASSPHRASE, or a terminal prompt (asked twice).
 
-          \(ExitStatus.helpText)
+          \(ExitStatus.help())
           """)
       @OptionGroup var vault: VaultOptions
       @Argument(help: "Recipient string from `hotsecrets identity new`.") var recipient: String?
@@ -104,7 +104,7 @@ extension HotSecrets {
           Asks for confirmation on a terminal; elsewhere needs --yes (exit 64 without it, nothing \
           changed). Removing the recipient you unlocked with needs --yes even on a terminal.
 
-          \(ExitStatus.helpText)
+          \(ExitStatus.help("declined at the prompt"))
           """)
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
@@ -142,7 +142,7 @@ extension HotSecrets {
           while it exists. Unlock with that passphrase and run this once: the recipient gets a key \
           pair sealed under the same passphrase. The data key does not change.
 
-          \(ExitStatus.helpText)
+          \(ExitStatus.help())
           """)
       @OptionGroup var vault: VaultOptions
 

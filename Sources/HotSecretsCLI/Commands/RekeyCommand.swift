@@ -21,7 +21,7 @@ extension HotSecrets {
         passphrase: run `hotsecrets recipients upgrade` unlocked with each of them first (the \
         passphrase you unlock this command with is converted automatically).
 
-        \(ExitStatus.helpText)
+        \(ExitStatus.help())
         """)
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions

@@ -17,7 +17,7 @@ extension HotSecrets {
         since then (edited, added or removed in the file) is not overwritten: render refuses \
         (exit 1, nothing written) and names the keys, unless --take vault (or --force).
 
-        \(ExitStatus.helpText)
+        \(ExitStatus.help("refused: a change in the files would be overwritten"))
         """
     ).parsedDirectly()
 
@@ -67,7 +67,7 @@ extension HotSecrets {
         var lines = result.written.map { "  wrote \($0)" }
         lines += result.tightened.map { "  chmod \($0) (was readable by other users)" }
         lines.append(
-          "render \(environment): \(result.keys) keys, \(result.written.count) files written, \(result.unchanged.count) unchanged"
+          "render \(environment): \(Plural.count(result.keys, "key")), \(Plural.count(result.written.count, "file")) written, \(result.unchanged.count) unchanged"
         )
         return lines.joined(separator: "\n")
       }

@@ -94,11 +94,16 @@ extension HotSecrets {
       {
         values[name] = typed.copyBytes()
       }
-      let clients = try TargetClients.make(
-        policy: policy, kinds: Set(SyncTargetKind.allCases), session: session, timeout: timeout)
+      // A plan needs no credential: none is read (from the environment or the vault) for one.
+      let planOnly = dryRun && !resume && !finish && confirmRevoked == nil
+      let clients =
+        planOnly
+        ? TargetClients(fly: nil, github: nil)
+        : try TargetClients.make(
+          policy: policy, kinds: Set(SyncTargetKind.allCases), session: session, timeout: timeout)
       let rotation = Rotation(
         session: session, policy: policy,
-        providers: try ProviderClients.make(policy: policy, session: session, timeout: timeout),
+        providers: planOnly ? [:] : try ProviderClients.make(policy: policy, session: session, timeout: timeout),
         probe: ProviderProbe(
           endpoints: .init(openAI: try ProviderClients.openAIBase(checked: true)),
           timeout: timeout),
@@ -139,7 +144,9 @@ extension HotSecrets {
       }
       // The rotation has happened either way. (--resume ignores --dry-run.)
       if resume || !dryRun { writeCheckpoint(session) }
-      try output.write(RotateOutput.json(report, dryRun: dryRun)) { RotateOutput.text(report, dryRun: dryRun) }
+      try output.write(RotateOutput.json(report, dryRun: dryRun)) {
+        RotateOutput.text(report, dryRun: dryRun, selection: exposed ? (due ? "due or exposed" : "exposed") : "due")
+      }
       if !report.succeeded { throw ExitCode(ExitStatus.checkFailed) }
     }
 
@@ -366,7 +373,7 @@ enum RotateOutput {
       "\(target.id): "
         + (target.succeeded
           ? "pushed \(target.pushed.count), unchanged \(target.unchanged.count)"
-            + (target.restart.map { ", restarted \($0.restarted.count) machine(s)" } ?? "")
+            + (target.restart.map { ", restarted \(Plural.count($0.restarted.count, "machine"))" } ?? "")
           : "FAILED: \(target.error ?? target.failed.first?.reason ?? target.restart?.failure ?? "failed")")
     case .verified: "every target holds the new value"
     case .promoted(let version, let previous): "version \(version) is current; version \(previous) is previous"
@@ -396,7 +403,8 @@ enum RotateOutput {
     }
   }
 
-  static func text(_ report: RotationReport, dryRun: Bool) -> String {
+  /// `selection` words what picked the keys ("due", "exposed"), for a plan that is empty.
+  static func text(_ report: RotationReport, dryRun: Bool, selection: String = "due") -> String {
     var lines: [String] = []
     if dryRun {
       var table = TextTable("KEY", "PROVIDER", "VERSION", "AGE", "TARGETS", "NOTE")
@@ -407,8 +415,12 @@ enum RotateOutput {
           p.name.description, p.mode.rawValue, String(p.currentVersion), "\(p.ageDays)d",
           p.targets.map(\.description).joined(separator: ", "), note)
       }
+      if report.plan.isEmpty {
+        return "rotate \(report.environment): nothing to rotate: no key is \(selection) (dry run: nothing was changed)"
+      }
       lines.append(table.rendered)
-      lines.append("rotate \(report.environment): plan of \(report.plan.count) key(s) (dry run: nothing was changed)")
+      lines.append(
+        "rotate \(report.environment): plan of \(Plural.count(report.plan.count, "key")) (dry run: nothing was changed)")
       return lines.joined(separator: "\n")
     }
     var table = TextTable("KEY", "PROVIDER", "OLD", "NEW", "TARGETS", "RESULT", "OLD CREDENTIAL")

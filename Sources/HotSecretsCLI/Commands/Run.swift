@@ -20,7 +20,8 @@ extension HotSecrets {
 
         Example: hotsecrets run prod --service openai -- ./bin/server --port 8080
 
-        \(ExitStatus.helpText)
+        Exit codes: COMMAND's own once it started; 127 COMMAND not found; 126 not executable; 2 an \
+        error before it started (cannot unlock, no vault, bad input, a name collision); 64 usage error.
         """
     ).parsedDirectly()
 

@@ -19,7 +19,7 @@ extension HotSecrets {
         when the policy declares a close name (a typo, exit 2, before the value is read), unless \
         --new; otherwise it is stored with a warning on stderr.
 
-        \(ExitStatus.helpText)
+        \(ExitStatus.help())
         """)
 
     @OptionGroup var vault: VaultOptions
@@ -90,7 +90,7 @@ extension HotSecrets {
     static let configuration = CommandConfiguration(
       commandName: "get",
       abstract: "Print a secret's current value (exactly; a newline is added only on a terminal).",
-      discussion: "Every read is recorded in the audit trail.\n\n\(ExitStatus.helpText)"
+      discussion: "Every read is recorded in the audit trail.\n\n\(ExitStatus.help())"
     ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
@@ -116,7 +116,7 @@ extension HotSecrets {
         Asks for confirmation on a terminal; elsewhere needs --yes (exit 64 without it, nothing \
         removed). Declining at the prompt exits 1.
 
-        \(ExitStatus.helpText)
+        \(ExitStatus.help("declined at the prompt"))
         """)
 
     @OptionGroup var vault: VaultOptions

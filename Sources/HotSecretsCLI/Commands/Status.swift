@@ -14,7 +14,7 @@ extension HotSecrets {
         import and render): file changed, vault changed, both changed (a conflict), only in file, \
         only in vault. Never prints values and decrypts nothing.
 
-        \(ExitStatus.helpText)
+        \(ExitStatus.help("the files and the vault differ"))
         """
     ).parsedDirectly()
 
@@ -53,7 +53,7 @@ extension HotSecrets {
         warnings: snapshot.warnings)
       try output.write(report) {
         if drift.inSync {
-          return "\(environment): files and vault in sync (\(snapshot.values.count) keys in \(folder))"
+          return "\(environment): files and vault in sync (\(Plural.count(snapshot.values.count, "key")) in \(folder))"
         }
         var lines = ["\(environment): files and vault differ"]
         let width = drift.differences.map(\.name.description.count).max() ?? 0

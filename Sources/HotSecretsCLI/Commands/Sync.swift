@@ -41,9 +41,13 @@ extension HotSecrets {
         $HOTSECRETS_GITHUB_API_URL. Connection errors, 429 and 5xx are retried (5 tries, \
         honouring Retry-After); other errors are reported with the API's message.
 
-        Exit codes: 0 every target succeeded; 1 a target failed (the others were still done); \
-        2 nothing could run (no vault, cannot unlock, bad policy, a name collision, no target \
-        reachable or no token); 64 usage error.
+        --dry-run asks each target what it holds and names what would change. Without a \
+        target's token it plans from the vault and the push ledger instead (what hotsecrets last \
+        sent there), saying that the target was not asked (compared_with_target false in JSON).
+
+        Exit codes: 0 every target succeeded (or was planned); 1 a target failed (the others \
+        were still done); 2 nothing could run (no vault, cannot unlock, bad policy, a name \
+        collision, no target reachable or no token); 64 usage error.
         """
     )
 
@@ -76,7 +80,8 @@ extension HotSecrets {
           timeout: timeout)
       }
       try output.write(SyncOutput.json(report)) { SyncOutput.text(report) }
-      let ranNothing = report.targets.allSatisfy { !$0.reached }
+      // A dry run's plan from the ledger ran nothing at the target, and is still the answer asked for.
+      let ranNothing = report.targets.allSatisfy { !$0.reached && $0.comparedWithTarget }
       if ranNothing { throw ExitCode(ExitStatus.error) }
       if !report.succeeded { throw ExitCode(ExitStatus.checkFailed) }
     }
@@ -115,6 +120,7 @@ enum SyncOutput {
     let failed: [FailedJSON]
     @NullEncoded var error: String?
     let notes: [String]
+    let comparedWithTarget: Bool
     @NullEncoded var secretsVersion: Int?
     @NullEncoded var deploy: String?
     @NullEncoded var restart: RestartJSON?
@@ -122,6 +128,7 @@ enum SyncOutput {
     enum CodingKeys: String, CodingKey {
       case target, kind, status, pushed, unchanged, failed, error, notes, deploy, restart, seconds
       case secretsVersion = "secrets_version"
+      case comparedWithTarget = "compared_with_target"
     }
   }
   struct Summary: Encodable {
@@ -161,7 +168,7 @@ enum SyncOutput {
       failed: t.failed.map {
         FailedJSON(name: $0.name, source: $0.source.description, reason: $0.reason, category: $0.category)
       },
-      error: t.error, notes: notes(t), secretsVersion: t.secretsVersion, deploy: t.deploy?.rawValue,
+      error: t.error, notes: notes(t), comparedWithTarget: t.comparedWithTarget, secretsVersion: t.secretsVersion, deploy: t.deploy?.rawValue,
       restart: t.restart.map {
         RestartJSON(
           restarted: $0.restarted, failedMachine: $0.failedMachine, failure: $0.failure, untouched: $0.untouched)
@@ -170,10 +177,17 @@ enum SyncOutput {
 
   /// The target's notes, and how to load staged secrets now (flyctl's command).
   static func notes(_ t: TargetReport) -> [String] {
-    guard t.stagedForNextDeploy else { return t.notes }
-    return t.notes + [
-      "staged: the app's machines load the new secrets at the next deploy, or run `fly secrets deploy -a \(t.id.name)`"
-    ]
+    var notes = t.notes
+    if !t.comparedWithTarget {
+      let token = t.id.kind == .fly ? "FLY_API_TOKEN" : "GITHUB_TOKEN"
+      notes.append(
+        "not compared with the target (no \(token)): planned from the vault and the push ledger (what hotsecrets last sent); a value changed at the target since is not seen")
+    }
+    if t.stagedForNextDeploy {
+      notes.append(
+        "staged: the app's machines load the new secrets at the next deploy, or run `fly secrets deploy -a \(t.id.name)`")
+    }
+    return notes
   }
 
   /// The one stderr line per target, as it finishes.
@@ -181,7 +195,8 @@ enum SyncOutput {
     let verb = dryRun ? "would push" : "pushed"
     var line = "sync \(t.id): \(verb) \(t.pushed.count), unchanged \(t.unchanged.count)"
     if !t.failed.isEmpty { line += ", failed \(t.failed.count)" }
-    if let restart = t.restart { line += ", restarted \(restart.restarted.count) machine(s)" }
+    if let restart = t.restart { line += ", restarted \(Plural.count(restart.restarted.count, "machine"))" }
+    if !t.comparedWithTarget { line += " (from the push ledger; target not asked)" }
     if t.error != nil || restart(t) != nil { line += " — FAILED" }
     return line + String(format: " (%.1f s)", t.seconds)
   }
@@ -202,7 +217,8 @@ enum SyncOutput {
           "  " + p.name, p.repairedDrift ? "\(pushedWord) (repaired drift)" : pushedWord, p.source.description, "")
       }
       for f in t.failed { table.add("  " + f.name, "failed", f.source.description, f.reason) }
-      for name in t.unchanged { table.add("  " + name, "unchanged", "", "") }
+      let same = t.comparedWithTarget ? "unchanged" : "unchanged (ledger)"
+      for name in t.unchanged { table.add("  " + name, same, "", "") }
       if !table.rows.isEmpty { lines.append(table.rendered) }
       if let error = t.error { lines.append("  error: \(error)") }
       for note in notes(t) { lines.append("  note: \(note)") }
@@ -223,7 +239,7 @@ enum SyncOutput {
     let unchanged = report.targets.reduce(0) { $0 + $1.unchanged.count }
     let failedTargets = report.targets.filter { !$0.succeeded }.count
     var summary =
-      "sync \(report.environment): \(report.targets.count) target(s), \(pushedWord) \(pushed), unchanged \(unchanged)"
+      "sync \(report.environment): \(Plural.count(report.targets.count, "target")), \(pushedWord) \(pushed), unchanged \(unchanged)"
     summary += failedTargets == 0 ? ", all succeeded" : ", \(failedTargets) failed"
     if report.dryRun { summary += " (dry run: nothing was sent)" }
     lines.append(summary)

@@ -11,6 +11,14 @@ enum ExitStatus {
   /// A usage error (unknown flag, missing argument).
   static let usage: Int32 = 64
 
+  /// A command's exit codes for its help: 0, then `one` (what exit 1 means for it) when it uses 1,
+  /// then 2 and 64.
+  static func help(_ one: String? = nil) -> String {
+    "Exit codes: 0 success; " + (one.map { "1 \($0); " } ?? "")
+      + "2 an error (cannot unlock, no vault, bad input, I/O); 64 usage error."
+  }
+
+  /// Every exit code of every command (the root's help).
   static let helpText = """
     Exit codes: 0 success; 1 a check found a problem (drift, failed verification, broken \
     audit chain); 2 an error (cannot unlock, no vault, bad input, I/O); 64 usage error.

@@ -49,7 +49,7 @@ enum VerifyOutput {
         }
       }
     }
-    let warnings = report.warnings == 1 ? "1 warning" : "\(report.warnings) warnings"
+    let warnings = Plural.count(report.warnings, "warning")
     lines.append("verify \(report.environment): \(report.passedChecks) passed, \(report.errors) failed, \(warnings)")
     return lines.joined(separator: "\n")
   }

@@ -51,7 +51,8 @@ public struct Rotation: Sendable {
   var environment: String { policy.environment }
 
   /// The keys a run would rotate. Throws `RotationError` (nothing selected, unknown key, a provider
-  /// without credentials) or `SyncError` (a target that cannot take the keys) before anything changes.
+  /// without credentials — not for a dry run, which needs none) or `SyncError` (a target that cannot
+  /// take the keys) before anything changes.
   public func plan() throws -> [PlannedRotation] {
     let services = SyncPlanner.services(of: policy, kinds: Set(SyncTargetKind.allCases))
     var stored = try session.database.read { tx in
@@ -59,7 +60,7 @@ public struct Rotation: Sendable {
     }
     defer { for key in stored.keys { wipe(&stored[key]!.value) } }
     let plan = try RotationPlanner.plan(policy: policy, options: options, stored: stored)
-    for item in plan {
+    for item in plan where !options.dryRun {
       if let kind = item.mode.mintingProvider, providers[kind] == nil {
         throw RotationError.noCredentials(provider: kind.rawValue)
       }

@@ -51,6 +51,9 @@ public struct TargetReport: Sendable {
   public let id: SyncTargetID
   /// The target answered (its secrets could be listed): something ran there.
   public var reached = false
+  /// False for a dry run without the target's credentials: the plan comes from the vault and the
+  /// push ledger (what was last sent), not from the target.
+  public var comparedWithTarget = true
   public var pushed: [PushedSecret] = []
   public var unchanged: [String] = []
   public var failed: [FailedPush] = []
