@@ -46,7 +46,7 @@ import Testing
     let entries = try #require(log["entries"] as? [[String: Any]])
     // The key's creation is audited; checkpoints themselves are not.
     #expect(entries.map { $0["action"] as? String } == ["init", "recipient-add", "set", "signing-key-create", "get"])
-    #expect(entries[3]["detail"] as? String == "{\"public_key\":\"\(second["public_key"] as? String ?? "")\"}")
+    #expect(entries[3]["detail"] as? [String: String] == ["public_key": second["public_key"] as? String ?? ""])
 
     let ok = try await h.run(["audit", "verify"])
     #expect(ok.status == 0)

@@ -413,10 +413,10 @@ import Testing
         "fly:\(Self.app)", "fly:\(Self.worker)", "github:\(Self.repo):production",
       ])
     expectNoValues(audit)
-    let detail = try #require(syncs.first { $0["subject"] as? String == "fly:\(Self.worker)" }?["detail"] as? String)
-    #expect(detail.contains("\"name\":\"OPENAI_API_KEY\""))
-    #expect(detail.contains("\"source\":\"openai/API_KEY_PROD\""))
-    #expect(detail.contains("\"result\":\"ok\""))
+    let detail = try #require(syncs.first { $0["subject"] as? String == "fly:\(Self.worker)" }?["detail"] as? [String: Any])
+    #expect(detail["result"] as? String == "ok")
+    let pushed = try #require(detail["pushed"] as? [[String: Any]])
+    #expect(pushed.contains { $0["name"] as? String == "OPENAI_API_KEY" && $0["source"] as? String == "openai/API_KEY_PROD" })
     #expect(try await f.h.run(["audit", "verify"]).status == 0)
   }
 

@@ -204,4 +204,22 @@ import Testing
     #expect(accepted.stdout.contains("removed prod/openai/API_KEY"))
   }
 
+
+  @Test func eachCommandsHelpListsTheExitCodesItUses() async throws {
+    let h = try CLIHarness()
+    func help(_ arguments: [String]) async throws -> String {
+      try await h.run(arguments + ["--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
+        .replacingOccurrences(of: "  ", with: " ")
+    }
+    let get = try await help(["get"])
+    #expect(get.contains("Exit codes: 0 success; 2 an error"))
+    #expect(!get.contains("; 1 "))
+    #expect(try await help(["status"]).contains("1 the files and the vault differ"))
+    #expect(try await help(["rm"]).contains("1 declined at the prompt"))
+    #expect(try await help(["audit", "verify"]).contains("1 the chain or a checkpoint does not verify"))
+    let run = try await help(["run"])
+    #expect(run.contains("127 COMMAND not found"))
+    #expect(!run.contains("a check found a problem"))
+  }
+
 }

@@ -193,8 +193,8 @@ import Testing
     let live = entries.filter { $0["action"] as? String == "verify-live" }
     try #require(live.count == 1)
     #expect(live[0]["subject"] as? String == "prod")
-    let detail = try #require((live[0]["detail"] as? String).map { Data($0.utf8) })
-    let fields = try #require(try JSONSerialization.jsonObject(with: detail) as? [String: [String]])
+    // The detail is an object, not a string of JSON.
+    let fields = try #require(live[0]["detail"] as? [String: [String]])
     #expect(
       Set(fields["sent"] ?? [])
         == ["openai/API_KEY_PROD", "supabase/SERVICE_KEY", "shopify/SHOPIFY_ACCESS_TOKEN", "chatwoot/API_TOKEN"])

@@ -30,7 +30,9 @@ extension HotSecrets {
         @NullEncoded var subject: String?
         @NullEncoded var version: Int?
         @NullEncoded var fingerprint: String?
-        @NullEncoded var detail: String?
+        /// The stored detail as a JSON object (its text when it is not JSON, which only a damaged
+        /// entry can be, and `audit verify` reports).
+        @NullEncoded var detail: JSONValue?
         let prev_hash, hash, mac: String
         struct Actor: Encodable {
           let user: String
@@ -45,7 +47,8 @@ extension HotSecrets {
           Entry(
             seq: $0.seq, time: $0.time, actor: .init(user: $0.actorUser, recipient: $0.actorRecipient),
             action: $0.action,
-            subject: $0.subject, version: $0.version, fingerprint: $0.fingerprint, detail: $0.detail,
+            subject: $0.subject, version: $0.version, fingerprint: $0.fingerprint,
+            detail: $0.detail.map { JSONValue(parsing: $0) ?? .string($0) },
             prev_hash: $0.prevHash, hash: $0.hash, mac: $0.mac)
         }
         try output.write(["entries": rows]) {

@@ -24,11 +24,14 @@ extension HotSecrets {
 
       @Option(help: ArgumentHelp("Identity file to create.", valueName: "file"))
       var out: String
+      @OptionGroup var output: OutputOptions
 
       func run() throws {
         let identity = try Identity.generate()
         try SecretFile.createExclusive(path: out, contents: Array(try identity.fileText(created: Date()).utf8))
-        StandardStreams.output(identity.recipient.description)
+        try output.write(RecipientJSON(recipient: identity.recipient.description, file: out)) {
+          identity.recipient.description
+        }
       }
     }
 
@@ -38,10 +41,17 @@ extension HotSecrets {
         abstract: "Print the recipient string of an identity file.", discussion: ExitStatus.help())
 
       @Argument(help: "Identity file.") var file: String
+      @OptionGroup var output: OutputOptions
 
       func run() throws {
-        StandardStreams.output(try Identity.load(path: file).recipient.description)
+        let recipient = try Identity.load(path: file).recipient.description
+        try output.write(RecipientJSON(recipient: recipient, file: file)) { recipient }
       }
+    }
+
+    /// `{"recipient": "hsr1…", "file": PATH}`.
+    struct RecipientJSON: Encodable {
+      let recipient, file: String
     }
   }
 }

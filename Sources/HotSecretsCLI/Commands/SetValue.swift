@@ -25,8 +25,18 @@ extension HotSecrets {
     @OptionGroup var vault: VaultOptions
     @OptionGroup var name: SecretAddressArguments
     @OptionGroup var policy: PolicyOptions
+    @OptionGroup var output: OutputOptions
     @Flag(help: "Store a secret the policy does not declare even when it declares a close name.")
     var new = false
+
+    /// `set --format json`: what happened, never the value.
+    struct SetJSON: Encodable {
+      let environment, service, key: String
+      /// `added`, `changed` or `unchanged`.
+      let outcome: String
+      let version: Int
+      let fingerprint: String
+    }
 
     func run() throws {
       let address = try name.address()
@@ -34,13 +44,21 @@ extension HotSecrets {
       try checkAgainstPolicy(address, session: session)
       var value = try readValue(for: address)
       defer { wipe(&value) }
+      let (outcome, version, fingerprint): (String, Int, String)
       switch try session.set(address, value: value) {
-      case .added(let version, let fp):
-        StandardStreams.output("added \(address) version \(version) (fingerprint \(Short.fingerprint(fp)))")
-      case .changed(let version, let fp):
-        StandardStreams.output("set \(address) version \(version) (fingerprint \(Short.fingerprint(fp)))")
-      case .unchanged(let version, _):
-        StandardStreams.output("unchanged \(address) (version \(version) already holds this value)")
+      case .added(let v, let fp): (outcome, version, fingerprint) = ("added", v, fp)
+      case .changed(let v, let fp): (outcome, version, fingerprint) = ("changed", v, fp)
+      case .unchanged(let v, let fp): (outcome, version, fingerprint) = ("unchanged", v, fp)
+      }
+      let json = SetJSON(
+        environment: address.environment, service: address.service, key: address.key, outcome: outcome,
+        version: version, fingerprint: fingerprint)
+      try output.write(json) {
+        switch outcome {
+        case "added": "added \(address) version \(version) (fingerprint \(Short.fingerprint(fingerprint)))"
+        case "changed": "set \(address) version \(version) (fingerprint \(Short.fingerprint(fingerprint)))"
+        default: "unchanged \(address) (version \(version) already holds this value)"
+        }
       }
     }
 
@@ -95,12 +113,35 @@ extension HotSecrets {
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var name: SecretAddressArguments
+    @Option(
+      help: "Output format: text (the value's bytes, exactly) or json (with its version and fingerprint; docs/json.md).")
+    var format: OutputFormat = .text
+
+    /// `get --format json`: the value with its version and fingerprint.
+    struct GetJSON: Encodable {
+      let environment, service, key: String
+      let version: Int
+      let fingerprint: String
+      let value: String
+    }
 
     func run() throws {
       let address = try name.address()
       let session = try vault.unlock()
       let value = try KnownEnvironment.explaining(address, session: session, root: vault.root) {
         try session.get(address)
+      }
+      if format == .json {
+        let current = try session.history(address).first { $0.state == .current }
+        var json = try StableJSON.encode(
+          GetJSON(
+            environment: address.environment, service: address.service, key: address.key,
+            version: current?.version ?? 0, fingerprint: current?.fingerprint ?? "",
+            value: value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
+        defer { json.resetBytes(in: 0..<json.count) }
+        json.append(UInt8(ascii: "\n"))
+        json.withUnsafeBytes { StandardStreams.outputBytes($0) }
+        return
       }
       value.withUnsafeBytes { StandardStreams.outputBytes($0) }
       if StandardStreams.stdoutIsTerminal { StandardStreams.output("") }
@@ -122,17 +163,29 @@ extension HotSecrets {
     @OptionGroup var vault: VaultOptions
     @OptionGroup var name: SecretAddressArguments
     @Flag(name: [.short, .long], help: "Remove without asking.") var yes = false
+    @OptionGroup var output: OutputOptions
+
+    /// `rm --format json`.
+    struct RemoveJSON: Encodable {
+      let environment, service, key: String
+      let removed: Bool
+      /// The versions whose ciphertexts were erased.
+      let versions: Int
+    }
 
     func run() throws {
       let address = try name.address()
       let session = try vault.unlock()
-      try KnownEnvironment.explaining(address, session: session, root: vault.root) {
+      let versions = try KnownEnvironment.explaining(address, session: session, root: vault.root) {
         let versions = try session.history(address).filter { $0.state != .removed }.count
         guard versions > 0 else { throw VaultError.secretNotFound(subject: address.description) }
         try Confirmation.require("remove \(address) and its \(Plural.count(versions, "version"))?", yes: yes)
         try session.remove(address)
+        return versions
       }
-      StandardStreams.output("removed \(address)")
+      let json = RemoveJSON(
+        environment: address.environment, service: address.service, key: address.key, removed: true, versions: versions)
+      try output.write(json) { "removed \(address)" }
     }
   }
 }
