@@ -113,10 +113,26 @@ import Testing
     #expect(r.stdout.contains("OPENAI_API_KEY"))
     #expect(r.stdout.contains("pushed"))
     #expect(r.stdout.split(separator: "\n").last == "sync prod: 3 targets, pushed 8, unchanged 0, all succeeded")
-    // One progress line per target on stderr.
-    let progress = r.stderr.split(separator: "\n").filter { $0.hasPrefix("sync ") }
-    #expect(progress.count == 3)
+    // Progress on stderr (not a terminal: plain lines): each step as it starts and ends, then one
+    // line per target as it finishes.
+    let progress = r.stderr.split(separator: "\n").map(String.init)
+    #expect(progress.filter { $0.contains(": pushed ") }.count == 3)
     #expect(progress.contains { $0.hasPrefix("sync github:\(Self.repo):production: pushed 3, unchanged 0") })
+    for step in [
+      "sync fly:\(Self.app): listing the app's secrets", "sync fly:\(Self.app): sending 4 secrets in one bulk update",
+      "sync fly:\(Self.app): sent 4 secrets (secrets version 1)", "sync fly:\(Self.worker): sending 1 secret in one bulk update",
+      "sync github:\(Self.repo):production: listing the environment's secrets",
+      "sync github:\(Self.repo):production: sealing and sending 3 secrets",
+      "sync github:\(Self.repo):production: sent 3 secrets",
+    ] {
+      #expect(progress.contains(step), "\(step)")
+    }
+    // Each target's steps come in order: listing, sending, sent, then its result.
+    let app = progress.filter { $0.hasPrefix("sync fly:\(Self.app):") }
+    #expect(app.count == 4)
+    #expect(app.first == "sync fly:\(Self.app): listing the app's secrets")
+    #expect(app.last?.contains("pushed 4, unchanged 0") == true)
+    #expect(!r.stderr.contains("\u{1B}"))
     expectNoValues(r)
 
     let again = try await f.sync(["--format", "json"])
@@ -163,6 +179,16 @@ import Testing
     let restart = try #require(first["restart"] as? [String: Any])
     #expect(restart["restarted"] as? [String] == ["\(Self.app)-m1", "\(Self.app)-m2"])
     #expect(restart["failure"] is NSNull)
+    // Each machine's restart is shown as it happens, with its state changes.
+    let steps = r.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("sync fly:\(Self.app): ") }
+    let m1 = "\(Self.app)-m1"
+    let expected = [
+      "sync fly:\(Self.app): restarting machine \(m1) with the new secrets",
+      "sync fly:\(Self.app): machine \(m1) started", "sync fly:\(Self.app): machine \(m1) checks passing",
+    ]
+    let found = expected.map { line in steps.firstIndex(of: line) }
+    #expect(found.allSatisfy { $0 != nil }, "\(steps)")
+    #expect(found.compactMap { $0 } == found.compactMap { $0 }.sorted())
     // Each machine was updated with its own config, unchanged, plus the new secrets version.
     let config = try #require(f.fly.machineConfig(app: Self.app, id: "\(Self.app)-m1"))
     #expect(config["image"] as? String == "registry.fly.io/\(Self.app):deployment-1")
@@ -216,6 +242,27 @@ import Testing
     #expect((asked["targets"] as? [[String: Any]])?.allSatisfy { $0["compared_with_target"] as? Bool == true } == true)
     // A real sync without tokens still fails: nothing could run.
     #expect(try await f.sync([], env: none).status == 2)
+  }
+
+  /// On a terminal (a pty from `script`) the steps share one live line, rewritten in place, and the
+  /// results are coloured; NO_COLOR turns the colour off, never the progress.
+  @Test func onATerminalProgressIsOneLiveLineAndColoured() async throws {
+    let f = try await Self.fixture()
+    defer { f.stop() }
+    func onTerminal(_ arguments: String, env: [String: String] = [:]) async throws -> String {
+      let r = try await f.h.runProcess(
+        "/usr/bin/script", ["-qec", "\(CLIHarness.binary) \(arguments)", "/dev/null"], stdin: nil,
+        env: ["TERM": "xterm"].merging(env) { $1 })
+      return r.stdout
+    }
+    let coloured = try await onTerminal("sync prod")
+    #expect(coloured.contains("\r\u{1B}[Ksync fly:\(Self.app): listing the app's secrets"))
+    #expect(coloured.contains("\u{1B}[32mall succeeded\u{1B}[0m"))
+    let plain = try await onTerminal("verify prod", env: ["NO_COLOR": "1"])
+    #expect(!plain.contains("\u{1B}[3"))
+    let verify = try await onTerminal("verify prod")
+    #expect(verify.contains("\u{1B}[32mok\u{1B}[0m"))
+    expectNoValues(CLIResult(status: 0, stdoutData: Data(coloured.utf8), stderr: ""))
   }
 
   @Test func collidingNamesAndBadGitHubNamesStopBeforeAnythingIsSent() async throws {
@@ -325,6 +372,7 @@ import Testing
     #expect(f.fly.restarts(app: Self.app, machine: "\(Self.app)-m2") == 0)
     #expect(r.stdout.contains("rolling restart stopped: machine \(Self.app)-m1 did not reach started within 1 s"))
     #expect(r.stdout.contains("machines left untouched: \(Self.app)-m2"))
+    #expect(r.stderr.contains("sync fly:\(Self.app): machine \(Self.app)-m1 FAILED: machine \(Self.app)-m1 did not reach started"))
     // The other app was restarted normally.
     #expect(f.fly.restarts(app: Self.worker, machine: "\(Self.worker)-m2") == 1)
   }

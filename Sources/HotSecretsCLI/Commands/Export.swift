@@ -110,7 +110,7 @@ extension HotSecrets {
         ).write(to: out)
         let m = result.manifest
         if let error = result.checkpointError {
-          StandardStreams.error("warning: the audit checkpoint was not written to \(checkpointsFile): \(error)")
+          StandardStreams.warning("the audit checkpoint was not written to \(checkpointsFile): \(error)")
         }
         let value = Output(
           directory: result.directory, environment: m.environment, generatedAt: m.generatedAt, signer: m.signer,

@@ -70,7 +70,7 @@ extension HotSecrets {
         try MirrorWords.reportConflicts(keys, direction: .toVault, environment: environment, output: output)
         throw ExitCode(ExitStatus.checkFailed)
       }
-      if let warning = report.baseWarning { StandardStreams.error("warning: \(warning)") }
+      if let warning = report.baseWarning { StandardStreams.warning("\(warning)") }
       let json = Report(
         environment: environment, dry_run: dryRun, pruned: prune && !dryRun && !report.prunable.isEmpty,
         added: report.added.map(ServiceKeyJSON.init), changed: report.changed.map(ServiceKeyJSON.init),

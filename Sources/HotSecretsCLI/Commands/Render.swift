@@ -58,7 +58,7 @@ extension HotSecrets {
         try MirrorWords.reportConflicts(keys, direction: .toFiles, environment: environment, output: output)
         throw ExitCode(ExitStatus.checkFailed)
       }
-      if let warning = result.baseWarning { StandardStreams.error("warning: \(warning)") }
+      if let warning = result.baseWarning { StandardStreams.warning("\(warning)") }
       try output.write(
         Report(
           environment: environment, written: result.written, unchanged: result.unchanged, tightened: result.tightened,

@@ -112,7 +112,7 @@ extension HotSecrets {
           keys: names, due: due, dryRun: dryRun, deploy: deploy, revokeOld: revokeOld, operatorValues: values,
           asOf: try asOf.map { try DateArgument.parse($0) } ?? Date(), machineTimeout: machineTimeout,
           exposed: exposed),
-        progress: { StandardStreams.error(RotateOutput.progress($0, environment: environment)) },
+        progress: { RotateOutput.show($0, environment: environment) },
         checkpoint: Self.crashHook)
       if let confirmRevoked {
         let name = try Self.parseName(confirmRevoked)
@@ -144,6 +144,7 @@ extension HotSecrets {
       }
       // The rotation has happened either way. (--resume ignores --dry-run.)
       if resume || !dryRun { writeCheckpoint(session) }
+      ProgressOutput.shared.finish()
       try output.write(RotateOutput.json(report, dryRun: dryRun)) {
         RotateOutput.text(report, dryRun: dryRun, selection: exposed ? (due ? "due or exposed" : "exposed") : "due")
       }
@@ -168,8 +169,8 @@ extension HotSecrets {
         StandardStreams.error(
           "rotate \(environment): audit checkpoint: seq \(written.checkpoint.seq) appended to \(path)")
       } catch {
-        StandardStreams.error(
-          "warning: the audit checkpoint was not written to \(path): \(ErrorMessage.describe(error))")
+        StandardStreams.warning(
+        "the audit checkpoint was not written to \(path): \(ErrorMessage.describe(error))")
       }
     }
 
@@ -350,6 +351,15 @@ enum RotateOutput {
     return lines.joined(separator: "\n")
   }
 
+  /// A rotation event as progress: a target's steps on the live line, everything else a line.
+  static func show(_ event: RotationProgress, environment: String) {
+    if case .targetStep(let step) = event.event {
+      SyncOutput.show(step, prefix: "rotate \(environment): push:")
+    } else {
+      ProgressOutput.shared.line(progress(event, environment: environment))
+    }
+  }
+
   static func progress(_ event: RotationProgress, environment: String) -> String {
     let subject = event.name.map { " \($0)" } ?? ""
     let name = event.name.map(\.description) ?? ""
@@ -366,7 +376,7 @@ enum RotateOutput {
       "single-phase: minting the new token kills the old one at once, so it is pushed right away and cannot be rolled back"
     case .created(let version, let mode): "new version \(version) created (\(mode))"
     case .currentAtOnce: "the old token stopped working when the new one was minted: it is current now"
-    case .failed(let reason): name.isEmpty ? reason : "FAILED: \(reason)"
+    case .failed(let reason): name.isEmpty ? reason : Colour.paint("FAILED", .red, fd: 2) + ": \(reason)"
     case .accepted: "the provider accepts the new credential"
     case .sent(let targets): "sent to " + targets.joined(separator: ", ")
     case .target(let target):
@@ -374,7 +384,9 @@ enum RotateOutput {
         + (target.succeeded
           ? "pushed \(target.pushed.count), unchanged \(target.unchanged.count)"
             + (target.restart.map { ", restarted \(Plural.count($0.restarted.count, "machine"))" } ?? "")
-          : "FAILED: \(target.error ?? target.failed.first?.reason ?? target.restart?.failure ?? "failed")")
+          : Colour.paint("FAILED", .red, fd: 2)
+            + ": \(target.error ?? target.failed.first?.reason ?? target.restart?.failure ?? "failed")")
+    case .targetStep(let step): "\(step.target): " + SyncOutput.words(step.step, kind: step.target.kind)
     case .verified: "every target holds the new value"
     case .promoted(let version, let previous): "version \(version) is current; version \(previous) is previous"
     case .resuming(let run, let startedAt, let by, let step):

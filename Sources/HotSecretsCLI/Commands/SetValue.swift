@@ -70,7 +70,7 @@ extension HotSecrets {
       } catch let error as PolicyError where error.problem == PolicyError.noSuchFile && policy.policy == nil {
         return  // no policy: nothing to check against
       } catch {
-        StandardStreams.error("warning: the policy was not checked: \(ErrorMessage.describe(error))")
+        StandardStreams.warning("the policy was not checked: \(ErrorMessage.describe(error))")
         return
       }
       let name = ServiceKey(service: address.service, key: address.key)
@@ -85,8 +85,8 @@ extension HotSecrets {
       if !new, let near = Suggestion.closest(to: name, among: declared) {
         throw CLIError.notInPolicy("\(address)", policy: loaded.file, suggestion: "\(address.environment)/\(near)")
       }
-      StandardStreams.error(
-        "warning: \(address) is not in \(loaded.file): verify reports it as undeclared until the policy declares it")
+      StandardStreams.warning(
+        "\(address) is not in \(loaded.file): verify reports it as undeclared until the policy declares it")
     }
 
     private func readValue(for address: SecretAddress) throws -> [UInt8] {

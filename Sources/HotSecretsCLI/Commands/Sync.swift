@@ -70,15 +70,17 @@ extension HotSecrets {
       let policy = try policyOptions.load(environment: environment, root: vault.root)
       let session = try vault.unlock()
       let clients = try TargetClients.make(policy: policy, kinds: target.kinds, session: session, timeout: timeout)
+      var options = SyncOptions(kinds: target.kinds, dryRun: dryRun, deploy: deploy, machineTimeout: machineTimeout)
+      options.onStep = { SyncOutput.show($0, prefix: "sync") }
       let sync = SecretsSync(
-        session: session, policy: policy, fly: clients.fly, github: clients.github,
-        options: SyncOptions(kinds: target.kinds, dryRun: dryRun, deploy: deploy, machineTimeout: machineTimeout))
-      let report = try await sync.run { StandardStreams.error(SyncOutput.progress($0, dryRun: dryRun)) }
+        session: session, policy: policy, fly: clients.fly, github: clients.github, options: options)
+      let report = try await sync.run { ProgressOutput.shared.line(SyncOutput.progress($0, dryRun: dryRun)) }
       if !dryRun, report.targets.contains(where: { $0.deploy == .rolling && $0.restart?.failure == nil }) {
         await DeferredRevocations.finish(
           command: "sync", policy: policy, session: session, fly: clients.fly, github: clients.github,
           timeout: timeout)
       }
+      ProgressOutput.shared.finish()
       try output.write(SyncOutput.json(report)) { SyncOutput.text(report) }
       // A dry run's plan from the ledger ran nothing at the target, and is still the answer asked for.
       let ranNothing = report.targets.allSatisfy { !$0.reached && $0.comparedWithTarget }
@@ -190,6 +192,34 @@ enum SyncOutput {
     return notes
   }
 
+  /// A step of a target as progress: the live line on a terminal (a failed machine stays).
+  static func show(_ progress: SyncProgress, prefix: String) {
+    let text = "\(prefix) \(progress.target): " + words(progress.step, kind: progress.target.kind)
+    if case .machineFailed = progress.step {
+      ProgressOutput.shared.line(text)
+    } else {
+      ProgressOutput.shared.step(text)
+    }
+  }
+
+  /// A step in words: names and counts only.
+  static func words(_ step: SyncStep, kind: SyncTargetKind) -> String {
+    switch step {
+    case .listing: kind == .fly ? "listing the app's secrets" : "listing the environment's secrets"
+    case .sending(let count):
+      kind == .fly
+        ? "sending \(Plural.count(count, "secret")) in one bulk update"
+        : "sealing and sending \(Plural.count(count, "secret"))"
+    case .sent(let count, let failed, let version):
+      (failed == 0 ? "sent \(Plural.count(count, "secret"))" : "sent \(count - failed) of \(count), "
+        + Colour.paint("\(failed) refused", .red, fd: 2))
+        + (version.map { " (secrets version \($0))" } ?? "")
+    case .restarting(let machine): "restarting machine \(machine) with the new secrets"
+    case .machineState(let machine, let state): "machine \(machine) \(state)"
+    case .machineFailed(let machine, let reason): "machine \(machine) " + Colour.paint("FAILED", .red, fd: 2) + ": \(reason)"
+    }
+  }
+
   /// The one stderr line per target, as it finishes.
   static func progress(_ t: TargetReport, dryRun: Bool) -> String {
     let verb = dryRun ? "would push" : "pushed"
@@ -197,7 +227,7 @@ enum SyncOutput {
     if !t.failed.isEmpty { line += ", failed \(t.failed.count)" }
     if let restart = t.restart { line += ", restarted \(Plural.count(restart.restarted.count, "machine"))" }
     if !t.comparedWithTarget { line += " (from the push ledger; target not asked)" }
-    if t.error != nil || restart(t) != nil { line += " — FAILED" }
+    if t.error != nil || restart(t) != nil { line += " — " + Colour.paint("FAILED", .red, fd: 2) }
     return line + String(format: " (%.1f s)", t.seconds)
   }
 
@@ -240,7 +270,9 @@ enum SyncOutput {
     let failedTargets = report.targets.filter { !$0.succeeded }.count
     var summary =
       "sync \(report.environment): \(Plural.count(report.targets.count, "target")), \(pushedWord) \(pushed), unchanged \(unchanged)"
-    summary += failedTargets == 0 ? ", all succeeded" : ", \(failedTargets) failed"
+    summary +=
+      failedTargets == 0
+      ? ", " + Colour.paint("all succeeded", .green, fd: 1) : ", " + Colour.paint("\(failedTargets) failed", .red, fd: 1)
     if report.dryRun { summary += " (dry run: nothing was sent)" }
     lines.append(summary)
     return lines.joined(separator: "\n")

@@ -20,7 +20,7 @@ enum MirrorFolder {
     try SecretAddress.validateEnvironment(environment)
     let folder = resolve(explicit, root: root)
     let snapshot = try MirrorReader.read(directory: folder, environment: environment)
-    for warning in snapshot.warnings { StandardStreams.error("warning: \(warning)") }
+    for warning in snapshot.warnings { StandardStreams.warning("\(warning)") }
     return (folder, snapshot)
   }
 }

@@ -128,7 +128,7 @@ enum IdentityFile {
   static func load(path: String) throws -> Identity {
     var info = stat()
     if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
-      StandardStreams.error("warning: identity file \(path) is readable by other users; run: chmod 600 \(path)")
+      StandardStreams.warning("identity file \(path) is readable by other users; run: chmod 600 \(path)")
     }
     return try Identity.load(path: path)
   }

@@ -29,8 +29,8 @@ enum DeferredRevocations {
         StandardStreams.error("\(command) \(environment): deferred revocation:\(line.dropFirst(1))")
       }
     } catch {
-      StandardStreams.error(
-        "warning: \(command) \(environment): deferred revocations not finished: \(ErrorMessage.describe(error))")
+      StandardStreams.warning(
+        "\(command) \(environment): deferred revocations not finished: \(ErrorMessage.describe(error))")
     }
   }
 }

@@ -20,10 +20,15 @@ enum StandardStreams {
     }
   }
 
-  /// Writes `text` and a newline to stderr (best effort).
+  /// Writes `text` and a newline to stderr (best effort), above the live progress line if one is
+  /// shown (`ProgressOutput`).
   static func error(_ text: String) {
-    let bytes = Array((text + "\n").utf8)
-    FileDescriptorIO.writeAll(2, bytes)
+    ProgressOutput.shared.line(text)
+  }
+
+  /// `warning: text` on stderr ("warning" in yellow on a terminal).
+  static func warning(_ text: String) {
+    error(Colour.paint("warning", .yellow, fd: 2) + ": " + text)
   }
 
   static var stdoutIsTerminal: Bool { isatty(1) == 1 }

@@ -37,11 +37,11 @@ enum VerifyOutput {
       lines.append(service)
       for key in keys {
         guard let findings = byKey[ServiceKey(service: service, key: key)] else {
-          lines.append("  ok    \(key)")
+          lines.append("  \(Colour.paint("ok", .green, fd: 1))    \(key)")
           continue
         }
         for (i, finding) in findings.enumerated() {
-          let mark = finding.severity == .error ? "FAIL" : "warn"
+          let mark = finding.severity == .error ? Colour.paint("FAIL", .red, fd: 1) : Colour.paint("warn", .yellow, fd: 1)
           let name = i == 0 ? pad(key, width) : pad("", width)
           lines.append(
             "  \(mark)  \(name)  \(pad(finding.check.rawValue, checkWidth))\(FindingWords.line(finding, environment: report.environment))"

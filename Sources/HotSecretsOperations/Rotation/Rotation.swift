@@ -458,6 +458,8 @@ public struct Rotation: Sendable {
       kinds: Set(SyncTargetKind.allCases), deploy: options.deploy, machineTimeout: options.machineTimeout,
       checkInterval: options.checkInterval)
     syncOptions.force = force
+    let progress = self.progress
+    syncOptions.onStep = { progress(RotationProgress(name: nil, step: .push, event: .targetStep($0))) }
     var sync = SecretsSync(session: session, policy: policy, fly: fly, github: github, options: syncOptions)
     sync.overrides = overrides
     sync.only = targets

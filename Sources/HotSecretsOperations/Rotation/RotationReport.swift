@@ -28,6 +28,8 @@ public enum RotationEvent: Sendable {
   case sent(targets: [String])
   /// One target's push, during the run or its rollback.
   case target(TargetReport)
+  /// A step of a target's push as it starts or ends.
+  case targetStep(SyncProgress)
   /// Every target holds the new value.
   case verified
   case promoted(version: Int, previous: Int)

@@ -23,6 +23,7 @@ struct FlyPush: Sendable {
   func push(at stamp: String) async -> Outcome {
     var outcome = Outcome(report: TargetReport(id: plan.id))
     let remote: [String: FlyAppSecret]
+    step(.listing)
     do {
       remote = Dictionary(try await api.listSecrets(app: app).map { ($0.name, $0) }) { a, _ in a }
       outcome.report.reached = true
@@ -62,8 +63,10 @@ struct FlyPush: Sendable {
     }
     var body: [String: String] = [:]
     for item in changed { body[item.secret.name] = String(decoding: item.secret.value, as: UTF8.self) }
+    step(.sending(count: changed.count))
     do {
       let update = try await api.updateSecrets(app: app, values: body)
+      step(.sent(count: changed.count, failed: 0, secretsVersion: update.version))
       outcome.secretsVersion = update.version
       outcome.report.secretsVersion = update.version
       outcome.report.pushed = pushed
@@ -73,6 +76,7 @@ struct FlyPush: Sendable {
       }
     } catch {
       let reason = RemoteReason.of(error)
+      step(.sent(count: changed.count, failed: changed.count, secretsVersion: nil))
       outcome.report.error = "the bulk secrets update failed: \(reason)"
       let category = RemoteReason.category(of: error)
       outcome.report.failed = changed.map {
@@ -81,6 +85,8 @@ struct FlyPush: Sendable {
     }
     return outcome
   }
+
+  private func step(_ step: SyncStep) { options.onStep(SyncProgress(target: plan.id, step: step)) }
 
   private func ledgerEntry(_ secret: PlannedSecret, at stamp: String, remote: String?) -> PushLedgerEntry {
     PushLedgerEntry(
@@ -112,7 +118,9 @@ struct FlyPush: Sendable {
         result.untouched.append(machine.id)
         continue
       }
+      step(.restarting(machine: machine.id))
       if let failure = await restart(machine, version: version) {
+        step(.machineFailed(machine: machine.id, reason: failure))
         result.failedMachine = machine.id
         result.failure = failure
         result.untouched += remaining.map(\.id)
@@ -131,12 +139,16 @@ struct FlyPush: Sendable {
       let started = try await api.waitStarted(
         app: app, machineID: machine.id, instanceID: updated.instanceID, timeout: options.machineTimeout)
       guard started else { return "machine \(machine.id) did not reach started within \(options.machineTimeout) s" }
+      step(.machineState(machine: machine.id, state: "started"))
       guard !updated.checks.isEmpty || !machine.checks.isEmpty else { return nil }
       // Checks may be missing right after a restart: wait until the machine reports them passing.
       let deadline = Date().addingTimeInterval(Double(options.machineTimeout))
       while true {
         let current = try await api.machine(app: app, id: machine.id)
-        if current.checksPassing { return nil }
+        if current.checksPassing {
+          step(.machineState(machine: machine.id, state: "checks passing"))
+          return nil
+        }
         if Date() >= deadline {
           let failing = current.checks.filter { $0.status != "passing" }.map { "\($0.name) \($0.status)" }
           let detail = failing.isEmpty ? "no checks reported" : failing.joined(separator: ", ")

@@ -18,6 +18,7 @@ struct GitHubPush: Sendable {
   func run(at stamp: String) async -> Outcome {
     var outcome = Outcome(report: TargetReport(id: plan.id))
     let remote: [String: GitHubSecret]
+    step(.listing)
     do {
       remote = Dictionary(try await api.listSecrets(environment).map { ($0.name.uppercased(), $0) }) { a, _ in a }
       outcome.report.reached = true
@@ -42,6 +43,7 @@ struct GitHubPush: Sendable {
       return outcome
     }
 
+    step(.sending(count: changed.count))
     let keys = PublicKeyCache(api: api, environment: environment)
     let results = await boundedMap(changed.map(\.secret), limit: options.gitHubConcurrency) { secret in
       await put(secret, keys: keys)
@@ -57,6 +59,7 @@ struct GitHubPush: Sendable {
         delivered.append(item.secret)
       }
     }
+    step(.sent(count: changed.count, failed: outcome.report.failed.count, secretsVersion: nil))
     guard !delivered.isEmpty else { return outcome }
     var after: [String: String] = [:]
     do {
@@ -74,6 +77,8 @@ struct GitHubPush: Sendable {
     }
     return outcome
   }
+
+  private func step(_ step: SyncStep) { options.onStep(SyncProgress(target: plan.id, step: step)) }
 
   private func pushed(_ secret: PlannedSecret, repaired: Bool) -> PushedSecret {
     PushedSecret(

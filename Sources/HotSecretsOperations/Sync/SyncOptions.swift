@@ -20,6 +20,8 @@ public struct SyncOptions: Sendable {
   /// Keys sent whatever the target seems to hold (a rotation's rollback puts the previous values
   /// back without trusting the ledger).
   public var force: Set<ServiceKey> = []
+  /// Called as each step of a target starts and ends (from several tasks at once).
+  public var onStep: @Sendable (SyncProgress) -> Void = { _ in }
 
   public init(
     kinds: Set<SyncTargetKind> = Set(SyncTargetKind.allCases), dryRun: Bool = false, deploy: FlyDeployMode? = nil,
