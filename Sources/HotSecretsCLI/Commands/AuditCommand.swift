@@ -82,7 +82,7 @@ extension HotSecrets {
           """)
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
-      @Option(help: ArgumentHelp("Checkpoints file (default: ROOT/vault/audit-checkpoints.log).", valueName: "file"))
+      @Option(help: ArgumentHelp("Checkpoints file (default: ROOT/vault/audit-checkpoints.log).", valueName: "file"), completion: .file())
       var checkpoints: String?
 
       func run() throws {
@@ -129,7 +129,7 @@ extension HotSecrets {
           """)
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
-      @Option(help: ArgumentHelp("Checkpoints file (default: ROOT/vault/audit-checkpoints.log).", valueName: "file"))
+      @Option(help: ArgumentHelp("Checkpoints file (default: ROOT/vault/audit-checkpoints.log).", valueName: "file"), completion: .file())
       var checkpoints: String?
 
       struct Result: Encodable {

@@ -42,17 +42,17 @@ extension HotSecrets {
       @OptionGroup var vault: VaultOptions
       @OptionGroup var output: OutputOptions
       @OptionGroup var policyOptions: PolicyOptions
-      @Argument(help: "Environment, e.g. prod.") var environment: String
-      @Option(help: ArgumentHelp("Folder to write the bundle to (must not exist, or be empty).", valueName: "dir"))
+      @Argument(help: "Environment, e.g. prod.", completion: Completions.environment) var environment: String
+      @Option(help: ArgumentHelp("Folder to write the bundle to (must not exist, or be empty).", valueName: "dir"), completion: .directory)
       var out: String
       @Option(help: ArgumentHelp("Start of the period (default: the vault's creation).", valueName: "date"))
       var since: String?
       @Option(help: ArgumentHelp("End of the period, inclusive (default: now).", valueName: "date"))
       var until: String?
       @Option(
-        help: ArgumentHelp("Mirror folder `verify` checks for drift (default: ROOT/vault/occ).", valueName: "dir"))
+        help: ArgumentHelp("Mirror folder `verify` checks for drift (default: ROOT/vault/occ).", valueName: "dir"), completion: .directory)
       var from: String?
-      @Option(help: ArgumentHelp("Checkpoints file (default: ROOT/vault/audit-checkpoints.log).", valueName: "file"))
+      @Option(help: ArgumentHelp("Checkpoints file (default: ROOT/vault/audit-checkpoints.log).", valueName: "file"), completion: .file())
       var checkpoints: String?
 
       struct Output: Encodable {
@@ -164,13 +164,13 @@ extension HotSecrets {
           """)
 
       @OptionGroup var output: OutputOptions
-      @Argument(help: "The bundle folder.") var directory: String
+      @Argument(help: "The bundle folder.", completion: .directory) var directory: String
       @Option(help: ArgumentHelp("The expected signer: the vault's signing public key (base64).", valueName: "key"))
       var signerKey: String?
       @Option(
         help: ArgumentHelp(
           "A checkpoints file (e.g. the one committed to git) that must anchor the signer and the audit head.",
-          valueName: "file"))
+          valueName: "file"), completion: .file())
       var checkpoints: String?
 
       func validate() throws {

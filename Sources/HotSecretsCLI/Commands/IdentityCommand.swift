@@ -22,7 +22,7 @@ extension HotSecrets {
           \(ExitStatus.help())
           """)
 
-      @Option(help: ArgumentHelp("Identity file to create.", valueName: "file"))
+      @Option(help: ArgumentHelp("Identity file to create.", valueName: "file"), completion: .file())
       var out: String
       @OptionGroup var output: OutputOptions
 
@@ -40,7 +40,7 @@ extension HotSecrets {
         commandName: "show",
         abstract: "Print the recipient string of an identity file.", discussion: ExitStatus.help())
 
-      @Argument(help: "Identity file.") var file: String
+      @Argument(help: "Identity file.", completion: .file()) var file: String
       @OptionGroup var output: OutputOptions
 
       func run() throws {

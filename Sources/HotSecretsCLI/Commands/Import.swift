@@ -25,8 +25,8 @@ extension HotSecrets {
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
-    @Argument(help: "Environment, e.g. prod (reads <service>/prod.env).") var environment: String
-    @Option(help: ArgumentHelp("Folder of service folders (default: ROOT/vault/occ).", valueName: "dir"))
+    @Argument(help: "Environment, e.g. prod (reads <service>/prod.env).", completion: Completions.environment) var environment: String
+    @Option(help: ArgumentHelp("Folder of service folders (default: ROOT/vault/occ).", valueName: "dir"), completion: .directory)
     var from: String?
     @Flag(help: "Show what would change; write nothing.") var dryRun = false
     @Flag(help: "Remove keys that are in the vault but in no file.") var prune = false

@@ -12,7 +12,7 @@ extension HotSecrets {
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
-    @Argument(help: "Only this environment.") var environment: String?
+    @Argument(help: "Only this environment.", completion: Completions.environment) var environment: String?
 
     struct Row: Encodable {
       let environment, service, key: String

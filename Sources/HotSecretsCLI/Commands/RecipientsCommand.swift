@@ -64,7 +64,7 @@ extension HotSecrets {
       @OptionGroup var vault: VaultOptions
       @Argument(help: "Recipient string from `hotsecrets identity new`.") var recipient: String?
       @Flag(help: "Add a passphrase recipient instead of an identity.") var passphrase = false
-      @Option(help: ArgumentHelp("File whose first line is the new passphrase.", valueName: "file"))
+      @Option(help: ArgumentHelp("File whose first line is the new passphrase.", valueName: "file"), completion: .file())
       var newPassphraseFile: String?
       @Option(help: "A name for the recipient, e.g. ci or alice.") var name: String?
 

@@ -23,8 +23,8 @@ extension HotSecrets {
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
-    @Argument(help: "Environment, e.g. prod.") var environment: String
-    @Option(help: ArgumentHelp("Folder of service folders (default: ROOT/vault/occ).", valueName: "dir"))
+    @Argument(help: "Environment, e.g. prod.", completion: Completions.environment) var environment: String
+    @Option(help: ArgumentHelp("Folder of service folders (default: ROOT/vault/occ).", valueName: "dir"), completion: .directory)
     var to: String?
     @Option(
       help: ArgumentHelp("'vault': overwrite the files' changes since the base with the vault's values.", valueName: "side"))

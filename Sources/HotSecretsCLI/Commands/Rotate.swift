@@ -51,8 +51,8 @@ extension HotSecrets {
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var policyOptions: PolicyOptions
-    @Argument(help: "Environment, e.g. prod.") var environment: String
-    @Argument(help: ArgumentHelp("Keys to rotate.", valueName: "service/key")) var keys: [String] = []
+    @Argument(help: "Environment, e.g. prod.", completion: Completions.environment) var environment: String
+    @Argument(help: ArgumentHelp("Keys to rotate.", valueName: "service/key"), completion: Completions.serviceKey) var keys: [String] = []
     @Flag(help: "Also rotate every key past its max age or within 7 days of it.") var due = false
     @Flag(help: "Also rotate every key whose current value a removed recipient could have read.") var exposed = false
     @Flag(help: "Print the plan; change nothing.") var dryRun = false
@@ -68,7 +68,7 @@ extension HotSecrets {
     @Option(help: "after-verify (default) or never: keep the old credential live.")
     var revokeOld: RotationOptions.RevokeOld = .afterVerify
     @Option(
-      help: ArgumentHelp("The new value of the one key named (Shopify, manual keys); - for stdin.", valueName: "file"))
+      help: ArgumentHelp("The new value of the one key named (Shopify, manual keys); - for stdin.", valueName: "file"), completion: .file())
     var valueFrom: String?
     @Option(
       help: ArgumentHelp("Record that the old credential of this key was revoked by hand.", valueName: "service/key"))

@@ -26,7 +26,7 @@ extension HotSecrets {
     ).parsedDirectly()
 
     @OptionGroup var vault: VaultOptions
-    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Argument(help: "Environment, e.g. prod.", completion: Completions.environment) var environment: String
     @Option(name: .customLong("service"), help: ArgumentHelp("Only this service (repeatable).", valueName: "service"))
     var services: [String] = []
     @Option(help: ArgumentHelp("Variable names: 'policy' (target_name where the policy gives one) or 'vault' (KEY).", valueName: "names"))

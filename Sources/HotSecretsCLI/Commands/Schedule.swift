@@ -28,7 +28,7 @@ extension HotSecrets {
         """
     )
 
-    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Argument(help: "Environment, e.g. prod.", completion: Completions.environment) var environment: String
     @Flag(help: "A GitHub Actions workflow.") var githubActions = false
     @Flag(help: "A systemd service and timer.") var systemd = false
     @Option(
@@ -44,9 +44,9 @@ extension HotSecrets {
     @Option(
       help: ArgumentHelp(
         "Directory the service runs in, holding vault/ and policies/ (--systemd; default /srv/hotsecrets).",
-        valueName: "dir"))
+        valueName: "dir"), completion: .directory)
     var root: String?
-    @Option(help: ArgumentHelp("Write the files into this folder instead of printing them.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Write the files into this folder instead of printing them.", valueName: "dir"), completion: .directory)
     var out: String?
     @Flag(help: "With --out: replace existing files.") var force = false
 

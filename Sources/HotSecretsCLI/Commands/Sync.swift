@@ -54,7 +54,7 @@ extension HotSecrets {
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var policyOptions: PolicyOptions
-    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Argument(help: "Environment, e.g. prod.", completion: Completions.environment) var environment: String
     @Option(help: "Targets to push to: fly, github or all.") var target: TargetSelection = .all
     @Flag(help: "Print what would change (names only); send no write.") var dryRun = false
     @Option(help: "Fly: stage (machines load the secrets at the next deploy) or rolling (restart them now).")

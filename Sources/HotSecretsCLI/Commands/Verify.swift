@@ -32,9 +32,9 @@ extension HotSecrets {
     @OptionGroup var vault: VaultOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var policyOptions: PolicyOptions
-    @Argument(help: "Environment, e.g. prod.") var environment: String
+    @Argument(help: "Environment, e.g. prod.", completion: Completions.environment) var environment: String
     @Option(
-      help: ArgumentHelp("Mirror folder checked for drift when it exists (default: ROOT/vault/occ).", valueName: "dir"))
+      help: ArgumentHelp("Mirror folder checked for drift when it exists (default: ROOT/vault/occ).", valueName: "dir"), completion: .directory)
     var from: String?
     @Flag(help: "Also ask each provider whether the credential works (network).") var live = false
     @Flag(help: "Also check the policy's Fly apps and GitHub environments hold the current values (network).")

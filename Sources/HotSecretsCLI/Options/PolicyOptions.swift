@@ -5,7 +5,7 @@ import HotSecretsVault
 
 /// `--policy FILE`, default `ROOT/policies/ENV.yaml`, for every command that reads a policy.
 struct PolicyOptions: ParsableArguments {
-  @Option(help: ArgumentHelp("Policy file (default: ROOT/policies/ENV.yaml).", valueName: "file"))
+  @Option(help: ArgumentHelp("Policy file (default: ROOT/policies/ENV.yaml).", valueName: "file"), completion: .file())
   var policy: String?
 
   /// Reads and checks the policy of `environment`. Throws `PolicyError` (with FILE:LINE:COL) or

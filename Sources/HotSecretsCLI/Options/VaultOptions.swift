@@ -7,18 +7,18 @@ import VaultSQLite
 
 /// Where the vault is and how to unlock it; shared by every command that opens the vault.
 struct VaultOptions: ParsableArguments {
-  @Option(help: "Project root: the default vault is ROOT/vault/hotsecrets.db.")
+  @Option(help: "Project root: the default vault is ROOT/vault/hotsecrets.db.", completion: .directory)
   var root: String = "."
 
-  @Option(help: ArgumentHelp("Vault file (overrides $HOTSECRETS_VAULT and the default).", valueName: "path"))
+  @Option(help: ArgumentHelp("Vault file (overrides $HOTSECRETS_VAULT and the default).", valueName: "path"), completion: .file())
   var vault: String?
 
-  @Option(help: ArgumentHelp("X25519 identity file to unlock with (or $HOTSECRETS_IDENTITY).", valueName: "file"))
+  @Option(help: ArgumentHelp("X25519 identity file to unlock with (or $HOTSECRETS_IDENTITY).", valueName: "file"), completion: .file())
   var identity: String?
 
   @Option(
     help: ArgumentHelp(
-      "File holding the passphrase; one trailing newline is ignored (or $HOTSECRETS_PASSPHRASE).", valueName: "file"))
+      "File holding the passphrase; one trailing newline is ignored (or $HOTSECRETS_PASSPHRASE).", valueName: "file"), completion: .file())
   var passphraseFile: String?
 
   /// The resolved vault path.

@@ -45,7 +45,7 @@ enum KnownEnvironment {
   }
 
   /// Environments named by `ROOT/policies/*.yaml`.
-  private static func policyEnvironments(root: String) -> [String] {
+  static func policyEnvironments(root: String) -> [String] {
     let folder = VaultLocation.join(root, "policies")
     let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
     return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
