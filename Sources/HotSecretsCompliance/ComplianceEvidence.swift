@@ -128,12 +128,50 @@ public struct AccessRow: Sendable, Equatable {
 
 /// A control the report evaluates, with the SOC 2 criteria it supports.
 public struct ComplianceControl: Sendable, Equatable, Codable {
+  public enum Status: String, Sendable, Codable {
+    case pass, fail
+    /// Nothing to evaluate (e.g. no key has a maximum age): neither a pass nor a failure.
+    case notApplicable = "not-applicable"
+  }
+
   public let id: String
   public let title: String
   public let criteria: [String]
+  /// False exactly when the control fails (true when it is not applicable: nothing fails). Read
+  /// `status` to tell a pass from a control with nothing to evaluate.
   public let passed: Bool
+  public let status: Status
   /// One line saying why, naming what failed.
   public let detail: String
+
+  /// A control that was evaluated: it passes or fails.
+  public init(id: String, title: String, criteria: [String], passed: Bool, detail: String) {
+    self.init(id: id, title: title, criteria: criteria, status: passed ? .pass : .fail, detail: detail)
+  }
+
+  public init(id: String, title: String, criteria: [String], status: Status, detail: String) {
+    self.id = id
+    self.title = title
+    self.criteria = criteria
+    self.passed = status != .fail
+    self.status = status
+    self.detail = detail
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case id, title, criteria, passed, status, detail
+  }
+
+  /// Reads a control of any bundle: one written before `status` existed has `passed` only.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    id = try c.decode(String.self, forKey: .id)
+    title = try c.decode(String.self, forKey: .title)
+    criteria = try c.decode([String].self, forKey: .criteria)
+    passed = try c.decode(Bool.self, forKey: .passed)
+    detail = try c.decode(String.self, forKey: .detail)
+    status = try c.decodeIfPresent(Status.self, forKey: .status) ?? (passed ? .pass : .fail)
+  }
 }
 
 /// Everything a compliance bundle reports, read from the vault in one snapshot. Holds no secret
@@ -161,6 +199,10 @@ public struct ComplianceEvidence: Sendable {
   /// Keys past their maximum age.
   public var overdue: [InventoryRow] { inventory.filter { $0.status == .overdue } }
 
+  /// Whether any key has a maximum age (its own or the policy's default): without one, the
+  /// max-age control has nothing to evaluate.
+  public var maxAgeApplies: Bool { inventory.contains { $0.maxAgeDays != nil } }
+
   /// The four controls the report summarises, in report order.
   public var controls: [ComplianceControl] {
     let undeclared = inventory.filter { $0.status == .undeclared }
@@ -182,12 +224,17 @@ public struct ComplianceEvidence: Sendable {
         detail: presence.isEmpty
           ? "every required key is present, non-empty, not a placeholder and in its format"
           : "\(presence.count) problem(s): \(names(presence.map { "\($0.service)/\($0.key) (\($0.check))" }))"),
-      ComplianceControl(
-        id: "rotation-within-max-age", title: "Rotation within max age", criteria: ["CC6.1", "CC8.1"],
-        passed: overdue.isEmpty,
-        detail: overdue.isEmpty
-          ? "no secret is older than its maximum age"
-          : "\(overdue.count) secret(s) past their maximum age: \(names(overdue.map { "\($0.service)/\($0.key)" }))"),
+      maxAgeApplies
+        ? ComplianceControl(
+          id: "rotation-within-max-age", title: "Rotation within max age", criteria: ["CC6.1", "CC8.1"],
+          passed: overdue.isEmpty,
+          detail: overdue.isEmpty
+            ? "no secret is older than its maximum age"
+            : "\(overdue.count) secret(s) past their maximum age: \(names(overdue.map { "\($0.service)/\($0.key)" }))")
+        : ComplianceControl(
+          id: "rotation-within-max-age", title: "Rotation within max age", criteria: ["CC6.1", "CC8.1"],
+          status: .notApplicable,
+          detail: "no key has a maximum age: \(policyFile) sets no max_age_days for a secret, nor a default"),
       ComplianceControl(
         id: "audit-chain-intact", title: "Audit chain intact", criteria: ["CC7.2"], passed: audit.intact,
         detail: audit.intact

@@ -34,7 +34,7 @@ enum ComplianceReportHTML {
     header(evidence, toolVersion: toolVersion, &page)
     controlsSection(controls, &page)
     ageChart(evidence.inventory, &page)
-    overdue(evidence.overdue, &page)
+    overdue(evidence.overdue, maxAgeApplies: evidence.maxAgeApplies, &page)
     rotations(evidence.rotations, &page)
     access(evidence.access, periodEnd: evidence.period.until, &page)
     policy(evidence.policyResults, &page)
@@ -103,22 +103,33 @@ enum ComplianceReportHTML {
     p.raw("<section id=\"controls\"><h2>Controls")
     badges(criteria.sorted(), &p)
     p.raw("</h2>")
-    let passing = controls.count(where: \.passed)
-    p.raw(passing == controls.count ? "<p class=\"overall ok\">" : "<p class=\"overall bad\">")
-    p.raw(passing == controls.count ? "✔ " : "✘ ")
+    let applicable = controls.count(where: { $0.status != .notApplicable })
+    let passing = controls.count(where: { $0.status == .pass })
+    p.raw(passing == applicable ? "<p class=\"overall ok\">" : "<p class=\"overall bad\">")
+    p.raw(passing == applicable ? "✔ " : "✘ ")
     p.int(passing)
     p.raw(" of ")
     p.int(controls.count)
-    p.raw(" controls pass</p>")
+    p.raw(" controls pass")
+    if applicable < controls.count {
+      p.raw("; ")
+      p.int(controls.count - applicable)
+      p.raw(" not applicable")
+    }
+    p.raw("</p>")
     p.table("controls", columns: ["Result", "Control", "Detail", "Criteria"]) { t in
       for control in controls {
+        let (cls, pill): (Markup, Markup) =
+          switch control.status {
+          case .pass: ("pass", "<span class=\"pill pill-pass\">✔ PASS</span>")
+          case .fail: ("fail", "<span class=\"pill pill-fail\">✘ FAIL</span>")
+          case .notApplicable: ("na", "<span class=\"pill pill-na\">– NOT APPLICABLE</span>")
+          }
         t.row(
-          class: control.passed ? "pass" : "fail",
+          class: cls,
           [
-            .markup(
-              control.passed
-                ? "<span class=\"pill pill-pass\">✔ PASS</span>" : "<span class=\"pill pill-fail\">✘ FAIL</span>"),
-            .text(control.title, "title"), .text(control.detail), .text(control.criteria.joined(separator: ", "), "t"),
+            .markup(pill), .text(control.title, "title"), .text(control.detail),
+            .text(control.criteria.joined(separator: ", "), "t"),
           ])
       }
     }
@@ -358,10 +369,15 @@ enum ComplianceReportHTML {
     p.raw("</svg>")
   }
 
-  private static func overdue(_ rows: [InventoryRow], _ p: inout Page) {
+  private static func overdue(_ rows: [InventoryRow], maxAgeApplies: Bool, _ p: inout Page) {
     p.raw("<section id=\"overdue\"><h2>Overdue secrets")
     badges(["CC6.1", "CC8.1"], &p)
     p.raw("</h2>")
+    if !maxAgeApplies {
+      p.raw("<p class=\"none\">Not applicable: no key has a max age (the policy sets no max_age_days for a ")
+      p.raw("secret, nor a default).</p></section>\n")
+      return
+    }
     if rows.isEmpty {
       p.raw("<p class=\"none\">None: no secret is older than its max age.</p></section>\n")
       return
@@ -997,6 +1013,8 @@ enum ComplianceReportHTML {
     .pill{display:inline-block;padding:1px 8px;border-radius:4px;font-weight:700;font-size:12px;letter-spacing:.04em;white-space:nowrap}
     .pill-pass{background:#e3f4e8;color:#14532d;border:1px solid #81c995}
     .pill-fail{background:#c62828;color:#fff;border:1px solid #8e0000}
+    .pill-na{background:#eef2f6;color:#52606d;border:1px solid #bcccdc}
+    tr.na td{color:#52606d}
     .controls .title{font-weight:600;white-space:nowrap}
     tr.fail td{background:#fdecec}
     tr.fail td:first-child{box-shadow:inset 4px 0 0 #c62828}

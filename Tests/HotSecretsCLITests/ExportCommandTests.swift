@@ -197,7 +197,12 @@ import Testing
     let r = try await h.run(["export", "compliance", "prod", "--out", "evidence/q4"])
     #expect(r.status == 0, "\(r.allOutput)")
     #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (10 files)"))
-    #expect(r.stdout.contains("controls: 3 of 4 pass"))
+    // The policy sets no max_age_days: the max-age control is not applicable, neither PASS nor FAIL.
+    #expect(r.stdout.contains("controls: 2 of 4 pass, 1 not applicable"))
+    #expect(
+      r.stdout.contains(
+        "N/A   Rotation within max age (CC6.1, CC8.1): no key has a maximum age: policies/prod.yaml sets no max_age_days for a secret, nor a default"
+      ))
     #expect(r.stdout.contains("FAIL  All required keys present (CC6.1): 1 problem(s): openai/ORG_ID (missing)"))
     #expect(r.stdout.contains("PASS  Audit chain intact (CC7.2)"))
     #expect(r.stdout.contains("signing key created now"))
@@ -493,5 +498,37 @@ import Testing
     try handle.close()
     let bad = try await h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
     #expect(bad.status != 0)
+  }
+
+  /// With no max_age_days anywhere the max-age control is "not applicable", not a pass; with one, it is evaluated.
+  @Test func theMaxAgeControlIsNotApplicableWithoutAnyMaxAge() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-secret-value-123")
+    try h.writePolicy("version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n")
+    let r = try await h.run(["export", "compliance", "prod", "--out", "none", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let control = { (out: [String: Any]) in
+      (out["controls"] as? [[String: Any]])?.first { $0["id"] as? String == "rotation-within-max-age" }
+    }
+    let na = try #require(control(try h.json(r)))
+    #expect(na["status"] as? String == "not-applicable")
+    #expect(na["passed"] as? Bool == true)  // nothing fails; `status` tells it from a pass
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: h.path("none/manifest.json"))))
+        as? [String: Any])
+    #expect(control(manifest)?["status"] as? String == "not-applicable")
+    let html = try Self.read(h, "none/report.html")
+    #expect(html.contains("<tr class=\"na\"><td><span class=\"pill pill-na\">– NOT APPLICABLE</span></td><td class=\"title\">Rotation within max age</td>"))
+    #expect(html.contains("3 of 4 controls pass; 1 not applicable"))
+    #expect(html.contains("Not applicable: no key has a max age"))
+    #expect(try await h.run(["export", "verify", "none"]).status == 0)
+
+    // A max age on one key (or a default) makes it a real check again.
+    try h.writePolicy(
+      "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: { max_age_days: 30 }\n")
+    let evaluated = try #require(
+      control(try h.json(try await h.run(["export", "compliance", "prod", "--out", "one", "--format", "json"]))))
+    #expect(evaluated["status"] as? String == "pass")
+    #expect(evaluated["detail"] as? String == "no secret is older than its maximum age")
   }
 }

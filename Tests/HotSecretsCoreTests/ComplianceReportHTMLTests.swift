@@ -289,6 +289,25 @@ import Testing
     #expect(Self.section("policy", in: html).contains("No findings."))
   }
 
+  /// No key with a max age: the control is not applicable (neither PASS nor FAIL) and the overdue
+  /// section says why.
+  @Test func theMaxAgeControlCanBeNotApplicable() {
+    let rows = [
+      Self.row("openai", "OPENAI_API_KEY", age: 120, max: nil, status: .ok),
+      Self.row("legacy", "OLD_TOKEN", age: 400, max: nil, status: .undeclared, declared: false),
+    ]
+    let evidence = Self.evidence(inventory: rows)
+    let control = evidence.controls[2]
+    #expect(control.id == "rotation-within-max-age")
+    #expect(control.status == .notApplicable && control.passed)
+    let html = ComplianceReportHTML.render(evidence, toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
+    let controls = Self.section("controls", in: html)
+    #expect(controls.contains("✘ 1 of 4 controls pass; 1 not applicable"))
+    #expect(controls.contains("<tr class=\"na\"><td><span class=\"pill pill-na\">– NOT APPLICABLE</span></td>"))
+    #expect(Self.occurrences(of: "✘ FAIL", in: controls) == 2)
+    #expect(Self.section("overdue", in: html).contains("Not applicable: no key has a max age"))
+  }
+
   @Test func chartHasOneBarPerAgedRowWithItsMaxAge() {
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let chart = Self.section("ages", in: html)
@@ -333,7 +352,7 @@ import Testing
   @Test func bytesArePinned() throws {
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     #expect(
-      ComplianceManifest.sha256(Array(html.utf8)) == "6db052aeadee32b67a3a9ab93be85cd033ad3bfb4cca09372c156ed5e56d1a5d")
+      ComplianceManifest.sha256(Array(html.utf8)) == "8b570819c9e887f7c6846d71986d5df9dc302af656015603d8648af439ef1072")
     #expect(
       html.contains(
         #"""
@@ -374,7 +393,7 @@ import Testing
     let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(
       ComplianceManifest.sha256(Array(brokenHTML.utf8))
-        == "5f8aec16139c485d714e0a4a34c60b5ed0a82cf306863f563c8b6f5a86616f0f")
+        == "44164859fad5d6a799c78c8c0e822473bd3e999c98d18d54d6632c005236f0e2")
     #expect(
       brokenHTML.contains(
         #"""

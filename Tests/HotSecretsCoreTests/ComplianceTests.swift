@@ -35,10 +35,10 @@ import Testing
 
   static let day: TimeInterval = 86_400
 
-  func export(_ vault: TestVault, since: Date? = nil, until: Date? = nil, out: String = "bundle") async throws
-    -> ComplianceExport.Result
-  {
-    let policy = try PolicyParser.parse(Self.policyText, file: "policies/prod.yaml")
+  func export(
+    _ vault: TestVault, since: Date? = nil, until: Date? = nil, out: String = "bundle", policy text: String = policyText
+  ) async throws -> ComplianceExport.Result {
+    let policy = try PolicyParser.parse(text, file: "policies/prod.yaml")
     return try await ComplianceExport(
       session: vault.session, policy: policy,
       options: .init(
@@ -190,5 +190,45 @@ import Testing
     #expect(
       try FileManager.default.contentsOfDirectory(atPath: vault.scratch.path).filter { $0.contains("partial") }
         .isEmpty)
+  }
+
+  /// The max-age control has nothing to evaluate when no key has a maximum age: a default that
+  /// applies only to non-secrets counts as none.
+  @Test func theMaxAgeControlIsNotApplicableWithoutAMaxAge() async throws {
+    let vault = try TestVault()
+    try vault.session.set(address("prod", "supabase", "SUPABASE_URL"), value: bytes("https://x.supabase.co"))
+    let policy = """
+      version: 1
+      environment: prod
+      max_age_days: 90
+      services:
+        supabase:
+          keys:
+            SUPABASE_URL: { secret: false }
+      """
+    let result = try await export(vault, policy: policy)
+    let control = try #require(result.manifest.controls.first { $0.id == "rotation-within-max-age" })
+    #expect(control.status == .notApplicable)
+    #expect(control.passed)
+    #expect(control.detail == "no key has a maximum age: policies/prod.yaml sets no max_age_days for a secret, nor a default")
+    #expect(result.manifest.controls.filter { $0.id != control.id }.allSatisfy { $0.status == .pass })
+    // With the default applying to a secret, it is evaluated.
+    let evaluated = try await export(vault, out: "b2")
+    #expect(evaluated.manifest.controls.first { $0.id == "rotation-within-max-age" }?.status == .pass)
+  }
+
+  /// Controls of a manifest written before `status` existed read as passed or failed.
+  @Test func controlsWithoutAStatusReadAsPassOrFail() throws {
+    let decode = { (passed: Bool) in
+      try JSONDecoder().decode(
+        ComplianceControl.self,
+        from: Data(#"{"id":"x","title":"X","criteria":["CC6.1"],"passed":\#(passed),"detail":"d"}"#.utf8))
+    }
+    #expect(try decode(true).status == .pass)
+    #expect(try decode(false).status == .fail)
+    let na = ComplianceControl(id: "x", title: "X", criteria: [], status: .notApplicable, detail: "d")
+    let text = String(decoding: try StableJSON.encode(na), as: UTF8.self)
+    #expect(text.contains("\"status\" : \"not-applicable\"") && text.contains("\"passed\" : true"))
+    #expect(try JSONDecoder().decode(ComplianceControl.self, from: Data(text.utf8)) == na)
   }
 }

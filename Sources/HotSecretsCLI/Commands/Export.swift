@@ -132,12 +132,20 @@ extension HotSecrets {
           if let c = result.checkpoint {
             lines.append("  checkpoint seq \(c.seq) hash \(Short.fingerprint(c.hash)) appended to \(checkpointsFile)")
           }
-          let passing = m.controls.filter(\.passed).count
-          lines.append("controls: \(passing) of \(m.controls.count) pass")
+          let passing = m.controls.filter { $0.status == .pass }.count
+          let notApplicable = m.controls.filter { $0.status == .notApplicable }.count
+          lines.append(
+            "controls: \(passing) of \(m.controls.count) pass"
+              + (notApplicable > 0 ? ", \(notApplicable) not applicable" : ""))
           for control in m.controls {
+            let word =
+              switch control.status {
+              case .pass: "PASS"
+              case .fail: "FAIL"
+              case .notApplicable: "N/A "
+              }
             lines.append(
-              "  \(control.passed ? "PASS" : "FAIL")  \(control.title) (\(control.criteria.joined(separator: ", "))): \(control.detail)"
-            )
+              "  \(word)  \(control.title) (\(control.criteria.joined(separator: ", "))): \(control.detail)")
           }
           lines.append("check it: hotsecrets export verify \(result.directory)")
           return lines.joined(separator: "\n")
