@@ -69,7 +69,8 @@ public struct ComplianceExport: Sendable {
 
   /// Writes the bundle to `directory`, which must not exist or be an empty folder. Throws
   /// `VaultError.io` naming the path when it cannot be written (nothing is left behind),
-  /// `invalidValue` for a period that ends before it starts.
+  /// `invalidValue` for a period that ends before it starts, `ComplianceError.periodEndsLater`
+  /// for one that ends after the generation time (then nothing is written or audited).
   public func write(to directory: String) async throws -> Result {
     let target = try Self.prepare(directory)
     let start = session.now()
@@ -169,7 +170,10 @@ public struct ComplianceExport: Sendable {
       ?? session.database.read { tx in
         try tx.header.read()?.createdAt ?? ""
       }
+    let generated = Timestamp.string(from: now)
     let until = Timestamp.string(from: options.until ?? now)
+    // A bundle cannot vouch for time that has not happened yet.
+    guard until <= generated else { throw ComplianceError.periodEndsLater(until: until, generatedAt: generated) }
     guard since <= until else {
       throw VaultError.invalidValue(
         subject: "the export period", reason: "it ends (\(until)) before it starts (\(since))")
@@ -215,6 +219,19 @@ public struct ComplianceExport: Sendable {
     }
     guard (info.st_mode & S_IFMT) == S_IFREG else {
       throw VaultError.io(path: path, reason: "the checkpoints file is not a regular file")
+    }
+  }
+}
+
+/// Why a compliance bundle cannot be written, besides storage and I/O (`VaultError`).
+public enum ComplianceError: LocalizedError, Equatable {
+  /// The period asked for ends after the generation time: the bundle would claim a time to come.
+  case periodEndsLater(until: String, generatedAt: String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .periodEndsLater(let until, let generatedAt):
+      "the export period ends at \(until), later than the generation time \(generatedAt): a bundle cannot cover time that has not happened"
     }
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HotSecretsModel
 import TestSupport
 import Testing
 
@@ -421,21 +422,17 @@ import Testing
 
   @Test func thePeriodSelectsAuditEntriesAndRotations() async throws {
     let h = try await Self.exported()
-    let future = try await h.run([
-      "export", "compliance", "prod", "--out", "future", "--since", "2099-01-01", "--until", "2099-12-31", "--format",
-      "json",
-    ])
-    #expect(future.status == 0, "\(future.allOutput)")
-    #expect(try h.json(future)["audit_entries"] as? Int == 0)
-    #expect(try Self.read(h, "future/audit.jsonl").isEmpty)
-    let period = try #require(try h.json(future)["period"] as? [String: String])
-    #expect(period["since"] == "2099-01-01T00:00:00Z")
+    // (A period in the future is refused: anUntilLaterThanNowIsRefusedAndWritesNothing.)
     let past = try await h.run([
       "export", "compliance", "prod", "--out", "past", "--since", "2000-01-01", "--until", "2001-01-01", "--format",
       "json",
     ])
-    #expect((try h.json(past)["period"] as? [String: String])?["until"] == "2001-01-01T23:59:59Z")
+    #expect(past.status == 0, "\(past.allOutput)")
+    let period = try #require(try h.json(past)["period"] as? [String: String])
+    #expect(period["since"] == "2000-01-01T00:00:00Z")
+    #expect(period["until"] == "2001-01-01T23:59:59Z")
     #expect(try h.json(past)["audit_entries"] as? Int == 0)
+    #expect(try Self.read(h, "past/audit.jsonl").isEmpty)
     // Access lists nobody: the vault did not exist yet.
     #expect(try Self.csv(h, "past/access.csv").count == 1)
   }
@@ -498,6 +495,37 @@ import Testing
     try handle.close()
     let bad = try await h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
     #expect(bad.status != 0)
+  }
+
+  /// `--until` after the generation time is refused before anything happens: exit 2, one line
+  /// naming the flag and both times, no bundle, no audit entry, no checkpoint.
+  @Test func anUntilLaterThanNowIsRefusedAndWritesNothing() async throws {
+    let h = try await Self.exported()
+    let entries = { try h.json(try await h.run(["audit", "verify", "--format", "json"]))["entries"] as? Int }
+    let before = try await entries()
+    let checkpoints = try Self.read(h, "vault/audit-checkpoints.log")
+    let inAnHour = HotSecretsModel.Timestamp.string(from: Date() + 3600)
+    for (until, shown) in [("2099-12-31", "2099-12-31T23:59:59Z"), (inAnHour, inAnHour)] {
+      let r = try await h.run(["export", "compliance", "prod", "--out", "later", "--until", until])
+      #expect(r.status == 2, "\(r.allOutput)")
+      #expect(r.stdout.isEmpty)
+      let lines = r.stderr.split(separator: "\n")
+      #expect(lines.count == 1, "\(r.stderr)")
+      let line = String(lines.first ?? "")
+      #expect(line.hasPrefix("hotsecrets: error: --until \(shown) is later than the generation time "), "\(line)")
+      let now = try #require(line.firstMatch(of: /generation time (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(now\)/))
+      let generated = try #require(HotSecretsModel.Timestamp.date(from: String(now.output.1)))
+      #expect(abs(generated.timeIntervalSinceNow) < 120)
+      #expect(line.contains("give an earlier --until, or leave it out to end the period now"))
+    }
+    #expect(try await entries() == before)
+    #expect(try Self.read(h, "vault/audit-checkpoints.log") == checkpoints)
+    let left = try FileManager.default.contentsOfDirectory(atPath: h.directory)
+    #expect(!left.contains { $0.hasPrefix("later") || $0.contains(".partial-") }, "\(left)")
+    // A moment ago is fine.
+    let earlier = HotSecretsModel.Timestamp.string(from: Date() - 60)
+    let ok = try await h.run(["export", "compliance", "prod", "--out", "earlier", "--since", "2000-01-01", "--until", earlier])
+    #expect(ok.status == 0, "\(ok.allOutput)")
   }
 
   /// With no max_age_days anywhere the max-age control is "not applicable", not a pass; with one, it is evaluated.

@@ -192,6 +192,23 @@ import Testing
         .isEmpty)
   }
 
+  /// An end of the period after the generation time: refused before anything is written or audited.
+  @Test func anUntilAfterTheGenerationTimeIsRefusedBeforeAnythingIsWritten() async throws {
+    let clock = Clock(Date(timeIntervalSince1970: 1_750_000_000))
+    let vault = try TestVault(now: { clock.now })
+    try vault.session.set(address("prod", "openai", "API_KEY"), value: bytes("v1"))
+    let entries = try vault.session.verifyAudit(checkpoints: vault.scratch.file("none.log")).entries
+    await #expect(throws: ComplianceError.periodEndsLater(until: "2025-06-15T15:06:41Z", generatedAt: "2025-06-15T15:06:40Z")) {
+      try await export(vault, until: clock.now + 1)
+    }
+    #expect(try vault.session.verifyAudit(checkpoints: vault.scratch.file("none.log")).entries == entries)
+    #expect(!FileManager.default.fileExists(atPath: vault.scratch.file("bundle")))
+    #expect(!FileManager.default.fileExists(atPath: vault.scratch.file("vault/audit-checkpoints.log")))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: vault.scratch.path) == ["vault"])
+    // To the second: the generation time itself is a valid end.
+    #expect(try await export(vault, until: clock.now).manifest.period.until == "2025-06-15T15:06:40Z")
+  }
+
   /// The max-age control has nothing to evaluate when no key has a maximum age: a default that
   /// applies only to non-secrets counts as none.
   @Test func theMaxAgeControlIsNotApplicableWithoutAMaxAge() async throws {

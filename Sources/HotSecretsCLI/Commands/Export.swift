@@ -31,12 +31,14 @@ extension HotSecrets {
           docs/compliance.md. Check a bundle with `hotsecrets export verify DIR`.
 
           --since and --until take YYYY-MM-DD (--until includes that whole day) or \
-          YYYY-MM-DDTHH:MM:SSZ; the period defaults to the vault's creation until now. The \
-          inventory and ages are as of the export.
+          YYYY-MM-DDTHH:MM:SSZ; the period defaults to the vault's creation until now. An \
+          --until later than now is refused: a bundle cannot cover time that has not happened. \
+          The inventory and ages are as of the export.
 
           Exit codes: 0 the bundle was written, whatever its controls show (failing controls \
           are evidence too, reported inside it); 2 it could not be written (no vault, cannot \
-          unlock, bad policy, DIR not empty, I/O); 64 usage error.
+          unlock, bad policy, DIR not empty, a period ending before it starts or after now, \
+          I/O); 64 usage error.
           """)
 
       @OptionGroup var vault: VaultOptions
@@ -100,14 +102,21 @@ extension HotSecrets {
         let parsed = try policyOptions.load(environment: environment, root: vault.root)
         let session = try vault.unlock()
         let checkpointsFile = AuditCheckpoints.path(explicit: checkpoints, root: vault.root)
-        let result = try await ComplianceExport(
-          session: session, policy: parsed,
-          options: .init(
-            since: period.since, until: period.until, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root),
-            checkpointsFile: checkpointsFile, toolVersion: HotSecretsVersion.current,
-            findingWords: { FindingWords.line($0, environment: parsed.environment) },
-            verifyCommand: "hotsecrets export verify DIR")
-        ).write(to: out)
+        let result: ComplianceExport.Result
+        do {
+          result = try await ComplianceExport(
+            session: session, policy: parsed,
+            options: .init(
+              since: period.since, until: period.until, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root),
+              checkpointsFile: checkpointsFile, toolVersion: HotSecretsVersion.current,
+              findingWords: { FindingWords.line($0, environment: parsed.environment) },
+              verifyCommand: "hotsecrets export verify DIR")
+          ).write(to: out)
+        } catch ComplianceError.periodEndsLater(let until, let generatedAt) {
+          throw CLIError.invalidInput(
+            "--until \(until) is later than the generation time \(generatedAt) (now): a bundle cannot cover time that has not happened; give an earlier --until, or leave it out to end the period now"
+          )
+        }
         let m = result.manifest
         if let error = result.checkpointError {
           StandardStreams.error("warning: the audit checkpoint was not written to \(checkpointsFile): \(error)")
