@@ -126,6 +126,41 @@ public struct AccessRow: Sendable, Equatable {
   public func isActive(at time: String) -> Bool { removedAt.map { $0 > time } ?? true }
 }
 
+/// Who read values of the environment's secrets during the period, from the audit trail's read
+/// entries: one row per reader (user and recipient), action and what was read. Names, counts,
+/// versions and dates; never a value.
+public struct ReadRow: Sendable, Equatable {
+  /// What handed the values out, as the audit trail names it.
+  public enum Action: String, Sendable, CaseIterable {
+    /// One secret, printed.
+    case get
+    /// The environment's values (or some services'), put in a child process's environment.
+    case run
+    /// The environment's values, written to the mirror files.
+    case render
+    /// Credentials sent to their provider (or URLs connected to) by a live check.
+    case verifyLive = "verify-live"
+  }
+
+  /// The OS user the audit entry names.
+  public let user: String
+  /// The recipient (`ID:NAME`) that unlocked, as the audit trail records it; nil when it names none.
+  public let recipient: String?
+  public let action: Action
+  /// `SERVICE/KEY` for one secret; `*` for every key of the environment; `SERVICE/*` names
+  /// (sorted) for a read limited to services.
+  public let secrets: [String]
+  /// Keys one read handed out: 1 for one secret; for a whole-environment or services read, the
+  /// most any of these reads handed out (the entry records its count).
+  public var keys: Int
+  /// How many times, in the period.
+  public var reads: Int
+  /// The versions read (sorted, distinct): `get` records the version; other reads do not.
+  public var versions: [Int]
+  public var firstAt: String
+  public var lastAt: String
+}
+
 /// A control the report evaluates, with the SOC 2 criteria it supports.
 public struct ComplianceControl: Sendable, Equatable, Codable {
   public enum Status: String, Sendable, Codable {
@@ -195,6 +230,8 @@ public struct ComplianceEvidence: Sendable {
   /// Audit entries in the period, one canonical JSON object per line (docs/compliance.md).
   public let auditJSONL: [UInt8]
   public let auditEntriesInPeriod: Int
+  /// Who read which secrets of the environment in the period (`reads.csv`).
+  public var reads: [ReadRow] = []
 
   /// Keys past their maximum age.
   public var overdue: [InventoryRow] { inventory.filter { $0.status == .overdue } }

@@ -50,6 +50,9 @@ public struct ComplianceExport: Sendable {
     public let auditEntriesInPeriod: Int
     public let inventoryRows: Int
     public let rotationRows: Int
+    /// Rows of `reads.csv`, and the reads they count.
+    public let readRows: Int
+    public let reads: Int
     public let signingKeyCreated: Bool
     /// The checkpoint appended for the bundle's audit head, or why it could not be (the bundle is
     /// complete either way).
@@ -117,6 +120,7 @@ public struct ComplianceExport: Sendable {
       ("inventory.csv", Array(ComplianceTables.inventory(evidence.inventory).utf8)),
       ("rotations.csv", Array(ComplianceTables.rotations(evidence.rotations).utf8)),
       ("access.csv", Array(ComplianceTables.access(evidence.access, period: period).utf8)),
+      ("reads.csv", Array(ComplianceTables.reads(evidence.reads).utf8)),
       ("policy-results.json", Array(try StableJSON.encode(evidence.policyResults)) + [10]),
       ("audit.jsonl", evidence.auditJSONL),
       (
@@ -160,7 +164,8 @@ public struct ComplianceExport: Sendable {
       sizes: Dictionary(uniqueKeysWithValues: contents.map { ($0.0, $0.1.count) }),
       hashes: Dictionary(uniqueKeysWithValues: contents.map { ($0.0, ComplianceManifest.sha256($0.1)) }),
       auditEntriesInPeriod: evidence.auditEntriesInPeriod, inventoryRows: evidence.inventory.count,
-      rotationRows: evidence.rotations.count, signingKeyCreated: created, checkpoint: checkpoint,
+      rotationRows: evidence.rotations.count, readRows: evidence.reads.count,
+      reads: evidence.reads.reduce(0) { $0 + $1.reads }, signingKeyCreated: created, checkpoint: checkpoint,
       checkpointError: checkpointError)
   }
 

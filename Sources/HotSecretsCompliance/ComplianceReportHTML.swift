@@ -4,8 +4,8 @@ import HotSecretsVault
 import RemoteAPIs
 
 /// report.html of a compliance bundle: one page for an auditor and a security lead, in report order
-/// (header, controls, age chart, overdue secrets, rotation history, access, policy results, audit
-/// trail, inventory, how to verify the bundle), each section badged with the SOC 2 criteria it
+/// (header, controls, age chart, overdue secrets, rotation history, access, reads, policy results,
+/// audit trail, inventory, how to verify the bundle), each section badged with the SOC 2 criteria it
 /// supports.
 ///
 /// The page is self-contained and inert: inline CSS and inline SVG (the age chart, in pieces of 25
@@ -28,7 +28,8 @@ enum ComplianceReportHTML {
     var page = Page()
     page.html.reserveCapacity(
       24_000 + evidence.inventory.count * 420 + evidence.rotations.count * 520 + evidence.access.count * 360
-        + evidence.policyResults.findings.count * 320 + min(evidence.inventory.count, chartLimit) * 620)
+        + evidence.reads.count * 360 + evidence.policyResults.findings.count * 320
+        + min(evidence.inventory.count, chartLimit) * 620)
     let controls = evidence.controls
     head(evidence, &page)
     header(evidence, toolVersion: toolVersion, &page)
@@ -37,6 +38,7 @@ enum ComplianceReportHTML {
     overdue(evidence.overdue, maxAgeApplies: evidence.maxAgeApplies, &page)
     rotations(evidence.rotations, &page)
     access(evidence.access, periodEnd: evidence.period.until, &page)
+    reads(evidence.reads, environment: evidence.environment, &page)
     policy(evidence.policyResults, &page)
     audit(evidence, &page)
     inventory(evidence.inventory, &page)
@@ -579,6 +581,58 @@ enum ComplianceReportHTML {
         }
       }
     }
+  }
+
+  /// Who read values of the environment in the period: one row per reader, action and what was
+  /// read (reads.csv), never a value.
+  private static func reads(_ rows: [ReadRow], environment: String, _ p: inout Page) {
+    p.raw("<section id=\"reads\"><h2>Who read which secrets")
+    badges(["CC6.1", "CC7.2"], &p)
+    p.raw("</h2>")
+    if rows.isEmpty {
+      p.raw("<p class=\"none\">No value of ")
+      p.text(environment)
+      p.raw(" was read in this period (no get, run, render or live-check entry in the audit trail).</p>")
+      p.raw("</section>\n")
+      return
+    }
+    var readers = Set<String>()
+    var total = 0
+    for row in rows {
+      readers.insert(row.user + "\u{0}" + (row.recipient ?? ""))
+      total += row.reads
+    }
+    p.raw("<p class=\"summary\">")
+    p.int(total)
+    p.raw(total == 1 ? " read of " : " reads of ")
+    p.text(environment)
+    p.raw("’s values by ")
+    p.int(readers.count)
+    p.raw(readers.count == 1 ? " reader" : " readers")
+    p.raw(" (user and recipient), from the audit trail. <span class=\"mono\">*</span> is every key of the ")
+    p.raw("environment; Keys is the most one read handed out.</p>")
+    let columns: [Column] = [
+      "Reader", "Action", "Secrets", .num("Keys"), .num("Reads"), "Versions", "First", "Last",
+    ]
+    p.table("reads", columns: columns, wide: true) { t in
+      for row in rows {
+        t.row([
+          .custom { p in
+            p.text(row.user)
+            if let recipient = row.recipient {
+              p.raw("<br /><span class=\"muted mono\">")
+              p.text(recipient)
+              p.raw("</span>")
+            }
+          },
+          .text(row.action.rawValue, "t"), .text(row.secrets.joined(separator: ", "), "mono"),
+          .int(row.keys, "num"), .int(row.reads, "num"),
+          .text(row.versions.isEmpty ? "–" : row.versions.map { "v\($0)" }.joined(separator: ", ")),
+          .text(row.firstAt, "t"), .text(row.lastAt, "t"),
+        ])
+      }
+    }
+    p.raw("</section>\n")
   }
 
   private static func policy(_ results: VerifyReportJSON, _ p: inout Page) {

@@ -11,8 +11,8 @@ import Testing
 /// `hotsecrets export compliance` and `export verify` end to end.
 @Suite(.endToEnd) struct ExportCommandTests {
   static let files = [
-    "inventory.csv", "rotations.csv", "access.csv", "policy-results.json", "audit.jsonl", "audit-verification.json",
-    "report.html", "signer.pub", "manifest.json", "manifest.sig",
+    "inventory.csv", "rotations.csv", "access.csv", "reads.csv", "policy-results.json", "audit.jsonl",
+    "audit-verification.json", "report.html", "signer.pub", "manifest.json", "manifest.sig",
   ]
 
   static func read(_ h: CLIHarness, _ relative: String) throws -> String {
@@ -128,7 +128,7 @@ import Testing
       "audit-chain-intact": true,
     ])
     #expect(manifest["environment"] as? String == "prod")
-    #expect((manifest["files"] as? [String: String])?.count == 8)
+    #expect((manifest["files"] as? [String: String])?.count == 9)
 
     // audit.jsonl: every entry (the period is the vault's life), ending at the signed head.
     let jsonl = try Self.read(h, "bundle/audit.jsonl").split(separator: "\n")
@@ -163,7 +163,7 @@ import Testing
 
     let checked = try await h.run(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"])
     #expect(checked.status == 0, "\(checked.allOutput)")
-    #expect(checked.stdout.hasPrefix("bundle intact: bundle: 8 files match manifest.json; signature valid"))
+    #expect(checked.stdout.hasPrefix("bundle intact: bundle: 9 files match manifest.json; signature valid"))
     #expect(checked.stdout.contains("signer anchored"))
   }
 
@@ -197,13 +197,14 @@ import Testing
       "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n      ORG_ID: {}\n")
     let r = try await h.run(["export", "compliance", "prod", "--out", "evidence/q4"])
     #expect(r.status == 0, "\(r.allOutput)")
-    #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (10 files)"))
+    #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (11 files)"))
     // The policy sets no max_age_days: the max-age control is not applicable, neither PASS nor FAIL.
     #expect(r.stdout.contains("controls: 2 of 4 pass, 1 not applicable"))
     #expect(
       r.stdout.contains(
         "N/A   Rotation within max age (CC6.1, CC8.1): no key has a maximum age: policies/prod.yaml sets no max_age_days for a secret, nor a default"
       ))
+    #expect(r.stdout.contains("  reads      0 reads of the values in the period (0 rows in reads.csv)"))
     #expect(r.stdout.contains("FAIL  All required keys present (CC6.1): 1 problem(s): openai/ORG_ID (missing)"))
     #expect(r.stdout.contains("PASS  Audit chain intact (CC7.2)"))
     #expect(r.stdout.contains("signing key created now"))
@@ -495,6 +496,93 @@ import Testing
     try handle.close()
     let bad = try await h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
     #expect(bad.status != 0)
+  }
+
+  // MARK: - Issue 17: reads, SHA256SUMS, the period's end, max age, drift
+
+  /// `reads.csv` and the report's "Who read which secrets": per reader, the secrets (or the whole
+  /// environment) read by get, run, render and live checks in the period; never a value.
+  @Test func theReadsSummaryNamesWhoReadWhichSecretsWithoutAValue() async throws {
+    let h = try await Self.exported("first")
+    // The ci identity reads one key twice, runs a command with every key and one limited to a service,
+    // and renders the mirror files; a teammate reads another key once; staging is not prod.
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY_PROD"]).status == 0)
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY_PROD"]).status == 0)
+    #expect(try await h.run(["run", "prod", "--", "/bin/true"]).status == 0)
+    #expect(try await h.run(["run", "prod", "--service", "app", "--", "/bin/true"]).status == 0)
+    #expect(try await h.run(["render", "prod"]).status == 0)
+    try await h.run(["set", "staging", "openai", "API_KEY_PROD"], stdin: "sk-staging-value-789")
+    #expect(try await h.run(["get", "staging", "openai", "API_KEY_PROD"]).status == 0)
+    let identity = try await h.run(["identity", "new", "--out", "teammate.key"])
+    let recipient = identity.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(try await h.run(["recipients", "add", recipient, "--name", "teammate"]).status == 0)
+    let teammate = try await h.run(["get", "prod", "app", "SESSION_SECRET"], env: ["HOTSECRETS_IDENTITY": "teammate.key"])
+    #expect(teammate.status == 0, "\(teammate.allOutput)")
+
+    let r = try await h.run(["export", "compliance", "prod", "--out", "bundle", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(try h.json(r)["reads"] as? Int == 5)
+    let rows = try Self.csv(h, "bundle/reads.csv")
+    #expect(rows[0] == ["user", "recipient", "action", "secrets", "keys", "reads", "versions", "first_at", "last_at"])
+    // Both ran as this machine's user; the recipient tells them apart.
+    let user = rows[1][0]
+    #expect(!user.isEmpty && rows.dropFirst().allSatisfy { $0[0] == user })
+    let body = rows.dropFirst().map { Array($0[1..<7]) }
+    #expect(
+      body == [
+        ["1:ci", "get", "openai/API_KEY_PROD", "1", "2", "1"],
+        ["1:ci", "run", "*", "2", "1", ""],
+        ["1:ci", "run", "app/*", "1", "1", ""],
+        ["1:ci", "render", "*", "2", "1", ""],
+        ["2:teammate", "get", "app/SESSION_SECRET", "1", "1", "1"],
+      ], "\(rows)")
+    for row in rows.dropFirst() {
+      #expect(row[7].hasSuffix("Z") && row[7] <= row[8], "\(row)")
+    }
+    // Listed and hashed like every other file, and shown in the report.
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: h.path("bundle/manifest.json"))))
+        as? [String: Any])
+    #expect((manifest["files"] as? [String: String])?["reads.csv"] != nil)
+    let html = try Self.read(h, "bundle/report.html")
+    let section = try #require(html.range(of: "<section id=\"reads\"").map { html[$0.lowerBound...] })
+    #expect(section.contains("6 reads of prod’s values by 2 readers"))
+    #expect(section.contains("openai/API_KEY_PROD"))
+    #expect(section.contains("2:teammate"))
+    // A period before the reads holds none of them.
+    let text = try await h.run([
+      "export", "compliance", "prod", "--out", "early", "--since", "2000-01-01", "--until", "2001-01-01",
+    ])
+    #expect(text.status == 0, "\(text.allOutput)")
+    #expect(text.stdout.contains("  reads      0 reads of the values in the period (0 rows in reads.csv)"))
+    #expect(try Self.csv(h, "early/reads.csv").count == 1)
+    // No value anywhere in the bundle.
+    for file in Self.files {
+      let content = try Self.read(h, "bundle/\(file)")
+      for value in ["sk-live-secret-value-123", "session-secret-value-456", "sk-staging-value-789"] {
+        #expect(!content.contains(value), "\(file) holds a value")
+      }
+    }
+    #expect(try await h.run(["export", "verify", "bundle"]).status == 0)
+  }
+
+  /// A `verify --live` run is a read too: each key it probed, by name.
+  @Test func liveChecksAreReads() async throws {
+    let verify = VerifyCommandTests()
+    let (fakes, h) = try await verify.liveFakes()
+    defer { fakes.stop() }
+    fakes.accept("cw9fK2xQpL", for: .chatwoot)
+    #expect(try await h.run(["verify", "prod", "--live"]).status == 0)
+    let r = try await h.run(["export", "compliance", "prod", "--out", "bundle"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let rows = try Self.csv(h, "bundle/reads.csv").dropFirst()
+    let live = rows.filter { $0[2] == "verify-live" }.map { $0[3] }
+    // The keys the `verify-live` entry names (the Supabase URL the check also reads is not one of them).
+    #expect(
+      Set(live) == [
+        "openai/API_KEY_PROD", "supabase/SERVICE_KEY", "shopify/SHOPIFY_ACCESS_TOKEN", "chatwoot/API_TOKEN",
+      ], "\(rows)")
+    #expect(rows.allSatisfy { $0[5] == "1" })
   }
 
   /// `--until` after the generation time is refused before anything happens: exit 2, one line

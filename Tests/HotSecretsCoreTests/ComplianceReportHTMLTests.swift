@@ -27,9 +27,18 @@ import Testing
       fingerprintPrefix: version == nil ? nil : "0123456789abcdef", status: status)
   }
 
+  static let defaultReads = [
+    ReadRow(
+      user: "alice", recipient: "1:admin", action: .get, secrets: ["openai/OPENAI_API_KEY"], keys: 1, reads: 3,
+      versions: [2, 3], firstAt: "2026-09-02T08:00:00Z", lastAt: "2026-11-02T08:00:00Z"),
+    ReadRow(
+      user: "ci", recipient: "2:" + hostile, action: .run, secrets: ["*"], keys: 5, reads: 40, versions: [],
+      firstAt: "2026-09-01T01:00:00Z", lastAt: "2026-11-30T01:00:00Z"),
+  ]
+
   static func evidence(
     inventory: [InventoryRow]? = nil, audit: AuditChain.Verification? = nil, rotationCopies: Int = 1,
-    access: [AccessRow]? = nil
+    access: [AccessRow]? = nil, reads: [ReadRow] = defaultReads
   ) -> ComplianceEvidence {
     let inventory =
       inventory ?? [
@@ -85,7 +94,7 @@ import Testing
           headHash: String(repeating: "ab", count: 32),
           authenticated: true, checkpoints: 3),
       checkpointsFile: "audit/checkpoints", auditHead: AuditHead(seq: 321, hash: String(repeating: "ab", count: 32)),
-      auditJSONL: [], auditEntriesInPeriod: 42)
+      auditJSONL: [], auditEntriesInPeriod: 42, reads: reads)
   }
 
   /// A chain broken at seq 7 (the reason holds markup), with a checkpoint that does not verify.
@@ -141,7 +150,7 @@ import Testing
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/@viewBox").count == 1)
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/@role").first?.stringValue == "img")
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/*[local-name()='title']").count == 1)
-    #expect(try document.nodes(forXPath: "//section").count == 8)
+    #expect(try document.nodes(forXPath: "//section").count == 9)
   }
 
   @Test func theXMLCheckIsStrict() {
@@ -202,7 +211,7 @@ import Testing
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let headings = [
       "Compliance report — prod", "Controls", "Secret ages vs max age", "Overdue secrets", "Rotation history",
-      "Access", "Policy results", "Audit trail", "Inventory", "Verifying this bundle",
+      "Access", "Who read which secrets", "Policy results", "Audit trail", "Inventory", "Verifying this bundle",
     ]
     var position = html.startIndex
     for heading in headings {
@@ -212,7 +221,8 @@ import Testing
     }
     let criteria: [(String, [String])] = [
       ("ages", ["CC6.1", "CC8.1"]), ("overdue", ["CC6.1", "CC8.1"]), ("rotations", ["CC8.1"]),
-      ("access", ["CC6.1"]), ("policy", ["CC6.1", "CC7.2"]), ("audit", ["CC7.2"]), ("inventory", ["CC6.1"]),
+      ("access", ["CC6.1"]), ("reads", ["CC6.1", "CC7.2"]), ("policy", ["CC6.1", "CC7.2"]), ("audit", ["CC7.2"]),
+      ("inventory", ["CC6.1"]),
       ("controls", ["CC6.1", "CC7.2", "CC8.1"]),
     ]
     for (id, expected) in criteria {
@@ -286,7 +296,21 @@ import Testing
     #expect(Self.section("controls", in: html).contains("4 of 4 controls pass"))
     #expect(Self.section("overdue", in: html).contains("None"))
     #expect(Self.section("rotations", in: html).contains("No rotation in this period."))
+    #expect(
+      Self.section("reads", in: html).contains(
+        "No value of prod was read in this period (no get, run, render or live-check entry in the audit trail)."))
     #expect(Self.section("policy", in: html).contains("No findings."))
+  }
+
+  @Test func readsListEachReaderActionAndScope() {
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
+    let reads = Self.section("reads", in: html)
+    #expect(reads.contains("43 reads of prod’s values by 2 readers"))
+    #expect(Self.occurrences(of: "</tr>", in: reads) == 3)  // header and two rows
+    #expect(reads.contains("<td class=\"mono\">openai/OPENAI_API_KEY</td>"))
+    #expect(reads.contains("<td>v2, v3</td>"))
+    #expect(reads.contains("2:&lt;script&gt;"))
+    #expect(!reads.contains("<script>"))
   }
 
   /// No key with a max age: the control is not applicable (neither PASS nor FAIL) and the overdue
@@ -352,7 +376,7 @@ import Testing
   @Test func bytesArePinned() throws {
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     #expect(
-      ComplianceManifest.sha256(Array(html.utf8)) == "8b570819c9e887f7c6846d71986d5df9dc302af656015603d8648af439ef1072")
+      ComplianceManifest.sha256(Array(html.utf8)) == "455e4a75c3f4012b500f113c268728fb5d85fae0778a77a700bae4522c2a47f0")
     #expect(
       html.contains(
         #"""
@@ -390,10 +414,24 @@ import Testing
         <tr class="bad">
         """#))
 
+    let hostileName = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Bob&#39;s&quot;"
+    #expect(
+      html.contains(
+        #"""
+        <div class="wide"><table class="reads"><thead><tr><th>Reader</th><th>Action</th><th>Secrets</th>\#
+        <th class="num">Keys</th><th class="num">Reads</th><th>Versions</th><th>First</th><th>Last</th></tr></thead>\#
+        <tbody><tr><td>alice<br /><span class="muted mono">1:admin</span></td><td class="t">get</td>\#
+        <td class="mono">openai/OPENAI_API_KEY</td><td class="num">1</td><td class="num">3</td><td>v2, v3</td>\#
+        <td class="t">2026-09-02T08:00:00Z</td><td class="t">2026-11-02T08:00:00Z</td></tr><tr><td>ci<br />\#
+        <span class="muted mono">2:\#(hostileName)</span></td><td class="t">run</td><td class="mono">*</td>\#
+        <td class="num">5</td><td class="num">40</td><td>–</td><td class="t">2026-09-01T01:00:00Z</td>\#
+        <td class="t">2026-11-30T01:00:00Z</td></tr></tbody></table></div></section>
+        """#))
+
     let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(
       ComplianceManifest.sha256(Array(brokenHTML.utf8))
-        == "44164859fad5d6a799c78c8c0e822473bd3e999c98d18d54d6632c005236f0e2")
+        == "7b26dc6049007163d315b371c285662594d95b721b5f7906022a88774e9aa006")
     #expect(
       brokenHTML.contains(
         #"""

@@ -181,7 +181,7 @@ import Testing
     let audit = try vault.session.verifyAudit(checkpoints: vault.scratch.file("vault/audit-checkpoints.log"))
     #expect(audit.intact && audit.checkpoints == 1)
     let files = try FileManager.default.contentsOfDirectory(atPath: dir)
-    #expect(files.count == 10)
+    #expect(files.count == 11)
     for file in files {
       let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
       #expect(!text.contains("sk-secret-value"), "\(file)")
@@ -190,6 +190,68 @@ import Testing
     #expect(
       try FileManager.default.contentsOfDirectory(atPath: vault.scratch.path).filter { $0.contains("partial") }
         .isEmpty)
+  }
+
+  /// The period's reads of the environment, by reader, action and what was read: gets by secret
+  /// (with the versions read), run and render by scope (with the most keys one handed out), live
+  /// checks by the keys they name. Reads of other environments and outside the period are left out.
+  @Test func readsSummariseTheAuditTrailByReader() async throws {
+    let clock = Clock(Date(timeIntervalSince1970: 1_750_000_000))
+    let vault = try TestVault(now: { clock.now })
+    try vault.session.set(address("prod", "openai", "API_KEY"), value: bytes("sk-one"))
+    try vault.session.set(address("prod", "app", "OPTIONAL"), value: bytes("opt"))
+    try vault.session.set(address("staging", "openai", "API_KEY"), value: bytes("sk-staging"))
+    _ = try vault.session.get(address("prod", "openai", "API_KEY"))  // before the period
+    clock.advance(days: 1)
+    let start = clock.now
+    _ = try vault.session.get(address("prod", "openai", "API_KEY"))
+    _ = try vault.session.get(address("staging", "openai", "API_KEY"))
+    try vault.session.set(address("prod", "openai", "API_KEY"), value: bytes("sk-two"))
+    clock.advance(days: 1)
+    _ = try vault.session.get(address("prod", "openai", "API_KEY"))
+    _ = try vault.session.currentValues(environment: "prod", action: .run, detail: ["command": .string("./server")])
+    _ = try vault.session.currentValues(environment: "prod", services: ["app"], action: .run)
+    try vault.session.set(address("prod", "supabase", "SERVICE_KEY"), value: bytes("sb-key"))
+    clock.advance(days: 1)
+    _ = try vault.session.currentValues(environment: "prod", action: .run)
+    _ = try vault.session.currentValues(environment: "prod", action: .render, detail: ["to": .string("vault/occ")])
+    _ = try vault.session.currentValues(environment: "staging", action: .render)
+    try vault.session.recordLiveProbes(
+      environment: "prod",
+      [
+        (ServiceKey(service: "openai", key: "API_KEY"), .openAI(apiKey: "sk-two")),
+        (ServiceKey(service: "supabase", key: "DATABASE_URL"), .tcp(url: "postgres://db.example:5432/x")),
+      ])
+    let end = clock.now
+    clock.advance(days: 1)
+    _ = try vault.session.get(address("prod", "openai", "API_KEY"))  // after the period
+
+    let result = try await export(vault, since: start, until: end)
+    #expect(result.readRows == 6)
+    #expect(result.reads == 8)
+    let day = { (n: Int) in Timestamp.string(from: start + Double(n) * Self.day) }
+    #expect(
+      try rows(vault, "reads.csv") == [
+        ["user", "recipient", "action", "secrets", "keys", "reads", "versions", "first_at", "last_at"],
+        ["tester", "1:test", "get", "openai/API_KEY", "1", "2", "1;2", day(0), day(1)],
+        ["tester", "1:test", "run", "*", "3", "2", "", day(1), day(2)],
+        ["tester", "1:test", "run", "app/*", "1", "1", "", day(1), day(1)],
+        ["tester", "1:test", "render", "*", "3", "1", "", day(2), day(2)],
+        ["tester", "1:test", "verify-live", "openai/API_KEY", "1", "1", "", day(2), day(2)],
+        ["tester", "1:test", "verify-live", "supabase/DATABASE_URL", "1", "1", "", day(2), day(2)],
+      ])
+    let csv = try String(contentsOfFile: vault.scratch.file("bundle/reads.csv"), encoding: .utf8)
+    for value in ["sk-one", "sk-two", "sk-staging", "sb-key", "opt", "postgres://"] { #expect(!csv.contains(value)) }
+  }
+
+  @Test func readsCSVQuotesAndDefusesWhatTheAuditTrailHolds() {
+    let row = ReadRow(
+      user: "=cmd|' /C calc'!A0", recipient: "3:a,b", action: .run, secrets: ["app/*", "web/*"], keys: 4, reads: 2,
+      versions: [], firstAt: "2026-01-01T00:00:00Z", lastAt: "2026-01-02T00:00:00Z")
+    #expect(
+      ComplianceTables.reads([row])
+        == "user,recipient,action,secrets,keys,reads,versions,first_at,last_at\r\n"
+        + "'=cmd|' /C calc'!A0,\"3:a,b\",run,app/*;web/*,4,2,,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z\r\n")
   }
 
   /// An end of the period after the generation time: refused before anything is written or audited.

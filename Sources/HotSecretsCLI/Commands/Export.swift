@@ -20,7 +20,8 @@ extension HotSecrets {
         abstract: "Write a signed evidence bundle of ENV for auditors (SOC 2 CC6.1, CC7.2, CC8.1).",
         discussion: """
           Writes to DIR (which must not exist, or be empty): inventory.csv, rotations.csv, \
-          access.csv, policy-results.json (`verify ENV` now, without network checks), audit.jsonl \
+          access.csv, reads.csv (who read which secrets in the period: get, run, render, verify \
+          --live), policy-results.json (`verify ENV` now, without network checks), audit.jsonl \
           (the period's audit entries), audit-verification.json (the whole chain and the \
           checkpoints file, MACs included), report.html (one self-contained page), signer.pub, \
           manifest.json (the SHA-256 of every file) and manifest.sig (base64 Ed25519 signature of \
@@ -70,14 +71,14 @@ extension HotSecrets {
         let period: CompliancePeriod
         let files: [String: File]
         let auditHead: AuditHead
-        let auditEntries, inventory, rotations: Int
+        let auditEntries, inventory, rotations, reads: Int
         let controls: [ComplianceControl]
         let signingKeyCreated: Bool
         @NullEncoded var checkpoint: Checkpoint?
         @NullEncoded var checkpointError: String?
 
         enum CodingKeys: String, CodingKey {
-          case directory, environment, signer, period, files, controls, checkpoint, inventory, rotations
+          case directory, environment, signer, period, files, controls, checkpoint, inventory, rotations, reads
           case generatedAt = "generated_at"
           case vaultID = "vault_id"
           case auditHead = "audit_head"
@@ -128,7 +129,8 @@ extension HotSecrets {
             uniqueKeysWithValues: result.sizes.map { name, size in
               (name, Output.File(sha256: result.hashes[name] ?? "", bytes: size))
             }), auditHead: m.auditHead, auditEntries: result.auditEntriesInPeriod, inventory: result.inventoryRows,
-          rotations: result.rotationRows, controls: m.controls, signingKeyCreated: result.signingKeyCreated,
+          rotations: result.rotationRows, reads: result.readRows, controls: m.controls,
+          signingKeyCreated: result.signingKeyCreated,
           checkpoint: result.checkpoint.map { .init(seq: $0.seq, hash: $0.hash, file: checkpointsFile) },
           checkpointError: result.checkpointError)
         try output.write(value) {
@@ -136,6 +138,7 @@ extension HotSecrets {
             "export compliance \(m.environment): wrote \(result.directory) (\(result.sizes.count) files)",
             "  period     \(m.period.since) → \(m.period.until)",
             "  evidence   \(result.inventoryRows) secrets, \(result.rotationRows) rotation rows, \(result.auditEntriesInPeriod) audit entries",
+            "  reads      \(Plural.count(result.reads, "read")) of the values in the period (\(Plural.count(result.readRows, "row")) in reads.csv)",
             "  signed by  \(m.signer)" + (result.signingKeyCreated ? " (signing key created now)" : ""),
           ]
           if let c = result.checkpoint {
