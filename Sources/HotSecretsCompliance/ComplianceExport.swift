@@ -140,11 +140,17 @@ public struct ComplianceExport: Sendable {
       format: ComplianceManifest.formatName,
       files: Dictionary(uniqueKeysWithValues: contents.map { ($0.0, ComplianceManifest.sha256($0.1)) }),
       vaultID: session.vaultID, environment: policy.environment, period: period, generatedAt: evidence.generatedAt,
-      toolVersion: options.toolVersion, auditHead: evidence.auditHead, controls: evidence.controls, signer: signer)
+      toolVersion: options.toolVersion, auditHead: evidence.auditHead, controls: evidence.controls, signer: signer,
+      checksumsFile: ComplianceManifest.checksumsFile)
     let manifestBytes = Array(try StableJSON.encode(manifest)) + [10]
     let signature = try Ed25519.sign(manifestBytes, secretKey: keyPair.secretKey)
     contents.append((ComplianceManifest.manifestFile, manifestBytes))
     contents.append((ComplianceManifest.signatureFile, Array((Base64.encode(signature) + "\n").utf8)))
+    contents.append(
+      (
+        ComplianceManifest.checksumsFile,
+        Array(ComplianceManifest.sha256sums(contents.map { ($0.0, ComplianceManifest.sha256($0.1)) }).utf8)
+      ))
     try BundleFolder.write(contents, into: staging)
     try BundleFolder.commit(staging, to: target)
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HotSecretsCompliance
 import HotSecretsModel
 import TestSupport
 import Testing
@@ -12,7 +13,7 @@ import Testing
 @Suite(.endToEnd) struct ExportCommandTests {
   static let files = [
     "inventory.csv", "rotations.csv", "access.csv", "reads.csv", "policy-results.json", "audit.jsonl",
-    "audit-verification.json", "report.html", "signer.pub", "manifest.json", "manifest.sig",
+    "audit-verification.json", "report.html", "signer.pub", "manifest.json", "manifest.sig", "SHA256SUMS",
   ]
 
   static func read(_ h: CLIHarness, _ relative: String) throws -> String {
@@ -119,8 +120,9 @@ import Testing
     #expect(
       Set(manifest.keys) == [
         "format", "files", "vault_id", "environment", "period", "generated_at", "tool_version", "audit_head",
-        "controls", "signer",
+        "controls", "signer", "checksums_file",
       ])
+    #expect(manifest["checksums_file"] as? String == "SHA256SUMS")
     let controls = try #require(manifest["controls"] as? [[String: Any]])
     let passed = Dictionary(uniqueKeysWithValues: controls.map { ($0["id"] as! String, $0["passed"] as! Bool) })
     #expect(passed == [
@@ -164,6 +166,7 @@ import Testing
     let checked = try await h.run(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"])
     #expect(checked.status == 0, "\(checked.allOutput)")
     #expect(checked.stdout.hasPrefix("bundle intact: bundle: 9 files match manifest.json; signature valid"))
+    #expect(checked.stdout.contains("SHA256SUMS agrees with manifest.json"))
     #expect(checked.stdout.contains("signer anchored"))
   }
 
@@ -197,7 +200,7 @@ import Testing
       "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n      ORG_ID: {}\n")
     let r = try await h.run(["export", "compliance", "prod", "--out", "evidence/q4"])
     #expect(r.status == 0, "\(r.allOutput)")
-    #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (11 files)"))
+    #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (12 files)"))
     // The policy sets no max_age_days: the max-age control is not applicable, neither PASS nor FAIL.
     #expect(r.stdout.contains("controls: 2 of 4 pass, 1 not applicable"))
     #expect(
@@ -230,6 +233,10 @@ import Testing
     switch file {
     case "manifest.json", "manifest.sig":
       #expect(r.stdout.contains("manifest.sig: "), "\(r.stdout)")
+      // SHA256SUMS no longer matches it either (or, with the manifest unreadable, is not known to belong).
+      #expect(r.stdout.contains("  SHA256SUMS: "), "\(r.stdout)")
+    case "SHA256SUMS":
+      #expect(r.stdout.contains("  SHA256SUMS"), "\(r.stdout)")
     default:
       #expect(r.stdout.contains("  \(file): altered"), "\(r.stdout)")
     }
@@ -459,9 +466,10 @@ import Testing
     let script = """
       set -e
       cd "\(dir)"
-      python3 -c 'import json; [print(h + "  " + n) for n, h in sorted(json.load(open("manifest.json"))["files"].items())]' > SHA256SUMS
       sha256sum --check --strict SHA256SUMS
-      rm SHA256SUMS
+      # SHA256SUMS is not signed: it must say what the signed manifest says.
+      python3 -c 'import json; [print(h + "  " + n) for n, h in sorted(json.load(open("manifest.json"))["files"].items())]' \\
+        | diff - <(grep -v -e '  manifest\\.json$' -e '  manifest\\.sig$' SHA256SUMS)
       # Ed25519 with OpenSSL: wrap the raw 32-byte key in its SubjectPublicKeyInfo DER header.
       T=$(mktemp -d)
       (printf '\\x30\\x2a\\x30\\x05\\x06\\x03\\x2b\\x65\\x70\\x03\\x21\\x00'; base64 -d signer.pub) > "$T/signer.der"
@@ -583,6 +591,82 @@ import Testing
         "openai/API_KEY_PROD", "supabase/SERVICE_KEY", "shopify/SHOPIFY_ACCESS_TOKEN", "chatwoot/API_TOKEN",
       ], "\(rows)")
     #expect(rows.allSatisfy { $0[5] == "1" })
+  }
+
+  /// `cd bundle && sha256sum -c SHA256SUMS` passes on an exported bundle and fails once a file is
+  /// altered; `export verify` checks SHA256SUMS agrees with the signed manifest.
+  @Test func sha256sumChecksTheBundleAndExportVerifyChecksSHA256SUMS() async throws {
+    let h = try await Self.exported()
+    let sums = try Self.read(h, "bundle/SHA256SUMS")
+    let lines = sums.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.last == "")
+    let listed = lines.dropLast().map { line in
+      #expect(line.wholeMatch(of: /[0-9a-f]{64}  [A-Za-z0-9._-]+/) != nil, "\(line)")
+      return String(line.dropFirst(66))
+    }
+    // Every other file of the bundle, once, sorted bytewise.
+    #expect(listed == Self.files.filter { $0 != "SHA256SUMS" }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+
+    let check = "cd bundle && sha256sum --check --strict SHA256SUMS"
+    let ok = try await h.runProcess("/bin/bash", ["-c", check], stdin: nil, env: [:])
+    #expect(ok.status == 0, "\(ok.allOutput)")
+    #expect(ok.stdout.split(separator: "\n").count == Self.files.count - 1)
+    #expect(ok.stdout.contains("report.html: OK"))
+
+    // One byte of the report changed: sha256sum fails, and so does export verify.
+    let report = h.path("bundle/report.html")
+    let original = try Data(contentsOf: URL(fileURLWithPath: report))
+    var altered = original
+    altered[altered.count / 2] = altered[altered.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+    try altered.write(to: URL(fileURLWithPath: report))
+    let bad = try await h.runProcess("/bin/bash", ["-c", check], stdin: nil, env: [:])
+    #expect(bad.status == 1, "\(bad.allOutput)")
+    #expect(bad.stdout.contains("report.html: FAILED"))
+    let verified = try await h.run(["export", "verify", "bundle"])
+    #expect(verified.status == 1)
+    #expect(verified.stdout.contains("  report.html: altered"))
+
+    // SHA256SUMS rewritten to match the altered file: sha256sum is content, but the digest is not
+    // the signed one, and export verify says so.
+    let forged = sums.replacingOccurrences(
+      of: "\(ComplianceManifest.sha256(original))  report.html", with: "\(ComplianceManifest.sha256(altered))  report.html")
+    #expect(forged != sums)
+    try forged.write(toFile: h.path("bundle/SHA256SUMS"), atomically: true, encoding: .utf8)
+    #expect(try await h.runProcess("/bin/bash", ["-c", check], stdin: nil, env: [:]).status == 0)
+    let json = try await h.run(["export", "verify", "bundle", "--format", "json"])
+    #expect(json.status == 1)
+    let problems = try h.json(json)["problems"] as? [String] ?? []
+    #expect(problems.contains("report.html: altered (its SHA-256 is not the one in manifest.json)"))
+    #expect(problems.contains("SHA256SUMS: the SHA-256 of report.html is not the one in manifest.json"))
+    let statuses = Dictionary(
+      uniqueKeysWithValues: (try h.json(json)["files"] as? [[String: String]] ?? []).map { ($0["name"]!, $0["status"]!) })
+    #expect(statuses["SHA256SUMS"] == "altered")
+
+    // The report restored: only SHA256SUMS is wrong now.
+    try original.write(to: URL(fileURLWithPath: report))
+    let sumsOnly = try await h.run(["export", "verify", "bundle"])
+    #expect(sumsOnly.status == 1)
+    #expect(
+      sumsOnly.stdout == """
+        bundle NOT intact: bundle
+          SHA256SUMS: the SHA-256 of report.html is not the one in manifest.json
+
+        """, "\(sumsOnly.stdout)")
+
+    // A line dropped, a line for a file that is not there, a file missing from the list.
+    try (sums.split(separator: "\n").filter { !$0.hasSuffix("  audit.jsonl") }.joined(separator: "\n")
+      + "\n" + String(repeating: "0", count: 64) + "  notes.txt\n")
+      .write(toFile: h.path("bundle/SHA256SUMS"), atomically: true, encoding: .utf8)
+    let incomplete = try await h.run(["export", "verify", "bundle"])
+    #expect(incomplete.status == 1)
+    #expect(incomplete.stdout.contains("  SHA256SUMS: does not list audit.jsonl"))
+    #expect(incomplete.stdout.contains("  SHA256SUMS: lists notes.txt, which is not a file of the bundle"))
+
+    // Removed: the signed manifest names it, so its absence is a problem.
+    try FileManager.default.removeItem(atPath: h.path("bundle/SHA256SUMS"))
+    let missing = try await h.run(["export", "verify", "bundle"])
+    #expect(missing.status == 1)
+    #expect(missing.stdout.contains("  SHA256SUMS: missing"))
   }
 
   /// `--until` after the generation time is refused before anything happens: exit 2, one line

@@ -233,7 +233,7 @@ import Testing
       }
     }
     #expect(html.contains("hotsecrets export verify DIR"))
-    #expect(html.contains("manifest.sig") && html.contains("signer.pub") && html.contains("sha256sum"))
+    #expect(html.contains("manifest.sig") && html.contains("signer.pub") && html.contains("sha256sum -c SHA256SUMS"))
     #expect(html.contains("2026-09-01T00:00:00Z → 2026-11-30T12:00:00Z"))
     #expect(html.contains("seq 321 · <span class=\"mono\" title=\"abab"))
   }
@@ -376,7 +376,7 @@ import Testing
   @Test func bytesArePinned() throws {
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     #expect(
-      ComplianceManifest.sha256(Array(html.utf8)) == "455e4a75c3f4012b500f113c268728fb5d85fae0778a77a700bae4522c2a47f0")
+      ComplianceManifest.sha256(Array(html.utf8)) == "896cbf8690a78d12642a041f233829d2e49afc5320bc629d2c100384ea5f40bc")
     #expect(
       html.contains(
         #"""
@@ -431,7 +431,7 @@ import Testing
     let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(
       ComplianceManifest.sha256(Array(brokenHTML.utf8))
-        == "7b26dc6049007163d315b371c285662594d95b721b5f7906022a88774e9aa006")
+        == "1c46b245409d5654d606566ee3ae023ae9a0aa9d8e8d49220367bb77457a9efd")
     #expect(
       brokenHTML.contains(
         #"""

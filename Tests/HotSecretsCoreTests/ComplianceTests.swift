@@ -1,4 +1,5 @@
 import Foundation
+import Sodium
 import Testing
 
 @testable import HotSecretsCompliance
@@ -181,7 +182,7 @@ import Testing
     let audit = try vault.session.verifyAudit(checkpoints: vault.scratch.file("vault/audit-checkpoints.log"))
     #expect(audit.intact && audit.checkpoints == 1)
     let files = try FileManager.default.contentsOfDirectory(atPath: dir)
-    #expect(files.count == 11)
+    #expect(files.count == 12)
     for file in files {
       let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
       #expect(!text.contains("sk-secret-value"), "\(file)")
@@ -309,5 +310,57 @@ import Testing
     let text = String(decoding: try StableJSON.encode(na), as: UTF8.self)
     #expect(text.contains("\"status\" : \"not-applicable\"") && text.contains("\"passed\" : true"))
     #expect(try JSONDecoder().decode(ComplianceControl.self, from: Data(text.utf8)) == na)
+  }
+
+  /// SHA256SUMS is what `sha256sum` writes: `<hex>  <name>` lines sorted bytewise; the parser reads
+  /// back exactly that and nothing malformed.
+  @Test func sha256sumsIsWhatSha256sumWrites() {
+    let a = String(repeating: "a", count: 64)
+    let b = String(repeating: "b", count: 64)
+    let text = ComplianceManifest.sha256sums([("report.html", a), ("SIGNER", b), ("audit.jsonl", a), ("audit-x", b)])
+    #expect(text == "\(b)  SIGNER\n\(b)  audit-x\n\(a)  audit.jsonl\n\(a)  report.html\n")
+    let parsed = ComplianceManifest.parseSHA256Sums(Array(text.utf8))
+    #expect(parsed.map { $0?.name } == ["SIGNER", "audit-x", "audit.jsonl", "report.html"])
+    #expect(parsed.map { $0?.sha256 } == [b, b, a, a])
+    #expect(ComplianceManifest.parseSHA256Sums(Array("\(a) *binary.bin\n".utf8)).first??.name == "binary.bin")
+    for bad in ["\(a) x", "\(a)\tx", "\(a.uppercased())  x", "\(a.dropLast())  x", "", "\(a)  "] {
+      let parsed = ComplianceManifest.parseSHA256Sums(Array((bad + "\n").utf8))
+      #expect(parsed.count == 1 && parsed[0] == nil, "\(bad)")
+    }
+  }
+
+  /// A bundle written before SHA256SUMS existed (no `checksums_file` in its manifest) still
+  /// verifies; a SHA256SUMS added to it is an extra file, as before.
+  @Test func aBundleWithoutChecksumsFileStillVerifies() async throws {
+    let vault = try TestVault()
+    try vault.session.set(address("prod", "openai", "API_KEY"), value: bytes("sk-secret-value"))
+    _ = try await export(vault)
+    let dir = vault.scratch.file("bundle")
+    let manifest = try JSONDecoder().decode(
+      ComplianceManifest.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json")))
+    #expect(manifest.checksumsFile == "SHA256SUMS")
+    // Re-signed as an older version would have written it.
+    let key = try Ed25519.generate()
+    let signer = Base64.encode(key.publicKey)
+    var files = manifest.files
+    files["signer.pub"] = ComplianceManifest.sha256(Array((signer + "\n").utf8))
+    let old = ComplianceManifest(
+      format: manifest.format, files: files, vaultID: manifest.vaultID, environment: manifest.environment,
+      period: manifest.period, generatedAt: manifest.generatedAt, toolVersion: manifest.toolVersion,
+      auditHead: manifest.auditHead, controls: manifest.controls, signer: signer)
+    let bytes = Array(try StableJSON.encode(old)) + [10]
+    #expect(!String(decoding: bytes, as: UTF8.self).contains("checksums_file"))
+    try Data(bytes).write(to: URL(fileURLWithPath: dir + "/manifest.json"))
+    try (Base64.encode(try Ed25519.sign(bytes, secretKey: key.secretKey)) + "\n")
+      .write(toFile: dir + "/manifest.sig", atomically: true, encoding: .utf8)
+    try (signer + "\n").write(toFile: dir + "/signer.pub", atomically: true, encoding: .utf8)
+    let sums = dir + "/SHA256SUMS"
+    let kept = try String(contentsOfFile: sums, encoding: .utf8)
+    try FileManager.default.removeItem(atPath: sums)
+    let result = BundleVerifier.verify(directory: dir)
+    #expect(result.valid, "\(result.problems)")
+    #expect(!result.files.contains { $0.name == "SHA256SUMS" })
+    try kept.write(toFile: sums, atomically: true, encoding: .utf8)
+    #expect(BundleVerifier.verify(directory: dir).problems == ["SHA256SUMS: extra file, not listed in manifest.json"])
   }
 }

@@ -24,11 +24,12 @@ extension HotSecrets {
           --live), policy-results.json (`verify ENV` now, without network checks), audit.jsonl \
           (the period's audit entries), audit-verification.json (the whole chain and the \
           checkpoints file, MACs included), report.html (one self-contained page), signer.pub, \
-          manifest.json (the SHA-256 of every file) and manifest.sig (base64 Ed25519 signature of \
-          manifest.json's exact bytes, by the vault's audit signing key). No secret value is \
-          written. The bundle appears all at once (built in a hidden sibling folder, then \
-          renamed). The export is audited (export-compliance) and its audit head is checkpointed \
-          in ROOT/vault/audit-checkpoints.log (--checkpoints overrides). Formats and columns: \
+          manifest.json (the SHA-256 of every file), manifest.sig (base64 Ed25519 signature of \
+          manifest.json's exact bytes, by the vault's audit signing key) and SHA256SUMS (every \
+          other file, for `sha256sum -c SHA256SUMS`). No secret value is written. The bundle \
+          appears all at once (built in a hidden sibling folder, then renamed). The export is \
+          audited (export-compliance) and its audit head is checkpointed in \
+          ROOT/vault/audit-checkpoints.log (--checkpoints overrides). Formats and columns: \
           docs/compliance.md. Check a bundle with `hotsecrets export verify DIR`.
 
           --since and --until take YYYY-MM-DD (--until includes that whole day) or \
@@ -172,15 +173,17 @@ extension HotSecrets {
         discussion: """
           Needs no vault and no unlock. Checks that manifest.sig is a valid Ed25519 signature of \
           manifest.json's exact bytes by signer.pub, that every file manifest.json lists is \
-          present with its SHA-256, and that the folder holds no other file. A valid signature \
-          only proves the bundle is unchanged since someone holding that key signed it: also \
-          check the signer is your vault's key, with --signer-key (the `key=` of your committed \
-          checkpoints) or --checkpoints FILE (the signer must have signed that file's checkpoints, \
-          and the bundle's audit head must be checkpointed there, as `export` does).
+          present with its SHA-256, that SHA256SUMS lists every other file with the same digests \
+          (what `sha256sum -c SHA256SUMS` checks), and that the folder holds no other file. A \
+          valid signature only proves the bundle is unchanged since someone holding that key \
+          signed it: also check the signer is your vault's key, with --signer-key (the `key=` of \
+          your committed checkpoints) or --checkpoints FILE (the signer must have signed that \
+          file's checkpoints, and the bundle's audit head must be checkpointed there, as `export` \
+          does).
 
           Exit codes: 0 the bundle is intact (and anchored, when asked); 1 a file is altered, \
-          missing or extra, the signature is bad, or the signer is not the expected key; 2 DIR \
-          is not a folder; 64 usage error.
+          missing or extra, SHA256SUMS disagrees with the manifest, the signature is bad, or the \
+          signer is not the expected key; 2 DIR is not a folder; 64 usage error.
           """)
 
       @OptionGroup var output: OutputOptions
@@ -210,10 +213,15 @@ extension HotSecrets {
         try output.write(result) {
           var lines: [String] = []
           if result.valid {
-            let count = result.files.count
+            let checksums = result.manifest?.checksumsFile
+            let count = result.files.filter { $0.name != checksums }.count
             lines.append(
               "bundle intact: \(directory): \(count) files match manifest.json; signature valid (signer \(result.signer ?? "?"))"
             )
+            if let checksums {
+              lines.append(
+                "  \(checksums) agrees with manifest.json: `sha256sum -c \(checksums)` in the folder checks every file")
+            }
             if let m = result.manifest {
               lines.append(
                 "  \(m.environment), vault \(m.vaultID), \(m.period.since) → \(m.period.until), generated \(m.generatedAt), audit head seq \(m.auditHead.seq)"
