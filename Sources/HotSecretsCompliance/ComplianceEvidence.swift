@@ -232,6 +232,13 @@ public struct ComplianceEvidence: Sendable {
   public let auditEntriesInPeriod: Int
   /// Who read which secrets of the environment in the period (`reads.csv`).
   public var reads: [ReadRow] = []
+  /// The mirror folder the policy results compared with the vault (drift), nil when there was none.
+  public var mirrorChecked: String? = nil
+
+  /// The policy results' drift findings: where the mirror files and the vault differ.
+  public var drift: [VerifyReportJSON.FindingJSON] {
+    policyResults.findings.filter { $0.check == Finding.Check.drift.rawValue }
+  }
 
   /// Keys past their maximum age.
   public var overdue: [InventoryRow] { inventory.filter { $0.status == .overdue } }

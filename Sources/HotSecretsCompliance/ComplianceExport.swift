@@ -106,13 +106,16 @@ public struct ComplianceExport: Sendable {
         actor: session.actor, keys: session.keys, at: start, in: tx)
       return pair
     }
+    // As `PolicyCheck` decides: drift is checked when the folder exists.
+    let mirrorChecked = options.mirrorDirectory.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
     let report = try await PolicyCheck(
       session: session, policy: policy, probe: nil,
-      options: .init(live: false, mirrorDirectory: options.mirrorDirectory, asOf: start)
+      options: .init(live: false, mirrorDirectory: mirrorChecked, asOf: start)
     ).run()
     let evidence = try EvidenceCollector(
       session: session, policy: policy, period: period, generatedAt: start, checkpointsFile: options.checkpointsFile,
-      policyResults: VerifyReportJSON(report, policy: policy, strict: false, words: options.findingWords)
+      policyResults: VerifyReportJSON(report, policy: policy, strict: false, words: options.findingWords),
+      mirrorChecked: mirrorChecked
     ).collect()
 
     let signer = Base64.encode(keyPair.publicKey)

@@ -5,8 +5,8 @@ import RemoteAPIs
 
 /// report.html of a compliance bundle: one page for an auditor and a security lead, in report order
 /// (header, controls, age chart, overdue secrets, rotation history, access, reads, policy results,
-/// audit trail, inventory, how to verify the bundle), each section badged with the SOC 2 criteria it
-/// supports.
+/// mirror drift, audit trail, inventory, how to verify the bundle), each section badged with the
+/// SOC 2 criteria it supports (mirror drift, context rather than evidence of a control, with none).
 ///
 /// The page is self-contained and inert: inline CSS and inline SVG (the age chart, in pieces of 25
 /// keys so that each prints whole on a page), no script, no link to anything outside the file. It is XHTML-compatible (every element closed, attributes quoted,
@@ -40,6 +40,7 @@ enum ComplianceReportHTML {
     access(evidence.access, periodEnd: evidence.period.until, &page)
     reads(evidence.reads, environment: evidence.environment, &page)
     policy(evidence.policyResults, &page)
+    drift(evidence, &page)
     audit(evidence, &page)
     inventory(evidence.inventory, &page)
     footer(evidence, toolVersion: toolVersion, verifyCommand: verifyCommand, &page)
@@ -669,6 +670,41 @@ enum ComplianceReportHTML {
             .text(finding.service), .text(finding.key, "mono"), .text(finding.check), .text(finding.severity, "sev"),
             .text(finding.message, "msg"),
           ])
+      }
+    }
+    p.raw("</section>\n")
+  }
+
+  /// The policy results' drift findings, apart from the controls: the mirror is a plaintext
+  /// working copy on the machine that made the bundle, so what it shows is context, not a control
+  /// of the environment (docs/compliance.md, "Mirror drift").
+  private static func drift(_ e: ComplianceEvidence, _ p: inout Page) {
+    p.raw("<section id=\"drift\"><h2>Mirror drift <span class=\"muted\">(not a control)</span></h2>")
+    p.raw("<p class=\"note\">The mirror is the git-ignored plaintext working copy of the secrets on the machine ")
+    p.raw("that made this bundle. Deployments and rotations take values from the vault, never from the mirror, ")
+    p.raw("so a difference says what has not yet been taken into the vault (a file edit, not yet in the audit ")
+    p.raw("trail) or not yet written out to the files; it says nothing about what runs in production and is ")
+    p.raw("mapped to no control. The same findings are in the policy results above.</p>")
+    guard let folder = e.mirrorChecked else {
+      p.raw("<p class=\"none\">Not checked: there was no mirror folder where the bundle was made.</p></section>\n")
+      return
+    }
+    let findings = e.drift
+    if findings.isEmpty {
+      p.raw("<p class=\"none\">None: the files in <span class=\"mono\">")
+      p.text(folder)
+      p.raw("</span> match the vault.</p></section>\n")
+      return
+    }
+    p.raw("<p class=\"summary\">")
+    p.int(findings.count)
+    p.raw(findings.count == 1 ? " key differs" : " keys differ")
+    p.raw(" between <span class=\"mono\">")
+    p.text(folder)
+    p.raw("</span> and the vault.</p>")
+    p.table("drift", columns: ["Service", "Key", "Difference"]) { t in
+      for finding in findings {
+        t.row([.text(finding.service), .text(finding.key, "mono"), .text(finding.message, "msg")])
       }
     }
     p.raw("</section>\n")

@@ -12,6 +12,8 @@ struct EvidenceCollector {
   let generatedAt: Date
   let checkpointsFile: String
   let policyResults: VerifyReportJSON
+  /// The mirror folder the policy results compared with the vault, nil when there was none.
+  var mirrorChecked: String? = nil
 
   /// Days before the maximum age at which a key counts as due soon (as `verify` warns).
   static let dueSoonDays = 14
@@ -36,7 +38,8 @@ struct EvidenceCollector {
         period: period, policyFile: policy.file, inventory: try inventory(tx), rotations: try rotations(tx, audit),
         access: try access(tx, audit), policyResults: policyResults, auditVerification: verification,
         checkpointsFile: checkpointsFile, auditHead: AuditHead(seq: head.seq, hash: head.hash),
-        auditJSONL: audit.jsonl, auditEntriesInPeriod: audit.inPeriod, reads: audit.readRows)
+        auditJSONL: audit.jsonl, auditEntriesInPeriod: audit.inPeriod, reads: audit.readRows,
+        mirrorChecked: mirrorChecked)
     }
   }
 

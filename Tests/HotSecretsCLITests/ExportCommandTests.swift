@@ -731,4 +731,35 @@ import Testing
     #expect(evaluated["status"] as? String == "pass")
     #expect(evaluated["detail"] as? String == "no secret is older than its maximum age")
   }
+
+  /// Drift between the mirror files and the vault is shown apart from the controls (it fails none)
+  /// and stays in the policy results as `verify` reports it.
+  @Test func driftIsShownApartFromTheControls() async throws {
+    let h = try await Self.exported()
+    let html = try Self.read(h, "bundle/report.html")
+    #expect(html.contains("<section id=\"drift\"><h2>Mirror drift <span class=\"muted\">(not a control)</span></h2>"))
+    #expect(html.contains("Not checked: there was no mirror folder where the bundle was made."))
+
+    #expect(try await h.run(["render", "prod"]).status == 0)
+    let clean = try await h.run(["export", "compliance", "prod", "--out", "clean"])
+    #expect(clean.status == 0)
+    #expect(try Self.read(h, "clean/report.html").contains("None: the files in <span class=\"mono\">vault/occ</span> match the vault."))
+
+    try "API_KEY_PROD=sk-live-edited-in-the-file-999\n".write(
+      toFile: h.path("vault/occ/openai/prod.env"), atomically: true, encoding: .utf8)
+    let r = try await h.run(["export", "compliance", "prod", "--out", "drifted", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let controls = try #require(try h.json(r)["controls"] as? [[String: Any]])
+    #expect(controls.map { $0["id"] as? String } == [
+      "inventory-complete", "required-keys-present", "rotation-within-max-age", "audit-chain-intact",
+    ])
+    #expect(controls.allSatisfy { $0["passed"] as? Bool == true }, "\(controls)")
+    let results = try Self.read(h, "drifted/policy-results.json")
+    #expect(results.contains("\"check\" : \"drift\""))
+    let report = try Self.read(h, "drifted/report.html")
+    let drift = try #require(report.range(of: "<section id=\"drift\"").map { report[$0.lowerBound...] })
+    #expect(drift.contains("1 key differs between <span class=\"mono\">vault/occ</span> and the vault."))
+    #expect(drift.contains("<td>openai</td><td class=\"mono\">API_KEY_PROD</td><td class=\"msg\">the file&#39;s value changed"))
+    #expect(!report.contains("sk-live-edited-in-the-file-999"))
+  }
 }

@@ -38,7 +38,8 @@ import Testing
 
   static func evidence(
     inventory: [InventoryRow]? = nil, audit: AuditChain.Verification? = nil, rotationCopies: Int = 1,
-    access: [AccessRow]? = nil, reads: [ReadRow] = defaultReads
+    access: [AccessRow]? = nil, reads: [ReadRow] = defaultReads, extraFindings: [VerifyReportJSON.FindingJSON] = [],
+    mirrorChecked: String? = nil
   ) -> ComplianceEvidence {
     let inventory =
       inventory ?? [
@@ -79,7 +80,7 @@ import Testing
         message: "required key is not in the vault"),
       VerifyReportJSON.FindingJSON(
         service: "openai", key: "OPENAI_API_KEY", check: "max-age", severity: "warning", message: "120 days old"),
-    ]
+    ] + extraFindings
     return ComplianceEvidence(
       environment: "prod", vaultID: "vault-1234", generatedAt: "2026-11-30T12:00:00Z",
       period: CompliancePeriod(since: "2026-09-01T00:00:00Z", until: "2026-11-30T12:00:00Z"),
@@ -94,7 +95,7 @@ import Testing
           headHash: String(repeating: "ab", count: 32),
           authenticated: true, checkpoints: 3),
       checkpointsFile: "audit/checkpoints", auditHead: AuditHead(seq: 321, hash: String(repeating: "ab", count: 32)),
-      auditJSONL: [], auditEntriesInPeriod: 42, reads: reads)
+      auditJSONL: [], auditEntriesInPeriod: 42, reads: reads, mirrorChecked: mirrorChecked)
   }
 
   /// A chain broken at seq 7 (the reason holds markup), with a checkpoint that does not verify.
@@ -150,7 +151,7 @@ import Testing
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/@viewBox").count == 1)
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/@role").first?.stringValue == "img")
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/*[local-name()='title']").count == 1)
-    #expect(try document.nodes(forXPath: "//section").count == 9)
+    #expect(try document.nodes(forXPath: "//section").count == 10)
   }
 
   @Test func theXMLCheckIsStrict() {
@@ -211,7 +212,8 @@ import Testing
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let headings = [
       "Compliance report — prod", "Controls", "Secret ages vs max age", "Overdue secrets", "Rotation history",
-      "Access", "Who read which secrets", "Policy results", "Audit trail", "Inventory", "Verifying this bundle",
+      "Access", "Who read which secrets", "Policy results", "Mirror drift", "Audit trail", "Inventory",
+      "Verifying this bundle",
     ]
     var position = html.startIndex
     for heading in headings {
@@ -234,6 +236,8 @@ import Testing
     }
     #expect(html.contains("hotsecrets export verify DIR"))
     #expect(html.contains("manifest.sig") && html.contains("signer.pub") && html.contains("sha256sum -c SHA256SUMS"))
+    // Mirror drift is context, not a control: no criterion badge.
+    #expect(!Self.section("drift", in: html).contains("class=\"crit\""))
     #expect(html.contains("2026-09-01T00:00:00Z → 2026-11-30T12:00:00Z"))
     #expect(html.contains("seq 321 · <span class=\"mono\" title=\"abab"))
   }
@@ -300,6 +304,7 @@ import Testing
       Self.section("reads", in: html).contains(
         "No value of prod was read in this period (no get, run, render or live-check entry in the audit trail)."))
     #expect(Self.section("policy", in: html).contains("No findings."))
+    #expect(Self.section("drift", in: html).contains("Not checked: there was no mirror folder"))
   }
 
   @Test func readsListEachReaderActionAndScope() {
@@ -311,6 +316,31 @@ import Testing
     #expect(reads.contains("<td>v2, v3</td>"))
     #expect(reads.contains("2:&lt;script&gt;"))
     #expect(!reads.contains("<script>"))
+  }
+
+  /// Drift findings get their own section, apart from the controls, which they do not change.
+  @Test func driftIsShownApartAndChangesNoControl() {
+    let drift = VerifyReportJSON.FindingJSON(
+      service: "openai", key: "OPENAI_API_KEY", check: "drift", severity: "error",
+      message: "the file's value changed since the last import or render")
+    let plain = Self.evidence(mirrorChecked: "vault/occ")
+    let drifted = Self.evidence(extraFindings: [drift], mirrorChecked: "vault/occ")
+    #expect(drifted.controls == plain.controls)
+    let html = ComplianceReportHTML.render(drifted, toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
+    let section = Self.section("drift", in: html)
+    #expect(section.contains("(not a control)"))
+    #expect(section.contains("is mapped to no control"))
+    #expect(section.contains("1 key differs between <span class=\"mono\">vault/occ</span> and the vault."))
+    #expect(
+      section.contains(
+        "<tr><td>openai</td><td class=\"mono\">OPENAI_API_KEY</td><td class=\"msg\">the file&#39;s value changed since the last import or render</td></tr>"
+      ))
+    // Still in the policy results, as `verify` reports it.
+    #expect(Self.section("policy", in: html).contains("<td>drift</td>"))
+    let clean = ComplianceReportHTML.render(plain, toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
+    #expect(
+      Self.section("drift", in: clean).contains(
+        "None: the files in <span class=\"mono\">vault/occ</span> match the vault."))
   }
 
   /// No key with a max age: the control is not applicable (neither PASS nor FAIL) and the overdue
@@ -376,7 +406,7 @@ import Testing
   @Test func bytesArePinned() throws {
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     #expect(
-      ComplianceManifest.sha256(Array(html.utf8)) == "896cbf8690a78d12642a041f233829d2e49afc5320bc629d2c100384ea5f40bc")
+      ComplianceManifest.sha256(Array(html.utf8)) == "dbc0987cd8d9c40da5b313a2eaf04d2c56a5563d694c62875449ff7ac72214b7")
     #expect(
       html.contains(
         #"""
@@ -431,7 +461,7 @@ import Testing
     let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(
       ComplianceManifest.sha256(Array(brokenHTML.utf8))
-        == "1c46b245409d5654d606566ee3ae023ae9a0aa9d8e8d49220367bb77457a9efd")
+        == "73e2edc883f0d8fdecabf91e2eb0c4ad816bff8b054fbec41b0805d568fd371b")
     #expect(
       brokenHTML.contains(
         #"""
