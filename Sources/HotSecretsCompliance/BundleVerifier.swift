@@ -109,7 +109,20 @@ public enum BundleVerifier {
       result.problems.append("\(directory): cannot list the folder, so extra files cannot be ruled out")
       return result
     }
-    let expected = Set(listed.keys).union([ComplianceManifest.manifestFile, ComplianceManifest.signatureFile])
+    var expected = Set(listed.keys).union([ComplianceManifest.manifestFile, ComplianceManifest.signatureFile])
+    if let checksums = result.manifest?.checksumsFile {
+      if !isPlainName(checksums) || expected.contains(checksums) {
+        result.problems.append(
+          "\(ComplianceManifest.manifestFile): names '\(checksums)' as its checksums file, which is not a plain file name of its own"
+        )
+      } else {
+        expected.insert(checksums)
+        let bytes = read(checksums, limit: 1 << 20)
+        checkSums(
+          checksums, bytes: bytes, unreadable: unreadable[checksums], listed: listed, manifest: manifestBytes,
+          signature: signatureText, into: &result)
+      }
+    }
     for name in present.sorted() where !expected.contains(name) {
       result.files.append(.init(name: name, status: .extra))
       result.problems.append("\(name): extra file, not listed in manifest.json")
@@ -120,6 +133,56 @@ public enum BundleVerifier {
 
     if let anchor { checkAnchor(anchor, into: &result) }
     return result
+  }
+
+  /// Checks the bundle's `SHA256SUMS` (`name`) agrees with the signed manifest, so that
+  /// `sha256sum -c` checks exactly what the signature covers: one well-formed line per file of the
+  /// bundle but itself, none twice, none for anything else; each file the manifest lists with the
+  /// manifest's digest (a file that differs from it is reported by the manifest check), and
+  /// `manifest.json` and `manifest.sig` with their own bytes' digests.
+  private static func checkSums(
+    _ name: String, bytes: [UInt8]?, unreadable: String?, listed: [String: String], manifest: [UInt8]?,
+    signature: [UInt8]?, into result: inout BundleVerification
+  ) {
+    guard let bytes else {
+      result.files.append(.init(name: name, status: unreadable == nil ? .missing : .notRegular))
+      result.problems.append("\(name): \(unreadable ?? "missing")")
+      return
+    }
+    var problems: [String] = []
+    var digests: [String: String] = [:]
+    for (index, line) in ComplianceManifest.parseSHA256Sums(bytes).enumerated() {
+      guard let (digest, file) = line else {
+        problems.append("\(name) line \(index + 1): not '<SHA-256 in hex>  <file name>'")
+        continue
+      }
+      if digests[file] != nil {
+        problems.append("\(name): lists \(file) twice")
+      } else {
+        digests[file] = digest
+      }
+    }
+    // Not in the manifest: checked against their bytes (the signature check covers them).
+    let own = [ComplianceManifest.manifestFile: manifest, ComplianceManifest.signatureFile: signature]
+    let files = Set(listed.keys.filter(isPlainName)).union(own.keys)
+    for file in files.sorted() {
+      guard let digest = digests[file] else {
+        problems.append("\(name): does not list \(file)")
+        continue
+      }
+      if let expected = listed[file] {
+        if digest != expected.lowercased() {
+          problems.append("\(name): the SHA-256 of \(file) is not the one in manifest.json")
+        }
+      } else if let ownBytes = own[file] ?? nil, digest != ComplianceManifest.sha256(ownBytes) {
+        problems.append("\(name): the SHA-256 of \(file) does not match the file")
+      }
+    }
+    for file in digests.keys.sorted() where !files.contains(file) {
+      problems.append("\(name): lists \(file), which is not a file of the bundle")
+    }
+    result.files.append(.init(name: name, status: problems.isEmpty ? .ok : .altered))
+    result.problems += problems
   }
 
   private static func checkAnchor(_ anchor: Anchor, into result: inout BundleVerification) {

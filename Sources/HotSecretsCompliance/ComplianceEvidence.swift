@@ -126,14 +126,87 @@ public struct AccessRow: Sendable, Equatable {
   public func isActive(at time: String) -> Bool { removedAt.map { $0 > time } ?? true }
 }
 
+/// Who read values of the environment's secrets during the period, from the audit trail's read
+/// entries: one row per reader (user and recipient), action and what was read. Names, counts,
+/// versions and dates; never a value.
+public struct ReadRow: Sendable, Equatable {
+  /// What handed the values out, as the audit trail names it.
+  public enum Action: String, Sendable, CaseIterable {
+    /// One secret, printed.
+    case get
+    /// The environment's values (or some services'), put in a child process's environment.
+    case run
+    /// The environment's values, written to the mirror files.
+    case render
+    /// Credentials sent to their provider (or URLs connected to) by a live check.
+    case verifyLive = "verify-live"
+  }
+
+  /// The OS user the audit entry names.
+  public let user: String
+  /// The recipient (`ID:NAME`) that unlocked, as the audit trail records it; nil when it names none.
+  public let recipient: String?
+  public let action: Action
+  /// `SERVICE/KEY` for one secret; `*` for every key of the environment; `SERVICE/*` names
+  /// (sorted) for a read limited to services.
+  public let secrets: [String]
+  /// Keys one read handed out: 1 for one secret; for a whole-environment or services read, the
+  /// most any of these reads handed out (the entry records its count).
+  public var keys: Int
+  /// How many times, in the period.
+  public var reads: Int
+  /// The versions read (sorted, distinct): `get` records the version; other reads do not.
+  public var versions: [Int]
+  public var firstAt: String
+  public var lastAt: String
+}
+
 /// A control the report evaluates, with the SOC 2 criteria it supports.
 public struct ComplianceControl: Sendable, Equatable, Codable {
+  public enum Status: String, Sendable, Codable {
+    case pass, fail
+    /// Nothing to evaluate (e.g. no key has a maximum age): neither a pass nor a failure.
+    case notApplicable = "not-applicable"
+  }
+
   public let id: String
   public let title: String
   public let criteria: [String]
+  /// False exactly when the control fails (true when it is not applicable: nothing fails). Read
+  /// `status` to tell a pass from a control with nothing to evaluate.
   public let passed: Bool
+  public let status: Status
   /// One line saying why, naming what failed.
   public let detail: String
+
+  /// A control that was evaluated: it passes or fails.
+  public init(id: String, title: String, criteria: [String], passed: Bool, detail: String) {
+    self.init(id: id, title: title, criteria: criteria, status: passed ? .pass : .fail, detail: detail)
+  }
+
+  public init(id: String, title: String, criteria: [String], status: Status, detail: String) {
+    self.id = id
+    self.title = title
+    self.criteria = criteria
+    self.passed = status != .fail
+    self.status = status
+    self.detail = detail
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case id, title, criteria, passed, status, detail
+  }
+
+  /// Reads a control of any bundle: one written before `status` existed has `passed` only.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    id = try c.decode(String.self, forKey: .id)
+    title = try c.decode(String.self, forKey: .title)
+    criteria = try c.decode([String].self, forKey: .criteria)
+    passed = try c.decode(Bool.self, forKey: .passed)
+    detail = try c.decode(String.self, forKey: .detail)
+    status = try c.decodeIfPresent(Status.self, forKey: .status) ?? (passed ? .pass : .fail)
+  }
 }
 
 /// Everything a compliance bundle reports, read from the vault in one snapshot. Holds no secret
@@ -157,9 +230,22 @@ public struct ComplianceEvidence: Sendable {
   /// Audit entries in the period, one canonical JSON object per line (docs/compliance.md).
   public let auditJSONL: [UInt8]
   public let auditEntriesInPeriod: Int
+  /// Who read which secrets of the environment in the period (`reads.csv`).
+  public var reads: [ReadRow] = []
+  /// The mirror folder the policy results compared with the vault (drift), nil when there was none.
+  public var mirrorChecked: String? = nil
+
+  /// The policy results' drift findings: where the mirror files and the vault differ.
+  public var drift: [VerifyReportJSON.FindingJSON] {
+    policyResults.findings.filter { $0.check == Finding.Check.drift.rawValue }
+  }
 
   /// Keys past their maximum age.
   public var overdue: [InventoryRow] { inventory.filter { $0.status == .overdue } }
+
+  /// Whether any key has a maximum age (its own or the policy's default): without one, the
+  /// max-age control has nothing to evaluate.
+  public var maxAgeApplies: Bool { inventory.contains { $0.maxAgeDays != nil } }
 
   /// The four controls the report summarises, in report order.
   public var controls: [ComplianceControl] {
@@ -182,12 +268,17 @@ public struct ComplianceEvidence: Sendable {
         detail: presence.isEmpty
           ? "every required key is present, non-empty, not a placeholder and in its format"
           : "\(presence.count) problem(s): \(names(presence.map { "\($0.service)/\($0.key) (\($0.check))" }))"),
-      ComplianceControl(
-        id: "rotation-within-max-age", title: "Rotation within max age", criteria: ["CC6.1", "CC8.1"],
-        passed: overdue.isEmpty,
-        detail: overdue.isEmpty
-          ? "no secret is older than its maximum age"
-          : "\(overdue.count) secret(s) past their maximum age: \(names(overdue.map { "\($0.service)/\($0.key)" }))"),
+      maxAgeApplies
+        ? ComplianceControl(
+          id: "rotation-within-max-age", title: "Rotation within max age", criteria: ["CC6.1", "CC8.1"],
+          passed: overdue.isEmpty,
+          detail: overdue.isEmpty
+            ? "no secret is older than its maximum age"
+            : "\(overdue.count) secret(s) past their maximum age: \(names(overdue.map { "\($0.service)/\($0.key)" }))")
+        : ComplianceControl(
+          id: "rotation-within-max-age", title: "Rotation within max age", criteria: ["CC6.1", "CC8.1"],
+          status: .notApplicable,
+          detail: "no key has a maximum age: \(policyFile) sets no max_age_days for a secret, nor a default"),
       ComplianceControl(
         id: "audit-chain-intact", title: "Audit chain intact", criteria: ["CC7.2"], passed: audit.intact,
         detail: audit.intact

@@ -50,6 +50,9 @@ public struct ComplianceExport: Sendable {
     public let auditEntriesInPeriod: Int
     public let inventoryRows: Int
     public let rotationRows: Int
+    /// Rows of `reads.csv`, and the reads they count.
+    public let readRows: Int
+    public let reads: Int
     public let signingKeyCreated: Bool
     /// The checkpoint appended for the bundle's audit head, or why it could not be (the bundle is
     /// complete either way).
@@ -69,7 +72,8 @@ public struct ComplianceExport: Sendable {
 
   /// Writes the bundle to `directory`, which must not exist or be an empty folder. Throws
   /// `VaultError.io` naming the path when it cannot be written (nothing is left behind),
-  /// `invalidValue` for a period that ends before it starts.
+  /// `invalidValue` for a period that ends before it starts, `ComplianceError.periodEndsLater`
+  /// for one that ends after the generation time (then nothing is written or audited).
   public func write(to directory: String) async throws -> Result {
     let target = try Self.prepare(directory)
     let start = session.now()
@@ -102,13 +106,16 @@ public struct ComplianceExport: Sendable {
         actor: session.actor, keys: session.keys, at: start, in: tx)
       return pair
     }
+    // As `PolicyCheck` decides: drift is checked when the folder exists.
+    let mirrorChecked = options.mirrorDirectory.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
     let report = try await PolicyCheck(
       session: session, policy: policy, probe: nil,
-      options: .init(live: false, mirrorDirectory: options.mirrorDirectory, asOf: start)
+      options: .init(live: false, mirrorDirectory: mirrorChecked, asOf: start)
     ).run()
     let evidence = try EvidenceCollector(
       session: session, policy: policy, period: period, generatedAt: start, checkpointsFile: options.checkpointsFile,
-      policyResults: VerifyReportJSON(report, policy: policy, strict: false, words: options.findingWords)
+      policyResults: VerifyReportJSON(report, policy: policy, strict: false, words: options.findingWords),
+      mirrorChecked: mirrorChecked
     ).collect()
 
     let signer = Base64.encode(keyPair.publicKey)
@@ -116,6 +123,7 @@ public struct ComplianceExport: Sendable {
       ("inventory.csv", Array(ComplianceTables.inventory(evidence.inventory).utf8)),
       ("rotations.csv", Array(ComplianceTables.rotations(evidence.rotations).utf8)),
       ("access.csv", Array(ComplianceTables.access(evidence.access, period: period).utf8)),
+      ("reads.csv", Array(ComplianceTables.reads(evidence.reads).utf8)),
       ("policy-results.json", Array(try StableJSON.encode(evidence.policyResults)) + [10]),
       ("audit.jsonl", evidence.auditJSONL),
       (
@@ -135,11 +143,17 @@ public struct ComplianceExport: Sendable {
       format: ComplianceManifest.formatName,
       files: Dictionary(uniqueKeysWithValues: contents.map { ($0.0, ComplianceManifest.sha256($0.1)) }),
       vaultID: session.vaultID, environment: policy.environment, period: period, generatedAt: evidence.generatedAt,
-      toolVersion: options.toolVersion, auditHead: evidence.auditHead, controls: evidence.controls, signer: signer)
+      toolVersion: options.toolVersion, auditHead: evidence.auditHead, controls: evidence.controls, signer: signer,
+      checksumsFile: ComplianceManifest.checksumsFile)
     let manifestBytes = Array(try StableJSON.encode(manifest)) + [10]
     let signature = try Ed25519.sign(manifestBytes, secretKey: keyPair.secretKey)
     contents.append((ComplianceManifest.manifestFile, manifestBytes))
     contents.append((ComplianceManifest.signatureFile, Array((Base64.encode(signature) + "\n").utf8)))
+    contents.append(
+      (
+        ComplianceManifest.checksumsFile,
+        Array(ComplianceManifest.sha256sums(contents.map { ($0.0, ComplianceManifest.sha256($0.1)) }).utf8)
+      ))
     try BundleFolder.write(contents, into: staging)
     try BundleFolder.commit(staging, to: target)
 
@@ -159,7 +173,8 @@ public struct ComplianceExport: Sendable {
       sizes: Dictionary(uniqueKeysWithValues: contents.map { ($0.0, $0.1.count) }),
       hashes: Dictionary(uniqueKeysWithValues: contents.map { ($0.0, ComplianceManifest.sha256($0.1)) }),
       auditEntriesInPeriod: evidence.auditEntriesInPeriod, inventoryRows: evidence.inventory.count,
-      rotationRows: evidence.rotations.count, signingKeyCreated: created, checkpoint: checkpoint,
+      rotationRows: evidence.rotations.count, readRows: evidence.reads.count,
+      reads: evidence.reads.reduce(0) { $0 + $1.reads }, signingKeyCreated: created, checkpoint: checkpoint,
       checkpointError: checkpointError)
   }
 
@@ -169,7 +184,10 @@ public struct ComplianceExport: Sendable {
       ?? session.database.read { tx in
         try tx.header.read()?.createdAt ?? ""
       }
+    let generated = Timestamp.string(from: now)
     let until = Timestamp.string(from: options.until ?? now)
+    // A bundle cannot vouch for time that has not happened yet.
+    guard until <= generated else { throw ComplianceError.periodEndsLater(until: until, generatedAt: generated) }
     guard since <= until else {
       throw VaultError.invalidValue(
         subject: "the export period", reason: "it ends (\(until)) before it starts (\(since))")
@@ -215,6 +233,19 @@ public struct ComplianceExport: Sendable {
     }
     guard (info.st_mode & S_IFMT) == S_IFREG else {
       throw VaultError.io(path: path, reason: "the checkpoints file is not a regular file")
+    }
+  }
+}
+
+/// Why a compliance bundle cannot be written, besides storage and I/O (`VaultError`).
+public enum ComplianceError: LocalizedError, Equatable {
+  /// The period asked for ends after the generation time: the bundle would claim a time to come.
+  case periodEndsLater(until: String, generatedAt: String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .periodEndsLater(let until, let generatedAt):
+      "the export period ends at \(until), later than the generation time \(generatedAt): a bundle cannot cover time that has not happened"
     }
   }
 }

@@ -4,9 +4,9 @@ import HotSecretsVault
 import RemoteAPIs
 
 /// report.html of a compliance bundle: one page for an auditor and a security lead, in report order
-/// (header, controls, age chart, overdue secrets, rotation history, access, policy results, audit
-/// trail, inventory, how to verify the bundle), each section badged with the SOC 2 criteria it
-/// supports.
+/// (header, controls, age chart, overdue secrets, rotation history, access, reads, policy results,
+/// mirror drift, audit trail, inventory, how to verify the bundle), each section badged with the
+/// SOC 2 criteria it supports (mirror drift, context rather than evidence of a control, with none).
 ///
 /// The page is self-contained and inert: inline CSS and inline SVG (the age chart, in pieces of 25
 /// keys so that each prints whole on a page), no script, no link to anything outside the file. It is XHTML-compatible (every element closed, attributes quoted,
@@ -28,16 +28,19 @@ enum ComplianceReportHTML {
     var page = Page()
     page.html.reserveCapacity(
       24_000 + evidence.inventory.count * 420 + evidence.rotations.count * 520 + evidence.access.count * 360
-        + evidence.policyResults.findings.count * 320 + min(evidence.inventory.count, chartLimit) * 620)
+        + evidence.reads.count * 360 + evidence.policyResults.findings.count * 320
+        + min(evidence.inventory.count, chartLimit) * 620)
     let controls = evidence.controls
     head(evidence, &page)
     header(evidence, toolVersion: toolVersion, &page)
     controlsSection(controls, &page)
     ageChart(evidence.inventory, &page)
-    overdue(evidence.overdue, &page)
+    overdue(evidence.overdue, maxAgeApplies: evidence.maxAgeApplies, &page)
     rotations(evidence.rotations, &page)
     access(evidence.access, periodEnd: evidence.period.until, &page)
+    reads(evidence.reads, environment: evidence.environment, &page)
     policy(evidence.policyResults, &page)
+    drift(evidence, &page)
     audit(evidence, &page)
     inventory(evidence.inventory, &page)
     footer(evidence, toolVersion: toolVersion, verifyCommand: verifyCommand, &page)
@@ -103,22 +106,33 @@ enum ComplianceReportHTML {
     p.raw("<section id=\"controls\"><h2>Controls")
     badges(criteria.sorted(), &p)
     p.raw("</h2>")
-    let passing = controls.count(where: \.passed)
-    p.raw(passing == controls.count ? "<p class=\"overall ok\">" : "<p class=\"overall bad\">")
-    p.raw(passing == controls.count ? "✔ " : "✘ ")
+    let applicable = controls.count(where: { $0.status != .notApplicable })
+    let passing = controls.count(where: { $0.status == .pass })
+    p.raw(passing == applicable ? "<p class=\"overall ok\">" : "<p class=\"overall bad\">")
+    p.raw(passing == applicable ? "✔ " : "✘ ")
     p.int(passing)
     p.raw(" of ")
     p.int(controls.count)
-    p.raw(" controls pass</p>")
+    p.raw(" controls pass")
+    if applicable < controls.count {
+      p.raw("; ")
+      p.int(controls.count - applicable)
+      p.raw(" not applicable")
+    }
+    p.raw("</p>")
     p.table("controls", columns: ["Result", "Control", "Detail", "Criteria"]) { t in
       for control in controls {
+        let (cls, pill): (Markup, Markup) =
+          switch control.status {
+          case .pass: ("pass", "<span class=\"pill pill-pass\">✔ PASS</span>")
+          case .fail: ("fail", "<span class=\"pill pill-fail\">✘ FAIL</span>")
+          case .notApplicable: ("na", "<span class=\"pill pill-na\">– NOT APPLICABLE</span>")
+          }
         t.row(
-          class: control.passed ? "pass" : "fail",
+          class: cls,
           [
-            .markup(
-              control.passed
-                ? "<span class=\"pill pill-pass\">✔ PASS</span>" : "<span class=\"pill pill-fail\">✘ FAIL</span>"),
-            .text(control.title, "title"), .text(control.detail), .text(control.criteria.joined(separator: ", "), "t"),
+            .markup(pill), .text(control.title, "title"), .text(control.detail),
+            .text(control.criteria.joined(separator: ", "), "t"),
           ])
       }
     }
@@ -358,10 +372,15 @@ enum ComplianceReportHTML {
     p.raw("</svg>")
   }
 
-  private static func overdue(_ rows: [InventoryRow], _ p: inout Page) {
+  private static func overdue(_ rows: [InventoryRow], maxAgeApplies: Bool, _ p: inout Page) {
     p.raw("<section id=\"overdue\"><h2>Overdue secrets")
     badges(["CC6.1", "CC8.1"], &p)
     p.raw("</h2>")
+    if !maxAgeApplies {
+      p.raw("<p class=\"none\">Not applicable: no key has a max age (the policy sets no max_age_days for a ")
+      p.raw("secret, nor a default).</p></section>\n")
+      return
+    }
     if rows.isEmpty {
       p.raw("<p class=\"none\">None: no secret is older than its max age.</p></section>\n")
       return
@@ -565,6 +584,58 @@ enum ComplianceReportHTML {
     }
   }
 
+  /// Who read values of the environment in the period: one row per reader, action and what was
+  /// read (reads.csv), never a value.
+  private static func reads(_ rows: [ReadRow], environment: String, _ p: inout Page) {
+    p.raw("<section id=\"reads\"><h2>Who read which secrets")
+    badges(["CC6.1", "CC7.2"], &p)
+    p.raw("</h2>")
+    if rows.isEmpty {
+      p.raw("<p class=\"none\">No value of ")
+      p.text(environment)
+      p.raw(" was read in this period (no get, run, render or live-check entry in the audit trail).</p>")
+      p.raw("</section>\n")
+      return
+    }
+    var readers = Set<String>()
+    var total = 0
+    for row in rows {
+      readers.insert(row.user + "\u{0}" + (row.recipient ?? ""))
+      total += row.reads
+    }
+    p.raw("<p class=\"summary\">")
+    p.int(total)
+    p.raw(total == 1 ? " read of " : " reads of ")
+    p.text(environment)
+    p.raw("’s values by ")
+    p.int(readers.count)
+    p.raw(readers.count == 1 ? " reader" : " readers")
+    p.raw(" (user and recipient), from the audit trail. <span class=\"mono\">*</span> is every key of the ")
+    p.raw("environment; Keys is the most one read handed out.</p>")
+    let columns: [Column] = [
+      "Reader", "Action", "Secrets", .num("Keys"), .num("Reads"), "Versions", "First", "Last",
+    ]
+    p.table("reads", columns: columns, wide: true) { t in
+      for row in rows {
+        t.row([
+          .custom { p in
+            p.text(row.user)
+            if let recipient = row.recipient {
+              p.raw("<br /><span class=\"muted mono\">")
+              p.text(recipient)
+              p.raw("</span>")
+            }
+          },
+          .text(row.action.rawValue, "t"), .text(row.secrets.joined(separator: ", "), "mono"),
+          .int(row.keys, "num"), .int(row.reads, "num"),
+          .text(row.versions.isEmpty ? "–" : row.versions.map { "v\($0)" }.joined(separator: ", ")),
+          .text(row.firstAt, "t"), .text(row.lastAt, "t"),
+        ])
+      }
+    }
+    p.raw("</section>\n")
+  }
+
   private static func policy(_ results: VerifyReportJSON, _ p: inout Page) {
     p.raw("<section id=\"policy\"><h2>Policy results")
     badges(["CC6.1", "CC7.2"], &p)
@@ -599,6 +670,41 @@ enum ComplianceReportHTML {
             .text(finding.service), .text(finding.key, "mono"), .text(finding.check), .text(finding.severity, "sev"),
             .text(finding.message, "msg"),
           ])
+      }
+    }
+    p.raw("</section>\n")
+  }
+
+  /// The policy results' drift findings, apart from the controls: the mirror is a plaintext
+  /// working copy on the machine that made the bundle, so what it shows is context, not a control
+  /// of the environment (docs/compliance.md, "Mirror drift").
+  private static func drift(_ e: ComplianceEvidence, _ p: inout Page) {
+    p.raw("<section id=\"drift\"><h2>Mirror drift <span class=\"muted\">(not a control)</span></h2>")
+    p.raw("<p class=\"note\">The mirror is the git-ignored plaintext working copy of the secrets on the machine ")
+    p.raw("that made this bundle. Deployments and rotations take values from the vault, never from the mirror, ")
+    p.raw("so a difference says what has not yet been taken into the vault (a file edit, not yet in the audit ")
+    p.raw("trail) or not yet written out to the files; it says nothing about what runs in production and is ")
+    p.raw("mapped to no control. The same findings are in the policy results above.</p>")
+    guard let folder = e.mirrorChecked else {
+      p.raw("<p class=\"none\">Not checked: there was no mirror folder where the bundle was made.</p></section>\n")
+      return
+    }
+    let findings = e.drift
+    if findings.isEmpty {
+      p.raw("<p class=\"none\">None: the files in <span class=\"mono\">")
+      p.text(folder)
+      p.raw("</span> match the vault.</p></section>\n")
+      return
+    }
+    p.raw("<p class=\"summary\">")
+    p.int(findings.count)
+    p.raw(findings.count == 1 ? " key differs" : " keys differ")
+    p.raw(" between <span class=\"mono\">")
+    p.text(folder)
+    p.raw("</span> and the vault.</p>")
+    p.table("drift", columns: ["Service", "Key", "Difference"]) { t in
+      for finding in findings {
+        t.row([.text(finding.service), .text(finding.key, "mono"), .text(finding.message, "msg")])
       }
     }
     p.raw("</section>\n")
@@ -713,8 +819,9 @@ enum ComplianceReportHTML {
     p.raw("To check that no file of the bundle was changed, run</p><pre>")
     p.text(verifyCommand)
     p.raw("</pre>")
-    p.raw("<p>on the bundle’s folder. Without hotsecrets: compare each file’s <code>sha256sum</code> with the ")
-    p.raw("digest listed in <code>manifest.json</code>, then check the Ed25519 signature in ")
+    p.raw("<p>on the bundle’s folder. Without hotsecrets: <code>sha256sum -c SHA256SUMS</code> in the bundle’s ")
+    p.raw("folder checks every file; check that its digests are the ones listed in <code>manifest.json</code>, ")
+    p.raw("then check the Ed25519 signature in ")
     p.raw("<code>manifest.sig</code> over <code>manifest.json</code> with the public key in <code>signer.pub</code> ")
     p.raw("(docs/compliance.md shows the commands).</p><p class=\"muted\">Generated by hotsecrets ")
     p.text(toolVersion)
@@ -997,6 +1104,8 @@ enum ComplianceReportHTML {
     .pill{display:inline-block;padding:1px 8px;border-radius:4px;font-weight:700;font-size:12px;letter-spacing:.04em;white-space:nowrap}
     .pill-pass{background:#e3f4e8;color:#14532d;border:1px solid #81c995}
     .pill-fail{background:#c62828;color:#fff;border:1px solid #8e0000}
+    .pill-na{background:#eef2f6;color:#52606d;border:1px solid #bcccdc}
+    tr.na td{color:#52606d}
     .controls .title{font-weight:600;white-space:nowrap}
     tr.fail td{background:#fdecec}
     tr.fail td:first-child{box-shadow:inset 4px 0 0 #c62828}

@@ -18,6 +18,10 @@ enum ComplianceTables {
     "active_at_end", "exposed_secrets", "exposed_open", "exposures_closed_at",
   ]
 
+  static let readsHeader = [
+    "user", "recipient", "action", "secrets", "keys", "reads", "versions", "first_at", "last_at",
+  ]
+
   static func inventory(_ rows: [InventoryRow]) -> String {
     var csv = CSV(header: inventoryHeader)
     for r in rows {
@@ -54,6 +58,21 @@ enum ComplianceTables {
         .text(r.removedAt), .text(r.removedBy), .yesNo(r.isActive(at: period.until)),
         .number(r.removedAt == nil ? nil : r.exposures.count), .number(r.removedAt == nil ? nil : r.openExposures),
         .text(r.exposuresClosedAt),
+      ])
+    }
+    return csv.text
+  }
+
+  /// One row per reader (user and recipient), action and what was read, in the period: how many
+  /// times and when first and last. `secrets` is `SERVICE/KEY`, `*` (every key of the environment)
+  /// or `SERVICE/*` names; `keys` the most keys one of those reads handed out.
+  static func reads(_ rows: [ReadRow]) -> String {
+    var csv = CSV(header: readsHeader)
+    for r in rows {
+      csv.row([
+        .text(r.user), .text(r.recipient), .text(r.action.rawValue), .text(r.secrets.joined(separator: ";")),
+        .number(r.keys), .number(r.reads), .text(r.versions.map(String.init).joined(separator: ";")),
+        .text(r.firstAt), .text(r.lastAt),
       ])
     }
     return csv.text

@@ -12,6 +12,8 @@ struct EvidenceCollector {
   let generatedAt: Date
   let checkpointsFile: String
   let policyResults: VerifyReportJSON
+  /// The mirror folder the policy results compared with the vault, nil when there was none.
+  var mirrorChecked: String? = nil
 
   /// Days before the maximum age at which a key counts as due soon (as `verify` warns).
   static let dueSoonDays = 14
@@ -36,7 +38,8 @@ struct EvidenceCollector {
         period: period, policyFile: policy.file, inventory: try inventory(tx), rotations: try rotations(tx, audit),
         access: try access(tx, audit), policyResults: policyResults, auditVerification: verification,
         checkpointsFile: checkpointsFile, auditHead: AuditHead(seq: head.seq, hash: head.hash),
-        auditJSONL: audit.jsonl, auditEntriesInPeriod: audit.inPeriod)
+        auditJSONL: audit.jsonl, auditEntriesInPeriod: audit.inPeriod, reads: audit.readRows,
+        mirrorChecked: mirrorChecked)
     }
   }
 
@@ -159,6 +162,27 @@ struct AuditScan {
   var runRecipients: [Int64: String?] = [:]
   var recipientAdded: [Int64: String] = [:]
   var recipientRemoved: [Int64: String] = [:]
+  /// The period's reads of the environment's values, by reader, action and what was read.
+  var reads: [ReadKey: ReadRow] = [:]
+
+  struct ReadKey: Hashable {
+    let user: String
+    let recipient: String?
+    let action: ReadRow.Action
+    let secrets: [String]
+  }
+
+  /// `reads` in a stable order: by user, recipient, action, then what was read.
+  var readRows: [ReadRow] {
+    reads.values.sorted {
+      if $0.user != $1.user { return $0.user < $1.user }
+      if $0.recipient != $1.recipient { return ($0.recipient ?? "") < ($1.recipient ?? "") }
+      if $0.action != $1.action {
+        return ReadRow.Action.allCases.firstIndex(of: $0.action)! < ReadRow.Action.allCases.firstIndex(of: $1.action)!
+      }
+      return $0.secrets.lexicographicallyPrecedes($1.secrets)
+    }
+  }
 
   init(period: CompliancePeriod, environment: String) {
     self.period = period
@@ -168,11 +192,12 @@ struct AuditScan {
 
   mutating func visit(_ entry: AuditEntry) {
     lastSeq = entry.seq
+    let action = AuditAction(rawValue: entry.action)
     if period.contains(entry.time) {
       inPeriod += 1
       jsonl += Self.jsonLine(entry).utf8
+      recordRead(entry, action)
     }
-    let action = AuditAction(rawValue: entry.action)
     if action.isRotation {
       guard let run = Self.run(in: entry.detail) else { return }
       if action == .rotatePlan {
@@ -191,6 +216,59 @@ struct AuditScan {
     }
   }
 
+  /// Counts `entry` when it handed values of the environment out: `get` (subject
+  /// `ENV/SERVICE/KEY`), `run` and `render` (subject `ENV`; detail `keys`, and `services` when
+  /// limited to some), `verify-live` (subject `ENV`; detail `sent` and `connected`: the keys
+  /// probed). Other entries read no value, or deliver values to the policy's targets (`sync`,
+  /// rotation steps), and are not reads.
+  private mutating func recordRead(_ entry: AuditEntry, _ action: AuditAction) {
+    guard let subject = entry.subject else { return }
+    switch action {
+    case .get:
+      let prefix = environment + "/"
+      guard subject.hasPrefix(prefix) else { return }
+      count(entry, .get, secrets: [String(subject.dropFirst(prefix.count))], keys: 1, version: entry.version)
+    case .run, .render:
+      guard subject == environment else { return }
+      let detail = Self.object(entry.detail)
+      let keys = (detail?["keys"] as? NSNumber)?.intValue ?? 0
+      let services = (detail?["services"] as? [Any])?.compactMap { $0 as? String }
+      let secrets = services.map { $0.sorted().map { "\($0)/*" } } ?? ["*"]
+      count(entry, action == .run ? .run : .render, secrets: secrets, keys: keys, version: nil)
+    case .verifyLive:
+      guard subject == environment, let detail = Self.object(entry.detail) else { return }
+      var names = Set<String>()
+      for field in ["sent", "connected"] {
+        for name in (detail[field] as? [Any]) ?? [] { if let name = name as? String { names.insert(name) } }
+      }
+      for name in names.sorted() { count(entry, .verifyLive, secrets: [name], keys: 1, version: nil) }
+    default:
+      return
+    }
+  }
+
+  private mutating func count(
+    _ entry: AuditEntry, _ action: ReadRow.Action, secrets: [String], keys: Int, version: Int?
+  ) {
+    let key = ReadKey(user: entry.actorUser, recipient: entry.actorRecipient, action: action, secrets: secrets)
+    if var row = reads[key] {
+      row.reads += 1
+      row.keys = max(row.keys, keys)
+      if let version, !row.versions.contains(version) {
+        row.versions.append(version)
+        row.versions.sort()
+      }
+      // Entries come in seq order; times are compared anyway (a clock may step back).
+      row.firstAt = min(row.firstAt, entry.time)
+      row.lastAt = max(row.lastAt, entry.time)
+      reads[key] = row
+    } else {
+      reads[key] = ReadRow(
+        user: entry.actorUser, recipient: entry.actorRecipient, action: action, secrets: secrets, keys: keys,
+        reads: 1, versions: version.map { [$0] } ?? [], firstAt: entry.time, lastAt: entry.time)
+    }
+  }
+
   /// `user`, or `user (recipient ID:NAME)` as the audit trail records the recipient.
   private static func who(_ entry: AuditEntry) -> String {
     entry.actorRecipient.map { "\(entry.actorUser) (recipient \($0))" } ?? entry.actorUser
@@ -198,10 +276,13 @@ struct AuditScan {
 
   /// The `run` number of a rotation entry's detail object.
   private static func run(in detail: String?) -> Int64? {
-    guard let detail, let data = detail.data(using: .utf8),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-    else { return nil }
-    return (object["run"] as? NSNumber)?.int64Value
+    (object(detail)?["run"] as? NSNumber)?.int64Value
+  }
+
+  /// An entry's detail as a JSON object, nil when it is none.
+  private static func object(_ detail: String?) -> [String: Any]? {
+    guard let detail, let data = detail.data(using: .utf8) else { return nil }
+    return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
   }
 
   /// The entry as one canonical JSON object and a newline (`AuditEntry.appendCanonical`).

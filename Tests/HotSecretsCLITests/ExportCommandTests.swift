@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import HotSecretsCompliance
+import HotSecretsModel
 import TestSupport
 import Testing
 
@@ -10,8 +12,8 @@ import Testing
 /// `hotsecrets export compliance` and `export verify` end to end.
 @Suite(.endToEnd) struct ExportCommandTests {
   static let files = [
-    "inventory.csv", "rotations.csv", "access.csv", "policy-results.json", "audit.jsonl", "audit-verification.json",
-    "report.html", "signer.pub", "manifest.json", "manifest.sig",
+    "inventory.csv", "rotations.csv", "access.csv", "reads.csv", "policy-results.json", "audit.jsonl",
+    "audit-verification.json", "report.html", "signer.pub", "manifest.json", "manifest.sig", "SHA256SUMS",
   ]
 
   static func read(_ h: CLIHarness, _ relative: String) throws -> String {
@@ -118,8 +120,9 @@ import Testing
     #expect(
       Set(manifest.keys) == [
         "format", "files", "vault_id", "environment", "period", "generated_at", "tool_version", "audit_head",
-        "controls", "signer",
+        "controls", "signer", "checksums_file",
       ])
+    #expect(manifest["checksums_file"] as? String == "SHA256SUMS")
     let controls = try #require(manifest["controls"] as? [[String: Any]])
     let passed = Dictionary(uniqueKeysWithValues: controls.map { ($0["id"] as! String, $0["passed"] as! Bool) })
     #expect(passed == [
@@ -127,7 +130,7 @@ import Testing
       "audit-chain-intact": true,
     ])
     #expect(manifest["environment"] as? String == "prod")
-    #expect((manifest["files"] as? [String: String])?.count == 8)
+    #expect((manifest["files"] as? [String: String])?.count == 9)
 
     // audit.jsonl: every entry (the period is the vault's life), ending at the signed head.
     let jsonl = try Self.read(h, "bundle/audit.jsonl").split(separator: "\n")
@@ -162,7 +165,8 @@ import Testing
 
     let checked = try await h.run(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"])
     #expect(checked.status == 0, "\(checked.allOutput)")
-    #expect(checked.stdout.hasPrefix("bundle intact: bundle: 8 files match manifest.json; signature valid"))
+    #expect(checked.stdout.hasPrefix("bundle intact: bundle: 9 files match manifest.json; signature valid"))
+    #expect(checked.stdout.contains("SHA256SUMS agrees with manifest.json"))
     #expect(checked.stdout.contains("signer anchored"))
   }
 
@@ -196,8 +200,14 @@ import Testing
       "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n      ORG_ID: {}\n")
     let r = try await h.run(["export", "compliance", "prod", "--out", "evidence/q4"])
     #expect(r.status == 0, "\(r.allOutput)")
-    #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (10 files)"))
-    #expect(r.stdout.contains("controls: 3 of 4 pass"))
+    #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (12 files)"))
+    // The policy sets no max_age_days: the max-age control is not applicable, neither PASS nor FAIL.
+    #expect(r.stdout.contains("controls: 2 of 4 pass, 1 not applicable"))
+    #expect(
+      r.stdout.contains(
+        "N/A   Rotation within max age (CC6.1, CC8.1): no key has a maximum age: policies/prod.yaml sets no max_age_days for a secret, nor a default"
+      ))
+    #expect(r.stdout.contains("  reads      0 reads of the values in the period (0 rows in reads.csv)"))
     #expect(r.stdout.contains("FAIL  All required keys present (CC6.1): 1 problem(s): openai/ORG_ID (missing)"))
     #expect(r.stdout.contains("PASS  Audit chain intact (CC7.2)"))
     #expect(r.stdout.contains("signing key created now"))
@@ -223,6 +233,10 @@ import Testing
     switch file {
     case "manifest.json", "manifest.sig":
       #expect(r.stdout.contains("manifest.sig: "), "\(r.stdout)")
+      // SHA256SUMS no longer matches it either (or, with the manifest unreadable, is not known to belong).
+      #expect(r.stdout.contains("  SHA256SUMS: "), "\(r.stdout)")
+    case "SHA256SUMS":
+      #expect(r.stdout.contains("  SHA256SUMS"), "\(r.stdout)")
     default:
       #expect(r.stdout.contains("  \(file): altered"), "\(r.stdout)")
     }
@@ -416,21 +430,17 @@ import Testing
 
   @Test func thePeriodSelectsAuditEntriesAndRotations() async throws {
     let h = try await Self.exported()
-    let future = try await h.run([
-      "export", "compliance", "prod", "--out", "future", "--since", "2099-01-01", "--until", "2099-12-31", "--format",
-      "json",
-    ])
-    #expect(future.status == 0, "\(future.allOutput)")
-    #expect(try h.json(future)["audit_entries"] as? Int == 0)
-    #expect(try Self.read(h, "future/audit.jsonl").isEmpty)
-    let period = try #require(try h.json(future)["period"] as? [String: String])
-    #expect(period["since"] == "2099-01-01T00:00:00Z")
+    // (A period in the future is refused: anUntilLaterThanNowIsRefusedAndWritesNothing.)
     let past = try await h.run([
       "export", "compliance", "prod", "--out", "past", "--since", "2000-01-01", "--until", "2001-01-01", "--format",
       "json",
     ])
-    #expect((try h.json(past)["period"] as? [String: String])?["until"] == "2001-01-01T23:59:59Z")
+    #expect(past.status == 0, "\(past.allOutput)")
+    let period = try #require(try h.json(past)["period"] as? [String: String])
+    #expect(period["since"] == "2000-01-01T00:00:00Z")
+    #expect(period["until"] == "2001-01-01T23:59:59Z")
     #expect(try h.json(past)["audit_entries"] as? Int == 0)
+    #expect(try Self.read(h, "past/audit.jsonl").isEmpty)
     // Access lists nobody: the vault did not exist yet.
     #expect(try Self.csv(h, "past/access.csv").count == 1)
   }
@@ -456,9 +466,10 @@ import Testing
     let script = """
       set -e
       cd "\(dir)"
-      python3 -c 'import json; [print(h + "  " + n) for n, h in sorted(json.load(open("manifest.json"))["files"].items())]' > SHA256SUMS
       sha256sum --check --strict SHA256SUMS
-      rm SHA256SUMS
+      # SHA256SUMS is not signed: it must say what the signed manifest says.
+      python3 -c 'import json; [print(h + "  " + n) for n, h in sorted(json.load(open("manifest.json"))["files"].items())]' \\
+        | diff - <(grep -v -e '  manifest\\.json$' -e '  manifest\\.sig$' SHA256SUMS)
       # Ed25519 with OpenSSL: wrap the raw 32-byte key in its SubjectPublicKeyInfo DER header.
       T=$(mktemp -d)
       (printf '\\x30\\x2a\\x30\\x05\\x06\\x03\\x2b\\x65\\x70\\x03\\x21\\x00'; base64 -d signer.pub) > "$T/signer.der"
@@ -493,5 +504,262 @@ import Testing
     try handle.close()
     let bad = try await h.runProcess("/bin/bash", ["-c", script], stdin: nil, env: [:])
     #expect(bad.status != 0)
+  }
+
+  // MARK: - Issue 17: reads, SHA256SUMS, the period's end, max age, drift
+
+  /// `reads.csv` and the report's "Who read which secrets": per reader, the secrets (or the whole
+  /// environment) read by get, run, render and live checks in the period; never a value.
+  @Test func theReadsSummaryNamesWhoReadWhichSecretsWithoutAValue() async throws {
+    let h = try await Self.exported("first")
+    // The ci identity reads one key twice, runs a command with every key and one limited to a service,
+    // and renders the mirror files; a teammate reads another key once; staging is not prod.
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY_PROD"]).status == 0)
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY_PROD"]).status == 0)
+    #expect(try await h.run(["run", "prod", "--", "/bin/true"]).status == 0)
+    #expect(try await h.run(["run", "prod", "--service", "app", "--", "/bin/true"]).status == 0)
+    #expect(try await h.run(["render", "prod"]).status == 0)
+    try await h.run(["set", "staging", "openai", "API_KEY_PROD"], stdin: "sk-staging-value-789")
+    #expect(try await h.run(["get", "staging", "openai", "API_KEY_PROD"]).status == 0)
+    let identity = try await h.run(["identity", "new", "--out", "teammate.key"])
+    let recipient = identity.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(try await h.run(["recipients", "add", recipient, "--name", "teammate"]).status == 0)
+    let teammate = try await h.run(["get", "prod", "app", "SESSION_SECRET"], env: ["HOTSECRETS_IDENTITY": "teammate.key"])
+    #expect(teammate.status == 0, "\(teammate.allOutput)")
+
+    let r = try await h.run(["export", "compliance", "prod", "--out", "bundle", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(try h.json(r)["reads"] as? Int == 5)
+    let rows = try Self.csv(h, "bundle/reads.csv")
+    #expect(rows[0] == ["user", "recipient", "action", "secrets", "keys", "reads", "versions", "first_at", "last_at"])
+    // Both ran as this machine's user; the recipient tells them apart.
+    let user = rows[1][0]
+    #expect(!user.isEmpty && rows.dropFirst().allSatisfy { $0[0] == user })
+    let body = rows.dropFirst().map { Array($0[1..<7]) }
+    #expect(
+      body == [
+        ["1:ci", "get", "openai/API_KEY_PROD", "1", "2", "1"],
+        ["1:ci", "run", "*", "2", "1", ""],
+        ["1:ci", "run", "app/*", "1", "1", ""],
+        ["1:ci", "render", "*", "2", "1", ""],
+        ["2:teammate", "get", "app/SESSION_SECRET", "1", "1", "1"],
+      ], "\(rows)")
+    for row in rows.dropFirst() {
+      #expect(row[7].hasSuffix("Z") && row[7] <= row[8], "\(row)")
+    }
+    // Listed and hashed like every other file, and shown in the report.
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: h.path("bundle/manifest.json"))))
+        as? [String: Any])
+    #expect((manifest["files"] as? [String: String])?["reads.csv"] != nil)
+    let html = try Self.read(h, "bundle/report.html")
+    let section = try #require(html.range(of: "<section id=\"reads\"").map { html[$0.lowerBound...] })
+    #expect(section.contains("6 reads of prod’s values by 2 readers"))
+    #expect(section.contains("openai/API_KEY_PROD"))
+    #expect(section.contains("2:teammate"))
+    // A period before the reads holds none of them.
+    let text = try await h.run([
+      "export", "compliance", "prod", "--out", "early", "--since", "2000-01-01", "--until", "2001-01-01",
+    ])
+    #expect(text.status == 0, "\(text.allOutput)")
+    #expect(text.stdout.contains("  reads      0 reads of the values in the period (0 rows in reads.csv)"))
+    #expect(try Self.csv(h, "early/reads.csv").count == 1)
+    // No value anywhere in the bundle.
+    for file in Self.files {
+      let content = try Self.read(h, "bundle/\(file)")
+      for value in ["sk-live-secret-value-123", "session-secret-value-456", "sk-staging-value-789"] {
+        #expect(!content.contains(value), "\(file) holds a value")
+      }
+    }
+    #expect(try await h.run(["export", "verify", "bundle"]).status == 0)
+  }
+
+  /// A `verify --live` run is a read too: each key it probed, by name.
+  @Test func liveChecksAreReads() async throws {
+    let verify = VerifyCommandTests()
+    let (fakes, h) = try await verify.liveFakes()
+    defer { fakes.stop() }
+    fakes.accept("cw9fK2xQpL", for: .chatwoot)
+    #expect(try await h.run(["verify", "prod", "--live"]).status == 0)
+    let r = try await h.run(["export", "compliance", "prod", "--out", "bundle"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let rows = try Self.csv(h, "bundle/reads.csv").dropFirst()
+    let live = rows.filter { $0[2] == "verify-live" }.map { $0[3] }
+    // The keys the `verify-live` entry names (the Supabase URL the check also reads is not one of them).
+    #expect(
+      Set(live) == [
+        "openai/API_KEY_PROD", "supabase/SERVICE_KEY", "shopify/SHOPIFY_ACCESS_TOKEN", "chatwoot/API_TOKEN",
+      ], "\(rows)")
+    #expect(rows.allSatisfy { $0[5] == "1" })
+  }
+
+  /// `cd bundle && sha256sum -c SHA256SUMS` passes on an exported bundle and fails once a file is
+  /// altered; `export verify` checks SHA256SUMS agrees with the signed manifest.
+  @Test func sha256sumChecksTheBundleAndExportVerifyChecksSHA256SUMS() async throws {
+    let h = try await Self.exported()
+    let sums = try Self.read(h, "bundle/SHA256SUMS")
+    let lines = sums.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.last == "")
+    let listed = lines.dropLast().map { line in
+      #expect(line.wholeMatch(of: /[0-9a-f]{64}  [A-Za-z0-9._-]+/) != nil, "\(line)")
+      return String(line.dropFirst(66))
+    }
+    // Every other file of the bundle, once, sorted bytewise.
+    #expect(listed == Self.files.filter { $0 != "SHA256SUMS" }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+
+    let check = "cd bundle && sha256sum --check --strict SHA256SUMS"
+    let ok = try await h.runProcess("/bin/bash", ["-c", check], stdin: nil, env: [:])
+    #expect(ok.status == 0, "\(ok.allOutput)")
+    #expect(ok.stdout.split(separator: "\n").count == Self.files.count - 1)
+    #expect(ok.stdout.contains("report.html: OK"))
+
+    // One byte of the report changed: sha256sum fails, and so does export verify.
+    let report = h.path("bundle/report.html")
+    let original = try Data(contentsOf: URL(fileURLWithPath: report))
+    var altered = original
+    altered[altered.count / 2] = altered[altered.count / 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+    try altered.write(to: URL(fileURLWithPath: report))
+    let bad = try await h.runProcess("/bin/bash", ["-c", check], stdin: nil, env: [:])
+    #expect(bad.status == 1, "\(bad.allOutput)")
+    #expect(bad.stdout.contains("report.html: FAILED"))
+    let verified = try await h.run(["export", "verify", "bundle"])
+    #expect(verified.status == 1)
+    #expect(verified.stdout.contains("  report.html: altered"))
+
+    // SHA256SUMS rewritten to match the altered file: sha256sum is content, but the digest is not
+    // the signed one, and export verify says so.
+    let forged = sums.replacingOccurrences(
+      of: "\(ComplianceManifest.sha256(original))  report.html", with: "\(ComplianceManifest.sha256(altered))  report.html")
+    #expect(forged != sums)
+    try forged.write(toFile: h.path("bundle/SHA256SUMS"), atomically: true, encoding: .utf8)
+    #expect(try await h.runProcess("/bin/bash", ["-c", check], stdin: nil, env: [:]).status == 0)
+    let json = try await h.run(["export", "verify", "bundle", "--format", "json"])
+    #expect(json.status == 1)
+    let problems = try h.json(json)["problems"] as? [String] ?? []
+    #expect(problems.contains("report.html: altered (its SHA-256 is not the one in manifest.json)"))
+    #expect(problems.contains("SHA256SUMS: the SHA-256 of report.html is not the one in manifest.json"))
+    let statuses = Dictionary(
+      uniqueKeysWithValues: (try h.json(json)["files"] as? [[String: String]] ?? []).map { ($0["name"]!, $0["status"]!) })
+    #expect(statuses["SHA256SUMS"] == "altered")
+
+    // The report restored: only SHA256SUMS is wrong now.
+    try original.write(to: URL(fileURLWithPath: report))
+    let sumsOnly = try await h.run(["export", "verify", "bundle"])
+    #expect(sumsOnly.status == 1)
+    #expect(
+      sumsOnly.stdout == """
+        bundle NOT intact: bundle
+          SHA256SUMS: the SHA-256 of report.html is not the one in manifest.json
+
+        """, "\(sumsOnly.stdout)")
+
+    // A line dropped, a line for a file that is not there, a file missing from the list.
+    try (sums.split(separator: "\n").filter { !$0.hasSuffix("  audit.jsonl") }.joined(separator: "\n")
+      + "\n" + String(repeating: "0", count: 64) + "  notes.txt\n")
+      .write(toFile: h.path("bundle/SHA256SUMS"), atomically: true, encoding: .utf8)
+    let incomplete = try await h.run(["export", "verify", "bundle"])
+    #expect(incomplete.status == 1)
+    #expect(incomplete.stdout.contains("  SHA256SUMS: does not list audit.jsonl"))
+    #expect(incomplete.stdout.contains("  SHA256SUMS: lists notes.txt, which is not a file of the bundle"))
+
+    // Removed: the signed manifest names it, so its absence is a problem.
+    try FileManager.default.removeItem(atPath: h.path("bundle/SHA256SUMS"))
+    let missing = try await h.run(["export", "verify", "bundle"])
+    #expect(missing.status == 1)
+    #expect(missing.stdout.contains("  SHA256SUMS: missing"))
+  }
+
+  /// `--until` after the generation time is refused before anything happens: exit 2, one line
+  /// naming the flag and both times, no bundle, no audit entry, no checkpoint.
+  @Test func anUntilLaterThanNowIsRefusedAndWritesNothing() async throws {
+    let h = try await Self.exported()
+    let entries = { try h.json(try await h.run(["audit", "verify", "--format", "json"]))["entries"] as? Int }
+    let before = try await entries()
+    let checkpoints = try Self.read(h, "vault/audit-checkpoints.log")
+    let inAnHour = HotSecretsModel.Timestamp.string(from: Date() + 3600)
+    for (until, shown) in [("2099-12-31", "2099-12-31T23:59:59Z"), (inAnHour, inAnHour)] {
+      let r = try await h.run(["export", "compliance", "prod", "--out", "later", "--until", until])
+      #expect(r.status == 2, "\(r.allOutput)")
+      #expect(r.stdout.isEmpty)
+      let lines = r.stderr.split(separator: "\n")
+      #expect(lines.count == 1, "\(r.stderr)")
+      let line = String(lines.first ?? "")
+      #expect(line.hasPrefix("hotsecrets: error: --until \(shown) is later than the generation time "), "\(line)")
+      let now = try #require(line.firstMatch(of: /generation time (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(now\)/))
+      let generated = try #require(HotSecretsModel.Timestamp.date(from: String(now.output.1)))
+      #expect(abs(generated.timeIntervalSinceNow) < 120)
+      #expect(line.contains("give an earlier --until, or leave it out to end the period now"))
+    }
+    #expect(try await entries() == before)
+    #expect(try Self.read(h, "vault/audit-checkpoints.log") == checkpoints)
+    let left = try FileManager.default.contentsOfDirectory(atPath: h.directory)
+    #expect(!left.contains { $0.hasPrefix("later") || $0.contains(".partial-") }, "\(left)")
+    // A moment ago is fine.
+    let earlier = HotSecretsModel.Timestamp.string(from: Date() - 60)
+    let ok = try await h.run(["export", "compliance", "prod", "--out", "earlier", "--since", "2000-01-01", "--until", earlier])
+    #expect(ok.status == 0, "\(ok.allOutput)")
+  }
+
+  /// With no max_age_days anywhere the max-age control is "not applicable", not a pass; with one, it is evaluated.
+  @Test func theMaxAgeControlIsNotApplicableWithoutAnyMaxAge() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-secret-value-123")
+    try h.writePolicy("version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n")
+    let r = try await h.run(["export", "compliance", "prod", "--out", "none", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let control = { (out: [String: Any]) in
+      (out["controls"] as? [[String: Any]])?.first { $0["id"] as? String == "rotation-within-max-age" }
+    }
+    let na = try #require(control(try h.json(r)))
+    #expect(na["status"] as? String == "not-applicable")
+    #expect(na["passed"] as? Bool == true)  // nothing fails; `status` tells it from a pass
+    let manifest = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: h.path("none/manifest.json"))))
+        as? [String: Any])
+    #expect(control(manifest)?["status"] as? String == "not-applicable")
+    let html = try Self.read(h, "none/report.html")
+    #expect(html.contains("<tr class=\"na\"><td><span class=\"pill pill-na\">– NOT APPLICABLE</span></td><td class=\"title\">Rotation within max age</td>"))
+    #expect(html.contains("3 of 4 controls pass; 1 not applicable"))
+    #expect(html.contains("Not applicable: no key has a max age"))
+    #expect(try await h.run(["export", "verify", "none"]).status == 0)
+
+    // A max age on one key (or a default) makes it a real check again.
+    try h.writePolicy(
+      "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: { max_age_days: 30 }\n")
+    let evaluated = try #require(
+      control(try h.json(try await h.run(["export", "compliance", "prod", "--out", "one", "--format", "json"]))))
+    #expect(evaluated["status"] as? String == "pass")
+    #expect(evaluated["detail"] as? String == "no secret is older than its maximum age")
+  }
+
+  /// Drift between the mirror files and the vault is shown apart from the controls (it fails none)
+  /// and stays in the policy results as `verify` reports it.
+  @Test func driftIsShownApartFromTheControls() async throws {
+    let h = try await Self.exported()
+    let html = try Self.read(h, "bundle/report.html")
+    #expect(html.contains("<section id=\"drift\"><h2>Mirror drift <span class=\"muted\">(not a control)</span></h2>"))
+    #expect(html.contains("Not checked: there was no mirror folder where the bundle was made."))
+
+    #expect(try await h.run(["render", "prod"]).status == 0)
+    let clean = try await h.run(["export", "compliance", "prod", "--out", "clean"])
+    #expect(clean.status == 0)
+    #expect(try Self.read(h, "clean/report.html").contains("None: the files in <span class=\"mono\">vault/occ</span> match the vault."))
+
+    try "API_KEY_PROD=sk-live-edited-in-the-file-999\n".write(
+      toFile: h.path("vault/occ/openai/prod.env"), atomically: true, encoding: .utf8)
+    let r = try await h.run(["export", "compliance", "prod", "--out", "drifted", "--format", "json"])
+    #expect(r.status == 0, "\(r.allOutput)")
+    let controls = try #require(try h.json(r)["controls"] as? [[String: Any]])
+    #expect(controls.map { $0["id"] as? String } == [
+      "inventory-complete", "required-keys-present", "rotation-within-max-age", "audit-chain-intact",
+    ])
+    #expect(controls.allSatisfy { $0["passed"] as? Bool == true }, "\(controls)")
+    let results = try Self.read(h, "drifted/policy-results.json")
+    #expect(results.contains("\"check\" : \"drift\""))
+    let report = try Self.read(h, "drifted/report.html")
+    let drift = try #require(report.range(of: "<section id=\"drift\"").map { report[$0.lowerBound...] })
+    #expect(drift.contains("1 key differs between <span class=\"mono\">vault/occ</span> and the vault."))
+    #expect(drift.contains("<td>openai</td><td class=\"mono\">API_KEY_PROD</td><td class=\"msg\">the file&#39;s value changed"))
+    #expect(!report.contains("sk-live-edited-in-the-file-999"))
   }
 }

@@ -27,9 +27,19 @@ import Testing
       fingerprintPrefix: version == nil ? nil : "0123456789abcdef", status: status)
   }
 
+  static let defaultReads = [
+    ReadRow(
+      user: "alice", recipient: "1:admin", action: .get, secrets: ["openai/OPENAI_API_KEY"], keys: 1, reads: 3,
+      versions: [2, 3], firstAt: "2026-09-02T08:00:00Z", lastAt: "2026-11-02T08:00:00Z"),
+    ReadRow(
+      user: "ci", recipient: "2:" + hostile, action: .run, secrets: ["*"], keys: 5, reads: 40, versions: [],
+      firstAt: "2026-09-01T01:00:00Z", lastAt: "2026-11-30T01:00:00Z"),
+  ]
+
   static func evidence(
     inventory: [InventoryRow]? = nil, audit: AuditChain.Verification? = nil, rotationCopies: Int = 1,
-    access: [AccessRow]? = nil
+    access: [AccessRow]? = nil, reads: [ReadRow] = defaultReads, extraFindings: [VerifyReportJSON.FindingJSON] = [],
+    mirrorChecked: String? = nil
   ) -> ComplianceEvidence {
     let inventory =
       inventory ?? [
@@ -70,7 +80,7 @@ import Testing
         message: "required key is not in the vault"),
       VerifyReportJSON.FindingJSON(
         service: "openai", key: "OPENAI_API_KEY", check: "max-age", severity: "warning", message: "120 days old"),
-    ]
+    ] + extraFindings
     return ComplianceEvidence(
       environment: "prod", vaultID: "vault-1234", generatedAt: "2026-11-30T12:00:00Z",
       period: CompliancePeriod(since: "2026-09-01T00:00:00Z", until: "2026-11-30T12:00:00Z"),
@@ -85,7 +95,7 @@ import Testing
           headHash: String(repeating: "ab", count: 32),
           authenticated: true, checkpoints: 3),
       checkpointsFile: "audit/checkpoints", auditHead: AuditHead(seq: 321, hash: String(repeating: "ab", count: 32)),
-      auditJSONL: [], auditEntriesInPeriod: 42)
+      auditJSONL: [], auditEntriesInPeriod: 42, reads: reads, mirrorChecked: mirrorChecked)
   }
 
   /// A chain broken at seq 7 (the reason holds markup), with a checkpoint that does not verify.
@@ -141,7 +151,7 @@ import Testing
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/@viewBox").count == 1)
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/@role").first?.stringValue == "img")
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/*[local-name()='title']").count == 1)
-    #expect(try document.nodes(forXPath: "//section").count == 8)
+    #expect(try document.nodes(forXPath: "//section").count == 10)
   }
 
   @Test func theXMLCheckIsStrict() {
@@ -202,7 +212,8 @@ import Testing
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let headings = [
       "Compliance report — prod", "Controls", "Secret ages vs max age", "Overdue secrets", "Rotation history",
-      "Access", "Policy results", "Audit trail", "Inventory", "Verifying this bundle",
+      "Access", "Who read which secrets", "Policy results", "Mirror drift", "Audit trail", "Inventory",
+      "Verifying this bundle",
     ]
     var position = html.startIndex
     for heading in headings {
@@ -212,7 +223,8 @@ import Testing
     }
     let criteria: [(String, [String])] = [
       ("ages", ["CC6.1", "CC8.1"]), ("overdue", ["CC6.1", "CC8.1"]), ("rotations", ["CC8.1"]),
-      ("access", ["CC6.1"]), ("policy", ["CC6.1", "CC7.2"]), ("audit", ["CC7.2"]), ("inventory", ["CC6.1"]),
+      ("access", ["CC6.1"]), ("reads", ["CC6.1", "CC7.2"]), ("policy", ["CC6.1", "CC7.2"]), ("audit", ["CC7.2"]),
+      ("inventory", ["CC6.1"]),
       ("controls", ["CC6.1", "CC7.2", "CC8.1"]),
     ]
     for (id, expected) in criteria {
@@ -223,7 +235,9 @@ import Testing
       }
     }
     #expect(html.contains("hotsecrets export verify DIR"))
-    #expect(html.contains("manifest.sig") && html.contains("signer.pub") && html.contains("sha256sum"))
+    #expect(html.contains("manifest.sig") && html.contains("signer.pub") && html.contains("sha256sum -c SHA256SUMS"))
+    // Mirror drift is context, not a control: no criterion badge.
+    #expect(!Self.section("drift", in: html).contains("class=\"crit\""))
     #expect(html.contains("2026-09-01T00:00:00Z → 2026-11-30T12:00:00Z"))
     #expect(html.contains("seq 321 · <span class=\"mono\" title=\"abab"))
   }
@@ -286,7 +300,66 @@ import Testing
     #expect(Self.section("controls", in: html).contains("4 of 4 controls pass"))
     #expect(Self.section("overdue", in: html).contains("None"))
     #expect(Self.section("rotations", in: html).contains("No rotation in this period."))
+    #expect(
+      Self.section("reads", in: html).contains(
+        "No value of prod was read in this period (no get, run, render or live-check entry in the audit trail)."))
     #expect(Self.section("policy", in: html).contains("No findings."))
+    #expect(Self.section("drift", in: html).contains("Not checked: there was no mirror folder"))
+  }
+
+  @Test func readsListEachReaderActionAndScope() {
+    let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
+    let reads = Self.section("reads", in: html)
+    #expect(reads.contains("43 reads of prod’s values by 2 readers"))
+    #expect(Self.occurrences(of: "</tr>", in: reads) == 3)  // header and two rows
+    #expect(reads.contains("<td class=\"mono\">openai/OPENAI_API_KEY</td>"))
+    #expect(reads.contains("<td>v2, v3</td>"))
+    #expect(reads.contains("2:&lt;script&gt;"))
+    #expect(!reads.contains("<script>"))
+  }
+
+  /// Drift findings get their own section, apart from the controls, which they do not change.
+  @Test func driftIsShownApartAndChangesNoControl() {
+    let drift = VerifyReportJSON.FindingJSON(
+      service: "openai", key: "OPENAI_API_KEY", check: "drift", severity: "error",
+      message: "the file's value changed since the last import or render")
+    let plain = Self.evidence(mirrorChecked: "vault/occ")
+    let drifted = Self.evidence(extraFindings: [drift], mirrorChecked: "vault/occ")
+    #expect(drifted.controls == plain.controls)
+    let html = ComplianceReportHTML.render(drifted, toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
+    let section = Self.section("drift", in: html)
+    #expect(section.contains("(not a control)"))
+    #expect(section.contains("is mapped to no control"))
+    #expect(section.contains("1 key differs between <span class=\"mono\">vault/occ</span> and the vault."))
+    #expect(
+      section.contains(
+        "<tr><td>openai</td><td class=\"mono\">OPENAI_API_KEY</td><td class=\"msg\">the file&#39;s value changed since the last import or render</td></tr>"
+      ))
+    // Still in the policy results, as `verify` reports it.
+    #expect(Self.section("policy", in: html).contains("<td>drift</td>"))
+    let clean = ComplianceReportHTML.render(plain, toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
+    #expect(
+      Self.section("drift", in: clean).contains(
+        "None: the files in <span class=\"mono\">vault/occ</span> match the vault."))
+  }
+
+  /// No key with a max age: the control is not applicable (neither PASS nor FAIL) and the overdue
+  /// section says why.
+  @Test func theMaxAgeControlCanBeNotApplicable() {
+    let rows = [
+      Self.row("openai", "OPENAI_API_KEY", age: 120, max: nil, status: .ok),
+      Self.row("legacy", "OLD_TOKEN", age: 400, max: nil, status: .undeclared, declared: false),
+    ]
+    let evidence = Self.evidence(inventory: rows)
+    let control = evidence.controls[2]
+    #expect(control.id == "rotation-within-max-age")
+    #expect(control.status == .notApplicable && control.passed)
+    let html = ComplianceReportHTML.render(evidence, toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
+    let controls = Self.section("controls", in: html)
+    #expect(controls.contains("✘ 1 of 4 controls pass; 1 not applicable"))
+    #expect(controls.contains("<tr class=\"na\"><td><span class=\"pill pill-na\">– NOT APPLICABLE</span></td>"))
+    #expect(Self.occurrences(of: "✘ FAIL", in: controls) == 2)
+    #expect(Self.section("overdue", in: html).contains("Not applicable: no key has a max age"))
   }
 
   @Test func chartHasOneBarPerAgedRowWithItsMaxAge() {
@@ -333,7 +406,7 @@ import Testing
   @Test func bytesArePinned() throws {
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     #expect(
-      ComplianceManifest.sha256(Array(html.utf8)) == "6db052aeadee32b67a3a9ab93be85cd033ad3bfb4cca09372c156ed5e56d1a5d")
+      ComplianceManifest.sha256(Array(html.utf8)) == "dbc0987cd8d9c40da5b313a2eaf04d2c56a5563d694c62875449ff7ac72214b7")
     #expect(
       html.contains(
         #"""
@@ -371,10 +444,24 @@ import Testing
         <tr class="bad">
         """#))
 
+    let hostileName = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Bob&#39;s&quot;"
+    #expect(
+      html.contains(
+        #"""
+        <div class="wide"><table class="reads"><thead><tr><th>Reader</th><th>Action</th><th>Secrets</th>\#
+        <th class="num">Keys</th><th class="num">Reads</th><th>Versions</th><th>First</th><th>Last</th></tr></thead>\#
+        <tbody><tr><td>alice<br /><span class="muted mono">1:admin</span></td><td class="t">get</td>\#
+        <td class="mono">openai/OPENAI_API_KEY</td><td class="num">1</td><td class="num">3</td><td>v2, v3</td>\#
+        <td class="t">2026-09-02T08:00:00Z</td><td class="t">2026-11-02T08:00:00Z</td></tr><tr><td>ci<br />\#
+        <span class="muted mono">2:\#(hostileName)</span></td><td class="t">run</td><td class="mono">*</td>\#
+        <td class="num">5</td><td class="num">40</td><td>–</td><td class="t">2026-09-01T01:00:00Z</td>\#
+        <td class="t">2026-11-30T01:00:00Z</td></tr></tbody></table></div></section>
+        """#))
+
     let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(
       ComplianceManifest.sha256(Array(brokenHTML.utf8))
-        == "5f8aec16139c485d714e0a4a34c60b5ed0a82cf306863f563c8b6f5a86616f0f")
+        == "73e2edc883f0d8fdecabf91e2eb0c4ad816bff8b054fbec41b0805d568fd371b")
     #expect(
       brokenHTML.contains(
         #"""

@@ -20,23 +20,27 @@ extension HotSecrets {
         abstract: "Write a signed evidence bundle of ENV for auditors (SOC 2 CC6.1, CC7.2, CC8.1).",
         discussion: """
           Writes to DIR (which must not exist, or be empty): inventory.csv, rotations.csv, \
-          access.csv, policy-results.json (`verify ENV` now, without network checks), audit.jsonl \
+          access.csv, reads.csv (who read which secrets in the period: get, run, render, verify \
+          --live), policy-results.json (`verify ENV` now, without network checks), audit.jsonl \
           (the period's audit entries), audit-verification.json (the whole chain and the \
           checkpoints file, MACs included), report.html (one self-contained page), signer.pub, \
-          manifest.json (the SHA-256 of every file) and manifest.sig (base64 Ed25519 signature of \
-          manifest.json's exact bytes, by the vault's audit signing key). No secret value is \
-          written. The bundle appears all at once (built in a hidden sibling folder, then \
-          renamed). The export is audited (export-compliance) and its audit head is checkpointed \
-          in ROOT/vault/audit-checkpoints.log (--checkpoints overrides). Formats and columns: \
+          manifest.json (the SHA-256 of every file), manifest.sig (base64 Ed25519 signature of \
+          manifest.json's exact bytes, by the vault's audit signing key) and SHA256SUMS (every \
+          other file, for `sha256sum -c SHA256SUMS`). No secret value is written. The bundle \
+          appears all at once (built in a hidden sibling folder, then renamed). The export is \
+          audited (export-compliance) and its audit head is checkpointed in \
+          ROOT/vault/audit-checkpoints.log (--checkpoints overrides). Formats and columns: \
           docs/compliance.md. Check a bundle with `hotsecrets export verify DIR`.
 
           --since and --until take YYYY-MM-DD (--until includes that whole day) or \
-          YYYY-MM-DDTHH:MM:SSZ; the period defaults to the vault's creation until now. The \
-          inventory and ages are as of the export.
+          YYYY-MM-DDTHH:MM:SSZ; the period defaults to the vault's creation until now. An \
+          --until later than now is refused: a bundle cannot cover time that has not happened. \
+          The inventory and ages are as of the export.
 
           Exit codes: 0 the bundle was written, whatever its controls show (failing controls \
           are evidence too, reported inside it); 2 it could not be written (no vault, cannot \
-          unlock, bad policy, DIR not empty, I/O); 64 usage error.
+          unlock, bad policy, DIR not empty, a period ending before it starts or after now, \
+          I/O); 64 usage error.
           """)
 
       @OptionGroup var vault: VaultOptions
@@ -68,14 +72,14 @@ extension HotSecrets {
         let period: CompliancePeriod
         let files: [String: File]
         let auditHead: AuditHead
-        let auditEntries, inventory, rotations: Int
+        let auditEntries, inventory, rotations, reads: Int
         let controls: [ComplianceControl]
         let signingKeyCreated: Bool
         @NullEncoded var checkpoint: Checkpoint?
         @NullEncoded var checkpointError: String?
 
         enum CodingKeys: String, CodingKey {
-          case directory, environment, signer, period, files, controls, checkpoint, inventory, rotations
+          case directory, environment, signer, period, files, controls, checkpoint, inventory, rotations, reads
           case generatedAt = "generated_at"
           case vaultID = "vault_id"
           case auditHead = "audit_head"
@@ -100,14 +104,21 @@ extension HotSecrets {
         let parsed = try policyOptions.load(environment: environment, root: vault.root)
         let session = try vault.unlock()
         let checkpointsFile = AuditCheckpoints.path(explicit: checkpoints, root: vault.root)
-        let result = try await ComplianceExport(
-          session: session, policy: parsed,
-          options: .init(
-            since: period.since, until: period.until, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root),
-            checkpointsFile: checkpointsFile, toolVersion: HotSecretsVersion.current,
-            findingWords: { FindingWords.line($0, environment: parsed.environment) },
-            verifyCommand: "hotsecrets export verify DIR")
-        ).write(to: out)
+        let result: ComplianceExport.Result
+        do {
+          result = try await ComplianceExport(
+            session: session, policy: parsed,
+            options: .init(
+              since: period.since, until: period.until, mirrorDirectory: MirrorFolder.resolve(from, root: vault.root),
+              checkpointsFile: checkpointsFile, toolVersion: HotSecretsVersion.current,
+              findingWords: { FindingWords.line($0, environment: parsed.environment) },
+              verifyCommand: "hotsecrets export verify DIR")
+          ).write(to: out)
+        } catch ComplianceError.periodEndsLater(let until, let generatedAt) {
+          throw CLIError.invalidInput(
+            "--until \(until) is later than the generation time \(generatedAt) (now): a bundle cannot cover time that has not happened; give an earlier --until, or leave it out to end the period now"
+          )
+        }
         let m = result.manifest
         if let error = result.checkpointError {
           StandardStreams.warning("the audit checkpoint was not written to \(checkpointsFile): \(error)")
@@ -119,7 +130,8 @@ extension HotSecrets {
             uniqueKeysWithValues: result.sizes.map { name, size in
               (name, Output.File(sha256: result.hashes[name] ?? "", bytes: size))
             }), auditHead: m.auditHead, auditEntries: result.auditEntriesInPeriod, inventory: result.inventoryRows,
-          rotations: result.rotationRows, controls: m.controls, signingKeyCreated: result.signingKeyCreated,
+          rotations: result.rotationRows, reads: result.readRows, controls: m.controls,
+          signingKeyCreated: result.signingKeyCreated,
           checkpoint: result.checkpoint.map { .init(seq: $0.seq, hash: $0.hash, file: checkpointsFile) },
           checkpointError: result.checkpointError)
         try output.write(value) {
@@ -127,17 +139,26 @@ extension HotSecrets {
             "export compliance \(m.environment): wrote \(result.directory) (\(Plural.count(result.sizes.count, "file")))",
             "  period     \(m.period.since) → \(m.period.until)",
             "  evidence   \(Plural.count(result.inventoryRows, "secret")), \(Plural.count(result.rotationRows, "rotation row")), \(Plural.count(result.auditEntriesInPeriod, "audit entry", "audit entries"))",
+            "  reads      \(Plural.count(result.reads, "read")) of the values in the period (\(Plural.count(result.readRows, "row")) in reads.csv)",
             "  signed by  \(m.signer)" + (result.signingKeyCreated ? " (signing key created now)" : ""),
           ]
           if let c = result.checkpoint {
             lines.append("  checkpoint seq \(c.seq) hash \(Short.fingerprint(c.hash)) appended to \(checkpointsFile)")
           }
-          let passing = m.controls.filter(\.passed).count
-          lines.append("controls: \(passing) of \(m.controls.count) pass")
+          let passing = m.controls.filter { $0.status == .pass }.count
+          let notApplicable = m.controls.filter { $0.status == .notApplicable }.count
+          lines.append(
+            "controls: \(passing) of \(m.controls.count) pass"
+              + (notApplicable > 0 ? ", \(notApplicable) not applicable" : ""))
           for control in m.controls {
+            let word =
+              switch control.status {
+              case .pass: "PASS"
+              case .fail: "FAIL"
+              case .notApplicable: "N/A "
+              }
             lines.append(
-              "  \(control.passed ? "PASS" : "FAIL")  \(control.title) (\(control.criteria.joined(separator: ", "))): \(control.detail)"
-            )
+              "  \(word)  \(control.title) (\(control.criteria.joined(separator: ", "))): \(control.detail)")
           }
           lines.append("check it: hotsecrets export verify \(result.directory)")
           return lines.joined(separator: "\n")
@@ -152,15 +173,17 @@ extension HotSecrets {
         discussion: """
           Needs no vault and no unlock. Checks that manifest.sig is a valid Ed25519 signature of \
           manifest.json's exact bytes by signer.pub, that every file manifest.json lists is \
-          present with its SHA-256, and that the folder holds no other file. A valid signature \
-          only proves the bundle is unchanged since someone holding that key signed it: also \
-          check the signer is your vault's key, with --signer-key (the `key=` of your committed \
-          checkpoints) or --checkpoints FILE (the signer must have signed that file's checkpoints, \
-          and the bundle's audit head must be checkpointed there, as `export` does).
+          present with its SHA-256, that SHA256SUMS lists every other file with the same digests \
+          (what `sha256sum -c SHA256SUMS` checks), and that the folder holds no other file. A \
+          valid signature only proves the bundle is unchanged since someone holding that key \
+          signed it: also check the signer is your vault's key, with --signer-key (the `key=` of \
+          your committed checkpoints) or --checkpoints FILE (the signer must have signed that \
+          file's checkpoints, and the bundle's audit head must be checkpointed there, as `export` \
+          does).
 
           Exit codes: 0 the bundle is intact (and anchored, when asked); 1 a file is altered, \
-          missing or extra, the signature is bad, or the signer is not the expected key; 2 DIR \
-          is not a folder; 64 usage error.
+          missing or extra, SHA256SUMS disagrees with the manifest, the signature is bad, or the \
+          signer is not the expected key; 2 DIR is not a folder; 64 usage error.
           """)
 
       @OptionGroup var output: OutputOptions
@@ -190,10 +213,15 @@ extension HotSecrets {
         try output.write(result) {
           var lines: [String] = []
           if result.valid {
-            let count = result.files.count
+            let checksums = result.manifest?.checksumsFile
+            let count = result.files.filter { $0.name != checksums }.count
             lines.append(
               "bundle intact: \(directory): \(Plural.count(count, "file")) match manifest.json; signature valid (signer \(result.signer ?? "?"))"
             )
+            if let checksums {
+              lines.append(
+                "  \(checksums) agrees with manifest.json: `sha256sum -c \(checksums)` in the folder checks every file")
+            }
             if let m = result.manifest {
               lines.append(
                 "  \(m.environment), vault \(m.vaultID), \(m.period.since) → \(m.period.until), generated \(m.generatedAt), audit head seq \(m.auditHead.seq)"
