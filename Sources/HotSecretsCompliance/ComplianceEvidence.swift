@@ -1,4 +1,5 @@
 import Foundation
+import HotSecretsModel
 import HotSecretsOperations
 import HotSecretsVault
 
@@ -260,7 +261,7 @@ public struct ComplianceEvidence: Sendable {
         id: "inventory-complete", title: "Inventory complete", criteria: ["CC6.1"], passed: undeclared.isEmpty,
         detail: undeclared.isEmpty
           ? "every secret in \(environment) is declared in \(policyFile)"
-          : "\(undeclared.count) secret(s) not declared in \(policyFile): \(names(undeclared.map { "\($0.service)/\($0.key)" }))"
+          : "\(Plural.count(undeclared.count, "secret")) not declared in \(policyFile): \(names(undeclared.map { "\($0.service)/\($0.key)" }))"
       ),
       ComplianceControl(
         id: "required-keys-present", title: "All required keys present", criteria: ["CC6.1"],
@@ -274,7 +275,7 @@ public struct ComplianceEvidence: Sendable {
           passed: overdue.isEmpty,
           detail: overdue.isEmpty
             ? "no secret is older than its maximum age"
-            : "\(overdue.count) secret(s) past their maximum age: \(names(overdue.map { "\($0.service)/\($0.key)" }))")
+            : "\(Plural.count(overdue.count, "secret")) past their maximum age: \(names(overdue.map { "\($0.service)/\($0.key)" }))")
         : ComplianceControl(
           id: "rotation-within-max-age", title: "Rotation within max age", criteria: ["CC6.1", "CC8.1"],
           status: .notApplicable,
@@ -282,7 +283,7 @@ public struct ComplianceEvidence: Sendable {
       ComplianceControl(
         id: "audit-chain-intact", title: "Audit chain intact", criteria: ["CC7.2"], passed: audit.intact,
         detail: audit.intact
-          ? "\(audit.entries) entries: hashes, links and MACs check; \(audit.checkpoints) signed checkpoint(s) verified"
+          ? "\(audit.entries) entries: hashes, links and MACs check; \(Plural.count(audit.checkpoints, "signed checkpoint")) verified"
           : "broken at seq \(audit.firstBadSeq.map(String.init) ?? "?"): \(audit.reason ?? "unknown")"),
     ]
   }

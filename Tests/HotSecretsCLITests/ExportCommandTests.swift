@@ -374,7 +374,7 @@ import Testing
     #expect(Self.column(inventory, "targets", where: "key", is: "EXTRA") == "fly:dash")
     #expect(Self.column(inventory, "rotation", where: "key", is: "EXTRA") == "")
     let controls = try #require(try h.json(r)["controls"] as? [[String: Any]])
-    #expect(controls[0]["detail"] as? String == "1 secret(s) not declared in policies/prod.yaml: app/EXTRA")
+    #expect(controls[0]["detail"] as? String == "1 secret not declared in policies/prod.yaml: app/EXTRA")
     for file in Self.files {
       #expect(!(try Self.read(h, "b2/\(file)")).contains("fly-token-value-123"))
     }

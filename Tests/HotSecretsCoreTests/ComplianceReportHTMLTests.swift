@@ -406,7 +406,7 @@ import Testing
   @Test func bytesArePinned() throws {
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     #expect(
-      ComplianceManifest.sha256(Array(html.utf8)) == "dbc0987cd8d9c40da5b313a2eaf04d2c56a5563d694c62875449ff7ac72214b7")
+      ComplianceManifest.sha256(Array(html.utf8)) == "ab9bb580e7d67b6fc9ce6bc80d2f7166ffb845524440eefdeeb65965d8d0a1b3")
     #expect(
       html.contains(
         #"""
@@ -461,7 +461,7 @@ import Testing
     let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(
       ComplianceManifest.sha256(Array(brokenHTML.utf8))
-        == "73e2edc883f0d8fdecabf91e2eb0c4ad816bff8b054fbec41b0805d568fd371b")
+        == "6c94234ce2797e0750b206d76c48d17218d059338b93294c3d1783f649ffd2bb")
     #expect(
       brokenHTML.contains(
         #"""

@@ -84,7 +84,7 @@ import Testing
         "inventory-complete": false, "required-keys-present": false, "rotation-within-max-age": false,
         "audit-chain-intact": true,
       ])
-    #expect(result.manifest.controls[2].detail == "1 secret(s) past their maximum age: supabase/SERVICE_KEY")
+    #expect(result.manifest.controls[2].detail == "1 secret past their maximum age: supabase/SERVICE_KEY")
   }
 
   @Test func thePeriodSelectsEntriesAndRecipients() async throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HotSecretsCompliance
+import HotSecretsModel
 import HotSecretsOperations
 
 extension HotSecrets {

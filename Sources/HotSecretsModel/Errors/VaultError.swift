@@ -77,7 +77,7 @@ public enum VaultError: LocalizedError, Equatable, Sendable {
     case .weakKeyDerivation(let ops, let mem):
       "passphrase key derivation limits too low (opslimit \(ops), memlimit \(mem) MiB); minimum is opslimit 3, memlimit 64 MiB"
     case .headMismatch(let subject):
-      "integrity check failed for \(subject): its current version or state is not the one the vault recorded (the store was edited without the vault's key)"
+      "integrity check failed for \(subject): its current version or state is not the one the vault recorded (the vault was edited by someone without its key)"
     case .environmentMismatch(let environment):
       "integrity check failed for environment \(environment): its set of secrets is not the one the vault recorded (a secret was deleted or added without the vault's key)"
     case .recipientsMismatch:

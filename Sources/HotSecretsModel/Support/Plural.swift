@@ -1,7 +1,7 @@
 /// "1 key", "2 keys".
-enum Plural {
+public enum Plural {
   /// `n` and the noun, singular for 1; `plural` defaults to the noun with an "s".
-  static func count(_ n: Int, _ noun: String, _ plural: String? = nil) -> String {
+  public static func count(_ n: Int, _ noun: String, _ plural: String? = nil) -> String {
     n == 1 ? "1 \(noun)" : "\(n) \(plural ?? noun + "s")"
   }
 }
