@@ -281,7 +281,7 @@ enum BundleFolder {
   /// Creates the staging folder (0755) next to `target`, and its parent folders when missing.
   static func stage(for target: Target) throws -> String {
     let fm = FileManager.default
-    let parent = (target.path as NSString).deletingLastPathComponent
+    let parent = PathName.folder(of: target.path)
     if !parent.isEmpty, !fm.fileExists(atPath: parent) {
       do {
         try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
@@ -330,7 +330,7 @@ enum BundleFolder {
         ? "was filled by something else meanwhile" : String(cString: strerror(errno))
       throw VaultError.io(path: target.path, reason: "cannot move the bundle into place (\(reason))")
     }
-    let parent = (target.path as NSString).deletingLastPathComponent
+    let parent = PathName.folder(of: target.path)
     let parentFD = open(parent.isEmpty ? "." : parent, O_RDONLY | O_CLOEXEC)
     if parentFD >= 0 {
       fsync(parentFD)

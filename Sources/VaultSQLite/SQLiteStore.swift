@@ -26,7 +26,7 @@ public struct SQLiteStore: VaultStore {
   public static func create(path: String, busyTimeout: Double = 10) throws -> SQLiteStore {
     let fm = FileManager.default
     guard !fm.fileExists(atPath: path) else { throw VaultError.vaultExists(path: path) }
-    let folder = (path as NSString).deletingLastPathComponent
+    let folder = PathName.folder(of: path)
     if !folder.isEmpty, !fm.fileExists(atPath: folder) {
       do {
         try fm.createDirectory(

@@ -58,4 +58,15 @@ import Testing
     #expect(status.stdout.contains("\"warnings\" : []"))
     #expect(!status.stdout.contains("[\n\n"))
   }
+
+  /// One-character paths (Foundation's deletingLastPathComponent crashed on them).
+  @Test func oneCharacterPathsWork() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    #expect(try await h.run(["identity", "new", "--out", "x"]).status == 0)
+    try h.writePolicy("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: {required: false}\n")
+    let export = try await h.run(["export", "compliance", "prod", "--out", "b"])
+    #expect(export.status == 0, "\(export.allOutput)")
+    #expect(FileManager.default.fileExists(atPath: h.path("b/manifest.json")))
+  }
+
 }

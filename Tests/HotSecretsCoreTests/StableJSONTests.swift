@@ -31,3 +31,16 @@ import Testing
     #expect(try StableJSON.encode(value) == (try encoder.encode(value)))
   }
 }
+
+@Suite struct PathNameTests {
+  @Test func folderOfAPath() {
+    #expect(PathName.folder(of: "b") == "")
+    #expect(PathName.folder(of: "b/") == "")
+    #expect(PathName.folder(of: "a/b") == "a")
+    #expect(PathName.folder(of: "a//b/") == "a")
+    #expect(PathName.folder(of: "/b") == "/")
+    #expect(PathName.folder(of: "/") == "/")
+    #expect(PathName.folder(of: "./x/y.identity") == "./x")
+    #expect(PathName.folder(of: "/tmp/a/b") == "/tmp/a")
+  }
+}

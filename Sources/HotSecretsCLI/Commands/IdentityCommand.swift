@@ -63,7 +63,7 @@ enum SecretFile {
   static func createExclusive(path: String, contents: [UInt8]) throws {
     var bytes = contents
     defer { wipe(&bytes) }
-    let folder = (path as NSString).deletingLastPathComponent
+    let folder = PathName.folder(of: path)
     if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
       do {
         try FileManager.default.createDirectory(

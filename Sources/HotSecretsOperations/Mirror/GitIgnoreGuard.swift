@@ -86,7 +86,7 @@ enum GitIgnoreGuard {
     let fm = FileManager.default
     while true {
       if fm.fileExists(atPath: current + "/.git") { return current }
-      let parent = (current as NSString).deletingLastPathComponent
+      let parent = PathName.folder(of: current)
       if parent == current || parent.isEmpty { return nil }
       current = parent
     }

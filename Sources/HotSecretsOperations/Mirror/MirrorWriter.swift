@@ -166,7 +166,7 @@ enum AtomicFile {
   }
 
   private static func folder(of path: String) -> String {
-    let folder = (path as NSString).deletingLastPathComponent
+    let folder = PathName.folder(of: path)
     return folder.isEmpty ? "." : folder
   }
 }

@@ -40,7 +40,7 @@ public enum AuditCheckpoints {
     func failure(_ what: String) -> VaultError {
       .io(path: path, reason: "\(what) (\(String(cString: strerror(errno))))")
     }
-    let folder = (path as NSString).deletingLastPathComponent
+    let folder = PathName.folder(of: path)
     if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
       do {
         try FileManager.default.createDirectory(

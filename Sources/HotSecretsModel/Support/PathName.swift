@@ -1,0 +1,15 @@
+/// Path arithmetic without Foundation's `NSString.deletingLastPathComponent`, which crashes on a
+/// one-character path (`--out b`, `--vault v`) in the Foundation this builds with.
+public enum PathName {
+  /// The folder part of `path`: "" for a bare name, "/" for a name in the root; trailing slashes are
+  /// ignored (`a/b/` → `a`).
+  public static func folder(of path: String) -> String {
+    var trimmed = Substring(path)
+    while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+    if slash == trimmed.startIndex { return "/" }
+    var folder = trimmed[..<slash]
+    while folder.count > 1, folder.hasSuffix("/") { folder = folder.dropLast() }
+    return String(folder)
+  }
+}
