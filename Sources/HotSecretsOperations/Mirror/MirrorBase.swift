@@ -43,28 +43,45 @@ public struct MirrorBase: Sendable, Equatable {
     return try parse(String(decoding: bytes, as: UTF8.self), path: path, environment: environment)
   }
 
+  /// Reads the base's lines as bytes (a base has a line per key: thousands on a large vault, read by
+  /// every `status`).
   static func parse(_ text: String, path: String, environment: String) throws -> MirrorBase {
     var vaultID: String?
     var fingerprints: [ServiceKey: String] = [:]
     var sawFormat = false
-    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-      let fail = { (reason: String) in MirrorError.badBase(path: path, line: index + 1, reason: reason) }
+    let bytes = Array(text.utf8)
+    let formatBytes = Array(formatLine.utf8)
+    var lineNumber = 0
+    var start = 0
+    while start < bytes.count {
+      lineNumber += 1
+      let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+      let line = bytes[start..<end]
+      start = end + 1
+      let fail = { (reason: String) in MirrorError.badBase(path: path, line: lineNumber, reason: reason) }
       if line.isEmpty { continue }
-      if line == formatLine {
+      if line.elementsEqual(formatBytes) {
         sawFormat = true
-      } else if line.hasPrefix("# vault ") {
-        let fields = line.split(separator: " ")
-        guard fields.count == 5, fields[3] == "environment" else { throw fail("expected '# vault ID environment ENV'") }
-        guard fields[4] == environment else { throw fail("a base of environment '\(fields[4])'") }
-        vaultID = String(fields[2])
-      } else if line.hasPrefix(entryPrefix) {
-        let fields = line.dropFirst(entryPrefix.count).split(separator: " ")
-        guard fields.count == 3, SecretAddress.isServiceName(String(fields[0])),
-          SecretAddress.isKeyName(String(fields[1])),
-          fields[2].count == 64, fields[2].allSatisfy(\.isHexDigit)
-        else { throw fail("expected '#= SERVICE KEY FINGERPRINT'") }
-        fingerprints[ServiceKey(service: String(fields[0]), key: String(fields[1]))] = String(fields[2])
-      } else if !line.hasPrefix("#") {
+      } else if line.starts(with: "#= ".utf8) {
+        let fields = line.dropFirst(3).split(separator: 32, omittingEmptySubsequences: false)
+        guard fields.count == 3, fields[2].count == 64, fields[2].allSatisfy(Self.isLowerHex) else {
+          throw fail("expected '#= SERVICE KEY FINGERPRINT'")
+        }
+        let service = String(decoding: fields[0], as: UTF8.self)
+        let key = String(decoding: fields[1], as: UTF8.self)
+        guard SecretAddress.isServiceName(service), SecretAddress.isKeyName(key) else {
+          throw fail("expected '#= SERVICE KEY FINGERPRINT'")
+        }
+        fingerprints[ServiceKey(service: service, key: key)] = String(decoding: fields[2], as: UTF8.self)
+      } else if line.starts(with: "# vault ".utf8) {
+        let fields = line.split(separator: 32)
+        guard fields.count == 5, fields[3].elementsEqual("environment".utf8) else {
+          throw fail("expected '# vault ID environment ENV'")
+        }
+        let named = String(decoding: fields[4], as: UTF8.self)
+        guard named == environment else { throw fail("a base of environment '\(named)'") }
+        vaultID = String(decoding: fields[2], as: UTF8.self)
+      } else if line.first != UInt8(ascii: "#") {
         throw fail("not a comment; this file is written by hotsecrets")
       }
     }
@@ -73,6 +90,8 @@ public struct MirrorBase: Sendable, Equatable {
     }
     return MirrorBase(vaultID: vaultID, environment: environment, fingerprints: fingerprints)
   }
+
+  private static func isLowerHex(_ c: UInt8) -> Bool { (48...57).contains(c) || (97...102).contains(c) }
 
   /// The file's text: keys sorted, so an unchanged base is byte-equal.
   func text() -> String {
@@ -90,12 +109,14 @@ public struct MirrorBase: Sendable, Equatable {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// Writes the base atomically (mode 0600) into `directory`, which must exist. Refuses a symbolic
-  /// link where the file goes.
+  /// Writes the base atomically (mode 0600) into `directory`, which must exist, unless the file
+  /// already holds exactly this base. Refuses a symbolic link where the file goes.
   func write(directory: String) throws {
     let path = Self.path(directory: directory, environment: environment)
     try MirrorWriter.refuseSymbolicLink(directory)
     try MirrorWriter.refuseSymbolicLink(path)
-    try AtomicFile.write([(path, Array(text().utf8))], mode: 0o600)
+    let bytes = Array(text().utf8)
+    if let (existing, mode) = try? MirrorReader.readFile(path), existing == bytes, mode & 0o077 == 0 { return }
+    try AtomicFile.write([(path, bytes)], mode: 0o600)
   }
 }

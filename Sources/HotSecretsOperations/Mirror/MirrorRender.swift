@@ -24,12 +24,11 @@ extension VaultSession {
       let files = Dictionary(
         try snapshot.values.map { ($0.name, try keys.fingerprint(of: Array($0.value.utf8))) },
         uniquingKeysWith: { $1 })
-      let vault = try database.read { tx in
-        try SecretState.fetchAll(environment: environment, checking: headChecks, tx: tx)
-      }.compactMapValues { $0.current?.fingerprint }
-      let drift = MirrorDrift.compare(files: files, vault: vault, base: base.fingerprints)
-      let conflicts = drift.conflicts(.toFiles, services: Set(vault.keys.map(\.service)))
-      if !conflicts.isEmpty { throw MirrorError.conflict(direction: .toFiles, keys: conflicts) }
+      // Files exactly as the base recorded them changed nothing: no conflict, and no need to read
+      // the vault's fingerprints (the usual case, on every render).
+      if files != base.fingerprints {
+        try refuseConflicts(files: files, base: base, environment: environment)
+      }
     }
     var values = try currentValues(environment: environment, action: .render, detail: ["to": .string(directory)])
     defer { for i in values.indices { wipe(&values[i].value) } }
@@ -41,5 +40,15 @@ extension VaultSession {
     for (name, value) in values { next.fingerprints[name] = try keys.fingerprint(of: value) }
     report.baseWarning = recordBase(next, directory: directory)
     return report
+  }
+
+  /// Throws `MirrorError.conflict` when a file render would rewrite holds a change made since `base`.
+  private func refuseConflicts(files: [ServiceKey: String], base: MirrorBase, environment: String) throws {
+    let vault = try database.read { tx in
+      try SecretState.fetchAll(environment: environment, checking: headChecks, tx: tx)
+    }.compactMapValues { $0.current?.fingerprint }
+    let drift = MirrorDrift.compare(files: files, vault: vault, base: base.fingerprints)
+    let conflicts = drift.conflicts(.toFiles, services: Set(vault.keys.map(\.service)))
+    if !conflicts.isEmpty { throw MirrorError.conflict(direction: .toFiles, keys: conflicts) }
   }
 }

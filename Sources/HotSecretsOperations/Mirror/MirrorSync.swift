@@ -106,9 +106,11 @@ public struct MirrorDrift: Sendable {
     files: [ServiceKey: String], vault: [ServiceKey: String], base: [ServiceKey: String]?
   ) -> MirrorDrift {
     var drift = MirrorDrift(hasBase: base != nil)
-    for name in Set(files.keys).union(vault.keys).sorted() {
+    // Only the differences are sorted: in sync, thousands of keys cost one lookup each.
+    var differing = files.compactMap { name, f in vault[name] == f ? nil : name }
+    differing += vault.keys.filter { files[$0] == nil }
+    for name in differing.sorted() {
       let (f, v) = (files[name], vault[name])
-      guard f != v else { continue }
       let kind: MirrorDifference.Kind = v == nil ? .added : f == nil ? .missing : .changed
       let side: MirrorSide
       if let base {
