@@ -31,6 +31,8 @@ let package = Package(
     // pkgConfig: SwiftPM would add pkg-config's `-lcurl` to the link; Debian's <curl/curl.h> is on
     // the compiler's default (multiarch) include path.
     .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+    // libpq's declarations only, nothing linked: opened with dlopen when a PostgreSQL vault is.
+    .systemLibrary(name: "CPostgres", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
     // The policy reader's YAML parser.
     .systemLibrary(
       name: "CYAML",
@@ -46,12 +48,14 @@ let package = Package(
     // The vocabulary every layer shares: names, errors, the rows the store keeps and the store's
     // protocol (`VaultStore` and its repositories), audit entries, the rotation journal's records.
     .target(name: "HotSecretsModel", dependencies: ["Sodium"]),
-    // The default store: the vault as one SQLite file. The only target that imports GRDB and the
-    // only one that holds SQL.
+    // The default store: the vault as one SQLite file. The only target that imports GRDB.
     .target(
       name: "VaultSQLite",
       dependencies: ["HotSecretsModel", .product(name: "GRDB", package: "GRDB.swift")]
     ),
+    // The team store: the vault in a PostgreSQL schema, through libpq (dlopen on first use). With
+    // VaultSQLite, the only targets that hold SQL.
+    .target(name: "VaultPostgres", dependencies: ["HotSecretsModel", "CPostgres", "SystemLibraries"]),
     // The policy file (YAML through the system's libyaml) and value formats.
     .target(name: "HotSecretsPolicy", dependencies: ["HotSecretsModel", "CYAML"]),
     // What hotsecrets asks of remote services (providers, Fly, GitHub, live probes) as protocols,
@@ -73,7 +77,7 @@ let package = Package(
     .target(
       name: "HotSecretsCLI",
       dependencies: [
-        "HotSecretsCompliance", "VaultSQLite", "Integrations",
+        "HotSecretsCompliance", "VaultSQLite", "VaultPostgres", "Integrations",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -98,8 +102,8 @@ let package = Package(
     .testTarget(
       name: "HotSecretsCoreTests",
       dependencies: [
-        "HotSecretsCompliance", "VaultSQLite", "Sodium", .product(name: "GRDB", package: "GRDB.swift"),
-        .product(name: "Yams", package: "Yams"),
+        "HotSecretsCompliance", "VaultSQLite", "VaultPostgres", "TestSupport", "Sodium",
+        .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
       ]),
     .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "TestSupport"]),
     .testTarget(

@@ -19,7 +19,7 @@ import Testing
 
   static let targets = try! FileManager.default.contentsOfDirectory(atPath: root + "/Sources").sorted()
   static let core = [
-    "HotSecretsModel", "VaultSQLite", "HotSecretsPolicy", "RemoteAPIs", "HotSecretsVault", "HotSecretsOperations",
+    "HotSecretsModel", "VaultSQLite", "VaultPostgres", "HotSecretsPolicy", "RemoteAPIs", "HotSecretsVault", "HotSecretsOperations",
     "HotSecretsCompliance",
   ]
 

@@ -26,7 +26,7 @@ extension HotSecrets {
     var name: String?
 
     func run() throws {
-      let path = vault.vaultPath
+      let path = vault.vaultDescription
       let first: NewRecipient
       if let recipient {
         first = .x25519(try RecipientKey(parsing: recipient))

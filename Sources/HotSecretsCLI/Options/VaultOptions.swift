@@ -3,6 +3,7 @@ import Foundation
 import HotSecretsModel
 import HotSecretsOperations
 import HotSecretsVault
+import VaultPostgres
 import VaultSQLite
 
 /// Where the vault is and how to unlock it; shared by every command that opens the vault.
@@ -21,7 +22,13 @@ struct VaultOptions: ParsableArguments {
       "File holding the passphrase; one trailing newline is ignored (or $HOTSECRETS_PASSPHRASE).", valueName: "file"), completion: .file())
   var passphraseFile: String?
 
-  /// The resolved vault path.
+  @Option(
+    help: ArgumentHelp(
+      "PostgreSQL vaults: the schema (default: search_path in the URI's options, else hotsecrets; or $HOTSECRETS_SCHEMA).",
+      valueName: "name"))
+  var schema: String?
+
+  /// The resolved vault: a file path, or a `postgresql://` URI.
   var vaultPath: String {
     VaultLocation.resolve(explicit: vault, environment: ProcessEnvironment.value(ProcessEnvironment.vault), root: root)
   }
@@ -30,14 +37,28 @@ struct VaultOptions: ParsableArguments {
     ProcessEnvironment.value(ProcessEnvironment.busyTimeout).flatMap(Double.init) ?? 10
   }
 
+  /// The PostgreSQL vault named by `--vault` / `$HOTSECRETS_VAULT`, nil for a file.
+  var postgres: PostgresURI? {
+    get throws {
+      let address = vaultPath
+      guard PostgresURI.isPostgres(address) else { return nil }
+      return try PostgresURI(address, schema: schema ?? ProcessEnvironment.value("HOTSECRETS_SCHEMA"))
+    }
+  }
+
+  /// Where the vault is, for messages: the file, or the URI without its password.
+  var vaultDescription: String { (try? postgres)??.redacted ?? vaultPath }
+
   /// Opens the vault's store without unlocking it.
   func openDatabase() throws -> any VaultStore {
-    try SQLiteStore.open(path: vaultPath, busyTimeout: busyTimeout)
+    if let postgres = try postgres { return try PostgresStore.open(postgres, busyTimeout: busyTimeout) }
+    return try SQLiteStore.open(path: vaultPath, busyTimeout: busyTimeout)
   }
 
   /// Creates the store of a new vault (`init`); throws `vaultExists` when there is one.
   func createDatabase() throws -> any VaultStore {
-    try SQLiteStore.create(path: vaultPath, busyTimeout: busyTimeout)
+    if let postgres = try postgres { return try PostgresStore.create(postgres, busyTimeout: busyTimeout) }
+    return try SQLiteStore.create(path: vaultPath, busyTimeout: busyTimeout)
   }
 
   /// Opens and unlocks the vault: an identity (--identity, then $HOTSECRETS_IDENTITY) first, then a

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HotSecretsModel
 import HotSecretsVault
+import VaultPostgres
 import VaultSQLite
 
 /// Shell completion of environments, services and keys, from the vault's plaintext metadata (the
@@ -46,7 +47,7 @@ struct CompletedWords {
     "--root", "--vault", "--identity", "--passphrase-file", "--format", "--policy", "--from", "--to", "--take",
     "--service", "--names", "--limit", "--out", "--since", "--until", "--checkpoints", "--as-of", "--deploy",
     "--target", "--timeout", "--machine-timeout", "--revoke-old", "--value-from", "--confirm-revoked", "--recipient",
-    "--name", "--new-passphrase-file", "--hotsecrets-commit",
+    "--name", "--new-passphrase-file", "--hotsecrets-commit", "--schema",
   ]
 
   var options: [String: String] = [:]
@@ -87,7 +88,7 @@ struct CompletedWords {
   func secrets() -> [SecretAddress] {
     let path = VaultLocation.resolve(
       explicit: options["--vault"], environment: ProcessEnvironment.value(ProcessEnvironment.vault), root: root)
-    guard FileManager.default.fileExists(atPath: path),
+    guard !PostgresURI.isPostgres(path), FileManager.default.fileExists(atPath: path),
       let store = try? SQLiteStore.open(path: path, busyTimeout: 1),
       let rows = try? store.read({ tx in try tx.secrets.rows(in: nil, ciphertexts: false) })
     else { return [] }

@@ -6,7 +6,7 @@ import Foundation
 /// where one fits (exit 64).
 enum UsageErrors {
   /// The options every vault command takes, accepted before the subcommand as well as after it.
-  static let globalOptions: Set<String> = ["--root", "--vault", "--identity", "--passphrase-file"]
+  static let globalOptions: Set<String> = ["--root", "--vault", "--identity", "--passphrase-file", "--schema"]
 
   /// `arguments` with the global options that precede the subcommand moved to its end (before a
   /// `--`, whose arguments belong to another program): `--root DIR verify prod` parses as
