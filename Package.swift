@@ -109,7 +109,7 @@ let package = Package(
     .testTarget(
       name: "HotSecretsCLITests",
       dependencies: [
-        "hotsecrets", "HotSecretsCLI", "HotSecretsCompliance", "VaultSQLite", "TestSupport",
+        "hotsecrets", "HotSecretsCLI", "HotSecretsCompliance", "VaultSQLite", "VaultPostgres", "TestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]

@@ -40,8 +40,8 @@ import Testing
     #expect(brokenJSON["first_bad_seq"] as? Int == 4)
   }
 
-  @Test func limitShowsTheNewestEntries() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func limitShowsTheNewestEntries(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "K"], stdin: "v")
     let r = try await h.run(["audit", "log", "--limit", "1"])
     #expect(r.stdout.split(separator: "\n").count == 2)
@@ -50,8 +50,8 @@ import Testing
 }
 
 @Suite(.endToEnd) struct ConcurrencyTests {
-  @Test func twoProcessesWritingAtOnceLoseNoUpdate() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func twoProcessesWritingAtOnceLoseNoUpdate(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     let perWriter = 12
     let script = """
       for i in $(seq 1 \(perWriter)); do printf "$1-$i" | "$0" set prod app COUNTER >/dev/null || exit 1; done

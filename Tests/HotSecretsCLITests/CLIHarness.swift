@@ -17,6 +17,12 @@ struct CLIResult {
   var allOutput: String { stdout + stderr }
 }
 
+/// Where an end-to-end test's vault lives: the same tests run on both (`@Test(arguments: Backend.allCases)`).
+enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+  case file, postgres
+  var description: String { rawValue }
+}
+
 /// Runs the built binary in a scratch directory with a clean environment, as a `ChildProcess`: tests run in
 /// parallel and may serve loopback fakes the binary talks to, so no run ever blocks a Swift-concurrency thread.
 final class CLIHarness: @unchecked Sendable {
@@ -77,9 +83,16 @@ final class CLIHarness: @unchecked Sendable {
       Self.binary, arguments, environment: environment, directory: directory, output: .discard)
   }
 
-  /// A vault unlocked by an identity file `ci.identity`, set through HOTSECRETS_IDENTITY.
-  static func withIdentityVault() async throws -> CLIHarness {
+  /// A vault unlocked by an identity file `ci.identity`, set through HOTSECRETS_IDENTITY: the default
+  /// file, or (`.postgres`) a schema of its own on the tests' PostgreSQL server, set through
+  /// HOTSECRETS_VAULT and HOTSECRETS_SCHEMA, so every later run uses it.
+  static func withIdentityVault(_ backend: Backend = .file) async throws -> CLIHarness {
     let h = try CLIHarness()
+    if backend == .postgres {
+      let server = try PostgresServer.shared.get()
+      h.environment["HOTSECRETS_VAULT"] = server.uri()
+      h.environment["HOTSECRETS_SCHEMA"] = PostgresServer.schemaName()
+    }
     let id = try await h.run(["identity", "new", "--out", "ci.identity"])
     try #require(id.status == 0)
     let recipient = id.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

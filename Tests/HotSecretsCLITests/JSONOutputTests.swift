@@ -5,8 +5,8 @@ import Testing
 /// `--format json` where a command's output is data: get, set, rm, identity; audit details as
 /// objects; empty arrays as `[]`.
 @Suite(.endToEnd) struct JSONOutputTests {
-  @Test func getSetRmAndIdentityPrintJSON() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func getSetRmAndIdentityPrintJSON(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     let set = try await h.run(["set", "prod", "openai", "API_KEY", "--format", "json"], stdin: "sk-json-canary")
     #expect(set.status == 0)
     let setJSON = try h.json(set)
@@ -37,8 +37,8 @@ import Testing
     #expect(shown["recipient"] as? String == recipient)
   }
 
-  @Test func auditDetailsAreObjectsAndEmptyArraysAreBrackets() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func auditDetailsAreObjectsAndEmptyArraysAreBrackets(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-1")
     try await h.run(["run", "prod", "--", "/bin/true"])
     let log = try h.json(try await h.run(["audit", "log", "--format", "json"]))

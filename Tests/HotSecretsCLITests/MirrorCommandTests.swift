@@ -15,8 +15,8 @@ import Testing
     }
   }
 
-  @Test func importStatusRenderRoundTrip() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func importStatusRenderRoundTrip(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     let tricky = "p@ss #not-comment $HOME 'single' \"double\" \\back"
     try write(
       h,
@@ -50,8 +50,8 @@ import Testing
     #expect(auditAfter?.count == auditBefore?.count)
   }
 
-  @Test func statusReportsDriftAsJSONAndExit1() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func statusReportsDriftAsJSONAndExit1(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try write(h, ["vault/occ/app/prod.env": "SAME=1\nCHANGED=old\nGONE=g\n"])
     #expect(try await h.run(["import", "prod"]).status == 0)
     try write(h, ["vault/occ/app/prod.env": "SAME=1\nCHANGED=new-canary\nNEW=n\n"])
@@ -75,8 +75,8 @@ import Testing
     #expect(json["changed"] as? [[String: String]] == [["service": "app", "key": "CHANGED", "side": "file changed"]])
   }
 
-  @Test func dryRunAndPrune() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func dryRunAndPrune(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "OLD"], stdin: "o")
     try write(h, ["vault/occ/app/prod.env": "NEW=n\n"])
     let dry = try await h.run(["import", "prod", "--dry-run", "--prune"])
@@ -98,8 +98,8 @@ import Testing
     #expect(!(try await h.run(["list", "prod"]).stdout.contains("OLD")))
   }
 
-  @Test func pruneNeverEmptiesAServiceWhoseFileWasNotRead() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func pruneNeverEmptiesAServiceWhoseFileWasNotRead(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "openai", "KEY"], stdin: "o")
     try await h.run(["set", "prod", "supabase", "OLD"], stdin: "s")
     try FileManager.default.createDirectory(atPath: h.path("empty"), withIntermediateDirectories: true)
@@ -250,8 +250,8 @@ import Testing
 
   /// The issue's story: a value set in the vault is never reverted by `import`, an edit in a file is
   /// never overwritten by `render`, and each command says which side changed and what to run.
-  @Test func theMirrorKnowsWhichSideChanged() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func theMirrorKnowsWhichSideChanged(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try write(h, ["vault/occ/openai/prod.env": "API_KEY_PROD=sk-old-canary\nORG=o\n"])
     #expect(try await h.run(["import", "prod"]).status == 0)
     #expect(FileManager.default.fileExists(atPath: h.path("vault/occ/.hotsecrets-base-prod.env")))
@@ -311,8 +311,8 @@ import Testing
     #expect(try await h.run(["get", "prod", "openai", "ORG"]).stdout == "o")
   }
 
-  @Test func verifyNamesTheCommandForTheSideThatChanged() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func verifyNamesTheCommandForTheSideThatChanged(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try h.writePolicy(
       """
       version: 1
@@ -344,8 +344,8 @@ import Testing
 
   /// `run` names each variable as the deploy targets do (the policy's target_name), unless
   /// `--names vault`; two secrets setting one name stop it before the command starts.
-  @Test func runExportsThePolicysTargetNames() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func runExportsThePolicysTargetNames(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-openai")
     try await h.run(["set", "prod", "shopify", "API_KEY_PROD"], stdin: "shpat-shop")
     try await h.run(["set", "prod", "shopify", "SHOP"], stdin: "hot.myshopify.com")

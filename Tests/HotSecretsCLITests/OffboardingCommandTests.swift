@@ -17,8 +17,8 @@ import Testing
     """
 
   /// A vault with two keys and a teammate, bob (recipient 2), who has just been removed.
-  func offboarded() async throws -> (CLIHarness, removal: CLIResult) {
-    let h = try await CLIHarness.withIdentityVault()
+  func offboarded(_ backend: Backend = .file) async throws -> (CLIHarness, removal: CLIResult) {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try h.writePolicy(Self.policy)
     try #require(
       try await h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "session-secret-canary-1").status == 0)
@@ -35,8 +35,8 @@ import Testing
     return (h, removal)
   }
 
-  @Test func removeRekeysAndVerifyRotateExposedCloseTheQueue() async throws {
-    let (h, removal) = try await offboarded()
+  @Test(arguments: Backend.allCases) func removeRekeysAndVerifyRotateExposedCloseTheQueue(_ backend: Backend) async throws {
+    let (h, removal) = try await offboarded(backend)
     #expect(removal.status == 0, "\(removal.stderr)")
     #expect(removal.stdout.contains("removed recipient 2 and re-keyed the vault (epoch 1, 2 versions re-encrypted"))
     #expect(removal.stdout.contains("2 versions were readable by the removed recipient"))

@@ -75,7 +75,7 @@ import Testing
   }
 
   /// A vault holding the old credentials (registered at the fake providers), synced to the targets.
-  static func fixture(healthPath: String? = nil) async throws -> Fixture {
+  static func fixture(healthPath: String? = nil, backend: Backend = .file) async throws -> Fixture {
     let fly = try await FakeFly.start()
     let github = try await FakeGitHub.start()
     let providers = try await FakeProviders.start()
@@ -93,7 +93,7 @@ import Testing
       ("supabase", "SUPABASE_URL", providers.baseURL), ("chatwoot", "API_TOKEN", oldChatwoot),
       ("shopify", "SHOPIFY_ACCESS_TOKEN", oldShopify), ("app", "SESSION_SECRET", oldSession),
     ]
-    let h = try await CLIHarness.withIdentityVault()
+    let h = try await CLIHarness.withIdentityVault(backend)
     try h.writePolicy(text)
     for (service, key, value) in values {
       try #require(try await h.run(["set", "prod", service, key], stdin: value).status == 0)
@@ -116,8 +116,8 @@ import Testing
     }
   }
 
-  @Test func everyProviderRotatesEndToEndInOnePush() async throws {
-    let f = try await Self.fixture()
+  @Test(arguments: Backend.allCases) func everyProviderRotatesEndToEndInOnePush(_ backend: Backend) async throws {
+    let f = try await Self.fixture(backend: backend)
     defer { f.stop() }
     let updatesBefore = f.fly.bulkUpdates(app: Self.app)
     let r = try await f.rotate(
@@ -246,8 +246,8 @@ import Testing
     #expect(f.flyValue("SESSION_SECRET") == (try await f.current("app", "SESSION_SECRET")))
   }
 
-  @Test func aFailedPushRollsBackEveryTargetAndRevokesTheNewCredential() async throws {
-    let f = try await Self.fixture()
+  @Test(arguments: Backend.allCases) func aFailedPushRollsBackEveryTargetAndRevokesTheNewCredential(_ backend: Backend) async throws {
+    let f = try await Self.fixture(backend: backend)
     defer { f.stop() }
     f.fly.inject(.failRequest(number: 1, status: 422, matching: "POST /v1/apps/\(Self.app)/secrets"))
     let r = try await f.rotate(["openai/API_KEY_PROD", "--format", "json"])

@@ -59,8 +59,10 @@ import Testing
     func githubPlain() -> [String: String] { github.secrets(repository: repo, environment: "production") }
   }
 
-  static func fixture(policy text: String = policy(), withChecks: Bool = false) async throws -> Fixture {
-    let h = try await CLIHarness.withIdentityVault()
+  static func fixture(policy text: String = policy(), withChecks: Bool = false, backend: Backend = .file) async throws
+    -> Fixture
+  {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try h.writePolicy(text)
     for (name, value) in values {
       let parts = name.split(separator: "/").map(String.init)
@@ -88,8 +90,8 @@ import Testing
     for value in Self.values.values { #expect(!r.allOutput.contains(value)) }
   }
 
-  @Test func firstSyncPushesEverythingOnceAndASecondSyncSendsNothing() async throws {
-    let f = try await Self.fixture()
+  @Test(arguments: Backend.allCases) func firstSyncPushesEverythingOnceAndASecondSyncSendsNothing(_ backend: Backend) async throws {
+    let f = try await Self.fixture(backend: backend)
     defer { f.stop() }
     let r = try await f.sync()
     #expect(r.status == 0, "\(r.allOutput)")
@@ -152,8 +154,8 @@ import Testing
     #expect(json["dry_run"] as? Bool == false)
   }
 
-  @Test func changedKeysCostOneBulkUpdateAndOneRestartPerMachine() async throws {
-    let f = try await Self.fixture(withChecks: true)
+  @Test(arguments: Backend.allCases) func changedKeysCostOneBulkUpdateAndOneRestartPerMachine(_ backend: Backend) async throws {
+    let f = try await Self.fixture(withChecks: true, backend: backend)
     defer { f.stop() }
     #expect(try await f.sync().status == 0)
     try await f.h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-NEWNEWNEWNEWNEWNEWNEWNEW")

@@ -6,8 +6,8 @@ import Testing
 
 /// A mistyped environment fails loudly, with the environments there are and the closest one.
 @Suite(.endToEnd) struct TypoCommandTests {
-  @Test func anEnvironmentWithNoSecretsAndNoPolicyIsAnError() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func anEnvironmentWithNoSecretsAndNoPolicyIsAnError(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try #require(try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-1").status == 0)
     try #require(try await h.run(["set", "staging", "openai", "API_KEY"], stdin: "sk-2").status == 0)
     let expected = "hotsecrets: error: no environment 'prdo' (environments: prod, staging); did you mean 'prod'?"
@@ -42,8 +42,8 @@ import Testing
     #expect(Suggestion.editDistance(Array("abc"), Array("acb")) == 1)
   }
 
-  @Test func unknownSecretsSuggestTheClosestName() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func unknownSecretsSuggestTheClosestName(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try #require(try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-1").status == 0)
     try #require(try await h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "sb-1").status == 0)
     let cases: [([String], String)] = [
@@ -137,8 +137,8 @@ import Testing
 
 
   /// `rm`, `recipients remove` and `import --prune` ask on a terminal and need --yes elsewhere.
-  @Test func destructiveCommandsNeedYesOffATerminal() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func destructiveCommandsNeedYesOffATerminal(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try #require(try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-1").status == 0)
     let rm = try await h.run(["rm", "prod", "openai", "API_KEY"])
     #expect(rm.status == 64)

@@ -24,8 +24,8 @@ import Testing
     #expect(again.stderr.contains("already exists"))
   }
 
-  @Test func setRemovesExactlyOneTrailingNewline() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func setRemovesExactlyOneTrailingNewline(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     for (input, stored) in [
       ("a\n\n", "a\n"), ("b", "b"), ("c\r\n", "c"), ("", ""), ("multi\nline\n", "multi\nline"),
       ("  spaced  \n", "  spaced  "),
@@ -35,8 +35,8 @@ import Testing
     }
   }
 
-  @Test func listHistoryAndRemove() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func listHistoryAndRemove(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "one")
     try await h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "two")
     try await h.run(["set", "staging", "openai", "API_KEY"], stdin: "three")
@@ -102,8 +102,8 @@ import Testing
     #expect(r.stderr.contains("cannot unlock: wrong passphrase or identity"))
   }
 
-  @Test func recipientsAddListRemove() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func recipientsAddListRemove(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "K"], stdin: "v")
     let alice = try await h.run(["identity", "new", "--out", "alice.identity"]).stdout.trimmingCharacters(
       in: .whitespacesAndNewlines)
@@ -128,8 +128,8 @@ import Testing
     #expect(bad.stderr.contains("invalid recipient"))
   }
 
-  @Test func passphraseRecipientAddedToAnIdentityVault() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func passphraseRecipientAddedToAnIdentityVault(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "K"], stdin: "v")
     let added = try await h.run(
       ["recipients", "add", "--passphrase", "--name", "break-glass"],

@@ -31,9 +31,10 @@ import Testing
 
   /// A vault holding good values for `policy()`, with the policy at policies/prod.yaml.
   func prepared(
-    supabaseURL: String = "https://abcdefghijklmnopqrst.supabase.co", providers: String = "https://example.invalid"
+    supabaseURL: String = "https://abcdefghijklmnopqrst.supabase.co", providers: String = "https://example.invalid",
+    backend: Backend = .file
   ) async throws -> CLIHarness {
-    let h = try await CLIHarness.withIdentityVault()
+    let h = try await CLIHarness.withIdentityVault(backend)
     try FileManager.default.createDirectory(atPath: h.path("policies"), withIntermediateDirectories: true)
     try policy(providers: providers).write(toFile: h.path("policies/prod.yaml"), atomically: true, encoding: .utf8)
     try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-abcdefghijklmnopqrstuv")
@@ -45,8 +46,8 @@ import Testing
     return h
   }
 
-  @Test func passingVaultExitsZeroWithASummaryLine() async throws {
-    let h = try await prepared()
+  @Test(arguments: Backend.allCases) func passingVaultExitsZeroWithASummaryLine(_ backend: Backend) async throws {
+    let h = try await prepared(backend: backend)
     let r = try await h.run(["verify", "prod"])
     #expect(r.status == 0, "\(r.allOutput)")
     let lines = r.stdout.split(separator: "\n")
@@ -55,8 +56,8 @@ import Testing
     #expect(r.stdout.contains("  ok    API_KEY_PROD"))
   }
 
-  @Test func failuresExitOneAndTheJSONHasTheDocumentedShape() async throws {
-    let h = try await prepared()
+  @Test(arguments: Backend.allCases) func failuresExitOneAndTheJSONHasTheDocumentedShape(_ backend: Backend) async throws {
+    let h = try await prepared(backend: backend)
     try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "changeme")
     try await h.run(["rm", "prod", "chatwoot", "API_TOKEN", "--yes"])
     try await h.run(["set", "prod", "app", "UNDECLARED"], stdin: "v")

@@ -1,0 +1,99 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The team vault on PostgreSQL end to end: many writers at once, a writer killed mid-transaction,
+/// and bad addresses. (The commands' ordinary behaviour is checked on both backends by the suites
+/// parametrised with `Backend`.)
+@Suite(.endToEnd) struct PostgresVaultTests {
+  /// 8 processes × 50 `set`s against one PostgreSQL vault: 400 new versions, nothing lost, one
+  /// unbroken audit chain.
+  @Test func eightWritersAtOnceLoseNothing() async throws {
+    let h = try await CLIHarness.withIdentityVault(.postgres)
+    let perWriter = 50
+    let script = """
+      for i in $(seq 1 \(perWriter)); do printf "$1-$i" | "$0" set prod "svc$1" KEY >/dev/null || exit 1; done
+      """
+    try await withThrowingTaskGroup(of: Int32.self) { group in
+      for writer in 1...8 {
+        group.addTask {
+          try await h.runProcess("/bin/sh", ["-c", script, CLIHarness.binary, String(writer)], stdin: nil, env: [:])
+            .status
+        }
+      }
+      for try await status in group { #expect(status == 0) }
+    }
+    for writer in 1...8 {
+      let history = try h.json(try await h.run(["history", "prod", "svc\(writer)", "KEY", "--format", "json"]))
+      #expect((history["versions"] as? [[String: Any]])?.count == perWriter)
+    }
+    let audit = try await h.run(["audit", "verify"])
+    #expect(audit.status == 0, "\(audit.allOutput)")
+    // init, recipient-add, then one entry per version.
+    #expect(audit.stdout.contains("audit chain intact: 402 entries"), "\(audit.stdout)")
+  }
+
+  /// A writer killed with SIGKILL in the middle of its transaction: what it had not committed is gone,
+  /// what was committed stays, and the next writer does not wait for the dead one.
+  @Test func aKilledWriterLosesOnlyItsOwnTransactionAndBlocksNobody() async throws {
+    let h = try await CLIHarness.withIdentityVault(.postgres)
+    try await h.run(["set", "prod", "app", "KEPT"], stdin: "committed-before")
+    // A large import: one transaction of 5,000 keys, killed part-way.
+    var tree = ""
+    for i in 0..<5_000 { tree += "KEY_\(i)=value-\(i)\n" }
+    try FileManager.default.createDirectory(atPath: h.path("vault/occ/big"), withIntermediateDirectories: true)
+    try tree.write(toFile: h.path("vault/occ/big/prod.env"), atomically: true, encoding: .utf8)
+    let child = try h.start(["import", "prod"], environment: h.runEnvironment())
+    try await Task.sleep(for: .milliseconds(400))
+    _ = child.signal(SIGKILL)
+    _ = await child.output()
+    let started = Date()
+    let set = try await h.run(["set", "prod", "app", "AFTER"], stdin: "x", env: ["HOTSECRETS_BUSY_TIMEOUT": "20"])
+    #expect(set.status == 0, "\(set.stderr)")
+    #expect(Date().timeIntervalSince(started) < 10)
+    let list = try await h.run(["list", "prod", "--format", "json"])
+    let count = (try h.json(list)["secrets"] as? [Any])?.count ?? -1
+    // Either the whole import committed before the kill, or none of it did.
+    #expect(count == 2 || count == 5_002, "\(count)")
+    #expect(try await h.run(["get", "prod", "app", "KEPT"]).stdout == "committed-before")
+    #expect(try await h.run(["audit", "verify"]).status == 0)
+  }
+
+  /// Bad addresses fail with one line and exit 2, and create nothing.
+  @Test func badAddressesAreOneLineErrors() async throws {
+    let server = try PostgresServer.shared.get()
+    let h = try CLIHarness()
+    let identity = try await h.run(["identity", "new", "--out", "id"])
+    let recipient = identity.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let schema = PostgresServer.schemaName()
+    let cases: [(String, String)] = [
+      ("postgresql://team:\(PostgresServer.password)@127.0.0.1:1/vaults", "Connection refused"),
+      (server.uri(password: "not-the-password"), "password authentication failed"),
+      (server.uri("sslmode=require"), "server does not support SSL, but SSL was required"),
+      ("postgresql://team:\(PostgresServer.password)@127.0.0.1:\(server.port)/vaultz", "database \"vaultz\" does not exist"),
+      ("postgresql://team:\(PostgresServer.password)@127.0.0.1:\(server.port)/vaults?sslmdoe=require", "invalid URI query parameter"),
+    ]
+    for (uri, expected) in cases {
+      let r = try await h.run(["init", "--recipient", recipient, "--vault", uri, "--schema", schema])
+      #expect(r.status == 2, "\(uri)")
+      #expect(r.stderr.contains(expected), "\(uri): \(r.stderr)")
+      #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+      #expect(!r.stderr.contains("not-the-password") && !r.stderr.contains(PostgresServer.password))
+    }
+    // A schema of another application: refused, and nothing of ours is left in it.
+    server.superuser("CREATE SCHEMA \(schema) AUTHORIZATION team; CREATE TABLE \(schema).orders (id int)")
+    let other = try await h.run(["init", "--recipient", recipient, "--vault", server.uri(), "--schema", schema])
+    #expect(other.status == 2)
+    #expect(other.stderr.contains("is not a hotsecrets vault"), "\(other.stderr)")
+    let (_, tables) = server.superuser(
+      "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '\(schema)' AND c.relkind = 'r'")
+    #expect(tables.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    // And no schema was created by the failed attempts.
+    let (_, schemas) = server.superuser("SELECT count(*) FROM pg_namespace WHERE nspname = '\(schema)'")
+    #expect(schemas.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    // An invalid schema name is refused before connecting.
+    let bad = try await h.run(["list", "--vault", server.uri(), "--schema", "Robert'); DROP"])
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains("invalid schema name"))
+  }
+}
