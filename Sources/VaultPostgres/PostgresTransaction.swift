@@ -16,6 +16,7 @@ final class PostgresTransaction: StoreTransaction {
   var journal: any RotationJournalRepository { self }
   var ledger: any PushLedgerRepository { self }
   var signingKey: any SigningKeyRepository { self }
+  var tables: any TableCopyRepository { self }
 
   @discardableResult
   func run(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresRows {

@@ -16,6 +16,7 @@ final class SQLiteTransaction: StoreTransaction {
   var journal: any RotationJournalRepository { self }
   var ledger: any PushLedgerRepository { self }
   var signingKey: any SigningKeyRepository { self }
+  var tables: any TableCopyRepository { self }
 }
 
 /// Blob columns as byte arrays.

@@ -96,4 +96,55 @@ import Testing
     #expect(bad.status == 2)
     #expect(bad.stderr.contains("invalid schema name"))
   }
+
+  /// `vault copy` file → PostgreSQL → file: the same vault each time (every table's rows and digest),
+  /// readable with the same identity, its chain verifying against the committed checkpoints; a
+  /// destination that holds a vault is refused.
+  @Test func vaultCopyRoundTripsExactly() async throws {
+    let server = try PostgresServer.shared.get()
+    let h = try await CLIHarness.withIdentityVault()
+    try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-copy-1")
+    try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-copy-2")
+    try await h.run(["set", "prod", "app", "GONE"], stdin: "x")
+    try await h.run(["rm", "prod", "app", "GONE", "--yes"])
+    let bob = try await h.run(["identity", "new", "--out", "bob.identity"])
+    try await h.run(["recipients", "add", bob.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--name", "bob"])
+    try await h.run(["recipients", "remove", "2", "--yes"])
+    #expect(try await h.run(["audit", "checkpoint"]).status == 0)
+    let schema = PostgresServer.schemaName()
+    let toPostgres = try await h.run(
+      ["vault", "copy", "--from", "vault/hotsecrets.db", "--to", server.uri(), "--to-schema", schema, "--format", "json"])
+    #expect(toPostgres.status == 0, "\(toPostgres.stderr)")
+    let first = try h.json(toPostgres)
+    #expect(first["verified"] as? Bool == true)
+    #expect(first["checkpoints"] as? Int == 1)
+    #expect(!toPostgres.allOutput.contains(PostgresServer.password))
+    let pg = ["HOTSECRETS_VAULT": server.uri(), "HOTSECRETS_SCHEMA": schema]
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY"], env: pg).stdout == "sk-copy-2")
+    #expect(try await h.run(["history", "prod", "openai", "API_KEY"], env: pg).stdout.contains("previous"))
+    let audit = try await h.run(["audit", "verify"], env: pg)
+    #expect(audit.status == 0, "\(audit.allOutput)")
+    #expect(audit.stdout.contains("checkpoints: 1 verified"))
+    // The copy goes on as the same vault: a write there, then back to a new file.
+    try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-copy-3", env: pg)
+    let back = try await h.run(
+      ["vault", "copy", "--from", server.uri(), "--from-schema", schema, "--to", "back.db", "--format", "json"])
+    #expect(back.status == 0, "\(back.stderr)")
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY", "--vault", "back.db"]).stdout == "sk-copy-3")
+    #expect(try await h.run(["audit", "verify", "--vault", "back.db"]).status == 0)
+    let tables = { (json: [String: Any]) in (json["tables"] as? [[String: Any]] ?? []).map { "\($0["table"]!)=\($0["rows"]!)" } }
+    // bob's exposures to the two versions stored while he could read them moved too.
+    #expect(tables(first).contains { $0.hasPrefix("exposures=") && $0 != "exposures=0" })
+    let backJSON = try h.json(back)
+    #expect(backJSON["verified"] as? Bool == true)
+    #expect(tables(backJSON).contains("audit_log=\(backJSON["audit_entries"] as? Int ?? -1)"))
+    // A destination that holds a vault is refused, and left as it was.
+    let again = try await h.run(["vault", "copy", "--from", "vault/hotsecrets.db", "--to", server.uri(), "--to-schema", schema])
+    #expect(again.status == 2)
+    #expect(again.stderr.contains("a vault already exists"))
+    #expect(try await h.run(["get", "prod", "openai", "API_KEY"], env: pg).stdout == "sk-copy-3")
+    let toFile = try await h.run(["vault", "copy", "--from", "vault/hotsecrets.db", "--to", "back.db"])
+    #expect(toFile.status == 2)
+  }
+
 }

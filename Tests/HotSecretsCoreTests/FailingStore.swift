@@ -50,6 +50,7 @@ final class FailingStore: VaultStore, @unchecked Sendable {
     var journal: any RotationJournalRepository { Journal(base: base.journal, store: store) }
     var ledger: any PushLedgerRepository { base.ledger }
     var signingKey: any SigningKeyRepository { base.signingKey }
+    var tables: any TableCopyRepository { base.tables }
   }
 
   private struct Journal: RotationJournalRepository {

@@ -51,14 +51,25 @@ struct VaultOptions: ParsableArguments {
 
   /// Opens the vault's store without unlocking it.
   func openDatabase() throws -> any VaultStore {
-    if let postgres = try postgres { return try PostgresStore.open(postgres, busyTimeout: busyTimeout) }
-    return try SQLiteStore.open(path: vaultPath, busyTimeout: busyTimeout)
+    try Self.store(at: vaultPath, schema: schema, creating: false, busyTimeout: busyTimeout)
   }
 
   /// Creates the store of a new vault (`init`); throws `vaultExists` when there is one.
   func createDatabase() throws -> any VaultStore {
-    if let postgres = try postgres { return try PostgresStore.create(postgres, busyTimeout: busyTimeout) }
-    return try SQLiteStore.create(path: vaultPath, busyTimeout: busyTimeout)
+    try Self.store(at: vaultPath, schema: schema, creating: true, busyTimeout: busyTimeout)
+  }
+
+  /// The store at `address`: a `postgresql://` URI (in `schema`, else the URI's, else
+  /// $HOTSECRETS_SCHEMA, else `hotsecrets`) or a file path; created when `creating`.
+  static func store(at address: String, schema: String?, creating: Bool, busyTimeout: Double) throws -> any VaultStore {
+    if PostgresURI.isPostgres(address) {
+      let uri = try PostgresURI(address, schema: schema ?? ProcessEnvironment.value("HOTSECRETS_SCHEMA"))
+      return creating
+        ? try PostgresStore.create(uri, busyTimeout: busyTimeout) : try PostgresStore.open(uri, busyTimeout: busyTimeout)
+    }
+    return creating
+      ? try SQLiteStore.create(path: address, busyTimeout: busyTimeout)
+      : try SQLiteStore.open(path: address, busyTimeout: busyTimeout)
   }
 
   /// Opens and unlocks the vault: an identity (--identity, then $HOTSECRETS_IDENTITY) first, then a

@@ -36,6 +36,8 @@ public protocol StoreTransaction {
   var journal: any RotationJournalRepository { get }
   var ledger: any PushLedgerRepository { get }
   var signingKey: any SigningKeyRepository { get }
+  /// Whole tables, for `vault copy`.
+  var tables: any TableCopyRepository { get }
 }
 
 // MARK: - Header
