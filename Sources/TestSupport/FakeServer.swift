@@ -39,7 +39,8 @@ public final class FakeServer: Sendable {
   /// Ports a fake of this process has listened on. A new fake never takes one again: a client's pool of
   /// keep-alive connections (libcurl's, shared by the whole test process) could otherwise reuse a connection
   /// to an earlier fake that is still draining on the same port, and get that fake's answer.
-  private static let usedPorts = Locked(Set<Int>())
+  /// (The tests' PostgreSQL server registers its port here too, and takes none of these.)
+  static let usedPorts = Locked(Set<Int>())
 
   /// `drainTimeout`: how long `stop()` waits for requests being handled before cancelling them (0: at once).
   static func start(drainTimeout: Double, handler: @escaping FakeRouter.Handler) async throws -> FakeServer {

@@ -112,8 +112,16 @@ public final class PostgresServer: Sendable {
     return (exit, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
   }
 
-  /// A loopback port nothing listens on now.
+  /// A loopback port nothing listens on now and no fake of this process has used: a test that
+  /// checks a stopped fake's port refuses connections must not find the server there.
   static func freePort() -> Int {
+    while true {
+      let port = anyFreePort()
+      if FakeServer.usedPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
+  }
+
+  private static func anyFreePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
