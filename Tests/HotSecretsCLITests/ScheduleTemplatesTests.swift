@@ -187,4 +187,23 @@ import Testing
     }
     #expect(throws: VaultError.self) { try RotationSchedule.systemd(environment: "../prod") }
   }
+
+  /// With the vault on PostgreSQL the workflow takes the URI from a secret and commits no vault file.
+  @Test func aPostgresVaultWorkflowCommitsOnlyTheCheckpoints() throws {
+    let file = try RotationSchedule.githubActions(
+      environment: "prod", options: .init(hotsecretsVersion: "1.0.0", hotsecretsCommit: Self.commit, postgres: true))
+    let text = file.content
+    #expect(text.contains("HOTSECRETS_VAULT: ${{ secrets.HOTSECRETS_VAULT }}"))
+    #expect(text.contains("#   HOTSECRETS_VAULT         postgresql:// URI of the vault"))
+    #expect(text.contains("git add vault/audit-checkpoints.log"))
+    #expect(!text.contains("git add vault/hotsecrets.db"))
+    #expect(!text.contains("vault-prod-not-pushed"))
+    #expect(text.contains("libpq-dev"))
+    // The file workflow is as it was.
+    let plain = try RotationSchedule.githubActions(
+      environment: "prod", options: .init(hotsecretsVersion: "1.0.0", hotsecretsCommit: Self.commit))
+    #expect(plain.content.contains("git add vault/hotsecrets.db"))
+    #expect(!plain.content.contains("secrets.HOTSECRETS_VAULT"))
+  }
+
 }

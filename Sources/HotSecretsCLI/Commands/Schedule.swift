@@ -49,6 +49,11 @@ extension HotSecrets {
     @Option(help: ArgumentHelp("Write the files into this folder instead of printing them.", valueName: "dir"), completion: .directory)
     var out: String?
     @Flag(help: "With --out: replace existing files.") var force = false
+    @Flag(
+      help:
+        "The vault is on PostgreSQL: the workflow takes its URI from the secret HOTSECRETS_VAULT and commits only the audit checkpoints back."
+    )
+    var postgres = false
 
     func validate() throws {
       guard githubActions != systemd else {
@@ -66,7 +71,7 @@ extension HotSecrets {
       if githubActions {
         let options = GitHubActionsScheduleOptions(
           githubEnvironment: githubEnvironment ?? "production", hotsecretsVersion: HotSecretsVersion.current,
-          hotsecretsCommit: hotsecretsCommit ?? HotSecretsVersion.pinnedCommit)
+          hotsecretsCommit: hotsecretsCommit ?? HotSecretsVersion.pinnedCommit, postgres: postgres)
         files = [try RotationSchedule.githubActions(environment: environment, options: options)]
       } else {
         let units = try RotationSchedule.systemd(
