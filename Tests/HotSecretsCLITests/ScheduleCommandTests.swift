@@ -43,9 +43,9 @@ import Testing
   }
 
   /// When python3 with PyYAML is on this machine, the workflow must parse to the expected shape.
-  @Test func workflowParsesAsYAML() async throws {
+  @Test(arguments: [false, true]) func workflowParsesAsYAML(postgres: Bool) async throws {
     let h = try CLIHarness()
-    let r = try await h.run(["schedule", "prod", "--github-actions", "--out", "wf"])
+    let r = try await h.run(["schedule", "prod", "--github-actions", "--out", "wf"] + (postgres ? ["--postgres"] : []))
     try #require(r.status == 0)
     let script = """
       import sys, yaml
@@ -59,11 +59,13 @@ import Testing
       steps = {s.get("name", s.get("uses")): s for s in job["steps"]}
       assert steps["Keep the report"]["if"] == "always()"
       assert steps["Keep the report"]["uses"] == "actions/upload-artifact@v4"
-      assert "exit $status" in [s for s in job["steps"] if s.get("id") == "rotate"][0]["run"]
+      rotate = [s for s in job["steps"] if s.get("id") == "rotate"][0]
+      assert "exit $status" in rotate["run"]
+      assert ("HOTSECRETS_VAULT" in rotate["env"]) == (sys.argv[2] == "true"), rotate["env"]
       print("ok")
       """
     let python = try? await h.runProcess(
-      "/usr/bin/env", ["python3", "-c", script, h.path("wf/hotsecrets-rotate-prod.yml")], stdin: nil,
+      "/usr/bin/env", ["python3", "-c", script, h.path("wf/hotsecrets-rotate-prod.yml"), String(postgres)], stdin: nil,
       env: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
     guard let python, !python.stderr.contains("No module named"), !python.stderr.contains("No such file") else {
       return  // no python3 or no PyYAML here: the plain assertions above and in ScheduleTemplatesTests stand

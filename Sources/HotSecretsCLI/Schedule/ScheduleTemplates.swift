@@ -147,7 +147,7 @@ public enum RotationSchedule {
       #                            write on the target repositories (this workflow's own GITHUB_TOKEN cannot
       #                            write environment secrets)
       #   OPENAI_ADMIN_KEY         OpenAI admin key: creates and deletes the projects' service accounts
-      #   SUPABASE_ACCESS_TOKEN    Supabase personal access token: creates and deletes the projects' API keys\(options.postgres ? "\n      #   HOTSECRETS_VAULT         postgresql:// URI of the vault (a session or direct connection, sslmode=verify-full)" : "")
+      #   SUPABASE_ACCESS_TOKEN    Supabase personal access token: creates and deletes the projects' API keys\(options.postgres ? "\n#   HOTSECRETS_VAULT         postgresql:// URI of the vault (a session or direct connection, sslmode=verify-full)" : "")
       name: \(name)
 
       on:
@@ -214,7 +214,7 @@ public enum RotationSchedule {
                 FLY_API_TOKEN: ${{ secrets.FLY_API_TOKEN }}                  # Fly apps: secrets, rolling restart
                 GITHUB_TOKEN: ${{ secrets.HOTSECRETS_GITHUB_TOKEN }}         # GitHub environment secrets (a PAT)
                 OPENAI_ADMIN_KEY: ${{ secrets.OPENAI_ADMIN_KEY }}            # OpenAI: mint and revoke keys
-                SUPABASE_ACCESS_TOKEN: ${{ secrets.SUPABASE_ACCESS_TOKEN }}  # Supabase: mint and revoke keys\(options.postgres ? "\n                HOTSECRETS_VAULT: ${{ secrets.HOTSECRETS_VAULT }}            # the vault, on PostgreSQL" : "")
+                SUPABASE_ACCESS_TOKEN: ${{ secrets.SUPABASE_ACCESS_TOKEN }}  # Supabase: mint and revoke keys\(options.postgres ? "\n          HOTSECRETS_VAULT: ${{ secrets.HOTSECRETS_VAULT }}            # the vault, on PostgreSQL" : "")
                 RESUME: ${{ inputs.resume }}
               run: |
                 set +e
