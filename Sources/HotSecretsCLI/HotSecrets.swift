@@ -11,7 +11,8 @@ public struct HotSecrets: AsyncParsableCommand {
     commandName: "hotsecrets",
     abstract: "An offline-first secrets vault: encrypted store, recipients, audit trail.",
     discussion: """
-      The vault is one SQLite file (default vault/hotsecrets.db under --root). Values are \
+      The vault is one SQLite file (default vault/hotsecrets.db under --root), or a PostgreSQL schema \
+      (--vault postgresql://…, docs/team.md). Values are \
       encrypted with XChaCha20-Poly1305 under a data key wrapped for each recipient \
       (a passphrase, or an X25519 identity from `hotsecrets identity new`).
 
