@@ -64,3 +64,4 @@ struct PostgresLibrary: @unchecked Sendable {
       sslInUse: try library.function("PQsslInUse", as: ConnectionInt.self))
   }
 }
+

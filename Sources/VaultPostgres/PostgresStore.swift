@@ -41,8 +41,8 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
     self.busyTimeout = busyTimeout
     connection = try PostgresConnection(uri: address.connectionString, location: Self.redactedHost(address))
     do {
-      try connection.execute("SELECT set_config('search_path', $1, false)", [.text("\"\(address.schema)\"")])
-      try connection.execute("SET client_min_messages = warning")
+      // One round trip (the schema name is checked against PostgresURI.schemaRule: nothing to escape).
+      try connection.executeScript("SET search_path TO \"\(address.schema)\"; SET client_min_messages TO warning")
     } catch {
       throw translate(error)
     }
@@ -67,12 +67,15 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
     defer { lock.unlock() }
     do {
       if write {
-        try connection.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-        try connection.execute(
-          "SELECT set_config('lock_timeout', $1, true)", [.text("\(Int((busyTimeout * 1000).rounded()))ms")])
-        try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("hotsecrets.write:\(address.schema)")])
+        // One round trip: the values are a number and a checked schema name, nothing to escape.
+        try connection.executeScript(
+          """
+          BEGIN ISOLATION LEVEL READ COMMITTED;
+          SET LOCAL lock_timeout = '\(Int((busyTimeout * 1000).rounded()))ms';
+          SELECT pg_advisory_xact_lock(hashtext('hotsecrets.write:\(address.schema)'))
+          """)
       } else {
-        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try connection.executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
       }
     } catch {
       _ = try? connection.execute("ROLLBACK")
@@ -80,7 +83,7 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
     }
     do {
       let result = try body()
-      try connection.execute("COMMIT")
+      try connection.executeScript("COMMIT")
       return result
     } catch {
       _ = try? connection.execute("ROLLBACK")

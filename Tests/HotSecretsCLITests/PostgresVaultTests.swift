@@ -147,4 +147,16 @@ import Testing
     #expect(toFile.status == 2)
   }
 
+
+  /// Shell completion reads a PostgreSQL vault's names too, without unlocking.
+  @Test func completionNamesComeFromAPostgresVault() async throws {
+    let h = try await CLIHarness.withIdentityVault(.postgres)
+    try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-1")
+    let line = ["hotsecrets", "get", "prod", ""]
+    let r = try await h.run(
+      ["---completion", "get", "--", "positional@1", String(line.count - 1), "0"] + line, env: ["HOTSECRETS_IDENTITY": ""])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout == "openai\n")
+  }
+
 }

@@ -88,8 +88,8 @@ struct CompletedWords {
   func secrets() -> [SecretAddress] {
     let path = VaultLocation.resolve(
       explicit: options["--vault"], environment: ProcessEnvironment.value(ProcessEnvironment.vault), root: root)
-    guard !PostgresURI.isPostgres(path), FileManager.default.fileExists(atPath: path),
-      let store = try? SQLiteStore.open(path: path, busyTimeout: 1),
+    guard PostgresURI.isPostgres(path) || FileManager.default.fileExists(atPath: path),
+      let store = try? VaultOptions.store(at: path, schema: options["--schema"], creating: false, busyTimeout: 1),
       let rows = try? store.read({ tx in try tx.secrets.rows(in: nil, ciphertexts: false) })
     else { return [] }
     return rows.filter { $0.current != nil }.map(\.address)
