@@ -303,7 +303,7 @@ public func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () -> T) 
 }
 
 /// glibc functions Swift's Glibc module does not declare (they need `_GNU_SOURCE`), looked up once.
-private struct LibC: Sendable {
+struct LibC: Sendable {
   typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
   typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
   typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32

@@ -20,6 +20,24 @@ public final class PostgresServer: Sendable {
     try start()
   }
 
+  /// `shared`, awaited on a thread of its own: starting the server (initdb, pg_ctl) blocks for seconds,
+  /// which must not take one of the few Swift-concurrency threads the loopback fakes and the other
+  /// tests run on.
+  public static func started() async throws -> PostgresServer {
+    let result = await withCheckedContinuation { continuation in
+      Thread.detachNewThread { continuation.resume(returning: shared) }
+    }
+    return try result.get()
+  }
+
+  /// `superuser(_:)` on a thread of its own (psql blocks), for async tests.
+  @discardableResult
+  public func superuserAsync(_ sql: String, database: String = PostgresServer.database) async -> (Int32, String) {
+    await withCheckedContinuation { continuation in
+      Thread.detachNewThread { continuation.resume(returning: self.superuser(sql, database: database)) }
+    }
+  }
+
   /// A URI for the test role over TCP, with `extra` query parameters.
   public func uri(password: String = PostgresServer.password, _ extra: String = "") -> String {
     "postgresql://\(Self.role):\(password)@127.0.0.1:\(port)/\(Self.database)" + (extra.isEmpty ? "" : "?\(extra)")
@@ -104,8 +122,16 @@ public final class PostgresServer: Sendable {
     let arguments = ["/bin/sh", "-c", "(\(command)) > '\(log)' 2>&1 < /dev/null"]
     var argv = arguments.map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
+    // Nothing but 0, 1 and 2 is inherited: a fake's listening socket held by the long-lived server
+    // would keep its port accepting connections after the fake stopped.
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    _ = LibC.shared.addCloseFrom(&actions, 3)
     var pid: pid_t = 0
-    guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else { return (127, "cannot run /bin/sh") }
+    guard posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, environ) == 0 else {
+      return (127, "cannot run /bin/sh")
+    }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)

@@ -89,7 +89,7 @@ final class CLIHarness: @unchecked Sendable {
   static func withIdentityVault(_ backend: Backend = .file) async throws -> CLIHarness {
     let h = try CLIHarness()
     if backend == .postgres {
-      let server = try PostgresServer.shared.get()
+      let server = try await PostgresServer.started()
       h.environment["HOTSECRETS_VAULT"] = server.uri()
       h.environment["HOTSECRETS_SCHEMA"] = PostgresServer.schemaName()
     }

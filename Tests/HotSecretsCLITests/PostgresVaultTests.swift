@@ -61,7 +61,7 @@ import Testing
 
   /// Bad addresses fail with one line and exit 2, and create nothing.
   @Test func badAddressesAreOneLineErrors() async throws {
-    let server = try PostgresServer.shared.get()
+    let server = try await PostgresServer.started()
     let h = try CLIHarness()
     let identity = try await h.run(["identity", "new", "--out", "id"])
     let recipient = identity.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -81,15 +81,15 @@ import Testing
       #expect(!r.stderr.contains("not-the-password") && !r.stderr.contains(PostgresServer.password))
     }
     // A schema of another application: refused, and nothing of ours is left in it.
-    server.superuser("CREATE SCHEMA \(schema) AUTHORIZATION team; CREATE TABLE \(schema).orders (id int)")
+    await server.superuserAsync("CREATE SCHEMA \(schema) AUTHORIZATION team; CREATE TABLE \(schema).orders (id int)")
     let other = try await h.run(["init", "--recipient", recipient, "--vault", server.uri(), "--schema", schema])
     #expect(other.status == 2)
     #expect(other.stderr.contains("is not a hotsecrets vault"), "\(other.stderr)")
-    let (_, tables) = server.superuser(
+    let (_, tables) = await server.superuserAsync(
       "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '\(schema)' AND c.relkind = 'r'")
     #expect(tables.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     // And no schema was created by the failed attempts.
-    let (_, schemas) = server.superuser("SELECT count(*) FROM pg_namespace WHERE nspname = '\(schema)'")
+    let (_, schemas) = await server.superuserAsync("SELECT count(*) FROM pg_namespace WHERE nspname = '\(schema)'")
     #expect(schemas.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     // An invalid schema name is refused before connecting.
     let bad = try await h.run(["list", "--vault", server.uri(), "--schema", "Robert'); DROP"])
@@ -101,7 +101,7 @@ import Testing
   /// readable with the same identity, its chain verifying against the committed checkpoints; a
   /// destination that holds a vault is refused.
   @Test func vaultCopyRoundTripsExactly() async throws {
-    let server = try PostgresServer.shared.get()
+    let server = try await PostgresServer.started()
     let h = try await CLIHarness.withIdentityVault()
     try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-copy-1")
     try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-copy-2")

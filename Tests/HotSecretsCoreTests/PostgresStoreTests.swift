@@ -13,8 +13,8 @@ import Testing
   let server: PostgresServer
   let address: PostgresURI
 
-  init() throws {
-    server = try PostgresServer.shared.get()
+  init() async throws {
+    server = try await PostgresServer.started()
     address = try PostgresURI(server.uri(), schema: PostgresServer.schemaName())
   }
 
@@ -23,7 +23,7 @@ import Testing
       in: try PostgresStore.create(address), firstRecipient: .x25519(identity.recipient), name: "pg", user: "tester")
   }
 
-  @Test func aVaultInASchemaDoesWhatAFileDoes() throws {
+  @Test func aVaultInASchemaDoesWhatAFileDoes() async throws {
     let identity = try Identity.generate()
     let session = try newVault(identity)
     try session.set(try HotSecretsModel.SecretAddress(environment: "prod", service: "openai", key: "API_KEY"), value: Array("sk-1".utf8))
@@ -37,22 +37,22 @@ import Testing
     let audit = try again.verifyAudit(checkpoints: "/nonexistent/audit-checkpoints.log")
     #expect(audit.intact)
     // The server holds ciphertext only.
-    let (_, dump) = server.superuser("SELECT encode(ciphertext, 'escape') FROM \(self.address.schema).secret_versions")
+    let (_, dump) = await server.superuserAsync("SELECT encode(ciphertext, 'escape') FROM \(self.address.schema).secret_versions")
     #expect(!dump.contains("sk-2"))
   }
 
-  @Test func schemasAreCheckedBeforeAnythingIsCreated() throws {
+  @Test func schemasAreCheckedBeforeAnythingIsCreated() async throws {
     // Nothing there yet: open says so.
     #expect(throws: VaultError.self) { try PostgresStore.open(address) }
     // A schema of another application is refused, and left as it was.
-    server.superuser("CREATE SCHEMA \(address.schema) AUTHORIZATION team; CREATE TABLE \(address.schema).orders (id int)")
+    await server.superuserAsync("CREATE SCHEMA \(address.schema) AUTHORIZATION team; CREATE TABLE \(address.schema).orders (id int)")
     do {
       _ = try PostgresStore.create(address)
       Issue.record("created a vault in another application's schema")
     } catch let error as VaultError {
       #expect("\(error.localizedDescription)".contains("not a hotsecrets vault"))
     }
-    let (_, tables) = server.superuser(
+    let (_, tables) = await server.superuserAsync(
       "SELECT string_agg(table_name, ',') FROM information_schema.tables WHERE table_schema = '\(address.schema)'")
     #expect(tables.trimmingCharacters(in: .whitespacesAndNewlines) == "orders")
     // A vault there already: create refuses.
