@@ -67,8 +67,8 @@ import Testing
     #expect(anonymous["checkpoints"] as? Int == 2)
   }
 
-  @Test func withoutAFileThereAreNoCheckpoints() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func withoutAFileThereAreNoCheckpoints(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     let text = try await h.run(["audit", "verify"])
     #expect(text.status == 0)
     #expect(text.stdout.contains("checkpoints: 0 verified"))

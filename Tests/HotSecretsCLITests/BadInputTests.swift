@@ -13,8 +13,8 @@ import Testing
     #expect(r.stderr == "hotsecrets: error: cannot unlock: wrong passphrase or identity\n")
   }
 
-  @Test func noWayToUnlock() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func noWayToUnlock(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     h.environment["HOTSECRETS_IDENTITY"] = nil
     let r = try await h.run(["list"])
     #expect(r.status == 2)
@@ -62,8 +62,8 @@ import Testing
     #expect(r2.stderr.contains("integrity check failed for prod/chatwoot/API_TOKEN"))
   }
 
-  @Test func invalidNamesWriteNothing() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func invalidNamesWriteNothing(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     for args in [
       ["prod", "OpenAI", "K"], ["prod", "openai", "1K"], ["Prod", "openai", "K"], ["prod", "open ai", "K"],
       ["prod", "openai", "K-EY"],
@@ -78,8 +78,8 @@ import Testing
     #expect((json["entries"] as? [Any])?.count == 2)  // init and recipient-add only
   }
 
-  @Test func invalidValueIsRefused() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func invalidValueIsRefused(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     let r = try await h.runProcess(
       CLIHarness.binary, ["set", "prod", "app", "K"], stdin: Data([0x61, 0xff, 0x62]), env: [:])
     #expect(r.status == 2)
@@ -94,8 +94,8 @@ import Testing
     #expect(try await h.run(["get", "a", "b", "c", "--bogus"]).status == 64)
   }
 
-  @Test func aFailedWriteToStdoutIsAnErrorNotACrash() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func aFailedWriteToStdoutIsAnErrorNotACrash(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "K"], stdin: "v")
     for command in ["list", "get prod app K"] {
       let r = try await h.runProcess(

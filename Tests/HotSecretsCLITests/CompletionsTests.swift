@@ -48,8 +48,8 @@ import Testing
   }
 
   /// The bash script, sourced in a real bash, completes a key after `get prod openai `.
-  @Test func bashCompletesInARealShell() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func bashCompletesInARealShell(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-1")
     let script = try await h.run(["completions", "bash"]).stdout
     try script.write(toFile: h.path("completion.bash"), atomically: true, encoding: .utf8)

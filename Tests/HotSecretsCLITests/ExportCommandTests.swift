@@ -701,8 +701,8 @@ import Testing
   }
 
   /// With no max_age_days anywhere the max-age control is "not applicable", not a pass; with one, it is evaluated.
-  @Test func theMaxAgeControlIsNotApplicableWithoutAnyMaxAge() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func theMaxAgeControlIsNotApplicableWithoutAnyMaxAge(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "openai", "API_KEY_PROD"], stdin: "sk-live-secret-value-123")
     try h.writePolicy("version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n")
     let r = try await h.run(["export", "compliance", "prod", "--out", "none", "--format", "json"])

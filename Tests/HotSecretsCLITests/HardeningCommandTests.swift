@@ -39,8 +39,8 @@ import Testing
     #expect(try await h.run(["init"], env: ["HOTSECRETS_PASSPHRASE": "twelve chars"]).status == 0)
   }
 
-  @Test func recipientsAddRefusesAShortPassphrase() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func recipientsAddRefusesAShortPassphrase(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     let fromEnvironment = try await h.run(
       ["recipients", "add", "--passphrase"], env: ["HOTSECRETS_NEW_PASSPHRASE": "too-short"])
     #expect(fromEnvironment.status == 2)
@@ -80,8 +80,8 @@ import Testing
 
   // MARK: - Value size
 
-  @Test func setRefusesAValueOver64KiB() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func setRefusesAValueOver64KiB(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     #expect(try await h.run(["set", "prod", "app", "LIMIT"], stdin: String(repeating: "x", count: 65_536)).status == 0)
     let r = try await h.run(["set", "prod", "app", "BIG"], stdin: String(repeating: "y", count: 65_537))
     #expect(r.status == 2)
@@ -91,8 +91,8 @@ import Testing
     #expect(try await h.run(["list", "prod"]).stdout.contains("BIG") == false)
   }
 
-  @Test func importWithAnOversizedValueStoresNothing() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func importWithAnOversizedValueStoresNothing(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     for (service, text) in [
       ("app", "SMALL=fine\nBIG=\(String(repeating: "z", count: 70_000))\n"), ("openai", "KEY=also-fine\n"),
     ] {
@@ -132,8 +132,8 @@ import Testing
       atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
   }
 
-  @Test func renderRefusesASymlinkedMirrorFolder() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func renderRefusesASymlinkedMirrorFolder(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "K"], stdin: "v")
     try makeFolder(h.path("elsewhere"))
     try makeFolder(h.path("vault"))
@@ -158,8 +158,8 @@ import Testing
     #expect(try mode(h.path("shared")) == 0o755)  // not chmodded to 0700 through the link
   }
 
-  @Test func renderRefusesASymlinkedDestination() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func renderRefusesASymlinkedDestination(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "K"], stdin: "v")
     try makeFolder(h.path("real"))
     try FileManager.default.createSymbolicLink(atPath: h.path("out"), withDestinationPath: h.path("real"))
@@ -188,8 +188,8 @@ import Testing
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder + "/git")
   }
 
-  @Test func gitRunsWithAMinimalEnvironment() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func gitRunsWithAMinimalEnvironment(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "K"], stdin: "v")
     try makeFolder(h.path(".git"))  // a work tree: the render guard asks git
     try fakeGit(in: h.path("bin"), recordingTo: h.path("git-record"))
@@ -212,8 +212,8 @@ import Testing
     #expect(environment.contains("PATH=\(h.path("bin")):/usr/bin:/bin\n"))
   }
 
-  @Test func aRelativePathEntryNeverSuppliesGit() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func aRelativePathEntryNeverSuppliesGit(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "K"], stdin: "v")
     try makeFolder(h.path(".git"))
     try fakeGit(in: h.path("bin"), recordingTo: h.path("git-record"))
@@ -231,8 +231,8 @@ import Testing
 
   /// A nested quantifier against the worst value a backtracking engine could meet: verify answers
   /// at once, with a format finding.
-  @Test func verifyMatchesANestedQuantifierAtOnce() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func verifyMatchesANestedQuantifierAtOnce(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try h.writePolicy("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { format: '^(a+)+$' }\n")
     try await h.run(["set", "prod", "app", "K"], stdin: String(repeating: "a", count: 65_535) + "!")
     let start = Date()
@@ -242,8 +242,8 @@ import Testing
     #expect(r.stdout.contains("value does not match format '^(a+)+$'"), "\(r.stdout)")
   }
 
-  @Test func verifyRefusesALookAheadWithItsPosition() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func verifyRefusesALookAheadWithItsPosition(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try h.writePolicy(
       "version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: { format: '^sk-(?!test)' }\n")
     let r = try await h.run(["verify", "prod"])

@@ -60,8 +60,8 @@ import Testing
   }
 
   /// One-character paths (Foundation's deletingLastPathComponent crashed on them).
-  @Test func oneCharacterPathsWork() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func oneCharacterPathsWork(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     #expect(try await h.run(["identity", "new", "--out", "x"]).status == 0)
     try h.writePolicy("version: 1\nenvironment: prod\nservices:\n  app:\n    keys:\n      K: {required: false}\n")
     let export = try await h.run(["export", "compliance", "prod", "--out", "b"])

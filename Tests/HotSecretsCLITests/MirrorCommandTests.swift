@@ -132,8 +132,8 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: h.path("vault/occ/app")) == ["prod.env"])
   }
 
-  @Test func oneBadFileImportsNothingAndNamesThePosition() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func oneBadFileImportsNothingAndNamesThePosition(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try write(
       h,
       [
@@ -148,8 +148,8 @@ import Testing
     #expect(try await h.run(["list"]).stdout == "no secrets\n")
   }
 
-  @Test func readableFilesAreWarnedAbout() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func readableFilesAreWarnedAbout(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try write(h, ["vault/occ/app/prod.env": "A=1\n"], mode: 0o644)
     let imported = try await h.run(["import", "prod"])
     #expect(imported.status == 0)
@@ -157,8 +157,8 @@ import Testing
     #expect(try await h.run(["status", "prod"]).stderr.contains("readable by other users"))
   }
 
-  @Test func renderRefusesAGitTrackedFolder() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func renderRefusesAGitTrackedFolder(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "app", "K"], stdin: "v")
     #expect(try await h.runProcess("/usr/bin/env", ["git", "init", "-q", "."], stdin: nil, env: [:]).status == 0)
     let refused = try await h.run(["render", "prod"])
@@ -171,8 +171,8 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: h.path("vault/occ/app/prod.env")))
   }
 
-  @Test func runPassesSecretsAndTheExitCode() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func runPassesSecretsAndTheExitCode(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try await h.run(["set", "prod", "openai", "OPENAI_KEY"], stdin: "sk-run")
     try await h.run(["set", "prod", "supabase", "SERVICE_KEY"], stdin: "multi\nline $HOME")
     let r = try await h.run([

@@ -84,7 +84,7 @@ import Testing
     await server.superuserAsync("CREATE SCHEMA \(schema) AUTHORIZATION team; CREATE TABLE \(schema).orders (id int)")
     let other = try await h.run(["init", "--recipient", recipient, "--vault", server.uri(), "--schema", schema])
     #expect(other.status == 2)
-    #expect(other.stderr.contains("is not a hotsecrets vault"), "\(other.stderr)")
+    #expect(other.stderr.contains("is not a hotsecrets vault; choose another schema (--schema NAME or $HOTSECRETS_SCHEMA)"), "\(other.stderr)")
     let (_, tables) = await server.superuserAsync(
       "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '\(schema)' AND c.relkind = 'r'")
     #expect(tables.trimmingCharacters(in: .whitespacesAndNewlines) == "1")

@@ -64,8 +64,8 @@ import Testing
     #expect(try await h.run(["get", "prod", "supabase", "SERVICE_KEY"]).stdout == "sb-1")
   }
 
-  @Test func setOfANameThePolicyAlmostDeclaresNeedsNew() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func setOfANameThePolicyAlmostDeclaresNeedsNew(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try h.writePolicy(
       "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n")
     let typo = try await h.run(["set", "prod", "openai", "API_KEY_PRDO"], stdin: "sk-typo")
@@ -177,8 +177,8 @@ import Testing
 
   /// On a terminal (a pty from `script`), the question is asked there: y goes ahead, anything else
   /// cancels with exit 1; removing yourself still needs --yes.
-  @Test func onATerminalTheyAsk() async throws {
-    let h = try await CLIHarness.withIdentityVault()
+  @Test(arguments: Backend.allCases) func onATerminalTheyAsk(_ backend: Backend) async throws {
+    let h = try await CLIHarness.withIdentityVault(backend)
     try #require(try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-1").status == 0)
     func onTerminal(_ arguments: String, answer: String) async throws -> CLIResult {
       try await h.runProcess(

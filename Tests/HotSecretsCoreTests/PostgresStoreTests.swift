@@ -63,6 +63,14 @@ import Testing
     #expect(throws: VaultError.self) { try PostgresStore.create(other) }
   }
 
+  @Test func aVaultOfANewerHotsecretsIsRefused() async throws {
+    _ = try newVault(try Identity.generate())
+    await server.superuserAsync("INSERT INTO \(address.schema).hotsecrets_migrations (identifier) VALUES ('v99-future')")
+    #expect(throws: VaultError.unsupportedVaultFormat(found: VaultFormat.current + 1, supported: VaultFormat.current)) {
+      try PostgresStore.open(address)
+    }
+  }
+
   @Test func aSecondWriterWaitsThenGetsBusy() throws {
     let identity = try Identity.generate()
     _ = try newVault(identity)

@@ -22,6 +22,8 @@ enum ErrorHints {
     case .recipientsNeedUpgrade:
       "; run `hotsecrets recipients upgrade` unlocked with each of those passphrases (or remove those recipients), then try again"
     case .incompleteVault: ": if it holds no secrets, delete it and run `hotsecrets init` again"
+    case .storage(let reason) where reason.contains("is not a hotsecrets vault; choose another schema"):
+      " (--schema NAME or $HOTSECRETS_SCHEMA)"
     default: nil
     }
   }
