@@ -39,7 +39,12 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
   private init(_ address: PostgresURI, busyTimeout: Double) throws {
     self.address = address
     self.busyTimeout = busyTimeout
-    connection = try PostgresConnection(uri: address.connectionString, location: Self.redactedHost(address))
+    connection = try PostgresConnection(uri: address.connectionInfo, location: Self.redactedHost(address))
+    // Another machine over plain text (sslmode=disable): refused before anything is read or sent.
+    guard connection.usesTLS || address.hostIsLocal else {
+      throw VaultError.storage(
+        "\(address.redacted): the connection is not encrypted; hotsecrets talks to a database on another machine over TLS only (sslmode=require, better verify-full)")
+    }
     do {
       // One round trip (the schema name is checked against PostgresURI.schemaRule: nothing to escape).
       try connection.executeScript("SET search_path TO \"\(address.schema)\"; SET client_min_messages TO warning")
@@ -104,7 +109,7 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
   /// A session advisory lock on a connection of its own, held until the returned value goes (or the
   /// process dies and the server ends the session).
   public func rotationLock(environment: String) throws -> AnyObject {
-    let session = try PostgresConnection(uri: address.connectionString, location: location)
+    let session = try PostgresConnection(uri: address.connectionInfo, location: location)
     let key = "hotsecrets.rotate:\(address.schema):\(environment)"
     do {
       let taken = try session.execute("SELECT pg_try_advisory_lock(hashtext($1))", [.text(key)])

@@ -13,6 +13,35 @@ public struct PostgresURI: Sendable, Equatable {
   /// Schema names hotsecrets accepts: no quoting needed, nothing to escape.
   public static let schemaRule = "[a-z_][a-z0-9_]*"
 
+  /// The host the URI names ("" for none, i.e. libpq's default: a local socket or `PGHOST`).
+  var host: String {
+    guard let scheme = connectionString.range(of: "://") else { return "" }
+    let rest = connectionString[scheme.upperBound...]
+    let authority = rest.prefix { $0 != "/" && $0 != "?" }
+    let hostPart = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+    if hostPart.hasPrefix("[") { return String(hostPart.dropFirst().prefix { $0 != "]" }) }
+    return String(hostPart.prefix { $0 != ":" && $0 != "," })
+  }
+
+  /// Whether the host is this machine: a socket path, `localhost` or a loopback address.
+  var hostIsLocal: Bool {
+    let host = host.removingPercentEncoding ?? host
+    let environmentHost = ProcessInfo.processInfo.environment["PGHOST"] ?? ""
+    let effective = host.isEmpty ? environmentHost : host
+    return effective.isEmpty || effective.hasPrefix("/") || effective == "localhost" || effective.hasPrefix("127.")
+      || effective == "::1"
+  }
+
+  /// What libpq connects with: the URI, with `sslmode=require` added when it names another machine
+  /// and says nothing of TLS (libpq's own default, `prefer`, falls back to plain text, and would send
+  /// the role's authentication and the vault's rows in clear). `sslmode=verify-full` is better still:
+  /// docs/team.md.
+  var connectionInfo: String {
+    let saysTLS = connectionString.contains("sslmode=") || ProcessInfo.processInfo.environment["PGSSLMODE"] != nil
+    guard !hostIsLocal, !saysTLS else { return connectionString }
+    return connectionString + (connectionString.contains("?") ? "&" : "?") + "sslmode=require"
+  }
+
   /// True for `postgresql://…` and `postgres://…`.
   public static func isPostgres(_ address: String) -> Bool {
     address.hasPrefix("postgresql://") || address.hasPrefix("postgres://")

@@ -101,6 +101,15 @@ import Testing
     #expect(PostgresURI.redact("host=db password=s3cret user=team") == "host=db password=*** user=team")
     #expect(try PostgresURI("postgresql://h/db?options=-csearch_path%3Dteam_vault").schema == "team_vault")
     #expect(throws: PostgresURIError.self) { try PostgresURI("postgresql://h/db", schema: "Robert'); DROP") }
+    // Another machine: TLS is required unless the URI says otherwise; this machine is left as given.
+    #expect(try PostgresURI("postgresql://u:p@db.example.com:5432/v").connectionInfo == "postgresql://u:p@db.example.com:5432/v?sslmode=require")
+    #expect(try PostgresURI("postgresql://db.example.com/v?connect_timeout=5").connectionInfo.hasSuffix("?connect_timeout=5&sslmode=require"))
+    #expect(try PostgresURI("postgresql://db.example.com/v?sslmode=verify-full").connectionInfo.hasSuffix("?sslmode=verify-full"))
+    #expect(try PostgresURI("postgresql://127.0.0.1:5432/v").connectionInfo == "postgresql://127.0.0.1:5432/v")
+    #expect(try PostgresURI("postgresql://localhost/v").hostIsLocal)
+    #expect(try PostgresURI("postgresql://[::1]:5432/v").hostIsLocal)
+    #expect(try PostgresURI("postgresql://%2Fvar%2Frun%2Fpostgresql/v").hostIsLocal)
+    #expect(try !PostgresURI("postgresql://user@10.0.0.5/v").hostIsLocal)
     let wrong = server.uri(password: "wrong-password")
     do {
       _ = try PostgresStore.open(try PostgresURI(wrong, schema: address.schema))
