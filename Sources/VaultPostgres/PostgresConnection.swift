@@ -56,7 +56,7 @@ final class PostgresConnection: @unchecked Sendable {
 
   /// Connects with a libpq connection string or URI (the `PG*` variables and service files apply
   /// as libpq reads them). Throws `VaultError.storage` with libpq's one-line reason.
-  init(uri: String, location: String) throws {
+  init(uri: String, location: String, password: String? = nil) throws {
     let library: PostgresLibrary
     switch PostgresLibrary.shared {
     case .success(let loaded): library = loaded
@@ -66,7 +66,12 @@ final class PostgresConnection: @unchecked Sendable {
       throw VaultError.storage("\(location): cannot connect (out of memory)")
     }
     guard library.status(connection) == CONNECTION_OK else {
-      let reason = Self.oneLine(library.errorMessage(connection))
+      var reason = Self.oneLine(library.errorMessage(connection))
+      // libpq repeats parts of a URI it cannot parse, which may be the password.
+      if let password, !password.isEmpty { reason = reason.replacingOccurrences(of: password, with: "***") }
+      if let encoded = password?.removingPercentEncoding, !encoded.isEmpty {
+        reason = reason.replacingOccurrences(of: encoded, with: "***")
+      }
       library.finish(connection)
       throw VaultError.storage("\(location): cannot connect: \(reason)")
     }
@@ -79,6 +84,9 @@ final class PostgresConnection: @unchecked Sendable {
 
   /// Whether the connection is encrypted (TLS).
   var usesTLS: Bool { library.sslInUse(connection) == 1 }
+
+  /// The host (or socket folder) the connection reached.
+  var host: String { library.host(connection).map { String(cString: $0) } ?? "" }
 
   /// Runs `sql` with `parameters` bound to `$1…`. Throws `PostgresError` (SQLSTATE and the server's
   /// message, which names no parameter value).

@@ -156,7 +156,7 @@ extension PostgresTransaction: RotationJournalRepository {
           SELECT 1 FROM rotation_items j JOIN rotation_runs q ON q.id = j.run_id
           WHERE q.environment = r.environment AND j.service = i.service AND j.key = i.key
             AND j.state = 'done' AND j.run_id > i.run_id)
-      ORDER BY i.service, i.key
+      ORDER BY i.service COLLATE "C", i.key COLLATE "C"
       """, [.text(environment)]
     ) { r, i in
       (
@@ -171,7 +171,7 @@ extension PostgresTransaction: RotationJournalRepository {
       """
       SELECT i.service, i.key, i.run_id, i.mode, i.new_revocation, i.new_version
       FROM rotation_items i JOIN rotation_runs r ON r.id = i.run_id
-      WHERE r.environment = $1 AND i.new_revocation IN ('failed', 'live') ORDER BY i.service, i.key, i.run_id
+      WHERE r.environment = $1 AND i.new_revocation IN ('failed', 'live') ORDER BY i.service COLLATE "C", i.key COLLATE "C", i.run_id
       """, [.text(environment)]
     ) { r, i in
       OrphanCredential(

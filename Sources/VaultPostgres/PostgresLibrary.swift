@@ -40,6 +40,8 @@ struct PostgresLibrary: @unchecked Sendable {
   let needsPassword: ConnectionInt
   let usedPassword: ConnectionInt
   let sslInUse: ConnectionInt
+  /// `PQhost`: the host (or socket folder) the connection actually reached.
+  let host: ErrorMessage
 
   /// The loaded library, or why it could not be loaded.
   static let shared: Result<PostgresLibrary, DynamicLibraryError> = Result { () throws(DynamicLibraryError) in
@@ -61,7 +63,8 @@ struct PostgresLibrary: @unchecked Sendable {
       cmdTuples: try library.function("PQcmdTuples", as: CommandTuples.self),
       needsPassword: try library.function("PQconnectionNeedsPassword", as: ConnectionInt.self),
       usedPassword: try library.function("PQconnectionUsedPassword", as: ConnectionInt.self),
-      sslInUse: try library.function("PQsslInUse", as: ConnectionInt.self))
+      sslInUse: try library.function("PQsslInUse", as: ConnectionInt.self),
+      host: try library.function("PQhost", as: ErrorMessage.self))
   }
 }
 

@@ -96,12 +96,12 @@ extension PostgresTransaction: RecipientRepository, SecretRepository {
   func exposureSummaries(environment: String) throws -> [ExposureSummaryRow] {
     try all(
       """
-      SELECT e.recipient_id, s.service, s.key, string_agg(e.version::text, ','), s.head_version,
+      SELECT e.recipient_id, s.service, s.key, string_agg(e.version::text, ',' ORDER BY e.version), s.head_version,
              (SELECT v.created_at FROM secret_versions v WHERE v.secret_id = s.id AND v.version = s.head_version)
       FROM exposures e JOIN secrets s ON s.id = e.secret_id
       WHERE s.environment = $1
       GROUP BY e.recipient_id, s.id
-      ORDER BY e.recipient_id, s.service, s.key
+      ORDER BY e.recipient_id, s.service COLLATE "C", s.key COLLATE "C"
       """, [.text(environment)]
     ) { r, i in
       ExposureSummaryRow(
@@ -149,7 +149,7 @@ extension PostgresTransaction: RecipientRepository, SecretRepository {
   func rows(in environment: String?, ciphertexts: Bool) throws -> [SecretRow] {
     let filter = environment == nil ? "" : " WHERE s.environment = $1"
     return try all(
-      "SELECT \(Self.secretColumns(ciphertexts: ciphertexts)) \(Self.secretJoin)\(filter) ORDER BY s.environment, s.service, s.key",
+      "SELECT \(Self.secretColumns(ciphertexts: ciphertexts)) \(Self.secretJoin)\(filter) ORDER BY s.environment COLLATE \"C\", s.service COLLATE \"C\", s.key COLLATE \"C\"",
       environment.map { [.text($0)] } ?? [], Self.secretRow)
   }
 

@@ -38,16 +38,21 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
 
   private init(_ address: PostgresURI, busyTimeout: Double) throws {
     self.address = address
-    self.busyTimeout = busyTimeout
-    connection = try PostgresConnection(uri: address.connectionInfo, location: Self.redactedHost(address))
-    // Another machine over plain text (sslmode=disable): refused before anything is read or sent.
-    guard connection.usesTLS || address.hostIsLocal else {
+    // lock_timeout 0 would mean "wait forever"; anything else is kept within what it accepts.
+    self.busyTimeout = busyTimeout.isFinite ? min(max(busyTimeout, 0.001), 2_000_000) : 10
+    connection = try PostgresConnection(
+      uri: try address.connectionInfo(), location: Self.redactedHost(address), password: address.password)
+    // Plain text to another machine: refused before anything is read (the TLS mode asked for made
+    // sure no password went in clear).
+    guard connection.usesTLS || PostgresURI.isLocal(connection.host) else {
       throw VaultError.storage(
-        "\(address.redacted): the connection is not encrypted; hotsecrets talks to a database on another machine over TLS only (sslmode=require, better verify-full)")
+        "\(address.redacted): the connection to \(connection.host) is not encrypted; hotsecrets talks to a database on another machine over TLS only (sslmode=require, better verify-full)")
     }
     do {
-      // One round trip (the schema name is checked against PostgresURI.schemaRule: nothing to escape).
-      try connection.executeScript("SET search_path TO \"\(address.schema)\"; SET client_min_messages TO warning")
+      // One round trip (the schema name is checked against PostgresURI.schemaRule: nothing to
+      // escape). bytea as hex and UTF-8 whatever the role's or database's defaults.
+      try connection.executeScript(
+        "SET search_path TO \"\(address.schema)\"; SET client_min_messages TO warning; SET bytea_output TO hex; SET client_encoding TO 'UTF8'")
     } catch {
       throw translate(error)
     }
@@ -76,11 +81,13 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
         try connection.executeScript(
           """
           BEGIN ISOLATION LEVEL READ COMMITTED;
+          SET LOCAL search_path TO "\(address.schema)";
           SET LOCAL lock_timeout = '\(Int((busyTimeout * 1000).rounded()))ms';
           SELECT pg_advisory_xact_lock(hashtext('hotsecrets.write:\(address.schema)'))
           """)
       } else {
-        try connection.executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try connection.executeScript(
+          "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path TO \"\(address.schema)\"")
       }
     } catch {
       _ = try? connection.execute("ROLLBACK")
@@ -109,7 +116,8 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
   /// A session advisory lock on a connection of its own, held until the returned value goes (or the
   /// process dies and the server ends the session).
   public func rotationLock(environment: String) throws -> AnyObject {
-    let session = try PostgresConnection(uri: address.connectionInfo, location: location)
+    let session = try PostgresConnection(
+      uri: try address.connectionInfo(), location: location, password: address.password)
     let key = "hotsecrets.rotate:\(address.schema):\(environment)"
     do {
       let taken = try session.execute("SELECT pg_try_advisory_lock(hashtext($1))", [.text(key)])
@@ -134,9 +142,16 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
     return SessionLock(session, key: key)
   }
 
+  /// Drops the schema this process created, under the write lock and only while it holds no vault:
+  /// another writer may have committed one there meanwhile, and that one stays.
   public func discard() {
     guard createdSchema else { return }
-    _ = try? executeSQL("DROP SCHEMA IF EXISTS \"\(address.schema)\" CASCADE")
+    _ = try? transaction(write: true) {
+      let held =
+        try connection.execute("SELECT (SELECT count(*) FROM vault_meta) + (SELECT count(*) FROM audit_log)")
+        .int(0, 0) ?? 1
+      if held == 0 { try connection.executeScript("DROP SCHEMA IF EXISTS \"\(address.schema)\" CASCADE") }
+    }
   }
 
   // MARK: - Schema
@@ -144,6 +159,9 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
   /// Brings the schema up to date: creates it (with `creating`), refuses one that is not a vault or
   /// is of a newer hotsecrets, and applies the migrations it lacks, in one transaction.
   private func bringUpToDate(creating: Bool) throws {
+    // The usual case, a vault already up to date, needs no write lock: a reader must not queue
+    // behind a long writer (`vault copy`) just to open the vault.
+    if !creating, try isUpToDate() { return }
     try transaction(write: true) {
       let schemaExists =
         try connection.execute("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [.text(address.schema)])
@@ -191,6 +209,18 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
         try connection.execute(
           "INSERT INTO \(PostgresSchema.migrationsTable) (identifier) VALUES ($1)", [.text(migration.identifier)])
       }
+    }
+  }
+
+  /// Whether the schema holds a vault with exactly the migrations this hotsecrets knows.
+  private func isUpToDate() throws -> Bool {
+    try transaction(write: false) {
+      let table = "\"\(address.schema)\".\(PostgresSchema.migrationsTable)"
+      guard try connection.execute("SELECT to_regclass($1) IS NOT NULL", [.text(table)]).bool(0, 0) == true else {
+        return false
+      }
+      let rows = try connection.execute("SELECT identifier FROM \(PostgresSchema.migrationsTable)")
+      return Set((0..<rows.count).compactMap { rows.string($0, 0) }) == Set(PostgresSchema.migrations.map(\.identifier))
     }
   }
 

@@ -5,7 +5,7 @@ extension PostgresTransaction: TableCopyRepository {
     let rows = try run(
       """
       SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name)
-      ORDER BY \(table.order.joined(separator: ", ")) LIMIT $1 OFFSET $2
+      ORDER BY \(table.order.map(Self.byteOrder).joined(separator: ", ")) LIMIT $1 OFFSET $2
       """, [.int(Int64(limit)), .int(Int64(offset))])
     return (0..<rows.count).map { i in
       table.columns.enumerated().map { column, name in
@@ -15,6 +15,15 @@ extension PostgresTransaction: TableCopyRepository {
         return .text(rows.string(i, column) ?? "")
       }
     }
+  }
+
+  /// Integer columns of the tables' keys; every other key column is text.
+  static let integerColumns: Set<String> = ["id", "seq", "version", "run_id", "recipient_id", "secret_id", "position"]
+
+  /// `column` ordered as SQLite orders it: text byte by byte (`COLLATE "C"`), whatever the database's
+  /// collation, so both stores list rows (and digest tables) in one order.
+  static func byteOrder(_ column: String) -> String {
+    integerColumns.contains(column) ? column : "\(column) COLLATE \"C\""
   }
 
   /// In statements of many rows each (at most 60,000 parameters): a copy of 100,000 audit entries

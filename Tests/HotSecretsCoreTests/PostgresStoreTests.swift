@@ -101,15 +101,35 @@ import Testing
     #expect(PostgresURI.redact("host=db password=s3cret user=team") == "host=db password=*** user=team")
     #expect(try PostgresURI("postgresql://h/db?options=-csearch_path%3Dteam_vault").schema == "team_vault")
     #expect(throws: PostgresURIError.self) { try PostgresURI("postgresql://h/db", schema: "Robert'); DROP") }
-    // Another machine: TLS is required unless the URI says otherwise; this machine is left as given.
-    #expect(try PostgresURI("postgresql://u:p@db.example.com:5432/v").connectionInfo == "postgresql://u:p@db.example.com:5432/v?sslmode=require")
-    #expect(try PostgresURI("postgresql://db.example.com/v?connect_timeout=5").connectionInfo.hasSuffix("?connect_timeout=5&sslmode=require"))
-    #expect(try PostgresURI("postgresql://db.example.com/v?sslmode=verify-full").connectionInfo.hasSuffix("?sslmode=verify-full"))
-    #expect(try PostgresURI("postgresql://127.0.0.1:5432/v").connectionInfo == "postgresql://127.0.0.1:5432/v")
+    // Another machine: TLS is required unless the URI asks for it; this machine is left as given.
+    func info(_ uri: String) throws -> String { try PostgresURI(uri).connectionInfo() }
+    #expect(try info("postgresql://u:p@db.example.com:5432/v") == "postgresql://u:p@db.example.com:5432/v?sslmode=require")
+    #expect(try info("postgresql://db.example.com/v?connect_timeout=5").hasSuffix("?connect_timeout=5&sslmode=require"))
+    #expect(try info("postgresql://db.example.com/v?sslmode=verify-full").hasSuffix("?sslmode=verify-full"))
+    #expect(try info("postgresql://127.0.0.1:5432/v") == "postgresql://127.0.0.1:5432/v")
+    // Anything that may reach another host counts as remote.
+    for remote in [
+      "postgresql:///v?host=db.example.com", "postgresql://localhost/v?hostaddr=203.0.113.7",
+      "postgresql://localhost,db.example.com/v", "postgresql://[::1],db.example.com/v",
+      "postgresql://127.0.0.1.nip.io/v", "postgresql://localhost/v?service=prod",
+      "postgresql://localhost/v?application_name=sslmode=disable",
+    ] {
+      #expect(try !PostgresURI(remote).hostIsLocal || remote.contains("application_name"), "\(remote)")
+    }
+    #expect(try info("postgresql://localhost,db.example.com/v").hasSuffix("&sslmode=require") == false)
+    #expect(try info("postgresql://localhost,db.example.com/v").hasSuffix("?sslmode=require"))
+    // A mode that allows plain text to another host is refused before connecting.
+    #expect(throws: PostgresURIError.plainText(mode: "prefer")) { try info("postgresql://db.example.com/v?sslmode=prefer") }
+    #expect(throws: PostgresURIError.plainText(mode: "disable")) { try info("postgresql://db.example.com/v?sslmode=disable") }
     #expect(try PostgresURI("postgresql://localhost/v").hostIsLocal)
     #expect(try PostgresURI("postgresql://[::1]:5432/v").hostIsLocal)
     #expect(try PostgresURI("postgresql://%2Fvar%2Frun%2Fpostgresql/v").hostIsLocal)
     #expect(try !PostgresURI("postgresql://user@10.0.0.5/v").hostIsLocal)
+    // Passwords with '?' or '#', and every password parameter, are redacted.
+    #expect(PostgresURI.redact("postgresql://u:pa?ss@db/v") == "postgresql://u:***@db/v")
+    #expect(PostgresURI.redact("postgresql://db/v?password=a&x=1&password=b") == "postgresql://db/v?password=***&x=1&password=***")
+    #expect(PostgresURI.redact("postgresql://db/v?pass%77ord=a") == "postgresql://db/v?pass%77ord=***")
+    #expect(try PostgresURI("postgresql://u:pa?ss@db/v").password == "pa?ss")
     let wrong = server.uri(password: "wrong-password")
     do {
       _ = try PostgresStore.open(try PostgresURI(wrong, schema: address.schema))

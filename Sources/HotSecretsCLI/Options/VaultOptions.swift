@@ -47,7 +47,9 @@ struct VaultOptions: ParsableArguments {
   }
 
   /// Where the vault is, for messages: the file, or the URI without its password.
-  var vaultDescription: String { (try? postgres)??.redacted ?? vaultPath }
+  var vaultDescription: String {
+    PostgresURI.isPostgres(vaultPath) ? ((try? postgres)??.redacted ?? PostgresURI.redact(vaultPath)) : vaultPath
+  }
 
   /// Opens the vault's store without unlocking it.
   func openDatabase() throws -> any VaultStore {
@@ -105,7 +107,7 @@ struct VaultOptions: ParsableArguments {
     }
     if let path = passphraseFile { return .passphrase(try PassphraseSource.read(file: path)) }
     if let secret = try PassphraseSource.fromEnvironment() { return .passphrase(secret) }
-    if let secret = try Terminal.readSecret(prompt: "Passphrase for \(vaultPath): ") { return .passphrase(secret) }
+    if let secret = try Terminal.readSecret(prompt: "Passphrase for \(vaultDescription): ") { return .passphrase(secret) }
     throw CLIError.noUnlockMethod
   }
 }
