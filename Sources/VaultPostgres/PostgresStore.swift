@@ -128,7 +128,8 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
         """
         SELECT count(*) FROM pg_locks
         WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-          AND objid = (hashtext($1)::bigint & 4294967295)::oid
+          AND objsubid = 1 AND objid = (hashtext($1)::bigint & 4294967295)::oid
+          AND classid = ((hashtext($1)::bigint >> 32) & 4294967295)::oid
         """, [.text(key)])
       guard held.int(0, 0) == 1 else {
         throw VaultError.storage(

@@ -80,7 +80,8 @@ public struct PostgresURI: Sendable, Equatable {
 
   /// True for `postgresql://…` and `postgres://…`.
   public static func isPostgres(_ address: String) -> Bool {
-    address.hasPrefix("postgresql://") || address.hasPrefix("postgres://")
+    let scheme = address.prefix(13).lowercased()
+    return scheme.hasPrefix("postgresql://") || scheme.hasPrefix("postgres://")
   }
 
   /// Throws `PostgresURIError.invalidSchema` for a schema name outside `schemaRule`.
