@@ -159,4 +159,42 @@ import Testing
     #expect(r.stdout == "openai\n")
   }
 
+
+  /// What docs/team.md says a database administrator's edits do: a deleted secret, a value moved to
+  /// another secret and the newest audit entries truncated are each detected; no value is readable.
+  @Test func aDatabaseAdministratorsEditsAreDetected() async throws {
+    let server = try await PostgresServer.started()
+    let h = try await CLIHarness.withIdentityVault(.postgres)
+    let schema = try #require(h.environment["HOTSECRETS_SCHEMA"])
+    try await h.run(["set", "prod", "openai", "API_KEY"], stdin: "sk-dba-canary-1")
+    try await h.run(["set", "prod", "app", "OTHER"], stdin: "other-canary")
+    #expect(try await h.run(["audit", "checkpoint"]).status == 0)
+    let (_, dump) = await server.superuserAsync("SELECT encode(ciphertext, 'escape') FROM \(schema).secret_versions")
+    #expect(!dump.contains("canary"))
+
+    // A ciphertext moved from one secret to another: an integrity error, never the other value.
+    await server.superuserAsync(
+      """
+      UPDATE \(schema).secret_versions SET nonce = o.nonce, ciphertext = o.ciphertext
+      FROM (SELECT v.nonce, v.ciphertext FROM \(schema).secret_versions v JOIN \(schema).secrets s ON s.id = v.secret_id WHERE s.key = 'OTHER') o
+      WHERE secret_id = (SELECT id FROM \(schema).secrets WHERE key = 'API_KEY')
+      """)
+    let moved = try await h.run(["get", "prod", "openai", "API_KEY"])
+    #expect(moved.status == 2)
+    #expect(!moved.allOutput.contains("canary"))
+
+    // A secret's rows deleted: its environment's set no longer matches.
+    await server.superuserAsync(
+      "DELETE FROM \(schema).secret_versions WHERE secret_id = (SELECT id FROM \(schema).secrets WHERE key = 'OTHER'); DELETE FROM \(schema).secrets WHERE key = 'OTHER'")
+    let listed = try await h.run(["list", "prod"])
+    #expect(listed.status == 2, "\(listed.allOutput)")
+    #expect(listed.stderr.contains("integrity"), "\(listed.stderr)")
+
+    // The newest audit entries truncated: the committed checkpoint names the gap.
+    await server.superuserAsync("DELETE FROM \(schema).audit_log WHERE seq > 3")
+    let audit = try await h.run(["audit", "verify"])
+    #expect(audit.status == 1, "\(audit.allOutput)")
+    #expect(audit.stdout.contains("is not in the audit chain"), "\(audit.stdout)")
+  }
+
 }
