@@ -280,15 +280,8 @@ enum BundleFolder {
 
   /// Creates the staging folder (0755) next to `target`, and its parent folders when missing.
   static func stage(for target: Target) throws -> String {
-    let fm = FileManager.default
+    try PathName.createFolder(of: target.path, private: false)
     let parent = PathName.folder(of: target.path)
-    if !parent.isEmpty, !fm.fileExists(atPath: parent) {
-      do {
-        try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
-      } catch {
-        throw VaultError.io(path: parent, reason: "cannot create the folder")
-      }
-    }
     let base = (target.path as NSString).lastPathComponent
     var template = Array(VaultLocation.join(parent.isEmpty ? "." : parent, ".\(base).partial-XXXXXX").utf8CString)
     guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {

@@ -70,16 +70,8 @@ public final class PostgresServer: Sendable {
       throw PostgresServerError("cannot create \(data)")
     }
     let port = freePort()
-    let asPostgres = geteuid() == 0
-    if asPostgres {
-      _ = shell("chown -R postgres:postgres '\(directory)' && chmod 700 '\(data)'")
-    }
-    func run(_ command: String) -> (Int32, String) {
-      asPostgres ? shell("runuser -u postgres -- \(command)") : shell(command)
-    }
-    let passwordFile = directory + "/pw"
-    try? "postgres-superuser\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
-    if asPostgres { _ = shell("chown postgres '\(passwordFile)'") }
+    if geteuid() == 0 { _ = shell("chown -R postgres:postgres '\(directory)' && chmod 700 '\(data)'") }
+    let run = asPostgresUser
     var (status, output) = run(
       "'\(bin)/initdb' -D '\(data)' -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --no-sync")
     guard status == 0 else { throw PostgresServerError("initdb failed: \(output)") }
@@ -102,14 +94,18 @@ public final class PostgresServer: Sendable {
   public func superuser(_ sql: String, database: String = PostgresServer.database) -> (Int32, String) {
     guard let bin = Self.binaries() else { return (127, "no PostgreSQL") }
     let command = "'\(bin)/psql' -X -A -t -h '\(directory)' -p \(port) -U postgres -d \(database) -v ON_ERROR_STOP=1 -c \"\(sql.replacingOccurrences(of: "\"", with: "\\\""))\""
-    return geteuid() == 0 ? Self.shell("runuser -u postgres -- \(command)") : Self.shell(command)
+    return Self.asPostgresUser(command)
   }
 
   func stopNow() {
     guard let bin = Self.binaries() else { return }
-    let command = "'\(bin)/pg_ctl' -D '\(directory)/data' -m immediate stop"
-    _ = geteuid() == 0 ? Self.shell("runuser -u postgres -- \(command)") : Self.shell(command)
+    _ = Self.asPostgresUser("'\(bin)/pg_ctl' -D '\(directory)/data' -m immediate stop")
     try? FileManager.default.removeItem(atPath: directory)
+  }
+
+  /// `shell(command)` as the `postgres` user when this process is root (PostgreSQL refuses root).
+  static func asPostgresUser(_ command: String) -> (Int32, String) {
+    geteuid() == 0 ? shell("runuser -u postgres -- \(command)") : shell(command)
   }
 
   /// Runs `command` with /bin/sh; returns its status and combined output. The output goes through a

@@ -41,7 +41,7 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
     // lock_timeout 0 would mean "wait forever"; anything else is kept within what it accepts.
     self.busyTimeout = busyTimeout.isFinite ? min(max(busyTimeout, 0.001), 2_000_000) : 10
     connection = try PostgresConnection(
-      uri: try address.connectionInfo(), location: Self.redactedHost(address), password: address.password)
+      uri: try address.connectionInfo(), location: address.redacted, password: address.password)
     // Plain text to another machine: refused before anything is read (the TLS mode asked for made
     // sure no password went in clear).
     guard connection.usesTLS || PostgresURI.isLocal(connection.host) else {
@@ -57,8 +57,6 @@ public final class PostgresStore: VaultStore, @unchecked Sendable {
       throw translate(error)
     }
   }
-
-  private static func redactedHost(_ address: PostgresURI) -> String { PostgresURI.redact(address.connectionString) }
 
   // MARK: - Transactions
 

@@ -26,15 +26,7 @@ public struct SQLiteStore: VaultStore {
   public static func create(path: String, busyTimeout: Double = 10) throws -> SQLiteStore {
     let fm = FileManager.default
     guard !fm.fileExists(atPath: path) else { throw VaultError.vaultExists(path: path) }
-    let folder = PathName.folder(of: path)
-    if !folder.isEmpty, !fm.fileExists(atPath: folder) {
-      do {
-        try fm.createDirectory(
-          atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-      } catch {
-        throw VaultError.io(path: folder, reason: "cannot create the folder")
-      }
-    }
+    try PathName.createFolder(of: path)
     // Create the file ourselves with O_EXCL and 0600 so SQLite (and its -wal/-shm files, which copy
     // the database file's mode) never exposes the vault to other users.
     let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)

@@ -63,15 +63,7 @@ enum SecretFile {
   static func createExclusive(path: String, contents: [UInt8]) throws {
     var bytes = contents
     defer { wipe(&bytes) }
-    let folder = PathName.folder(of: path)
-    if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
-      do {
-        try FileManager.default.createDirectory(
-          atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-      } catch {
-        throw CLIError.io(path: folder, reason: "cannot create the folder")
-      }
-    }
+    try PathName.createFolder(of: path)
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
     guard fd >= 0 else {
       let reason = errno == EEXIST ? "already exists; refusing to overwrite it" : String(cString: strerror(errno))

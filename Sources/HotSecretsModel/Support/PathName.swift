@@ -1,3 +1,5 @@
+import Foundation
+
 /// Path arithmetic without Foundation's `NSString.deletingLastPathComponent`, which crashes on a
 /// one-character path (`--out b`, `--vault v`) in the Foundation this builds with.
 public enum PathName {
@@ -11,5 +13,18 @@ public enum PathName {
     var folder = trimmed[..<slash]
     while folder.count > 1, folder.hasSuffix("/") { folder = folder.dropLast() }
     return String(folder)
+  }
+
+  /// Creates the folder of `path` and its missing parents, mode 0700 when `private` (else the
+  /// umask's); nothing for a bare name or a folder that exists. Throws `VaultError.io` naming it.
+  public static func createFolder(of path: String, private: Bool = true) throws {
+    let folder = folder(of: path)
+    guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }
+    do {
+      try FileManager.default.createDirectory(
+        atPath: folder, withIntermediateDirectories: true, attributes: `private` ? [.posixPermissions: 0o700] : nil)
+    } catch {
+      throw VaultError.io(path: folder, reason: "cannot create the folder")
+    }
   }
 }

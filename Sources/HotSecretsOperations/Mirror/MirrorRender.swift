@@ -21,9 +21,7 @@ extension VaultSession {
     let base = folderExists ? validBase(try MirrorBase.read(directory: directory, environment: environment)) : nil
     if let base, take != .vault {
       let snapshot = try MirrorReader.read(directory: directory, environment: environment)
-      let files = Dictionary(
-        try snapshot.values.map { ($0.name, try keys.fingerprint(of: Array($0.value.utf8))) },
-        uniquingKeysWith: { $1 })
+      let files = try fingerprints(of: snapshot)
       // Files exactly as the base recorded them changed nothing: no conflict, and no need to read
       // the vault's fingerprints (the usual case, on every render).
       if files != base.fingerprints {

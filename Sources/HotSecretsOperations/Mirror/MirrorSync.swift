@@ -234,14 +234,19 @@ extension VaultSession {
   /// Compares `snapshot` with the store's current versions by fingerprint, each difference with its
   /// side when the snapshot has a base of this vault. Decrypts nothing.
   public func mirrorDrift(_ snapshot: MirrorSnapshot, environment: String) throws -> MirrorDrift {
-    let files = Dictionary(
-      try snapshot.values.map { ($0.name, try keys.fingerprint(of: Array($0.value.utf8))) }, uniquingKeysWith: { $1 })
+    let files = try fingerprints(of: snapshot)
     let states = try database.read { tx in
       try SecretState.fetchAll(environment: environment, checking: headChecks, tx: tx)
     }
     return MirrorDrift.compare(
       files: files, vault: states.compactMapValues { $0.current?.fingerprint },
       base: validBase(snapshot.base)?.fingerprints)
+  }
+
+  /// The keyed fingerprint of each value in the files (the last one of a key defined twice).
+  func fingerprints(of snapshot: MirrorSnapshot) throws -> [ServiceKey: String] {
+    Dictionary(
+      try snapshot.values.map { ($0.name, try keys.fingerprint(of: Array($0.value.utf8))) }, uniquingKeysWith: { $1 })
   }
 
   /// `base` when this vault made it (a base of another vault's fingerprints tells nothing).

@@ -40,15 +40,8 @@ public enum AuditCheckpoints {
     func failure(_ what: String) -> VaultError {
       .io(path: path, reason: "\(what) (\(String(cString: strerror(errno))))")
     }
+    try PathName.createFolder(of: path)
     let folder = PathName.folder(of: path)
-    if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
-      do {
-        try FileManager.default.createDirectory(
-          atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-      } catch {
-        throw VaultError.io(path: folder, reason: "cannot create the folder")
-      }
-    }
     var created = false
     var fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
     if fd < 0, errno == ENOENT {
