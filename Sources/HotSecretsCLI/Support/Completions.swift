@@ -7,7 +7,8 @@ import VaultSQLite
 
 /// Shell completion of environments, services and keys, from the vault's plaintext metadata (the
 /// names it stores beside the ciphertexts): nothing is unlocked, decrypted or audited (opening a
-/// vault of an older hotsecrets brings its schema up to date, as any command does), and any problem (no vault, a damaged one) completes nothing rather than failing.
+/// vault of an older hotsecrets brings its schema up to date, as any command does), and any
+/// problem (no vault, a damaged one) completes nothing rather than failing.
 enum Completions {
   static let environment = CompletionKind.custom { words, index, _ in candidates(words, index, position: 0) }
   static let service = CompletionKind.custom { words, index, _ in candidates(words, index, position: 1) }
