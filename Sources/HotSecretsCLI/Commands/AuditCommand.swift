@@ -86,29 +86,32 @@ extension HotSecrets {
       var checkpoints: String?
 
       func run() throws {
+        try output.print(try report(session: vault.unlockIfGiven()))
+      }
+
+      /// The chain's and the checkpoints' verification: with `session`, every entry's MAC too.
+      func report(session: VaultSession?) throws -> CommandReport {
         let path = AuditCheckpoints.path(explicit: checkpoints, root: vault.root)
-        let session = try vault.unlockIfGiven()
         let result = try session?.verifyAudit(checkpoints: path) ?? vault.openDatabase().verifyAudit(checkpoints: path)
-        try output.write(result) {
-          var lines: [String] = []
-          if result.intact {
-            lines.append(
-              "audit chain intact: \(Plural.count(result.entries, "entry", "entries"))"
-                + (result.headSeq.map { ", head seq \($0) hash \(Short.fingerprint(result.headHash))" } ?? "")
-                + (result.authenticated
-                  ? " (hashes and MACs checked)"
-                  : " (hashes checked; give an identity or passphrase to check MACs too)"))
-          } else if result.checkpointError == nil || result.reason != result.checkpointError {
-            lines.append("audit chain broken at seq \(result.firstBadSeq ?? 0): \(result.reason ?? "unknown")")
-          }
-          if let error = result.checkpointError {
-            lines.append("audit checkpoint failed: \(error) (\(Plural.count(result.checkpoints, "checkpoint")) before it verified)")
-          } else {
-            lines.append("checkpoints: \(result.checkpoints) verified (\(path))")
-          }
-          return lines.joined(separator: "\n")
+        var lines: [String] = []
+        if result.intact {
+          lines.append(
+            "audit chain intact: \(Plural.count(result.entries, "entry", "entries"))"
+              + (result.headSeq.map { ", head seq \($0) hash \(Short.fingerprint(result.headHash))" } ?? "")
+              + (result.authenticated
+                ? " (hashes and MACs checked)"
+                : " (hashes checked; give an identity or passphrase to check MACs too)"))
+        } else if result.checkpointError == nil || result.reason != result.checkpointError {
+          lines.append("audit chain broken at seq \(result.firstBadSeq ?? 0): \(result.reason ?? "unknown")")
         }
-        if !result.intact { throw ExitCode(ExitStatus.checkFailed) }
+        if let error = result.checkpointError {
+          lines.append("audit checkpoint failed: \(error) (\(Plural.count(result.checkpoints, "checkpoint")) before it verified)")
+        } else {
+          lines.append("checkpoints: \(result.checkpoints) verified (\(path))")
+        }
+        return CommandReport(
+          result, summary: lines[0], exitStatus: result.intact ? ExitStatus.success : ExitStatus.checkFailed
+        ) { lines.joined(separator: "\n") }
       }
     }
 

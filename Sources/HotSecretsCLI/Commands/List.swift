@@ -1,5 +1,6 @@
 import ArgumentParser
 import HotSecretsModel
+import HotSecretsVault
 
 extension HotSecrets {
   /// Lists secrets with their current versions, never their values.
@@ -30,8 +31,14 @@ extension HotSecrets {
     }
 
     func run() throws {
+      try output.print(try report())
+    }
+
+    /// The secrets' current versions. `session` is the vault already unlocked (`hotsecrets mcp`);
+    /// without it the vault is unlocked here.
+    func report(session unlocked: VaultSession? = nil) throws -> CommandReport {
       if let environment { try SecretAddress.validateEnvironment(environment) }
-      let session = try vault.unlock()
+      let session = try unlocked ?? vault.unlock()
       let secrets = try session.list(environment: environment)
       if secrets.isEmpty, let environment {
         try KnownEnvironment.require(environment, session: session, root: vault.root)
@@ -43,10 +50,17 @@ extension HotSecrets {
           exposed_to: $0.exposedTo.map { ExposedTo(recipient: $0.recipientID, name: $0.name, removed_at: $0.removedAt) }
         )
       }
-      try output.write(["secrets": rows]) {
-        if rows.isEmpty { return "no secrets" + (environment.map { " in \($0)" } ?? "") }
+      let scope = environment.map { " in \($0)" } ?? ""
+      let exposed = rows.filter { !$0.exposed_to.isEmpty }.count
+      let summary =
+        rows.isEmpty
+        ? "no secrets\(scope)"
+        : Plural.count(rows.count, "secret") + scope
+          + (exposed > 0 ? ", \(exposed) exposed to a removed recipient (rotate --exposed)" : "")
+      return CommandReport(["secrets": rows], summary: summary) {
+        if rows.isEmpty { return summary }
         // The exposure column appears only when a removed recipient could have read a current value.
-        let showExposure = rows.contains { !$0.exposed_to.isEmpty }
+        let showExposure = exposed > 0
         var columns = ["ENV", "SERVICE", "KEY", "VERSION", "CREATED", "AGE", "FINGERPRINT"]
         if showExposure { columns.append("EXPOSED TO") }
         var table = TextTable(columns)
@@ -87,8 +101,14 @@ extension HotSecrets {
     }
 
     func run() throws {
+      try output.print(try report())
+    }
+
+    /// Every version of the secret. `session` is the vault already unlocked (`hotsecrets mcp`);
+    /// without it the vault is unlocked here.
+    func report(session unlocked: VaultSession? = nil) throws -> CommandReport {
       let address = try name.address()
-      let session = try vault.unlock()
+      let session = try unlocked ?? vault.unlock()
       let versions = try KnownEnvironment.explaining(address, session: session, root: vault.root) {
         try session.history(address)
       }.map {
@@ -96,9 +116,13 @@ extension HotSecrets {
           version: $0.version, state: $0.state.rawValue, created_at: $0.createdAt, source: $0.source.rawValue,
           fingerprint: $0.fingerprint)
       }
-      let report = Report(
+      let document = Report(
         environment: address.environment, service: address.service, key: address.key, versions: versions)
-      try output.write(report) {
+      let current = versions.first { $0.state == VersionState.current.rawValue }
+      let summary =
+        "\(address): \(Plural.count(versions.count, "version"))"
+        + (current.map { ", current version \($0.version) of \($0.created_at)" } ?? ", none current (removed)")
+      return CommandReport(document, summary: summary) {
         var table = TextTable("VERSION", "STATE", "CREATED", "SOURCE", "FINGERPRINT")
         for v in versions {
           table.add(String(v.version), v.state, v.created_at, v.source, Short.fingerprint(v.fingerprint))

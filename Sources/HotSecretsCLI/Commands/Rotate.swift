@@ -79,16 +79,22 @@ extension HotSecrets {
     @Option(help: "Seconds a restarted machine may take to start and pass its checks.") var machineTimeout: Int = 60
 
     func run() async throws {
+      try output.print(try await report())
+    }
+
+    /// Rotates (or plans, settles, records a confirmation) and reports. `session` is the vault
+    /// already unlocked (`hotsecrets mcp`); without it the vault is unlocked here.
+    func report(session unlocked: VaultSession? = nil) async throws -> CommandReport {
       try SecretAddress.validateEnvironment(environment)
       let names = try keys.map(Self.parseName)
       if valueFrom != nil, names.count != 1 { throw ValidationError("--value-from needs exactly one SERVICE/KEY") }
       let policy = try policyOptions.load(environment: environment, root: vault.root)
-      let session = try vault.unlock()
+      let session = try unlocked ?? vault.unlock()
       var values: [ServiceKey: [UInt8]] = [:]
       defer { for key in values.keys { wipe(&values[key]!) } }
       if let valueFrom, let name = names.first {
         values[name] = try Self.readValue(valueFrom)
-      } else if names.count == 1, let name = names.first, !dryRun, StandardStreams.stdinIsTerminal,
+      } else if unlocked == nil, names.count == 1, let name = names.first, !dryRun, StandardStreams.stdinIsTerminal,
         Self.needsOperator(name, in: policy),
         let typed = try Terminal.readSecret(prompt: "New value for \(environment)/\(name): ")
       {
@@ -101,6 +107,7 @@ extension HotSecrets {
         ? TargetClients(fly: nil, github: nil)
         : try TargetClients.make(
           policy: policy, kinds: Set(SyncTargetKind.allCases), session: session, timeout: timeout)
+      let environment = environment
       let rotation = Rotation(
         session: session, policy: policy,
         providers: planOnly ? [:] : try ProviderClients.make(policy: policy, session: session, timeout: timeout),
@@ -117,8 +124,9 @@ extension HotSecrets {
       if let confirmRevoked {
         let name = try Self.parseName(confirmRevoked)
         try rotation.confirmRevoked(name)
-        StandardStreams.output("recorded: the old credential of \(environment)/\(name) was revoked by hand")
-        return
+        let line = "recorded: the old credential of \(environment)/\(name) was revoked by hand"
+        return CommandReport(
+          ["environment": environment, "confirmed_revoked": name.description], summary: line) { line }
       }
       if finish { return try await settle(rotation, session: session) }
       let report: RotationReport
@@ -145,19 +153,26 @@ extension HotSecrets {
       // The rotation has happened either way. (--resume ignores --dry-run.)
       if resume || !dryRun { writeCheckpoint(session) }
       ProgressOutput.shared.finish()
-      try output.write(RotateOutput.json(report, dryRun: dryRun)) {
-        RotateOutput.text(report, dryRun: dryRun, selection: exposed ? (due ? "due or exposed" : "exposed") : "due")
-      }
-      if !report.succeeded { throw ExitCode(ExitStatus.checkFailed) }
+      let dryRun = dryRun
+      let selection = exposed ? (due ? "due or exposed" : "exposed") : "due"
+      let text = RotateOutput.text(report, dryRun: dryRun, selection: selection)
+      return CommandReport(
+        RotateOutput.json(report, dryRun: dryRun),
+        summary: text.split(separator: "\n").last.map(String.init) ?? "",
+        exitStatus: report.succeeded ? ExitStatus.success : ExitStatus.checkFailed
+      ) { text }
     }
 
-    /// `--finish`: settles, anchors the audit trail, prints what happened; exit 1 when something
+    /// `--finish`: settles, anchors the audit trail, reports what happened; exit 1 when something
     /// is still waiting.
-    private func settle(_ rotation: Rotation, session: VaultSession) async throws {
+    private func settle(_ rotation: Rotation, session: VaultSession) async throws -> CommandReport {
       let settlement = try await rotation.settle()
       if !settlement.entries.isEmpty { writeCheckpoint(session) }
-      try output.write(RotateOutput.json(settlement)) { RotateOutput.text(settlement) }
-      if !settlement.settled { throw ExitCode(ExitStatus.checkFailed) }
+      let text = RotateOutput.text(settlement)
+      return CommandReport(
+        RotateOutput.json(settlement), summary: text.split(separator: "\n").last.map(String.init) ?? "",
+        exitStatus: settlement.settled ? ExitStatus.success : ExitStatus.checkFailed
+      ) { text }
     }
 
     /// Anchors the run's audit entries: a signed checkpoint of the head (docs/security.md). Failing

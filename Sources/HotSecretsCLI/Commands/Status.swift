@@ -2,6 +2,7 @@ import ArgumentParser
 import HotSecretsCompliance
 import HotSecretsModel
 import HotSecretsOperations
+import HotSecretsVault
 
 extension HotSecrets {
   /// Drift between the working copies and the vault.
@@ -32,16 +33,23 @@ extension HotSecrets {
     }
 
     func run() throws {
+      try output.print(try report())
+    }
+
+    /// The drift report. `session` is the vault already unlocked (`hotsecrets mcp`); without it the
+    /// vault is unlocked here.
+    func report(session unlocked: VaultSession? = nil) throws -> CommandReport {
+      let unlock = { try unlocked ?? vault.unlock() }
       let folder: String
       let snapshot: MirrorSnapshot
       do {
         (folder, snapshot) = try MirrorFolder.read(from, root: vault.root, environment: environment)
       } catch MirrorError.noFolder(let path) {
         // No folder at all: a mistyped environment says so rather than blame the folder.
-        try KnownEnvironment.require(environment, session: try vault.unlock(), root: vault.root)
+        try KnownEnvironment.require(environment, session: try unlock(), root: vault.root)
         throw MirrorError.noFolder(path: path)
       }
-      let session = try vault.unlock()
+      let session = try unlock()
       let drift = try session.mirrorDrift(snapshot, environment: environment)
       if snapshot.values.isEmpty, drift.inSync {
         try KnownEnvironment.require(environment, session: session, root: vault.root)
@@ -49,20 +57,22 @@ extension HotSecrets {
       let json = { (kind: MirrorDifference.Kind) in
         drift.differences.filter { $0.kind == kind }.map(MirrorWords.DifferenceJSON.init)
       }
-      let report = Report(
+      let document = Report(
         in_sync: drift.inSync, added: json(.added), changed: json(.changed), missing: json(.missing),
         warnings: snapshot.warnings)
-      try output.write(report) {
-        if drift.inSync {
-          return "\(environment): files and vault in sync (\(Plural.count(snapshot.values.count, "key")) in \(folder))"
-        }
+      let environment = environment
+      let summary =
+        drift.inSync
+        ? "\(environment): files and vault in sync (\(Plural.count(snapshot.values.count, "key")) in \(folder))"
+        : "\(environment): files and vault differ (\(Plural.count(drift.differences.count, "difference")))"
+      return CommandReport(document, summary: summary, exitStatus: drift.inSync ? ExitStatus.success : ExitStatus.checkFailed) {
+        if drift.inSync { return summary }
         var lines = ["\(environment): files and vault differ"]
         let width = drift.differences.map(\.name.description.count).max() ?? 0
         lines += drift.differences.map { "  " + MirrorWords.line($0, width: width) }
         lines += MirrorWords.hints(drift, environment: environment)
         return lines.joined(separator: "\n")
       }
-      if !drift.inSync { throw ExitCode(ExitStatus.checkFailed) }
     }
   }
 }

@@ -63,17 +63,24 @@ extension HotSecrets {
     @Option(help: "Seconds a restarted machine may take to start and pass its checks.") var machineTimeout: Int = 60
 
     func run() async throws {
+      try output.print(try await report())
+    }
+
+    /// Pushes (or with --dry-run plans) and reports. `session` is the vault already unlocked
+    /// (`hotsecrets mcp`); without it the vault is unlocked here.
+    func report(session unlocked: VaultSession? = nil) async throws -> CommandReport {
       try SecretAddress.validateEnvironment(environment)
       guard timeout > 0, machineTimeout > 0 else {
         throw ValidationError("--timeout and --machine-timeout must be positive")
       }
       let policy = try policyOptions.load(environment: environment, root: vault.root)
-      let session = try vault.unlock()
+      let session = try unlocked ?? vault.unlock()
       let clients = try TargetClients.make(policy: policy, kinds: target.kinds, session: session, timeout: timeout)
       var options = SyncOptions(kinds: target.kinds, dryRun: dryRun, deploy: deploy, machineTimeout: machineTimeout)
       options.onStep = { SyncOutput.show($0, prefix: "sync") }
       let sync = SecretsSync(
         session: session, policy: policy, fly: clients.fly, github: clients.github, options: options)
+      let dryRun = dryRun
       let report = try await sync.run { ProgressOutput.shared.line(SyncOutput.progress($0, dryRun: dryRun)) }
       if !dryRun, report.targets.contains(where: { $0.deploy == .rolling && $0.restart?.failure == nil }) {
         await DeferredRevocations.finish(
@@ -81,11 +88,12 @@ extension HotSecrets {
           timeout: timeout)
       }
       ProgressOutput.shared.finish()
-      try output.write(SyncOutput.json(report)) { SyncOutput.text(report) }
       // A dry run's plan from the ledger ran nothing at the target, and is still the answer asked for.
       let ranNothing = report.targets.allSatisfy { !$0.reached && $0.comparedWithTarget }
-      if ranNothing { throw ExitCode(ExitStatus.error) }
-      if !report.succeeded { throw ExitCode(ExitStatus.checkFailed) }
+      let status = ranNothing ? ExitStatus.error : report.succeeded ? ExitStatus.success : ExitStatus.checkFailed
+      return CommandReport(SyncOutput.json(report), summary: SyncOutput.summary(report), exitStatus: status) {
+        SyncOutput.text(report)
+      }
     }
   }
 }
@@ -265,16 +273,22 @@ enum SyncOutput {
         }
       }
     }
+    lines.append(summary(report, colour: true))
+    return lines.joined(separator: "\n")
+  }
+
+  /// `sync prod: 2 targets, pushed 3, unchanged 9, all succeeded`: the text's last line, coloured
+  /// on a terminal when `colour`.
+  static func summary(_ report: SyncReport, colour: Bool = false) -> String {
+    let pushedWord = report.dryRun ? "would push" : "pushed"
     let pushed = report.targets.reduce(0) { $0 + $1.pushed.count }
     let unchanged = report.targets.reduce(0) { $0 + $1.unchanged.count }
     let failedTargets = report.targets.filter { !$0.succeeded }.count
+    let paint = { (text: String, c: Colour) in colour ? Colour.paint(text, c, fd: 1) : text }
     var summary =
       "sync \(report.environment): \(Plural.count(report.targets.count, "target")), \(pushedWord) \(pushed), unchanged \(unchanged)"
-    summary +=
-      failedTargets == 0
-      ? ", " + Colour.paint("all succeeded", .green, fd: 1) : ", " + Colour.paint("\(failedTargets) failed", .red, fd: 1)
+    summary += failedTargets == 0 ? ", " + paint("all succeeded", .green) : ", " + paint("\(failedTargets) failed", .red)
     if report.dryRun { summary += " (dry run: nothing was sent)" }
-    lines.append(summary)
-    return lines.joined(separator: "\n")
+    return summary
   }
 }

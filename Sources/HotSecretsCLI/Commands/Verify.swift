@@ -47,13 +47,19 @@ extension HotSecrets {
     @Option(help: "Seconds each --live probe or --targets request may take.") var timeout: Double = 10
 
     func run() async throws {
+      try output.print(try await report())
+    }
+
+    /// The gate's result. `session` is the vault already unlocked (`hotsecrets mcp`); without it the
+    /// vault is opened and unlocked here.
+    func report(session unlocked: VaultSession? = nil) async throws -> CommandReport {
       try SecretAddress.validateEnvironment(environment)
       let date = try asOf.map { try DateArgument.parse($0) } ?? Date()
       // The vault is opened, unlocked and read while the policy is parsed on another core.
       let (parsed, (session, current)) = try await policyOptions.load(
-        environment: environment, root: vault.root, concurrently: vault.unlocksWithoutPrompt
+        environment: environment, root: vault.root, concurrently: unlocked != nil || vault.unlocksWithoutPrompt
       ) {
-        let session = try vault.unlock()
+        let session = try unlocked ?? vault.unlock()
         return (session, try session.currentVersions(environment: environment))
       }
       let probe = ProviderProbe(
@@ -70,10 +76,11 @@ extension HotSecrets {
         try await TargetCheck(session: session, policy: parsed, fly: clients.fly, github: clients.github)
           .run(into: &report)
       }
-      try output.write(VerifyOutput.json(report, policy: parsed, strict: strict)) {
-        VerifyOutput.text(report, policy: parsed)
-      }
-      if !report.passed(strict: strict) { throw ExitCode(ExitStatus.checkFailed) }
+      let passed = report.passed(strict: strict)
+      return CommandReport(
+        VerifyOutput.json(report, policy: parsed, strict: strict), summary: VerifyOutput.summary(report, passed: passed),
+        exitStatus: passed ? ExitStatus.success : ExitStatus.checkFailed
+      ) { [report] in VerifyOutput.text(report, policy: parsed) }
     }
   }
 }

@@ -49,9 +49,19 @@ enum VerifyOutput {
         }
       }
     }
-    let warnings = Plural.count(report.warnings, "warning")
-    lines.append("verify \(report.environment): \(report.passedChecks) passed, \(report.errors) failed, \(warnings)")
+    lines.append(counts(report))
     return lines.joined(separator: "\n")
+  }
+
+  /// `verify prod: 40 passed, 0 failed, 1 warning`: the text's last line.
+  static func counts(_ report: VerifyReport) -> String {
+    let warnings = Plural.count(report.warnings, "warning")
+    return "verify \(report.environment): \(report.passedChecks) passed, \(report.errors) failed, \(warnings)"
+  }
+
+  /// The counts and the verdict, in one line (a tool result's summary).
+  static func summary(_ report: VerifyReport, passed: Bool) -> String {
+    counts(report) + (passed ? " (passed)" : " (FAILED: not deployable)")
   }
 
   /// `text` followed by spaces up to `width` characters.
