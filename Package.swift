@@ -19,6 +19,11 @@ let package = Package(
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+    // Tests only: the official MCP client drives `hotsecrets mcp` as an agent's client would. The
+    // binary does not link it (its HTTP transports pull in FoundationNetworking and libcurl at
+    // every command's start-up; docs/mcp.md says why the server is hotsecrets' own).
+    .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
   ],
   targets: [
     .systemLibrary(
@@ -112,6 +117,7 @@ let package = Package(
         "hotsecrets", "HotSecretsCLI", "HotSecretsCompliance", "VaultSQLite", "VaultPostgres", "TestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "MCP", package: "swift-sdk"), .product(name: "SystemPackage", package: "swift-system"),
       ]
     ),
   ]

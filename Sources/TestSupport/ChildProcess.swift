@@ -44,6 +44,30 @@ public final class ChildProcess: Sendable {
     case discard
     /// Both appended to this file (created if need be), e.g. for a server that reports its port there.
     case file(String)
+    /// Standard input and output are pipes the caller talks through (`spawnConnected`); standard error is
+    /// captured.
+    case connected
+  }
+
+  /// A child started by `spawnConnected`: the test writes its standard input and reads its standard output
+  /// (both non-blocking, close-on-exec; the test closes them), e.g. as a protocol client.
+  public struct Connection: Sendable {
+    public let process: ChildProcess
+    /// The write end of the child's standard input.
+    public let input: Int32
+    /// The read end of the child's standard output.
+    public let output: Int32
+  }
+
+  /// Starts `executable` as `spawn` does, with its standard input and output connected to the returned pipes.
+  public static func spawnConnected(
+    _ executable: String, _ arguments: [String], environment: [String: String], directory: String? = nil
+  ) throws -> Connection {
+    var ends: (input: Int32, output: Int32) = (-1, -1)
+    let process = try spawn(executable, arguments, environment: environment, directory: directory, output: .connected) {
+      ends = ($0, $1)
+    }
+    return Connection(process: process, input: ends.input, output: ends.output)
   }
 
   public let pid: pid_t
@@ -66,15 +90,27 @@ public final class ChildProcess: Sendable {
     _ executable: String, _ arguments: [String], environment: [String: String], directory: String? = nil,
     stdin: Data? = nil, output: Output = .capture
   ) throws -> ChildProcess {
+    try spawn(executable, arguments, environment: environment, directory: directory, stdin: stdin, output: output) {
+      _, _ in
+    }
+  }
+
+  /// `spawn`; with `.connected` output, `connect` gets the parent's ends of standard input and output.
+  private static func spawn(
+    _ executable: String, _ arguments: [String], environment: [String: String], directory: String? = nil,
+    stdin: Data? = nil, output: Output, connect: (_ input: Int32, _ output: Int32) -> Void
+  ) throws -> ChildProcess {
     // Parent ends non-blocking (the child's thread polls them), all of them close-on-exec: another test's
     // child started at the same moment must not inherit them (a pipe stays open while anyone holds its write end).
     let input = try Pipe2(parentEnd: .write)
     var out: Pipe2?
     var err: Pipe2?
     do {
-      if case .capture = output {
+      switch output {
+      case .capture, .connected:
         out = try Pipe2(parentEnd: .read)
         err = try Pipe2(parentEnd: .read)
+      case .discard, .file: break
       }
     } catch {
       input.closeBoth()
@@ -92,7 +128,7 @@ public final class ChildProcess: Sendable {
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_adddup2(&actions, input.read, 0)
     switch output {
-    case .capture:
+    case .capture, .connected:
       posix_spawn_file_actions_adddup2(&actions, out!.write, 1)
       posix_spawn_file_actions_adddup2(&actions, err!.write, 2)
     case .discard:
@@ -131,8 +167,14 @@ public final class ChildProcess: Sendable {
       throw ChildProcessError.spawn(executable: executable, errno: spawned)
     }
     let child = ChildProcess(pid: pid)
-    let io = ChildIO(stdin: (input.write, Array(stdin ?? Data())), stdout: out?.read, stderr: err?.read)
-    let thread = Thread { child.serve(io) }
+    var io = ChildIO(stdin: (input.write, Array(stdin ?? Data())), stdout: out?.read, stderr: err?.read)
+    if case .connected = output {
+      connect(input.write, out!.read)
+      io.stdin = nil
+      io.stdout = nil
+    }
+    let started = io
+    let thread = Thread { child.serve(started) }
     thread.name = "child-\(pid)"
     thread.start()
     return child
@@ -174,7 +216,8 @@ public final class ChildProcess: Sendable {
   // MARK: - The child's thread
 
   private struct ChildIO {
-    var stdin: (fd: Int32, bytes: [UInt8])
+    /// nil when the caller writes the child's input (`.connected`).
+    var stdin: (fd: Int32, bytes: [UInt8])?
     var stdout: Int32?
     var stderr: Int32?
   }
@@ -213,13 +256,14 @@ public final class ChildProcess: Sendable {
 
   /// Writes the input and reads both outputs until end of file, whichever is ready first; closes all three.
   private static func pump(_ io: ChildIO) -> (stdout: [UInt8], stderr: [UInt8]) {
-    var input: Int32? = io.stdin.fd
+    var input: Int32? = io.stdin?.fd
+    let bytes = io.stdin?.bytes ?? []
     var offset = 0
     var reads: [Int32: [UInt8]] = [:]
     for fd in [io.stdout, io.stderr].compactMap({ $0 }) { reads[fd] = [] }
     var open = Set(reads.keys)
     var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    if io.stdin.bytes.isEmpty, let fd = input {
+    if bytes.isEmpty, let fd = input {
       close(fd)
       input = nil
     }
@@ -233,12 +277,12 @@ public final class ChildProcess: Sendable {
       }
       for entry in fds where entry.revents != 0 {
         if entry.fd == input {
-          let written = io.stdin.bytes.withUnsafeBytes { raw in
+          let written = bytes.withUnsafeBytes { raw in
             write(entry.fd, raw.baseAddress! + offset, raw.count - offset)
           }
           if written > 0 { offset += written }
           let failed = written < 0 && errno != EINTR && errno != EAGAIN
-          if failed || offset == io.stdin.bytes.count {
+          if failed || offset == bytes.count {
             close(entry.fd)
             input = nil
           }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Any JSON value, read from text and written back as itself: how `audit log --format json` prints
 /// an entry's stored detail as an object rather than as a string of JSON.
-enum JSONValue: Codable, Equatable {
+enum JSONValue: Codable, Hashable, Sendable {
   case null
   case bool(Bool)
   case int(Int64)

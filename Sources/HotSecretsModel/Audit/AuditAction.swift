@@ -34,6 +34,15 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
   public static let sync = AuditAction("sync")
   public static let syncRestart = AuditAction("sync-restart")
 
+  // Agents: a call of a `hotsecrets mcp` tool (`mcp-verify`, `mcp-rotation_plan`, …), named by
+  // the server's closed set of tools.
+  public static func mcp(tool: String) -> AuditAction { AuditAction(mcpPrefix + tool) }
+
+  private static let mcpPrefix = "mcp-"
+
+  /// Whether this is an MCP tool call's entry.
+  public var isToolCall: Bool { rawValue.hasPrefix(Self.mcpPrefix) }
+
   // Rotation: a plan, one entry per key and step (`rotate-create`, `rotate-promote`, …), the
   // run's end, and an operator's confirmation that an old credential was revoked by hand.
   public static let rotatePlan = AuditAction("rotate-plan")

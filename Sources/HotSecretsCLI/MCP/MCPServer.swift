@@ -1,0 +1,227 @@
+import Foundation
+import HotSecretsModel
+import HotSecretsOperations
+import HotSecretsVault
+
+/// The Model Context Protocol server behind `hotsecrets mcp`: the lifecycle (`initialize` with
+/// version negotiation), `ping`, tools, resources and cancellation, over a `MessageChannel`.
+/// Messages are handled as they arrive; tool calls run one at a time, in order, off the reading
+/// loop, so a `ping` or a cancellation is answered while a call runs.
+actor MCPServer {
+  /// The protocol versions this server speaks, newest first. A client asking for another gets
+  /// the newest, and decides whether it can go on (MCP's lifecycle).
+  static let protocolVersions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
+
+  private let channel: MessageChannel
+  private let runner: ToolRunner
+  private var resources: ResourceCatalogue
+  /// The tools offered: the read-only ones, and the write tools named in `--allow`.
+  private let tools: [Tool]
+  private let log: @Sendable (String) -> Void
+
+  private var initialized = false
+  private var client = AgentClient(name: "unknown", version: "unknown")
+  /// The last tool call queued: the next one starts when it ends.
+  private var lastCall: Task<Void, Never>?
+  /// Calls not yet answered, by request id, for `notifications/cancelled`.
+  private var running: [JSONValue: Task<Void, Never>] = [:]
+
+  init(channel: MessageChannel, runner: ToolRunner, root: String, allowed: Set<Tool>, log: @escaping @Sendable (String) -> Void) {
+    self.channel = channel
+    self.runner = runner
+    self.resources = ResourceCatalogue(root: root)
+    self.tools = Tool.allCases.filter { !$0.changesThings || allowed.contains($0) }
+    self.log = log
+  }
+
+  /// Serves until the client closes its end, then waits for the call that is running.
+  func serve() async {
+    for await incoming in channel.lines() {
+      switch incoming {
+      case .oversized:
+        channel.send(
+          JSONRPC.error(.invalidRequest("the message is longer than \(MessageChannel.maximumLineBytes) bytes")))
+      case .line(let line):
+        guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) else { continue }
+        do {
+          try handle(try JSONRPC.parse(line))
+        } catch {
+          channel.send(JSONRPC.error(error))
+        }
+      }
+    }
+    await lastCall?.value
+  }
+
+  private func handle(_ message: JSONRPC.Message) throws(JSONRPC.Failure) {
+    switch message {
+    case .response: return
+    case .notification(let method, let params):
+      if method == "notifications/cancelled", let id = params["requestId"] {
+        running[id]?.cancel()
+      }
+    // Unknown notifications are ignored, as JSON-RPC requires (no response to a notification).
+    case .request(let id, let method, let params):
+      if !initialized, method != "initialize", method != "ping" {
+        throw .invalidRequest("the session is not initialized: send initialize first", id: id)
+      }
+      switch method {
+      case "initialize": respond(id, try initialize(params, id: id))
+      case "ping": respond(id, .object([:]))
+      case "tools/list": respond(id, .object(["tools": .array(tools.map(\.listing))]))
+      case "tools/call": try call(id: id, params)
+      case "resources/list": respond(id, .object(["resources": .array(resources.list())]))
+      case "resources/templates/list": respond(id, .object(["resourceTemplates": .array(ResourceCatalogue.templates)]))
+      case "resources/read":
+        guard let uri = params["uri"]?.stringValue else { throw .invalidParams("resources/read needs a \"uri\"", id: id) }
+        respond(id, .object(["contents": .array([try resources.read(uri, id: id)])]))
+      default:
+        throw JSONRPC.Failure(code: JSONRPC.Failure.methodNotFoundCode, message: "method not found: \(method)", id: id)
+      }
+    }
+  }
+
+  private func respond(_ id: JSONValue, _ result: JSONValue) {
+    channel.send(JSONRPC.response(id: id, result: result))
+  }
+
+  private func initialize(_ params: [String: JSONValue], id: JSONValue) throws(JSONRPC.Failure) -> JSONValue {
+    guard !initialized else { throw .invalidRequest("already initialized", id: id) }
+    guard let requested = params["protocolVersion"]?.stringValue else {
+      throw .invalidParams("initialize needs a \"protocolVersion\"", id: id)
+    }
+    if case .object(let info)? = params["clientInfo"] {
+      client = AgentClient(name: info["name"]?.stringValue ?? "unknown", version: info["version"]?.stringValue ?? "unknown")
+    }
+    initialized = true
+    let version = Self.protocolVersions.contains(requested) ? requested : Self.protocolVersions[0]
+    log("client \(client.name) \(client.version) connected (protocol \(version))")
+    return .object([
+      "protocolVersion": .string(version),
+      "capabilities": .object([
+        "tools": .object(["listChanged": .bool(false)]),
+        "resources": .object(["listChanged": .bool(false), "subscribe": .bool(false)]),
+      ]),
+      "serverInfo": .object([
+        "name": .string("hotsecrets"), "title": .string("hotsecrets"), "version": .string(HotSecretsVersion.current),
+      ]),
+      "instructions": .string(
+        "hotsecrets answers about this project's secrets without ever returning a value. Call verify with the environment (e.g. prod) before a deploy: passed=false means do not deploy. status shows mirror drift, list and history show versions and ages, rotation_plan and sync_plan show what rotate and sync would do."
+      ),
+    ])
+  }
+
+  /// Queues the call behind the one running; its response is sent when it ends, unless the client
+  /// cancelled it.
+  private func call(id: JSONValue, _ params: [String: JSONValue]) throws(JSONRPC.Failure) {
+    guard let name = params["name"]?.stringValue else { throw .invalidParams("tools/call needs a \"name\"", id: id) }
+    guard let tool = Tool(rawValue: name), tools.contains(tool) else {
+      let hint =
+        Tool(rawValue: name).map { "\($0.rawValue) changes things and exists only when the server is started with --allow \($0.rawValue)" }
+        ?? "tools: " + tools.map(\.rawValue).joined(separator: ", ")
+      throw .invalidParams("unknown tool '\(name)' (\(hint))", id: id)
+    }
+    var given: [String: JSONValue] = [:]
+    switch params["arguments"] {
+    case nil, .null?: break
+    case .object(let arguments)?: given = arguments
+    default: throw .invalidParams("\"arguments\" must be an object", id: id)
+    }
+    let previous = lastCall
+    let task = Task {
+      await previous?.value
+      let (result, outcome) = await self.execute(tool, given)
+      self.finish(id: id, tool: tool, given: given, result: result, outcome: outcome)
+    }
+    running[id] = task
+    lastCall = task
+  }
+
+  /// Runs the tool off the actor. A write tool runs to its end even when cancelled: its steps are
+  /// journaled and audited, and stopping one half-way would leave work for `--resume`.
+  private nonisolated func execute(_ tool: Tool, _ given: [String: JSONValue]) async -> (JSONValue, ToolCallOutcome) {
+    if Task.isCancelled { return (.null, .cancelled) }
+    let started = ContinuousClock.now
+    let runner = runner
+    let work = { () async -> (JSONValue, ToolCallOutcome) in
+      do {
+        let report = try await runner.run(tool, try tool.check(given))
+        return try (Self.result(report), Self.outcome(report.exitStatus))
+      } catch {
+        let message = (error as? ToolCallError)?.message ?? ErrorMessage.describe(error)
+        return (Self.errorResult(message), .error)
+      }
+    }
+    let (result, outcome) = tool.changesThings ? await Task.detached(operation: work).value : await work()
+    let elapsed = started.duration(to: .now)
+    let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    log(String(format: "%@: %@ (%.1f ms)", tool.rawValue, outcome.rawValue, milliseconds))
+    return (result, Task.isCancelled && !tool.changesThings ? .cancelled : outcome)
+  }
+
+  private func finish(
+    id: JSONValue, tool: Tool, given: [String: JSONValue], result: JSONValue, outcome: ToolCallOutcome
+  ) {
+    running[id] = nil
+    audit(tool, given, outcome)
+    if outcome == .cancelled { return }  // MCP: no response to a cancelled request
+    if tool == .verify, case .object(let fields) = result, let document = fields["structuredContent"],
+      let environment = given["environment"]?.stringValue
+    {
+      resources.rememberVerify(document, environment: environment)
+    }
+    respond(id, result)
+  }
+
+  /// The call's audit entry, when the server holds the vault's key (an entry needs its MAC).
+  private func audit(_ tool: Tool, _ given: [String: JSONValue], _ outcome: ToolCallOutcome) {
+    guard let session = runner.session else { return }
+    do {
+      try session.recordToolCall(
+        tool: tool.rawValue, environment: given["environment"]?.stringValue, client: client,
+        arguments: given.compactMapValues(Self.canonical), outcome: outcome)
+    } catch {
+      log("warning: the audit entry of \(tool.rawValue) was not written: \(ErrorMessage.describe(error))")
+    }
+  }
+
+  /// A tool's arguments as an audit entry holds them (strings, booleans, arrays of strings).
+  private static func canonical(_ value: JSONValue) -> CanonicalJSON? {
+    switch value {
+    case .string(let text): .string(String(text.prefix(200)))
+    case .bool(let flag): .bool(flag)
+    case .array(let items): .array(items.compactMap(canonical))
+    default: nil
+    }
+  }
+
+  static func outcome(_ exitStatus: Int32) -> ToolCallOutcome {
+    switch exitStatus {
+    case ExitStatus.success: .ok
+    case ExitStatus.checkFailed: .failed
+    default: .error
+    }
+  }
+
+  /// A tool result: the summary and the document as text, the document as structured content.
+  /// A report the command would end with exit 2 (e.g. no target reachable) is an error result.
+  static func result(_ report: CommandReport) throws -> JSONValue {
+    let document = try JSONValue(encoding: report.document)
+    return .object([
+      "content": .array([
+        .object(["type": .string("text"), "text": .string(report.summary)]),
+        .object(["type": .string("text"), "text": .string(String(decoding: JSONRPC.encode(document), as: UTF8.self))]),
+      ]),
+      "structuredContent": document,
+      "isError": .bool(report.exitStatus == ExitStatus.error),
+    ])
+  }
+
+  /// A failed call's result: one line, no value.
+  static func errorResult(_ message: String) -> JSONValue {
+    .object([
+      "content": .array([.object(["type": .string("text"), "text": .string(message)])]),
+      "isError": .bool(true),
+    ])
+  }
+}
