@@ -127,7 +127,7 @@ import Testing
     let log = try h.json(try await h.run(["audit", "log", "--format", "json"]))
     let entries = try #require(log["entries"] as? [[String: Any]])
     let calls = entries.filter { ($0["action"] as? String)?.hasPrefix("mcp-") == true }
-    #expect(Set(calls.compactMap { $0["action"] as? String }) == Set((Self.readOnlyTools.union(["sync"])).map { "mcp-\($0)" }))
+    #expect(Set(calls.compactMap { $0["action"] as? String }) == Set((Self.readOnlyTools.union(["sync", "rotate"])).map { "mcp-\($0)" }))
     let verifyCall = try #require(calls.first { $0["action"] as? String == "mcp-verify" })
     let detail = try #require(verifyCall["detail"] as? [String: Any])
     #expect((detail["client"] as? [String: String]) == ["name": "sdk-test-agent", "version": "1.2.3"])
@@ -135,6 +135,9 @@ import Testing
     #expect(detail["outcome"] as? String == "ok")
     #expect(verifyCall["subject"] as? String == "prod")
     #expect(calls.contains { ($0["detail"] as? [String: Any])?["outcome"] as? String == "error" })
+    // The refused call of a write tool is recorded too.
+    let denied = try #require(calls.first { $0["action"] as? String == "mcp-rotate" })
+    #expect((denied["detail"] as? [String: Any])?["outcome"] as? String == "denied")
     #expect(entries.contains { $0["action"] as? String == "sync" })
     #expect(try await h.run(["audit", "verify"]).status == 0)
   }
@@ -165,6 +168,9 @@ import Testing
     #expect(errorCode(try await raw.next()) == -32600)
     await raw.send(#"{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}"#)
     #expect(errorCode(try await raw.next()) == -32600)
+    // Nesting deeper than the JSON reader's limit is a parse error, not a crash.
+    await raw.send(String(repeating: "[", count: 100_000))
+    #expect(errorCode(try await raw.next()) == -32700)
     // A line of 3 MiB: refused without being held, and the next line is read as usual.
     await raw.write(Array(#"{"jsonrpc":"2.0","id":7,"method":"ping","params":{"pad":""#.utf8) + [UInt8](repeating: 0x61, count: 3 << 20) + Array("\"}}\n".utf8))
     let huge = try await raw.next()
@@ -307,5 +313,24 @@ import Testing
     let log = try h.json(try await h.run(["audit", "log", "--format", "json"]))
     let list = (log["entries"] as? [[String: Any]])?.first { $0["action"] as? String == "mcp-list" }
     #expect((list?["detail"] as? [String: Any])?["outcome"] as? String == "cancelled")
+  }
+
+  @Test func aServerWhoseVaultWasReKeyedSaysToRestart() async throws {
+    let h = try await CLIHarness.withIdentityVault()
+    try #require(try await h.run(["set", "prod", "app", "SESSION_SECRET"], stdin: "s3ss10n-S3cr3t-Zq8Lw0PvX1").status == 0)
+    let raw = RawMCPClient(try MCPServerProcess.start(h))
+    _ = try await raw.initialize()
+    let before = try toolResult(try await raw.request(1, "tools/call", #"{"name":"list","arguments":{"environment":"prod"}}"#))
+    #expect(before["isError"] as? Bool == false)
+    try #require(try await h.run(["rekey"]).status == 0)
+    // The server's key is the replaced one: it says so, rather than calling the vault tampered with.
+    let after = try toolResult(try await raw.request(2, "tools/call", #"{"name":"list","arguments":{"environment":"prod"}}"#))
+    #expect(after["isError"] as? Bool == true)
+    let message = (after["content"] as? [[String: Any]])?.first?["text"] as? String ?? ""
+    #expect(message.hasPrefix("the vault was re-keyed since this server started"), "\(message)")
+    let ended = await raw.server.stop()
+    #expect(ended.status == 0)
+    // The stale key wrote nothing: the chain still verifies with the new one.
+    #expect(try await h.run(["audit", "verify"]).status == 0)
   }
 }

@@ -115,17 +115,21 @@ actor MCPServer {
   /// cancelled it.
   private func call(id: JSONValue, _ params: [String: JSONValue]) throws(JSONRPC.Failure) {
     guard let name = params["name"]?.stringValue else { throw .invalidParams("tools/call needs a \"name\"", id: id) }
-    guard let tool = Tool(rawValue: name), tools.contains(tool) else {
-      let hint =
-        Tool(rawValue: name).map { "\($0.rawValue) changes things and exists only when the server is started with --allow \($0.rawValue)" }
-        ?? "tools: " + tools.map(\.rawValue).joined(separator: ", ")
-      throw .invalidParams("unknown tool '\(name)' (\(hint))", id: id)
-    }
     var given: [String: JSONValue] = [:]
     switch params["arguments"] {
     case nil, .null?: break
     case .object(let arguments)?: given = arguments
     default: throw .invalidParams("\"arguments\" must be an object", id: id)
+    }
+    guard let tool = Tool(rawValue: name), tools.contains(tool) else {
+      if let tool = Tool(rawValue: name) {
+        // A write tool the server was not started to offer: refused, and the attempt is evidence.
+        audit(tool, given, .denied)
+        throw .invalidParams(
+          "unknown tool '\(name)' (\(name) changes things and exists only when the server is started with --allow \(name))",
+          id: id)
+      }
+      throw .invalidParams("unknown tool '\(name)' (tools: \(tools.map(\.rawValue).joined(separator: ", ")))", id: id)
     }
     let previous = lastCall
     let task = Task {

@@ -243,14 +243,16 @@ enum Tool: String, CaseIterable, Sendable {
 enum ToolCallError: Error {
   case invalidArguments(String)
   case locked(Tool)
-  case failed(String)
+  /// The vault was re-keyed after the server unlocked it.
+  case rekeyed
 
   var message: String {
     switch self {
     case .invalidArguments(let reason): reason
     case .locked(let tool):
       "\(tool.rawValue) needs the vault unlocked, and this server runs without its key: start `hotsecrets mcp` with --identity FILE (or HOTSECRETS_IDENTITY) or --passphrase-file FILE (or HOTSECRETS_PASSPHRASE) in the client's server configuration (docs/mcp.md)"
-    case .failed(let reason): reason
+    case .rekeyed:
+      "the vault was re-keyed since this server started (hotsecrets rekey, or a recipient removed): restart the server so that it unlocks with the new key; if its identity was removed, it no longer has access"
     }
   }
 }

@@ -11,7 +11,17 @@ struct ToolRunner: Sendable {
   /// The vault unlocked at start; nil when the server runs without its key.
   let session: VaultSession?
 
+  /// The tool's report. A vault re-keyed since the server unlocked it (the core refuses to read or
+  /// write with a replaced key) is `ToolCallError.rekeyed`, which says to restart the server.
   func run(_ tool: Tool, _ arguments: ToolArguments) async throws -> CommandReport {
+    do {
+      return try await report(tool, arguments)
+    } catch VaultError.rekeyedMeanwhile {
+      throw ToolCallError.rekeyed
+    }
+  }
+
+  private func report(_ tool: Tool, _ arguments: ToolArguments) async throws -> CommandReport {
     if tool.needsUnlock, session == nil { throw ToolCallError.locked(tool) }
     switch tool {
     case .verify:

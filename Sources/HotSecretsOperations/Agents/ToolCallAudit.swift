@@ -25,6 +25,8 @@ public enum ToolCallOutcome: String, Sendable {
   case error
   /// The client cancelled the call before it ended.
   case cancelled
+  /// A tool that changes things, called on a server not started to offer it (`--allow`): refused.
+  case denied
 }
 
 extension VaultSession {
