@@ -235,6 +235,18 @@ import Testing
       #expect(result["isError"] as? Bool == false, "\(call): \(result)")
     }
     #expect(try await raw.request(200, "resources/read", #"{"uri":"hotsecrets://verify/prod"}"#)["result"] != nil)
+    let served = raw.transcript
+    // An agent that pastes a value into a call gets an error, and the value stays out of the chain
+    // (the error may name what the agent itself sent, so these answers are not in `served`).
+    let pasted = SyncCommandTests.values["openai/API_KEY_PROD"]!
+    for (i, call) in [
+      #"{"name":"list","arguments":{"environment":"prod","value":"\#(pasted)"}}"#,
+      #"{"name":"verify","arguments":{"environment":"\#(pasted)"}}"#,
+      #"{"name":"rotation_plan","arguments":{"environment":"prod","keys":["\#(pasted)"]}}"#,
+    ].enumerated() {
+      let result = try toolResult(try await raw.request(300 + i, "tools/call", call))
+      #expect(result["isError"] as? Bool == true, "\(call)")
+    }
     let ended = await raw.server.stop()
     await raw.drain()
     #expect(ended.status == 0)
@@ -242,9 +254,10 @@ import Testing
     let rotated = try await h.run(["get", "prod", "app", "SESSION_SECRET"])
     let newValue = rotated.stdout.trimmingCharacters(in: .newlines)
     #expect(!newValue.isEmpty && newValue != SyncCommandTests.values["app/SESSION_SECRET"])
-    let written = raw.transcript + ended.stderr
+    let audit = try await h.run(["audit", "log", "--format", "json"])
+    let written = served + ended.stderr + Array(audit.stdoutData)
     for value in Array(SyncCommandTests.values.values) + [newValue] {
-      #expect(written.firstRange(of: Array(value.utf8)) == nil, "a value appeared in the server's output")
+      #expect(written.firstRange(of: Array(value.utf8)) == nil, "a value appeared in the server's output or the audit trail")
       let base64 = Array(Data(value.utf8).base64EncodedString().utf8)
       #expect(written.firstRange(of: base64) == nil, "a value appeared base64-encoded in the server's output")
     }
@@ -299,17 +312,24 @@ import Testing
       [
         #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"verify","arguments":{"environment":"prod"}}}"#,
         #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list","arguments":{"environment":"prod"}}}"#,
+        // The same id again while call 2 has not ended: refused.
+        #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"status","arguments":{"environment":"prod"}}}"#,
         #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"test"}}"#,
         #"{"jsonrpc":"2.0","id":3,"method":"ping"}"#,
       ].joined(separator: "\n"))
-    var answered: Set<Int> = []
-    while !answered.isSuperset(of: [1, 3]) {
-      answered.insert(try #require(try await raw.next()["id"] as? Int))
+    var results: Set<Int> = []
+    var errors: [Int] = []
+    while !results.isSuperset(of: [1, 3]) {
+      let message = try await raw.next()
+      let id = try #require(message["id"] as? Int)
+      if errorCode(message) == -32600 { errors.append(id) } else { results.insert(id) }
     }
     let ended = await raw.server.stop()
     await raw.drain()
     #expect(ended.status == 0)
-    #expect(raw.transcript.split(separator: UInt8(ascii: "\n")).count == 3)  // initialize, verify, ping
+    #expect(errors == [2])
+    #expect(!results.contains(2))
+    #expect(raw.transcript.split(separator: UInt8(ascii: "\n")).count == 4)  // initialize, verify, the refusal, ping
     let log = try h.json(try await h.run(["audit", "log", "--format", "json"]))
     let list = (log["entries"] as? [[String: Any]])?.first { $0["action"] as? String == "mcp-list" }
     #expect((list?["detail"] as? [String: Any])?["outcome"] as? String == "cancelled")

@@ -64,6 +64,8 @@ extension HotSecrets {
           "no identity or passphrase given: serving without the vault's key (only audit_verify works, hashes only; calls are not audited)"
         )
       }
+      // A client gone away makes a write fail (EPIPE), not end the process mid-call.
+      signal(SIGPIPE, SIG_IGN)
       let streams = try ProtocolStreams.take()
       log(
         "serving \(vault.vaultDescription) over stdio; tools that change things: "

@@ -25,6 +25,8 @@ enum JSONRPC {
     static let internalErrorCode = -32603
     /// MCP's "resource not found".
     static let resourceNotFoundCode = -32002
+    /// Implementation-defined (JSON-RPC's -32000 to -32099): too many calls in flight.
+    static let serverBusyCode = -32000
 
     static func invalidRequest(_ message: String, id: JSONValue = .null) -> Failure {
       Failure(code: invalidRequestCode, message: "invalid request: " + message, id: id)

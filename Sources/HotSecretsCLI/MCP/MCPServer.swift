@@ -10,7 +10,12 @@ import HotSecretsVault
 actor MCPServer {
   /// The protocol versions this server speaks, newest first. A client asking for another gets
   /// the newest, and decides whether it can go on (MCP's lifecycle).
-  static let protocolVersions = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
+  /// (2025-03-26 is left out: it requires JSON-RPC batches, which 2025-06-18 dropped and this
+  /// server refuses.)
+  static let protocolVersions = ["2025-11-25", "2025-06-18", "2024-11-05"]
+
+  /// Tool calls queued or running at once; more are refused until some end.
+  static let maximumCallsInFlight = 32
 
   private let channel: MessageChannel
   private let runner: ToolRunner
@@ -25,6 +30,9 @@ actor MCPServer {
   private var lastCall: Task<Void, Never>?
   /// Calls not yet answered, by request id, for `notifications/cancelled`.
   private var running: [JSONValue: Task<Void, Never>] = [:]
+  /// Set when the client closed its input or its output went away: calls not started yet are
+  /// not started.
+  private var closing = false
 
   init(channel: MessageChannel, runner: ToolRunner, root: String, allowed: Set<Tool>, log: @escaping @Sendable (String) -> Void) {
     self.channel = channel
@@ -50,6 +58,8 @@ actor MCPServer {
         }
       }
     }
+    // The client closed the session: what has not started never will (the running call ends).
+    closing = true
     await lastCall?.value
   }
 
@@ -82,8 +92,14 @@ actor MCPServer {
   }
 
   private func respond(_ id: JSONValue, _ result: JSONValue) {
-    channel.send(JSONRPC.response(id: id, result: result))
+    if !channel.send(JSONRPC.response(id: id, result: result)) {
+      // The client's end is gone: nothing more can be answered.
+      closing = true
+    }
   }
+
+  /// Whether a queued call may start: not once the session is closing.
+  private func mayStart() -> Bool { !closing }
 
   private func initialize(_ params: [String: JSONValue], id: JSONValue) throws(JSONRPC.Failure) -> JSONValue {
     guard !initialized else { throw .invalidRequest("already initialized", id: id) }
@@ -91,7 +107,9 @@ actor MCPServer {
       throw .invalidParams("initialize needs a \"protocolVersion\"", id: id)
     }
     if case .object(let info)? = params["clientInfo"] {
-      client = AgentClient(name: info["name"]?.stringValue ?? "unknown", version: info["version"]?.stringValue ?? "unknown")
+      client = AgentClient(
+        name: Self.printable(info["name"]?.stringValue ?? "unknown"),
+        version: Self.printable(info["version"]?.stringValue ?? "unknown"))
     }
     initialized = true
     let version = Self.protocolVersions.contains(requested) ? requested : Self.protocolVersions[0]
@@ -131,10 +149,17 @@ actor MCPServer {
       }
       throw .invalidParams("unknown tool '\(name)' (tools: \(tools.map(\.rawValue).joined(separator: ", ")))", id: id)
     }
+    guard running[id] == nil else { throw .invalidRequest("id \(Self.describe(id)) belongs to a call that has not ended", id: id) }
+    guard running.count < Self.maximumCallsInFlight else {
+      throw JSONRPC.Failure(
+        code: JSONRPC.Failure.serverBusyCode,
+        message: "\(Self.maximumCallsInFlight) tool calls are already queued or running: wait for their answers", id: id)
+    }
     let previous = lastCall
     let task = Task {
       await previous?.value
-      let (result, outcome) = await self.execute(tool, given)
+      let (result, outcome) =
+        self.mayStart() ? await self.execute(tool, given) : (.null, ToolCallOutcome.cancelled)
       self.finish(id: id, tool: tool, given: given, result: result, outcome: outcome)
     }
     running[id] = task
@@ -178,18 +203,47 @@ actor MCPServer {
   }
 
   /// The call's audit entry, when the server holds the vault's key (an entry needs its MAC).
+  ///
+  /// The arguments' values are recorded only for a call its command accepted (outcome `ok` or
+  /// `failed`): then each is a checked name, flag, date or choice. Of any other call only the names
+  /// of the tool's declared arguments it gave are kept, and no subject: what an agent sends is
+  /// its own text, and a value pasted into a call must not become a permanent part of the chain.
   private func audit(_ tool: Tool, _ given: [String: JSONValue], _ outcome: ToolCallOutcome) {
     guard let session = runner.session else { return }
+    let accepted = outcome == .ok || outcome == .failed
+    let declared = Set(tool.arguments.map(\.name))
+    let arguments: [String: CanonicalJSON] =
+      accepted
+      ? given.compactMapValues(Self.canonical)
+      : [
+        "given": .array(given.keys.filter(declared.contains).sorted().map(CanonicalJSON.string)),
+        "undeclared": .int(given.keys.filter { !declared.contains($0) }.count),
+      ]
     do {
       try session.recordToolCall(
-        tool: tool.rawValue, environment: given["environment"]?.stringValue, client: client,
-        arguments: given.compactMapValues(Self.canonical), outcome: outcome)
+        tool: tool.rawValue, environment: accepted ? given["environment"]?.stringValue : nil, client: client,
+        arguments: arguments, outcome: outcome)
     } catch {
       log("warning: the audit entry of \(tool.rawValue) was not written: \(ErrorMessage.describe(error))")
     }
   }
 
-  /// A tool's arguments as an audit entry holds them (strings, booleans, arrays of strings).
+  /// `text` with every byte outside printable ASCII as `?`, at most 100 bytes: a client's name
+  /// goes into logs and the audit trail, where control characters have no business.
+  static func printable(_ text: String) -> String {
+    String(decoding: text.utf8.prefix(100).map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+  }
+
+  /// A request id in words.
+  static func describe(_ id: JSONValue) -> String {
+    switch id {
+    case .int(let number): String(number)
+    case .string(let text): "\"" + printable(text) + "\""
+    default: "null"
+    }
+  }
+
+  /// A checked argument as an audit entry holds it (strings, booleans, arrays of strings).
   private static func canonical(_ value: JSONValue) -> CanonicalJSON? {
     switch value {
     case .string(let text): .string(String(text.prefix(200)))
