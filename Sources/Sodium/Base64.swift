@@ -9,13 +9,30 @@ public enum Base64 {
     case standard
     /// `-_` without padding (RFC 4648 §5), the form used in key strings.
     case urlSafeNoPadding
+    /// `+/` without padding.
+    case standardNoPadding
 
     var rawValue: Int32 {
       switch self {
       case .standard: sodium_base64_VARIANT_ORIGINAL
       case .urlSafeNoPadding: sodium_base64_VARIANT_URLSAFE_NO_PADDING
+      case .standardNoPadding: sodium_base64_VARIANT_ORIGINAL_NO_PADDING
       }
     }
+  }
+
+  /// `secret` as base64 text, written straight into secure memory (no temporary copy).
+  public static func encode(_ secret: SecureBytes, variant: Variant) throws -> SecureBytes {
+    let size = sodium_base64_encoded_len(secret.count, variant.rawValue)  // includes the NUL
+    let scratch = try SecureBytes(count: size)
+    scratch.withUnsafeMutableBytes { out in
+      secret.withUnsafeBytes { input in
+        _ = sodium_bin2base64(
+          out.baseAddress!.assumingMemoryBound(to: CChar.self), size,
+          input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count, variant.rawValue)
+      }
+    }
+    return try scratch.withUnsafeBytes { try SecureBytes(copying: UnsafeRawBufferPointer(rebasing: $0[..<(size - 1)])) }
   }
 
   /// `bytes` as base64 text.

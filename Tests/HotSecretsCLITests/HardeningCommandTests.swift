@@ -222,9 +222,9 @@ import Testing
     let r = try await h.run(["render", "prod"], env: ["PATH": "bin:/usr/bin:/bin"])
     #expect(!FileManager.default.fileExists(atPath: h.path("git-record.env")))
     #expect(r.status == 2)
-    #expect(GitIgnoreGuard.findGit(searchPath: "bin:.:/usr/bin") == "/usr/bin/git")
-    #expect(GitIgnoreGuard.findGit(searchPath: h.path("bin") + ":/usr/bin") == h.path("bin/git"))
-    #expect(GitIgnoreGuard.findGit(searchPath: h.path("nothing-here")) == nil)
+    #expect(GitCommand.findGit(searchPath: "bin:.:/usr/bin") == "/usr/bin/git")
+    #expect(GitCommand.findGit(searchPath: h.path("bin") + ":/usr/bin") == h.path("bin/git"))
+    #expect(GitCommand.findGit(searchPath: h.path("nothing-here")) == nil)
   }
 
   // MARK: - Formats that could stall verify

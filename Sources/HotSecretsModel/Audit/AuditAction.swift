@@ -29,6 +29,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
   public static let run = AuditAction("run")
   public static let verifyLive = AuditAction("verify-live")
   public static let exportCompliance = AuditAction("export-compliance")
+  /// A leak scan: every value looked for in files or a repository's history.
+  public static let scan = AuditAction("scan")
 
   // Targets.
   public static let sync = AuditAction("sync")

@@ -1,0 +1,445 @@
+import Foundation
+import HotSecretsModel
+import HotSecretsVault
+import Sodium
+
+/// How a stored value appeared where it was found.
+public enum LeakEncoding: String, Sendable, CaseIterable {
+  /// The value's exact bytes.
+  case exact
+  /// Base64 of the value (RFC 4648 §4), with or without padding.
+  case base64
+  /// URL-safe base64 of the value (RFC 4648 §5), with or without padding.
+  case base64url
+  /// The value percent-encoded (every byte but A-Z a-z 0-9 - . _ ~ as %XX).
+  case url
+}
+
+/// One place a stored value was found. Never holds the value.
+public struct LeakFinding: Sendable, Equatable {
+  /// The file's path (relative to the scanned root when under it), or the path in a commit.
+  public let path: String
+  /// 1-based line and byte column of the first byte.
+  public let line: Int
+  public let column: Int
+  public let address: SecretAddress
+  public let version: Int
+  public let isCurrent: Bool
+  public let encoding: LeakEncoding
+  /// The commit where this content first appeared (`--git-history`), else nil.
+  public let commit: String?
+}
+
+/// What a scan read and found.
+public struct LeakScanReport: Sendable {
+  public var findings: [LeakFinding] = []
+  /// Files (working tree), staged files, or blobs (history) read.
+  public var files = 0
+  public var bytes = 0
+  /// Commits walked (`--git-history`).
+  public var commits = 0
+  /// Values too short to look for: a string under `ValueMatcher.window` bytes occurs by chance.
+  public var tooShort: [SecretAddress] = []
+  /// Paths skipped as the plaintext mirror (git-ignored files under the mirror folder).
+  public var skippedMirrorFiles = 0
+
+  public var clean: Bool { findings.isEmpty }
+}
+
+/// Why a scan could not run.
+public enum LeakScanError: Error, LocalizedError, Equatable {
+  case notAGitWorkTree(path: String)
+  case gitFailed(command: String)
+  case unreadable(path: String, reason: String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .notAGitWorkTree(let path): "\(path) is not in a git work tree"
+    case .gitFailed(let command): "git \(command) failed (is git installed, and is this a repository with commits?)"
+    case .unreadable(let path, let reason): "\(path): \(reason)"
+    }
+  }
+}
+
+/// Finds stored values in files, in what is staged for commit, and in every blob of a repository's
+/// history: exact bytes, and the same value base64- and URL-encoded. Matching is exact, so every
+/// finding is a real copy of a value. The values and every table derived from them stay in secure
+/// memory (`ValueMatcher`) and are zeroed when the scanner goes away.
+public final class LeakScanner: @unchecked Sendable {
+  private let matcher: ValueMatcher
+  /// For each pattern: the stored value it comes from, and the encoding.
+  private let owners: [(value: Int, encoding: LeakEncoding)]
+  private let values: [(address: SecretAddress, version: Int, isCurrent: Bool)]
+  /// Values skipped as too short.
+  public let tooShort: [SecretAddress]
+
+  /// A scanner for `values`: each one's exact bytes, base64 and URL-safe base64 (unpadded, so
+  /// padded copies match too), and percent-encoding when it differs from the value.
+  public init(values: [StoredValue]) throws {
+    var patterns: [SecretBytes] = []
+    var owners: [(Int, LeakEncoding)] = []
+    var short: [SecretAddress] = []
+    for (index, stored) in values.enumerated() {
+      guard stored.value.count >= ValueMatcher.window else {
+        if stored.isCurrent { short.append(stored.address) }
+        continue
+      }
+      patterns.append(stored.value)
+      owners.append((index, .exact))
+      patterns.append(try Base64.encode(stored.value, variant: .standardNoPadding))
+      owners.append((index, .base64))
+      let urlSafe = try Base64.encode(stored.value, variant: .urlSafeNoPadding)
+      if !urlSafe.constantTimeEquals(patterns[patterns.count - 1]) {
+        patterns.append(urlSafe)
+        owners.append((index, .base64url))
+      }
+      if let encoded = try Self.percentEncoded(stored.value) {
+        patterns.append(encoded)
+        owners.append((index, .url))
+      }
+    }
+    matcher = try ValueMatcher(patterns: patterns)
+    self.owners = owners
+    self.values = values.map { ($0.address, $0.version, $0.isCurrent) }
+    tooShort = short
+  }
+
+  /// `value` percent-encoded into secure memory, or nil when encoding changes nothing.
+  static func percentEncoded(_ value: SecretBytes) throws -> SecretBytes? {
+    let unreserved = { (b: UInt8) in
+      (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2E
+        || b == 0x5F || b == 0x7E
+    }
+    let escaped = value.withUnsafeBytes { $0.filter { !unreserved($0) }.count }
+    guard escaped > 0 else { return nil }
+    let out = try SecretBytes(count: value.count + 2 * escaped)
+    let hex = Array("0123456789ABCDEF".utf8)
+    value.withUnsafeBytes { input in
+      out.withUnsafeMutableBytes { output in
+        var j = 0
+        for b in input {
+          if unreserved(b) {
+            output[j] = b
+            j += 1
+          } else {
+            output[j] = 0x25
+            output[j + 1] = hex[Int(b >> 4)]
+            output[j + 2] = hex[Int(b & 15)]
+            j += 3
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  /// The findings in `bytes`, reported under `path` (and `commit`).
+  func findings(in bytes: UnsafeRawBufferPointer, path: String, commit: String? = nil) -> [LeakFinding] {
+    var hits: [(pattern: Int, offset: Int)] = []
+    matcher.matches(in: bytes) { hits.append(($0, $1)) }
+    guard !hits.isEmpty else { return [] }
+    // Lines and columns, counted once up to each hit (hits come in offset order).
+    var line = 1
+    var lineStart = 0
+    var position = 0
+    var result: [LeakFinding] = []
+    for hit in hits {
+      while position < hit.offset {
+        if bytes[position] == 0x0A {
+          line += 1
+          lineStart = position + 1
+        }
+        position += 1
+      }
+      let owner = owners[hit.pattern]
+      let value = values[owner.value]
+      result.append(
+        LeakFinding(
+          path: path, line: line, column: hit.offset - lineStart + 1, address: value.address, version: value.version,
+          isCurrent: value.isCurrent, encoding: owner.encoding, commit: commit))
+    }
+    return result
+  }
+
+  // MARK: - The working tree
+
+  /// The git work tree `path` is in (the nearest folder at or above it holding `.git`), or nil.
+  public static func gitWorkTree(containing path: String) -> String? {
+    GitIgnoreGuard.enclosingWorkTree(of: path)
+  }
+
+  /// The files under ROOT/vault/occ that git ignores — the plaintext mirror, which holds the values
+  /// by design — as absolute paths; all of them when ROOT is not in a git work tree. A mirror file
+  /// git does not ignore is not in this set: it would be committed, and is scanned.
+  public static func ignoredMirrorFiles(root: String) throws -> Set<String> {
+    let folder = VaultLocation.join(root, "vault/occ")
+    guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return [] }
+    var files: [String] = []
+    while let name = enumerator.nextObject() as? String {
+      let path = VaultLocation.join(folder, name)
+      var info = stat()
+      if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG { files.append(path) }
+    }
+    let unignored = Set(try GitIgnoreGuard.unignored(files, near: folder))
+    return Set(files.filter { !unignored.contains($0) }.map(GitIgnoreGuard.absolutePath))
+  }
+
+  /// Every regular file under `paths` (files or folders; symbolic links are not followed), but
+  /// `.git` folders and the files in `skipping` (absolute paths). Paths under `root` are reported
+  /// relative to it.
+  public func scanFiles(_ paths: [String], root: String, skipping: Set<String>) throws -> LeakScanReport {
+    let skip = { (path: String) in !skipping.isEmpty && skipping.contains(GitIgnoreGuard.absolutePath(path)) }
+    var report = LeakScanReport()
+    report.tooShort = tooShort
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    let prefix = root == "." ? "" : root.hasSuffix("/") ? root : root + "/"
+    func shown(_ path: String) -> String {
+      var path = path
+      if path.hasPrefix("./") { path.removeFirst(2) }
+      return !prefix.isEmpty && path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+    func scanFile(_ path: String) throws {
+      if skip(path) {
+        report.skippedMirrorFiles += 1
+        return
+      }
+      let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+      guard fd >= 0 else {
+        throw LeakScanError.unreadable(path: path, reason: String(cString: strerror(errno)))
+      }
+      defer { close(fd) }
+      var info = stat()
+      guard fstat(fd, &info) == 0 else { throw LeakScanError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+      let size = Int(info.st_size)
+      report.files += 1
+      report.bytes += size
+      guard size >= ValueMatcher.window else { return }
+      if size <= buffer.count {
+        let count = buffer.withUnsafeMutableBytes { FileDescriptorIO.readFully(fd, into: $0, count: size) }
+        buffer.withUnsafeBytes { report.findings += findings(in: UnsafeRawBufferPointer(rebasing: $0[..<count]), path: shown(path)) }
+        // What was read may hold a value: it does not outlive the scan.
+        buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, count) }
+      } else {
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+          throw LeakScanError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { munmap(mapped, size) }
+        report.findings += findings(in: UnsafeRawBufferPointer(start: mapped, count: size), path: shown(path))
+      }
+    }
+    func walk(_ folder: String) throws {
+      guard let directory = opendir(folder) else {
+        throw LeakScanError.unreadable(path: folder, reason: String(cString: strerror(errno)))
+      }
+      defer { closedir(directory) }
+      var entries: [(name: String, type: UInt8)] = []
+      while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+          String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name == "." || name == ".." || name == ".git" { continue }
+        entries.append((name, entry.pointee.d_type))
+      }
+      for (name, type) in entries.sorted(by: { $0.name < $1.name }) {
+        let path = folder == "/" ? "/" + name : folder + "/" + name
+        var kind = Int32(type)
+        if kind == Int32(DT_UNKNOWN) {
+          var info = stat()
+          guard lstat(path, &info) == 0 else { continue }
+          kind = info.st_mode & S_IFMT == S_IFDIR ? Int32(DT_DIR) : info.st_mode & S_IFMT == S_IFREG ? Int32(DT_REG) : 0
+        }
+        if kind == Int32(DT_DIR) {
+          try walk(path)
+        } else if kind == Int32(DT_REG) {
+          try scanFile(path)
+        }
+      }
+    }
+    for path in paths {
+      var info = stat()
+      guard lstat(path, &info) == 0 else {
+        throw LeakScanError.unreadable(path: path, reason: String(cString: strerror(errno)))
+      }
+      if info.st_mode & S_IFMT == S_IFDIR {
+        try walk(path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path)
+      } else if info.st_mode & S_IFMT == S_IFREG {
+        try scanFile(path)
+      }
+    }
+    buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, $0.count) }
+    return report
+  }
+
+  // MARK: - git
+
+  /// What is staged for commit in the work tree at `workTree`: each added, copied, modified,
+  /// renamed or type-changed file's staged content (the index, not the file on disk).
+  public func scanStaged(workTree: String) throws -> LeakScanReport {
+    var report = LeakScanReport()
+    report.tooShort = tooShort
+    let (status, output) = try git(
+      ["-C", workTree, "diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACMRT"])
+    guard status == 0 else { throw LeakScanError.gitFailed(command: "diff --cached") }
+    let paths = output.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    try readBlobs(workTree: workTree, names: paths.map { ":" + $0 }) { index, content in
+      report.files += 1
+      report.bytes += content.count
+      report.findings += findings(in: content, path: paths[index])
+    }
+    return report
+  }
+
+  /// Every blob reachable from any ref, each scanned once and reported with the commit and path
+  /// where it first appears (commits oldest first).
+  public func scanHistory(workTree: String) throws -> LeakScanReport {
+    var report = LeakScanReport()
+    report.tooShort = tooShort
+    let (listed, commitList) = try git(["-C", workTree, "rev-list", "--all", "--reverse"])
+    guard listed == 0 else { throw LeakScanError.gitFailed(command: "rev-list --all") }
+    report.commits = commitList.split(separator: 0x0A).count
+    guard report.commits > 0 else { return report }
+    let (status, raw) = try git(
+      ["-C", workTree, "diff-tree", "--stdin", "--root", "-r", "--no-renames", "--raw", "--no-abbrev", "-z"],
+      input: commitList)
+    guard status == 0 else { throw LeakScanError.gitFailed(command: "diff-tree") }
+    // Tokens: a commit id, then per changed path ":MODE MODE OLD NEW STATUS" and the path.
+    var firstSeen: [(blob: String, commit: String, path: String)] = []
+    var seen = Set<String>()
+    var commit = ""
+    let tokens = raw.split(separator: 0, omittingEmptySubsequences: true)
+    var i = 0
+    while i < tokens.count {
+      let token = tokens[i]
+      if token.first == UInt8(ascii: ":") {
+        let fields = token.dropFirst().split(separator: 0x20)
+        let path = i + 1 < tokens.count ? String(decoding: tokens[i + 1], as: UTF8.self) : ""
+        i += 2
+        guard fields.count >= 5 else { continue }
+        let mode = String(decoding: fields[1], as: UTF8.self)
+        let blob = String(decoding: fields[3], as: UTF8.self)
+        // Regular files only (not symbolic links or submodules); a deletion has no new blob.
+        guard mode.hasPrefix("100"), !blob.allSatisfy({ $0 == "0" }), seen.insert(blob).inserted else { continue }
+        firstSeen.append((blob, commit, path))
+      } else {
+        commit = String(decoding: token, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        i += 1
+      }
+    }
+    try readBlobs(workTree: workTree, names: firstSeen.map(\.blob)) { index, content in
+      report.files += 1
+      report.bytes += content.count
+      report.findings += findings(in: content, path: firstSeen[index].path, commit: firstSeen[index].commit)
+    }
+    return report
+  }
+
+  private func git(_ arguments: [String], input: [UInt8] = []) throws -> (Int32, [UInt8]) {
+    do {
+      return try GitCommand.run(arguments, input: input)
+    } catch {
+      throw LeakScanError.gitFailed(command: arguments.dropFirst(2).first ?? "")
+    }
+  }
+
+  /// The contents of the objects `names` (`:path` for the index, or blob ids), through one
+  /// `git cat-file --batch`, handed to `body` one at a time with their index in `names`.
+  private func readBlobs(
+    workTree: String, names: [String], _ body: (Int, UnsafeRawBufferPointer) throws -> Void
+  ) throws {
+    guard !names.isEmpty else { return }
+    var failure: Error?
+    let status = try GitCommand.stream(
+      ["-C", workTree, "cat-file", "--batch"], input: Array(names.joined(separator: "\n").utf8) + [0x0A]
+    ) { fd in
+      var reader = BufferedReader(fd: fd)
+      do {
+        for index in names.indices {
+          guard let header = try reader.line() else { throw LeakScanError.gitFailed(command: "cat-file") }
+          // "<id> <type> <size>", or "<name> missing".
+          let fields = header.split(separator: 0x20)
+          guard fields.count == 3, let size = Int(String(decoding: fields[2], as: UTF8.self)) else { continue }
+          try reader.bytes(size + 1) { content in try body(index, UnsafeRawBufferPointer(rebasing: content[..<size])) }
+        }
+      } catch {
+        failure = error
+      }
+    }
+    if let failure { throw failure }
+    guard status == 0 else { throw LeakScanError.gitFailed(command: "cat-file") }
+  }
+}
+
+/// Reads lines and counted byte runs from a descriptor, through one growing buffer that is
+/// zeroed when it grows and when the reader is done with it.
+struct BufferedReader {
+  let fd: Int32
+  private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+  private var start = 0
+  private var end = 0
+
+  init(fd: Int32) { self.fd = fd }
+
+  /// Reads until `count` bytes are buffered; false at end of input.
+  private mutating func fill(_ count: Int) throws -> Bool {
+    if start > 0, end - start < count {
+      buffer.withUnsafeMutableBytes { raw in
+        raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: end - start)
+        _ = memset(raw.baseAddress! + (end - start), 0, start)
+      }
+      end -= start
+      start = 0
+    }
+    if count > buffer.count {
+      var bigger = [UInt8](repeating: 0, count: max(count, buffer.count * 2))
+      bigger.withUnsafeMutableBytes { $0.copyBytes(from: buffer[..<end]) }
+      buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, $0.count) }
+      buffer = bigger
+    }
+    while end - start < count {
+      let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + end, $0.count - end) }
+      if n < 0, errno == EINTR { continue }
+      if n < 0 { throw LeakScanError.gitFailed(command: "cat-file") }
+      if n == 0 { return false }
+      end += n
+    }
+    return true
+  }
+
+  /// The next line without its newline; nil at end of input.
+  mutating func line() throws -> [UInt8]? {
+    var scanned = start
+    while true {
+      if let newline = buffer[scanned..<end].firstIndex(of: 0x0A) {
+        let line = Array(buffer[start..<newline])
+        start = newline + 1
+        return line
+      }
+      scanned = end
+      let had = end - start
+      guard try fill(had + 1) else { return nil }
+      scanned = start + had
+    }
+  }
+
+  /// The next `count` bytes, handed to `body` in place.
+  mutating func bytes(_ count: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    guard try fill(count) else { throw LeakScanError.gitFailed(command: "cat-file") }
+    try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+    buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress! + start, 0, count) }
+    start += count
+  }
+}
+
+extension FileDescriptorIO {
+  /// Reads up to `count` bytes into `buffer`, retrying short reads and EINTR; the number read.
+  static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, count: Int) -> Int {
+    var total = 0
+    while total < count {
+      let n = read(fd, buffer.baseAddress! + total, count - total)
+      if n < 0, errno == EINTR { continue }
+      if n <= 0 { break }
+      total += n
+    }
+    return total
+  }
+}
