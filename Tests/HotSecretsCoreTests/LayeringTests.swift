@@ -50,8 +50,8 @@ import Testing
           let code = line.trimmingCharacters(in: .whitespaces)
           guard !code.hasPrefix("//"), let quote = line.firstIndex(of: "\"") else { continue }
           let literal = line[quote...]
-          // git's own flags, where hotsecrets runs git.
-          if literal.contains("check-ignore") { continue }
+          // git's own flags, where hotsecrets runs git (always with `-C WORKTREE`).
+          if literal.contains("check-ignore") || literal.contains("\"-C\"") { continue }
           if literal.contains(command) || literal.contains(flag) { found.append("\(path):\(number + 1)") }
         }
       }

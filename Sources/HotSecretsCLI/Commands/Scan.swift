@@ -77,8 +77,13 @@ extension HotSecrets {
 
     func run() throws {
       if installHook {
-        let path = try PreCommitHook.install(workTree: try workTree())
-        return StandardStreams.output("installed \(path): each commit runs `hotsecrets scan --staged` first")
+        do {
+          let path = try PreCommitHook.install(workTree: try workTree(), command: "hotsecrets scan --staged")
+          return StandardStreams.output("installed \(path): each commit runs `hotsecrets scan --staged` first")
+        } catch LeakScanError.foreignHook(let path) {
+          throw CLIError.invalidInput(
+            "\(path) exists and is not hotsecrets' hook: add `hotsecrets scan --staged` to it yourself")
+        }
       }
       if let environment { try SecretAddress.validateEnvironment(environment) }
       let session = try vault.unlock()

@@ -51,12 +51,15 @@ public enum LeakScanError: Error, LocalizedError, Equatable {
   case notAGitWorkTree(path: String)
   case gitFailed(command: String)
   case unreadable(path: String, reason: String)
+  /// A pre-commit hook that is not hotsecrets' own is in the way.
+  case foreignHook(path: String)
 
   public var errorDescription: String? {
     switch self {
     case .notAGitWorkTree(let path): "\(path) is not in a git work tree"
     case .gitFailed(let command): "git \(command) failed (is git installed, and is this a repository with commits?)"
     case .unreadable(let path, let reason): "\(path): \(reason)"
+    case .foreignHook(let path): "\(path) exists and is not hotsecrets' hook"
     }
   }
 }
@@ -279,7 +282,7 @@ public final class LeakScanner: @unchecked Sendable {
     report.tooShort = tooShort
     let (status, output) = try git(
       ["-C", workTree, "diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACMRT"])
-    guard status == 0 else { throw LeakScanError.gitFailed(command: "diff --cached") }
+    guard status == 0 else { throw LeakScanError.gitFailed(command: "diff") }
     let paths = output.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     try readBlobs(workTree: workTree, names: paths.map { ":" + $0 }) { index, content in
       report.files += 1
@@ -295,7 +298,7 @@ public final class LeakScanner: @unchecked Sendable {
     var report = LeakScanReport()
     report.tooShort = tooShort
     let (listed, commitList) = try git(["-C", workTree, "rev-list", "--all", "--reverse"])
-    guard listed == 0 else { throw LeakScanError.gitFailed(command: "rev-list --all") }
+    guard listed == 0 else { throw LeakScanError.gitFailed(command: "rev-list") }
     report.commits = commitList.split(separator: 0x0A).count
     guard report.commits > 0 else { return report }
     let (status, raw) = try git(
