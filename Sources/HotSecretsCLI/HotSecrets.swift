@@ -26,7 +26,7 @@ public struct HotSecrets: AsyncParsableCommand {
       Init.self, SetValue.self, GetValue.self, List.self, History.self, Remove.self,
       Import.self, Render.self, Status.self, Run.self, Verify.self, Sync.self, Rotate.self, Schedule.self,
       IdentityCommand.self, RecipientsCommand.self, RekeyCommand.self, AuditCommand.self, Export.self,
-      Scan.self, VaultCommand.self, MCP.self, CompletionsCommand.self,
+      Scan.self, Backup.self, Restore.self, Drill.self, VaultCommand.self, MCP.self, CompletionsCommand.self,
     ]
   )
 

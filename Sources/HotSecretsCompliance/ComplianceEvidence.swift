@@ -163,6 +163,21 @@ public struct ReadRow: Sendable, Equatable {
 }
 
 /// A control the report evaluates, with the SOC 2 criteria it supports.
+/// One restore drill of the period (`hotsecrets drill`), from its `drill` audit entry.
+public struct DrillRow: Sendable, Equatable {
+  public let time: String
+  public let user: String
+  public let recipient: String?
+  /// `passed` or `failed`.
+  public let result: String
+  /// The drilled backup's SHA-256 and creation time (nil for an entry without them).
+  public let backupSHA256: String?
+  public let backupCreatedAt: String?
+  /// The names of the checks that failed.
+  public let failedChecks: [String]
+  public let valuesDecrypted: Int?
+}
+
 public struct ComplianceControl: Sendable, Equatable, Codable {
   public enum Status: String, Sendable, Codable {
     case pass, fail
@@ -235,6 +250,8 @@ public struct ComplianceEvidence: Sendable {
   public var reads: [ReadRow] = []
   /// The mirror folder the policy results compared with the vault (drift), nil when there was none.
   public var mirrorChecked: String? = nil
+  /// The restore drills of the period, oldest first (`drills.csv`).
+  public var drills: [DrillRow] = []
 
   /// The policy results' drift findings: where the mirror files and the vault differ.
   public var drift: [VerifyReportJSON.FindingJSON] {
@@ -248,7 +265,7 @@ public struct ComplianceEvidence: Sendable {
   /// max-age control has nothing to evaluate.
   public var maxAgeApplies: Bool { inventory.contains { $0.maxAgeDays != nil } }
 
-  /// The four controls the report summarises, in report order.
+  /// The five controls the report summarises, in report order.
   public var controls: [ComplianceControl] {
     let undeclared = inventory.filter { $0.status == .undeclared }
     let presenceChecks: Set<String> = ["missing", "empty", "placeholder", "format"]
@@ -285,6 +302,23 @@ public struct ComplianceEvidence: Sendable {
         detail: audit.intact
           ? "\(audit.entries) entries: hashes, links and MACs check; \(Plural.count(audit.checkpoints, "signed checkpoint")) verified"
           : "broken at seq \(audit.firstBadSeq.map(String.init) ?? "?"): \(audit.reason ?? "unknown")"),
+      recoveryTested,
     ]
+  }
+
+  /// A1.3: a backup was proven to restore in the period — the last drill passed.
+  var recoveryTested: ComplianceControl {
+    let title = "Backups proven by a restore drill"
+    guard let last = drills.last else {
+      return ComplianceControl(
+        id: "recovery-tested", title: title, criteria: ["A1.3"], passed: false,
+        detail: "no restore drill in the period: no backup was proven to restore")
+    }
+    let passedCount = drills.filter { $0.result == "passed" }.count
+    return ComplianceControl(
+      id: "recovery-tested", title: title, criteria: ["A1.3"], passed: last.result == "passed",
+      detail: last.result == "passed"
+        ? "\(Plural.count(drills.count, "drill")) in the period, \(passedCount) passed; the last, \(last.time), restored backup \(last.backupSHA256.map { String($0.prefix(12)) } ?? "?") and passed every check"
+        : "the last drill, \(last.time), failed: \(last.failedChecks.joined(separator: ", "))")
   }
 }

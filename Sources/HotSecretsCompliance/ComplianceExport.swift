@@ -124,6 +124,7 @@ public struct ComplianceExport: Sendable {
       ("rotations.csv", Array(ComplianceTables.rotations(evidence.rotations).utf8)),
       ("access.csv", Array(ComplianceTables.access(evidence.access, period: period).utf8)),
       ("reads.csv", Array(ComplianceTables.reads(evidence.reads).utf8)),
+      ("drills.csv", Array(ComplianceTables.drills(evidence.drills).utf8)),
       ("policy-results.json", Array(try StableJSON.encode(evidence.policyResults)) + [10]),
       ("audit.jsonl", evidence.auditJSONL),
       (

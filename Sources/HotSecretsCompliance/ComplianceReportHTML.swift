@@ -39,6 +39,7 @@ enum ComplianceReportHTML {
     rotations(evidence.rotations, &page)
     access(evidence.access, periodEnd: evidence.period.until, &page)
     reads(evidence.reads, environment: evidence.environment, &page)
+    drills(evidence.drills, &page)
     policy(evidence.policyResults, &page)
     drift(evidence, &page)
     audit(evidence, &page)
@@ -64,7 +65,7 @@ enum ComplianceReportHTML {
     p.raw("<header><h1>Compliance report — ")
     p.text(e.environment)
     p.raw("</h1><p class=\"sub\">Secrets inventory, rotation, access and audit evidence for SOC 2 ")
-    p.raw("CC6.1, CC7.2 and CC8.1.</p>")
+    p.raw("CC6.1, CC7.2, CC8.1 and A1.3.</p>")
     p.table("meta") { t in
       t.row([
         .label("Environment"), .text(e.environment), .label("Period"),
@@ -636,6 +637,33 @@ enum ComplianceReportHTML {
     p.raw("</section>\n")
   }
 
+  /// The restore drills of the period (drills.csv): backups proven to restore.
+  private static func drills(_ rows: [DrillRow], _ p: inout Page) {
+    p.raw("<section id=\"drills\"><h2>Restore drills")
+    badges(["A1.3"], &p)
+    p.raw("</h2>")
+    if rows.isEmpty {
+      p.raw("<p class=\"none\">No restore drill in this period (no drill entry in the audit trail).</p></section>\n")
+      return
+    }
+    p.raw("<p class=\"summary\">Each drill restored a backup to a temporary place, checked its signed manifest, ")
+    p.raw("decrypted every stored value, verified the audit chain and compared the policy check with the live vault.</p>")
+    let columns: [Column] = ["Time", "By", "Result", "Backup (SHA-256)", "Backup taken", "Failed checks", .num("Values")]
+    p.table("drills", columns: columns, wide: true) { t in
+      for row in rows {
+        t.row([
+          .text(row.time, "t"), .text(row.user + (row.recipient.map { " (\($0))" } ?? "")),
+          .text(row.result, row.result == "passed" ? "ok" : "bad"),
+          .text(row.backupSHA256.map { String($0.prefix(16)) + "…" } ?? "–", "mono"),
+          .text(row.backupCreatedAt ?? "–", "t"),
+          .text(row.failedChecks.isEmpty ? "–" : row.failedChecks.joined(separator: ", ")),
+          .int(row.valuesDecrypted ?? 0, "num"),
+        ])
+      }
+    }
+    p.raw("</section>\n")
+  }
+
   private static func policy(_ results: VerifyReportJSON, _ p: inout Page) {
     p.raw("<section id=\"policy\"><h2>Policy results")
     badges(["CC6.1", "CC7.2"], &p)
@@ -844,6 +872,7 @@ enum ComplianceReportHTML {
       case "CC6.1": p.raw(": logical access security")
       case "CC7.2": p.raw(": monitoring of system components")
       case "CC8.1": p.raw(": change management")
+      case "A1.3": p.raw(": recovery plan testing")
       default: break
       }
       p.raw("\">")

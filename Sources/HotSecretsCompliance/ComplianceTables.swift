@@ -22,6 +22,22 @@ enum ComplianceTables {
     "user", "recipient", "action", "secrets", "keys", "reads", "versions", "first_at", "last_at",
   ]
 
+  static let drillsHeader = [
+    "time", "user", "recipient", "result", "backup_sha256", "backup_created_at", "failed_checks", "values_decrypted",
+  ]
+
+  /// One row per restore drill of the period, oldest first.
+  static func drills(_ rows: [DrillRow]) -> String {
+    var csv = CSV(header: drillsHeader)
+    for r in rows {
+      csv.row([
+        .text(r.time), .text(r.user), .text(r.recipient), .text(r.result), .text(r.backupSHA256),
+        .text(r.backupCreatedAt), .text(r.failedChecks.joined(separator: ";")), .number(r.valuesDecrypted),
+      ])
+    }
+    return csv.text
+  }
+
   static func inventory(_ rows: [InventoryRow]) -> String {
     var csv = CSV(header: inventoryHeader)
     for r in rows {

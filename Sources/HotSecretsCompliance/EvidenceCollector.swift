@@ -39,7 +39,7 @@ struct EvidenceCollector {
         access: try access(tx, audit), policyResults: policyResults, auditVerification: verification,
         checkpointsFile: checkpointsFile, auditHead: AuditHead(seq: head.seq, hash: head.hash),
         auditJSONL: audit.jsonl, auditEntriesInPeriod: audit.inPeriod, reads: audit.readRows,
-        mirrorChecked: mirrorChecked)
+        mirrorChecked: mirrorChecked, drills: audit.drills)
     }
   }
 
@@ -164,6 +164,8 @@ struct AuditScan {
   var recipientRemoved: [Int64: String] = [:]
   /// The period's reads of the environment's values, by reader, action and what was read.
   var reads: [ReadKey: ReadRow] = [:]
+  /// The period's restore drills (of the whole vault: a backup holds every environment).
+  var drills: [DrillRow] = []
 
   struct ReadKey: Hashable {
     let user: String
@@ -197,6 +199,7 @@ struct AuditScan {
       inPeriod += 1
       jsonl += Self.jsonLine(entry).utf8
       recordRead(entry, action)
+      if action == .drill { recordDrill(entry) }
     }
     if action.isRotation {
       guard let run = Self.run(in: entry.detail) else { return }
@@ -245,6 +248,19 @@ struct AuditScan {
     default:
       return
     }
+  }
+
+  /// A `drill` entry's row: its detail's `result`, `backup_sha256`, `backup_created_at`,
+  /// `failed_checks` and `values_decrypted`.
+  private mutating func recordDrill(_ entry: AuditEntry) {
+    let detail = Self.object(entry.detail) ?? [:]
+    drills.append(
+      DrillRow(
+        time: entry.time, user: entry.actorUser, recipient: entry.actorRecipient,
+        result: detail["result"] as? String ?? "unknown", backupSHA256: detail["backup_sha256"] as? String,
+        backupCreatedAt: detail["backup_created_at"] as? String,
+        failedChecks: (detail["failed_checks"] as? [Any])?.compactMap { $0 as? String } ?? [],
+        valuesDecrypted: (detail["values_decrypted"] as? NSNumber)?.intValue))
   }
 
   private mutating func count(

@@ -12,7 +12,7 @@ import Testing
 /// `hotsecrets export compliance` and `export verify` end to end.
 @Suite(.endToEnd) struct ExportCommandTests {
   static let files = [
-    "inventory.csv", "rotations.csv", "access.csv", "reads.csv", "policy-results.json", "audit.jsonl",
+    "inventory.csv", "rotations.csv", "access.csv", "reads.csv", "drills.csv", "policy-results.json", "audit.jsonl",
     "audit-verification.json", "report.html", "signer.pub", "manifest.json", "manifest.sig", "SHA256SUMS",
   ]
 
@@ -127,10 +127,10 @@ import Testing
     let passed = Dictionary(uniqueKeysWithValues: controls.map { ($0["id"] as! String, $0["passed"] as! Bool) })
     #expect(passed == [
       "inventory-complete": true, "required-keys-present": true, "rotation-within-max-age": false,
-      "audit-chain-intact": true,
+      "audit-chain-intact": true, "recovery-tested": false,
     ])
     #expect(manifest["environment"] as? String == "prod")
-    #expect((manifest["files"] as? [String: String])?.count == 9)
+    #expect((manifest["files"] as? [String: String])?.count == 10)
 
     // audit.jsonl: every entry (the period is the vault's life), ending at the signed head.
     let jsonl = try Self.read(h, "bundle/audit.jsonl").split(separator: "\n")
@@ -165,7 +165,7 @@ import Testing
 
     let checked = try await h.run(["export", "verify", "bundle", "--checkpoints", "vault/audit-checkpoints.log"])
     #expect(checked.status == 0, "\(checked.allOutput)")
-    #expect(checked.stdout.hasPrefix("bundle intact: bundle: 9 files match manifest.json; signature valid"))
+    #expect(checked.stdout.hasPrefix("bundle intact: bundle: 10 files match manifest.json; signature valid"))
     #expect(checked.stdout.contains("SHA256SUMS agrees with manifest.json"))
     #expect(checked.stdout.contains("signer anchored"))
   }
@@ -200,9 +200,9 @@ import Testing
       "version: 1\nenvironment: prod\nservices:\n  openai:\n    keys:\n      API_KEY_PROD: {}\n      ORG_ID: {}\n")
     let r = try await h.run(["export", "compliance", "prod", "--out", "evidence/q4"])
     #expect(r.status == 0, "\(r.allOutput)")
-    #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (12 files)"))
+    #expect(r.stdout.hasPrefix("export compliance prod: wrote evidence/q4 (13 files)"))
     // The policy sets no max_age_days: the max-age control is not applicable, neither PASS nor FAIL.
-    #expect(r.stdout.contains("controls: 2 of 4 pass, 1 not applicable"))
+    #expect(r.stdout.contains("controls: 2 of 5 pass, 1 not applicable"))
     #expect(
       r.stdout.contains(
         "N/A   Rotation within max age (CC6.1, CC8.1): no key has a maximum age: policies/prod.yaml sets no max_age_days for a secret, nor a default"
@@ -719,7 +719,7 @@ import Testing
     #expect(control(manifest)?["status"] as? String == "not-applicable")
     let html = try Self.read(h, "none/report.html")
     #expect(html.contains("<tr class=\"na\"><td><span class=\"pill pill-na\">– NOT APPLICABLE</span></td><td class=\"title\">Rotation within max age</td>"))
-    #expect(html.contains("3 of 4 controls pass; 1 not applicable"))
+    #expect(html.contains("3 of 5 controls pass; 1 not applicable"))
     #expect(html.contains("Not applicable: no key has a max age"))
     #expect(try await h.run(["export", "verify", "none"]).status == 0)
 
@@ -747,12 +747,20 @@ import Testing
 
     try "API_KEY_PROD=sk-live-edited-in-the-file-999\n".write(
       toFile: h.path("vault/occ/openai/prod.env"), atomically: true, encoding: .utf8)
+    // A restore drill in the period: every control can pass.
+    let drill = try await h.run(["drill"])
+    #expect(drill.status == 0, "\(drill.allOutput)")
     let r = try await h.run(["export", "compliance", "prod", "--out", "drifted", "--format", "json"])
     #expect(r.status == 0, "\(r.allOutput)")
     let controls = try #require(try h.json(r)["controls"] as? [[String: Any]])
     #expect(controls.map { $0["id"] as? String } == [
-      "inventory-complete", "required-keys-present", "rotation-within-max-age", "audit-chain-intact",
+      "inventory-complete", "required-keys-present", "rotation-within-max-age", "audit-chain-intact", "recovery-tested",
     ])
+    let drills = try Self.read(h, "drifted/drills.csv").split(separator: "\r\n")
+    #expect(drills.count == 2)
+    #expect(drills.first == "time,user,recipient,result,backup_sha256,backup_created_at,failed_checks,values_decrypted")
+    #expect(drills.last?.contains(",passed,") == true)
+    #expect(try Self.read(h, "drifted/report.html").contains("<section id=\"drills\"><h2>Restore drills"))
     #expect(controls.allSatisfy { $0["passed"] as? Bool == true }, "\(controls)")
     let results = try Self.read(h, "drifted/policy-results.json")
     #expect(results.contains("\"check\" : \"drift\""))

@@ -187,4 +187,41 @@ import Testing
     }
     return block.joined(separator: "\n")
   }
+
+  /// `--drill`: the monthly restore drill, as a workflow (parsed when PyYAML is here) and as units.
+  @Test(arguments: [false, true]) func theMonthlyDrill(postgres: Bool) async throws {
+    let h = try CLIHarness()
+    let r = try await h.run(["schedule", "prod", "--github-actions", "--drill", "--out", "wf"] + (postgres ? ["--postgres"] : []))
+    #expect(r.status == 0, "\(r.allOutput)")
+    #expect(r.stdout.trimmingCharacters(in: .newlines) == h.path("wf/hotsecrets-drill-prod.yml").replacingOccurrences(of: h.directory + "/", with: ""))
+    let text = try String(contentsOfFile: h.path("wf/hotsecrets-drill-prod.yml"), encoding: .utf8)
+    #expect(text.contains("    - cron: '43 5 1 * *'\n"))
+    #expect(text.contains("hotsecrets drill --env prod --format json > drill-report.json"))
+    #expect(text.contains("Commit the drill's audit entry") == !postgres)
+    #expect(text.contains("HOTSECRETS_VAULT: ${{ secrets.HOTSECRETS_VAULT }}") == postgres)
+    let script = """
+      import sys, yaml
+      d = yaml.safe_load(open(sys.argv[1]))
+      on = d.get("on", d.get(True))
+      assert on["schedule"] == [{"cron": "43 5 1 * *"}], on
+      job = d["jobs"]["drill"]
+      assert job["permissions"] == {"contents": "write"}
+      drill = [s for s in job["steps"] if s.get("id") == "drill"][0]
+      assert "exit $status" in drill["run"]
+      print("ok")
+      """
+    let python = try? await h.runProcess(
+      "/usr/bin/env", ["python3", "-c", script, h.path("wf/hotsecrets-drill-prod.yml")], stdin: nil,
+      env: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
+    if let python, !python.stderr.contains("No module named"), !python.stderr.contains("No such file") {
+      #expect(python.stdout == "ok\n", "\(python.stderr)")
+    }
+    let units = try await h.run(["schedule", "prod", "--systemd", "--drill"])
+    #expect(units.status == 0)
+    let lines = units.stdout.components(separatedBy: "\n")
+    #expect(lines.filter { $0.hasPrefix("# FILE: ") } == ["# FILE: hotsecrets-drill-prod.service", "# FILE: hotsecrets-drill-prod.timer"])
+    #expect(lines.contains("ExecStart=/usr/local/bin/hotsecrets drill --env prod --format json"))
+    #expect(lines.contains("OnCalendar=*-*-01 05:43:00"))
+    #expect(lines.contains("ProtectSystem=strict"))
+  }
 }

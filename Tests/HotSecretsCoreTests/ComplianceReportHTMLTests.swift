@@ -151,7 +151,7 @@ import Testing
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/@viewBox").count == 1)
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/@role").first?.stringValue == "img")
     #expect(try document.nodes(forXPath: "//*[local-name()='svg']/*[local-name()='title']").count == 1)
-    #expect(try document.nodes(forXPath: "//section").count == 10)
+    #expect(try document.nodes(forXPath: "//section").count == 11)
   }
 
   @Test func theXMLCheckIsStrict() {
@@ -245,10 +245,10 @@ import Testing
   @Test func failingControlsSayFail() {
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     let controls = Self.section("controls", in: html)
-    #expect(controls.contains("1 of 4 controls pass"))
-    #expect(Self.occurrences(of: "✘ FAIL", in: controls) == 3)
+    #expect(controls.contains("1 of 5 controls pass"))
+    #expect(Self.occurrences(of: "✘ FAIL", in: controls) == 4)
     #expect(Self.occurrences(of: "✔ PASS", in: controls) == 1)
-    #expect(Self.occurrences(of: "<tr class=\"fail\">", in: controls) == 3)
+    #expect(Self.occurrences(of: "<tr class=\"fail\">", in: controls) == 4)
     #expect(controls.contains("legacy/OLD_TOKEN"))
   }
 
@@ -259,7 +259,7 @@ import Testing
     #expect(audit.contains("at seq 7: hash does not match &lt;edited&gt; &amp; &quot;more&quot;"))
     #expect(audit.contains("audit/checkpoints line 2: bad signature"))
     #expect(audit.contains("Entries in the period</th><td>42"))
-    #expect(Self.section("controls", in: html).contains("0 of 4 controls pass"))
+    #expect(Self.section("controls", in: html).contains("0 of 5 controls pass"))
   }
 
   @Test func listsOverdueRotationsAccessAndFindings() {
@@ -297,7 +297,7 @@ import Testing
       auditVerification: base.auditVerification, checkpointsFile: base.checkpointsFile, auditHead: base.auditHead,
       auditJSONL: [], auditEntriesInPeriod: 0)
     let html = ComplianceReportHTML.render(evidence, toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
-    #expect(Self.section("controls", in: html).contains("4 of 4 controls pass"))
+    #expect(Self.section("controls", in: html).contains("4 of 5 controls pass"))
     #expect(Self.section("overdue", in: html).contains("None"))
     #expect(Self.section("rotations", in: html).contains("No rotation in this period."))
     #expect(
@@ -356,9 +356,9 @@ import Testing
     #expect(control.status == .notApplicable && control.passed)
     let html = ComplianceReportHTML.render(evidence, toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     let controls = Self.section("controls", in: html)
-    #expect(controls.contains("✘ 1 of 4 controls pass; 1 not applicable"))
+    #expect(controls.contains("✘ 1 of 5 controls pass; 1 not applicable"))
     #expect(controls.contains("<tr class=\"na\"><td><span class=\"pill pill-na\">– NOT APPLICABLE</span></td>"))
-    #expect(Self.occurrences(of: "✘ FAIL", in: controls) == 2)
+    #expect(Self.occurrences(of: "✘ FAIL", in: controls) == 3)
     #expect(Self.section("overdue", in: html).contains("Not applicable: no key has a max age"))
   }
 
@@ -406,7 +406,7 @@ import Testing
   @Test func bytesArePinned() throws {
     let html = ComplianceReportHTML.render(Self.evidence(), toolVersion: "1.2.3", verifyCommand: "hotsecrets export verify DIR")
     #expect(
-      ComplianceManifest.sha256(Array(html.utf8)) == "ab9bb580e7d67b6fc9ce6bc80d2f7166ffb845524440eefdeeb65965d8d0a1b3")
+      ComplianceManifest.sha256(Array(html.utf8)) == "4ecb9ee87d0625ee7a9c7eb66d3cbe122dde3460cda586d31c5691b7f7ef1800")
     #expect(
       html.contains(
         #"""
@@ -461,7 +461,7 @@ import Testing
     let brokenHTML = ComplianceReportHTML.render(Self.evidence(audit: Self.brokenAudit), toolVersion: "1", verifyCommand: "hotsecrets export verify DIR")
     #expect(
       ComplianceManifest.sha256(Array(brokenHTML.utf8))
-        == "6c94234ce2797e0750b206d76c48d17218d059338b93294c3d1783f649ffd2bb")
+        == "60d74ce69ce98c402c44b42faaff696174fd8867e538cb0130c128d0e7e4126a")
     #expect(
       brokenHTML.contains(
         #"""

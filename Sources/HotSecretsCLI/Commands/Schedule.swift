@@ -23,6 +23,11 @@ extension HotSecrets {
         after a `# FILE: NAME` line. With --out DIR the files are written there instead (never \
         over an existing file unless --force). The vault is not opened. See docs/rotation.md.
 
+        --drill prints the monthly restore drill instead (hotsecrets-drill-ENV.yml, or \
+        hotsecrets-drill-ENV.service and .timer): `hotsecrets drill --env ENV --format json` at \
+        05:43 on the first day of each month (cron '\(DrillSchedule.cron)'), the report kept, and \
+        the workflow commits the vault's new `drill` audit entry back (docs/incident.md).
+
         Exit codes: 0 printed or written; 2 an error (bad ENV or option value, a file exists, \
         I/O); 64 usage error (neither or both of --github-actions and --systemd).
         """
@@ -54,6 +59,7 @@ extension HotSecrets {
         "The vault is on PostgreSQL: the workflow takes its URI from the secret HOTSECRETS_VAULT and commits only the audit checkpoints back."
     )
     var postgres = false
+    @Flag(help: "The monthly restore drill (hotsecrets drill) instead of the quarterly rotation.") var drill = false
 
     func validate() throws {
       guard githubActions != systemd else {
@@ -72,10 +78,17 @@ extension HotSecrets {
         let options = GitHubActionsScheduleOptions(
           githubEnvironment: githubEnvironment ?? "production", hotsecretsVersion: HotSecretsVersion.current,
           hotsecretsCommit: hotsecretsCommit ?? HotSecretsVersion.pinnedCommit, postgres: postgres)
-        files = [try RotationSchedule.githubActions(environment: environment, options: options)]
+        files = [
+          drill
+            ? try DrillSchedule.githubActions(environment: environment, options: options)
+            : try RotationSchedule.githubActions(environment: environment, options: options)
+        ]
       } else {
-        let units = try RotationSchedule.systemd(
-          environment: environment, options: SystemdScheduleOptions(root: root ?? "/srv/hotsecrets"))
+        let options = SystemdScheduleOptions(root: root ?? "/srv/hotsecrets")
+        let units =
+          drill
+          ? try DrillSchedule.systemd(environment: environment, options: options)
+          : try RotationSchedule.systemd(environment: environment, options: options)
         files = [units.service, units.timer]
       }
       if let out {

@@ -123,14 +123,7 @@ public enum RotationSchedule {
   public static func githubActions(environment: String, options: GitHubActionsScheduleOptions) throws -> ScheduleFile {
     try SecretAddress.validateEnvironment(environment)
     try validateGitHubEnvironment(options.githubEnvironment)
-    let version = options.hotsecretsVersion
-    guard !version.isEmpty,
-      version.utf8.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
-    else { throw ScheduleError.invalidVersion(version) }
-    let commit = options.hotsecretsCommit.lowercased()
-    guard commit.utf8.count == 40, commit.utf8.allSatisfy({ isAlnum($0) && ($0 < UInt8(ascii: "g")) }) else {
-      throw ScheduleError.invalidCommit(options.hotsecretsCommit)
-    }
+    let (version, commit) = try checkedBuild(options)
     let env = environment
     let name = baseName(environment: env)
     let text = """
@@ -173,40 +166,7 @@ public enum RotationSchedule {
           permissions:
             contents: write  # only to commit the updated vault back
           steps:
-            - uses: actions/checkout@v4
-
-            - name: Install Swift
-              uses: swift-actions/setup-swift@v2
-              with:
-                swift-version: "\(swiftVersion)"
-
-            # Pinned by commit: a tag can be moved, a commit id cannot.
-            - name: Fetch hotsecrets \(version) at \(commit.prefix(12))
-              run: |
-                git init -q .hotsecrets
-                git -C .hotsecrets fetch -q --depth 1 https://github.com/hotrodan/hotsecrets \(commit)
-                git -C .hotsecrets checkout -q FETCH_HEAD
-
-            - name: Cache the hotsecrets build
-              uses: actions/cache@v4
-              with:
-                path: .hotsecrets/.build-release
-                key: hotsecrets-${{ runner.os }}-swift\(swiftVersion)-\(commit)
-
-            - name: Install hotsecrets
-              run: |
-                sudo apt-get update -qq
-                sudo apt-get install -y -qq \(aptPackages) sqlite3
-                bin=$(.hotsecrets/scripts/build-release)
-                echo "$(dirname "$bin")" >> "$GITHUB_PATH"
-
-            - name: Write the CI identity (0600, outside the workspace)
-              env:
-                IDENTITY: ${{ secrets.HOTSECRETS_IDENTITY }}
-              run: |
-                umask 077
-                printf '%s\\n' "$IDENTITY" > "$RUNNER_TEMP/ci.identity"
-                echo "HOTSECRETS_IDENTITY=$RUNNER_TEMP/ci.identity" >> "$GITHUB_ENV"
+      \(installSteps(version: version, commit: commit))
 
             - name: Rotate — hotsecrets rotate \(env) --due --deploy rolling
               id: rotate
@@ -276,6 +236,61 @@ public enum RotationSchedule {
     return ScheduleFile(name: name + ".yml", content: text)
   }
 
+  /// The hotsecrets version and commit of `options`, checked: a version of letters, digits, dots
+  /// and dashes, a commit of 40 hex digits (lower-cased).
+  static func checkedBuild(_ options: GitHubActionsScheduleOptions) throws -> (version: String, commit: String) {
+    let version = options.hotsecretsVersion
+    guard !version.isEmpty,
+      version.utf8.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
+    else { throw ScheduleError.invalidVersion(version) }
+    let commit = options.hotsecretsCommit.lowercased()
+    guard commit.utf8.count == 40, commit.utf8.allSatisfy({ isAlnum($0) && ($0 < UInt8(ascii: "g")) }) else {
+      throw ScheduleError.invalidCommit(options.hotsecretsCommit)
+    }
+    return (version, commit)
+  }
+
+  /// A workflow job's first steps: check out, install Swift, build hotsecrets VERSION at COMMIT
+  /// (cached by commit), and write the CI identity from the secret HOTSECRETS_IDENTITY.
+  static func installSteps(version: String, commit: String) -> String {
+    """
+          - uses: actions/checkout@v4
+
+          - name: Install Swift
+            uses: swift-actions/setup-swift@v2
+            with:
+              swift-version: "\(swiftVersion)"
+
+          # Pinned by commit: a tag can be moved, a commit id cannot.
+          - name: Fetch hotsecrets \(version) at \(commit.prefix(12))
+            run: |
+              git init -q .hotsecrets
+              git -C .hotsecrets fetch -q --depth 1 https://github.com/hotrodan/hotsecrets \(commit)
+              git -C .hotsecrets checkout -q FETCH_HEAD
+
+          - name: Cache the hotsecrets build
+            uses: actions/cache@v4
+            with:
+              path: .hotsecrets/.build-release
+              key: hotsecrets-${{ runner.os }}-swift\(swiftVersion)-\(commit)
+
+          - name: Install hotsecrets
+            run: |
+              sudo apt-get update -qq
+              sudo apt-get install -y -qq \(aptPackages) sqlite3
+              bin=$(.hotsecrets/scripts/build-release)
+              echo "$(dirname "$bin")" >> "$GITHUB_PATH"
+
+          - name: Write the CI identity (0600, outside the workspace)
+            env:
+              IDENTITY: ${{ secrets.HOTSECRETS_IDENTITY }}
+            run: |
+              umask 077
+              printf '%s\\n' "$IDENTITY" > "$RUNNER_TEMP/ci.identity"
+              echo "HOTSECRETS_IDENTITY=$RUNNER_TEMP/ci.identity" >> "$GITHUB_ENV"
+    """
+  }
+
   /// The header lines of a workflow whose vault is the committed file.
   private static func fileHeader(env: String, name: String) -> String {
     """
@@ -318,12 +333,7 @@ public enum RotationSchedule {
                   2) outcome="did not start" ;;
                   *) outcome="interrupted; finish it with a resume run" ;;
                 esac
-                git config user.name "github-actions[bot]"
-                git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
-                git commit -q -m "hotsecrets: rotate \(env): $outcome" \\
-                  -m "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"
-                git push -q origin "HEAD:$GITHUB_REF_NAME" \\
-                  || { git pull -q --rebase origin "$GITHUB_REF_NAME" && git push -q origin "HEAD:$GITHUB_REF_NAME"; }
+                \(commitAndPush(message: "hotsecrets: rotate \(env): $outcome"))
 
             # The vault is encrypted, and the repository already holds it: an artifact exposes nothing more.
             - name: Keep the vault when it could not be pushed
@@ -346,12 +356,7 @@ public enum RotationSchedule {
                 [ -f vault/audit-checkpoints.log ] || exit 0
                 git add vault/audit-checkpoints.log
                 if git diff --cached --quiet; then echo "no new checkpoint"; exit 0; fi
-                git config user.name "github-actions[bot]"
-                git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
-                git commit -q -m "hotsecrets: rotate \(env): audit checkpoint" \\
-                  -m "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"
-                git push -q origin "HEAD:$GITHUB_REF_NAME" \\
-                  || { git pull -q --rebase origin "$GITHUB_REF_NAME" && git push -q origin "HEAD:$GITHUB_REF_NAME"; }
+                \(commitAndPush(message: "hotsecrets: rotate \(env): audit checkpoint"))
 
       """
   }
@@ -361,16 +366,9 @@ public enum RotationSchedule {
   public static func systemd(
     environment: String, options: SystemdScheduleOptions = .init()
   ) throws -> (service: ScheduleFile, timer: ScheduleFile) {
-    try SecretAddress.validateEnvironment(environment)
-    try validateUnitPath(options.root, kind: "root directory")
-    try validateUnitPath(options.binary, kind: "binary")
-    guard SecretAddress.isServiceName(options.user) else {
-      throw VaultError.invalidName(kind: "user", name: options.user, rule: SecretAddress.serviceRule)
-    }
+    let root = try checkedUnits(environment: environment, options: options)
     let env = environment
     let name = baseName(environment: env)
-    var root = options.root
-    while root.count > 1, root.hasSuffix("/") { root.removeLast() }
     let envFile = "/etc/hotsecrets/\(env).env"
     let service = """
       # Rotates the due \(env) secrets: hotsecrets \(rotateArguments(environment: env)).
@@ -405,22 +403,7 @@ public enum RotationSchedule {
       StandardError=journal
       # A rotation interrupted here is completed or rolled back by `hotsecrets rotate \(env) --resume`.
       TimeoutStartSec=1h
-      UMask=0077
-      NoNewPrivileges=yes
-      PrivateTmp=yes
-      PrivateDevices=yes
-      ProtectSystem=strict
-      ReadWritePaths=\(root)
-      ProtectHome=yes
-      ProtectKernelTunables=yes
-      ProtectKernelModules=yes
-      ProtectControlGroups=yes
-      RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
-      RestrictNamespaces=yes
-      RestrictSUIDSGID=yes
-      LockPersonality=yes
-      CapabilityBoundingSet=
-      SystemCallArchitectures=native
+      \(serviceHardening(root: root))
 
       """
     let timer = """
@@ -444,7 +427,57 @@ public enum RotationSchedule {
     )
   }
 
-  private static func isAlnum(_ c: UInt8) -> Bool {
+  /// Checks a systemd schedule's environment, paths and user; returns the root without trailing
+  /// slashes.
+  static func checkedUnits(environment: String, options: SystemdScheduleOptions) throws -> String {
+    try SecretAddress.validateEnvironment(environment)
+    try validateUnitPath(options.root, kind: "root directory")
+    try validateUnitPath(options.binary, kind: "binary")
+    guard SecretAddress.isServiceName(options.user) else {
+      throw VaultError.invalidName(kind: "user", name: options.user, rule: SecretAddress.serviceRule)
+    }
+    var root = options.root
+    while root.count > 1, root.hasSuffix("/") { root.removeLast() }
+    return root
+  }
+
+  /// The end of a workflow step's script that commits what it staged as the Actions bot and pushes
+  /// it to the branch, rebasing once when the branch moved meanwhile: lines after the first are
+  /// indented for a step's `run: |` block, so interpolate it where the script's lines begin.
+  static func commitAndPush(message: String) -> String {
+    [
+      #"git config user.name "github-actions[bot]""#,
+      #"git config user.email "41898282+github-actions[bot]@users.noreply.github.com""#,
+      #"git commit -q -m "\#(message)" \"#,
+      #"  -m "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID""#,
+      #"git push -q origin "HEAD:$GITHUB_REF_NAME" \"#,
+      #"  || { git pull -q --rebase origin "$GITHUB_REF_NAME" && git push -q origin "HEAD:$GITHUB_REF_NAME"; }"#,
+    ].joined(separator: "\n          ")
+  }
+
+  /// A service's sandbox: it may write only `root` (and its private /tmp), nothing else.
+  static func serviceHardening(root: String) -> String {
+    """
+    UMask=0077
+    NoNewPrivileges=yes
+    PrivateTmp=yes
+    PrivateDevices=yes
+    ProtectSystem=strict
+    ReadWritePaths=\(root)
+    ProtectHome=yes
+    ProtectKernelTunables=yes
+    ProtectKernelModules=yes
+    ProtectControlGroups=yes
+    RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+    RestrictNamespaces=yes
+    RestrictSUIDSGID=yes
+    LockPersonality=yes
+    CapabilityBoundingSet=
+    SystemCallArchitectures=native
+    """
+  }
+
+  static func isAlnum(_ c: UInt8) -> Bool {
     (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
       || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
   }

@@ -31,6 +31,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
   public static let exportCompliance = AuditAction("export-compliance")
   /// A leak scan: every value looked for in files or a repository's history.
   public static let scan = AuditAction("scan")
+  /// A backup written (its signed manifest's hash), and a restore drill run (its result).
+  public static let backup = AuditAction("backup")
+  public static let drill = AuditAction("drill")
 
   // Targets.
   public static let sync = AuditAction("sync")

@@ -15,6 +15,13 @@ public enum PathName {
     return String(folder)
   }
 
+  /// The last component of `path` (trailing slashes ignored): `b` for `a/b`, `a` for `a`.
+  public static func base(of path: String) -> String {
+    var trimmed = Substring(path)
+    while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    return trimmed.lastIndex(of: "/").map { String(trimmed[trimmed.index(after: $0)...]) } ?? String(trimmed)
+  }
+
   /// Creates the folder of `path` and its missing parents, mode 0700 when `private` (else the
   /// umask's); nothing for a bare name or a folder that exists. Throws `VaultError.io` naming it.
   public static func createFolder(of path: String, private: Bool = true) throws {
