@@ -162,7 +162,6 @@ public struct ReadRow: Sendable, Equatable {
   public var lastAt: String
 }
 
-/// A control the report evaluates, with the SOC 2 criteria it supports.
 /// One restore drill of the period (`hotsecrets drill`), from its `drill` audit entry.
 public struct DrillRow: Sendable, Equatable {
   public let time: String
@@ -178,6 +177,7 @@ public struct DrillRow: Sendable, Equatable {
   public let valuesDecrypted: Int?
 }
 
+/// A control the report evaluates, with the SOC 2 criteria it supports.
 public struct ComplianceControl: Sendable, Equatable, Codable {
   public enum Status: String, Sendable, Codable {
     case pass, fail

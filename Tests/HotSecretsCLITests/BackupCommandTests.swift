@@ -68,6 +68,22 @@ import Testing
     #expect(get.stdout.trimmingCharacters(in: .newlines) == Self.value)
     let again = try await h.run(["restore", "backups/one.db", "--to", h.path("restored/vault.db")])
     #expect(again.status == 2)
+
+    // A stored backup still drills after later checkpoints (they are past its head).
+    try #require(try await h.run(["set", "prod", "app", "LATER"], stdin: "a-later-value-123456").status == 0)
+    try #require(try await h.run(["audit", "checkpoint"]).status == 0)
+    let older = try await h.run(["drill", "--from", "backups/one.db"])
+    #expect(older.status == 0, "\(older.allOutput)")
+    #expect(older.stdout.contains("verify prod         not compared: the live vault changed since the backup"), "\(older.stdout)")
+    // Without a checkpoints file the signer cannot be checked: refused unless asked for.
+    let elsewhere = try await h.run(
+      ["restore", "backups/one.db", "--to", h.path("r2.db"), "--checkpoints", h.path("no-such.log")])
+    #expect(elsewhere.status == 2)
+    #expect(elsewhere.stderr.contains("--trust-manifest-key"), "\(elsewhere.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: h.path("r2.db")))
+    let trusted = try await h.run(
+      ["restore", "backups/one.db", "--to", h.path("r2.db"), "--checkpoints", h.path("no-such.log"), "--trust-manifest-key"])
+    #expect(trusted.status == 0, "\(trusted.allOutput)")
   }
 
   @Test func tamperedTruncatedAndForeignBackupsFailTheDrillNamingWhat() async throws {

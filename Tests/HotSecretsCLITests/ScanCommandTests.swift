@@ -119,6 +119,31 @@ import Testing
     #expect(finding["commit"] as? String == leak)
     #expect(document["commits"] as? Int == 2)
     expectNoValue(history)
+    // A staged name with a newline is read by blob id, not by name.
+    try Self.write(h, "odd\nname.txt", "x=\(Self.token)\n")
+    try await Self.git(h, ["add", "odd\nname.txt"])
+    let odd = try await h.run(["scan", "--staged", "--format", "json"])
+    #expect(odd.status == 1, "\(odd.allOutput)")
+    #expect((try h.json(odd)["findings"] as? [[String: Any]])?.first?["path"] as? String == "odd\nname.txt")
+    try await Self.git(h, ["rm", "-q", "--cached", "odd\nname.txt"])
+    try FileManager.default.removeItem(atPath: h.path("odd\nname.txt"))
+    // A blob that only a merge commit introduced is found, under the merge.
+    try await Self.git(h, ["checkout", "-q", "-b", "side"])
+    try Self.write(h, "side.txt", "side\n")
+    try await Self.git(h, ["add", "side.txt"])
+    try await Self.git(h, ["commit", "-q", "-m", "side"])
+    try await Self.git(h, ["checkout", "-q", "-"])
+    try Self.write(h, "main.txt", "main\n")
+    try await Self.git(h, ["add", "main.txt"])
+    try await Self.git(h, ["commit", "-q", "-m", "main"])
+    try await Self.git(h, ["merge", "-q", "--no-commit", "side"])
+    try Self.write(h, "merged.txt", "resolved with \(Self.password)\n")
+    try await Self.git(h, ["add", "merged.txt"])
+    try #require(try await Self.git(h, ["commit", "-q", "-m", "merge"]).status == 0)
+    let merge = try await Self.git(h, ["rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let merged = try await h.run(["scan", "--git-history", "--format", "json"])
+    let mergedFinding = (try h.json(merged)["findings"] as? [[String: Any]])?.first { $0["path"] as? String == "merged.txt" }
+    #expect(mergedFinding?["commit"] as? String == merge, "\(merged.stdout)")
     // Outside a repository, the git scans say so.
     let elsewhere = try CLIHarness()
     elsewhere.environment = h.environment
@@ -147,6 +172,19 @@ import Testing
     try await Self.git(h, ["add", "leak.txt"])
     let accepted = try await h.runProcess("/usr/bin/git", ["commit", "-q", "-m", "fine"], stdin: nil, env: env)
     #expect(accepted.status == 0, "\(accepted.allOutput)")
+    // `commit -a` commits a tracked file changed but not added (git gives the hook its own index).
+    try Self.write(h, "leak.txt", "token=\(Self.password)\n")
+    let all = try await h.runProcess("/usr/bin/git", ["commit", "-q", "-a", "-m", "oops again"], stdin: nil, env: env)
+    #expect(all.status != 0, "\(all.allOutput)")
+    #expect(all.allOutput.contains("leak.txt:1:7: prod/supabase/DB_PASSWORD"), "\(all.allOutput)")
+    try await Self.git(h, ["checkout", "--", "leak.txt"])
+    // A clean commit's scan writes nothing into the vault (it may be tracked by this repository).
+    let entries = { try h.json(try await h.run(["audit", "log", "--format", "json"]))["entries"] as? [Any] }
+    let before = try await entries()?.count
+    try Self.write(h, "other.txt", "nothing secret\n")
+    try await Self.git(h, ["add", "other.txt"])
+    #expect(try await h.runProcess("/usr/bin/git", ["commit", "-q", "-m", "clean"], stdin: nil, env: env).status == 0)
+    #expect(try await entries()?.count == before)
     // Installing again replaces our hook; another hook is left alone.
     #expect(try await h.run(["scan", "--install-hook"]).status == 0)
     try "#!/bin/sh\nexit 0\n".write(toFile: h.path(".git/hooks/pre-commit"), atomically: true, encoding: .utf8)

@@ -91,4 +91,29 @@ import Sodium
     let all = try vault.session.storedValues(environment: nil, allVersions: true)
     #expect(Set(all.map { "\($0.version) \($0.isCurrent)" }) == ["2 true", "1 false"])
   }
+
+  @Test func aLargeFileIsReadInPiecesWithoutMissingAValueAcrossTheirBorders() throws {
+    let scratch = try ScratchDirectory()
+    let value = "sk-live-straddles-the-border-0123456789"
+    let stored = StoredValue(
+      address: try SecretAddress(environment: "prod", service: "app", key: "TOKEN"), version: 1, isCurrent: true,
+      value: try SecretBytes(copying: Array(value.utf8)))
+    let scanner = try LeakScanner(values: [stored])
+    // 1 MiB pieces: one copy across the first border, one wholly inside the overlap of the second,
+    // one at the very end; lines counted across pieces.
+    var text = [UInt8](repeating: 0x61, count: 3 << 20)
+    for i in stride(from: 99, to: text.count, by: 100) { text[i] = 0x0A }
+    let places = [(1 << 20) - 10, (2 << 20) - 20, text.count - value.utf8.count]
+    for place in places { text.replaceSubrange(place..<(place + value.utf8.count), with: Array(value.utf8)) }
+    try Data(text).write(to: URL(fileURLWithPath: scratch.file("big.log")))
+    let report = try scanner.scanFiles([scratch.file("big.log")], root: scratch.path, skipping: [])
+    #expect(report.findings.count == 3)
+    for (finding, place) in zip(report.findings, places) {
+      let before = text[..<place]
+      let line = before.filter { $0 == 0x0A }.count + 1
+      let column = place - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+      #expect(finding.line == line && finding.column == column, "\(finding) at \(place)")
+      #expect(finding.path == "big.log")
+    }
+  }
 }

@@ -54,7 +54,8 @@ extension HotSecrets {
         audit head and every table's rows and digest — and copies it to PATH, a new file or a \
         postgresql:// URI (with --schema), row for row; PATH must not hold a vault. The \
         restored vault is checked against the manifest again. Needs no unlock: only ciphertexts \
-        move. Nothing is written when a check fails.
+        move. Nothing is written when a check fails. Without a checkpoints file the backup's \
+        signer cannot be checked: restore refuses unless --trust-manifest-key.
 
         \(ExitStatus.help("the backup failed a check"))
         """)
@@ -67,14 +68,19 @@ extension HotSecrets {
     @Option(help: "Project root (for the checkpoints file).", completion: .directory) var root: String = "."
     @Option(help: ArgumentHelp("Checkpoints file whose key must have signed the backup (default: ROOT/vault/audit-checkpoints.log).", valueName: "file"), completion: .file())
     var checkpoints: String?
+    @Flag(help: "Without a checkpoints file: trust the signing key the manifest names (anyone can sign a forged backup with their own key).")
+    var trustManifestKey = false
 
     func run() throws {
       let manifest = try VaultBackup.manifest(of: file)
       let checkpointsPath = AuditCheckpoints.path(explicit: checkpoints, root: root)
       let anchor = try VaultSignature.anchoredKey(checkpoints: checkpointsPath).map { ($0, "the checkpoints file \(checkpointsPath)") }
       if anchor == nil {
-        StandardStreams.warning(
-          "no checkpoints file at \(checkpointsPath): the signature is checked with the key the manifest names only (commit vault/audit-checkpoints.log to anchor it)")
+        guard trustManifestKey else {
+          throw CLIError.invalidInput(
+            "no checkpoints file at \(checkpointsPath) to say which key signs this vault's backups: give --checkpoints FILE (the committed vault/audit-checkpoints.log), or --trust-manifest-key to accept the key the manifest names")
+        }
+        StandardStreams.warning("no checkpoints file: the signature is checked with the key the manifest names only")
       }
       var checks = VaultBackup.checkFile(file, manifest: manifest, anchor: anchor)
       if checks.allSatisfy(\.passed) {
@@ -84,7 +90,12 @@ extension HotSecrets {
           let target = try VaultOptions.store(
             at: destination, schema: schema, creating: true,
             busyTimeout: ProcessEnvironment.value(ProcessEnvironment.busyTimeout).flatMap(Double.init) ?? 10)
-          _ = try VaultCopy.copy(from: copy, to: target)
+          do {
+            _ = try VaultCopy.copy(from: copy, to: target)
+          } catch {
+            target.discard()  // nothing half-restored is left behind
+            throw error
+          }
           checks += VaultBackup.checkContents(try VaultBackup.contents(of: target), manifest: manifest).map {
             BackupCheck("restored \($0.name)", $0.passed, $0.detail)
           }
@@ -131,17 +142,42 @@ extension HotSecrets {
         file = VaultLocation.join(scratch, "fresh-backup.db")
         _ = try BackupFiles.write(session: live, to: file)
       }
-      let manifest = try VaultBackup.manifest(of: file)
-      let anchor = try VaultSignature.publicKey(of: live.database).map { ($0, "this vault") }
       var report = DrillReport()
+      let manifest: BackupManifest
+      do {
+        manifest = try VaultBackup.manifest(of: file)
+      } catch {
+        // A backup without a readable manifest fails the drill, and the failure is evidence too.
+        report.checks = [BackupCheck("manifest", false, ErrorMessage.describe(error))]
+        try live.recordDrill(report, backup: nil)
+        return try output.print(
+          CommandReport(
+            DrillJSON(
+              backup: .init(file: file, sha256: "", created_at: ""), passed: false, checks: report.checks,
+              values_decrypted: 0, verify: []),
+            summary: "drill of \(file): FAILED (manifest)", exitStatus: ExitStatus.checkFailed
+          ) { "  FAIL  manifest  \(report.checks[0].detail)\ndrill of \(file): FAILED (manifest)" })
+      }
+      let anchor = try VaultSignature.publicKey(of: live.database).map { ($0, "this vault") }
       report.checks = VaultBackup.checkFile(file, manifest: manifest, anchor: anchor)
+      report.checks.append(
+        BackupCheck(
+          "same vault", manifest.vault_id == live.vaultID,
+          manifest.vault_id == live.vaultID ? "a backup of this vault" : "a backup of vault \(manifest.vault_id), not of this one (\(live.vaultID))"))
       if report.passed {
         let restoredPath = VaultLocation.join(scratch, "restored.db")
         try Data(contentsOf: URL(fileURLWithPath: file)).write(to: URL(fileURLWithPath: restoredPath))
         let copy = try SQLiteStore.open(path: restoredPath)
         report.checks += VaultBackup.checkContents(try VaultBackup.contents(of: copy), manifest: manifest)
         if report.passed {
-          let restored = try VaultAccess.unlock(copy, with: try vault.unlockMethod(), user: ProcessEnvironment.userName)
+          let restored: VaultSession
+          do {
+            restored = try VaultAccess.unlock(copy, with: try vault.unlockMethod(), user: ProcessEnvironment.userName)
+          } catch {
+            report.checks.append(BackupCheck("unlock", false, "the restored copy does not open with your key: \(ErrorMessage.describe(error))"))
+            try live.recordDrill(report, backup: manifest)
+            return try output.print(BackupFiles.report(checks: report.checks, manifest: manifest, action: "drill of \(from ?? "a fresh backup")"))
+          }
           let drill = try await RestoreDrill.run(
             restored: restored, live: live, checkpoints: AuditCheckpoints.path(explicit: nil, root: vault.root),
             policies: try policies(), backupHead: (manifest.audit_head_seq, manifest.audit_head_hash))

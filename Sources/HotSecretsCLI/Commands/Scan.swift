@@ -29,7 +29,8 @@ extension HotSecrets {
         to unlock the vault). One `scan` audit entry records the counts and the names found, \
         not where (docs/incident.md).
 
-        \(ExitStatus.help("a value was found"))
+        Exit codes: 0 clean; 1 a value was found; 2 the scan could not run, or some files could \
+        not be read (named on stderr; the rest was scanned); 64 usage error.
         """
     )
 
@@ -66,6 +67,8 @@ extension HotSecrets {
       @NullEncoded var commits: Int?
       let too_short: [String]
       let skipped_mirror_files: Int
+      /// Paths that could not be read (the scan went on without them).
+      let unreadable: [String]
     }
 
     func validate() throws {
@@ -105,7 +108,16 @@ extension HotSecrets {
           paths.isEmpty ? [vault.root] : paths, root: vault.root,
           skipping: try LeakScanner.ignoredMirrorFiles(root: vault.root))
       }
-      try session.recordScan(environment: environment, source: source, allVersions: versions == .all, report: report)
+      // A clean scan of what is staged writes nothing: the pre-commit hook runs it on every commit,
+      // and the vault file may be tracked by the same repository.
+      if source != .staged || !report.clean {
+        try session.recordScan(environment: environment, source: source, allVersions: versions == .all, report: report)
+      }
+      if !report.unreadable.isEmpty {
+        StandardStreams.warning(
+          "not scanned (\(report.unreadable.count)): " + report.unreadable.prefix(20).joined(separator: "; ")
+            + (report.unreadable.count > 20 ? "; …" : ""))
+      }
       if !scanner.tooShort.isEmpty {
         StandardStreams.warning(
           "not looked for (shorter than 8 bytes, they would match by chance): "
@@ -119,9 +131,12 @@ extension HotSecrets {
             service: $0.address.service, key: $0.address.key, version: $0.version, current: $0.isCurrent,
             encoding: $0.encoding.rawValue, commit: $0.commit)
         }, files: report.files, bytes: report.bytes, commits: source == .history ? report.commits : nil,
-        too_short: scanner.tooShort.map(\.description), skipped_mirror_files: report.skippedMirrorFiles)
+        too_short: scanner.tooShort.map(\.description), skipped_mirror_files: report.skippedMirrorFiles,
+        unreadable: report.unreadable)
+      // Found: 1. Clean but some files unread: 2 (not proven clean). Clean: 0.
+      let status = !report.clean ? ExitStatus.checkFailed : report.unreadable.isEmpty ? ExitStatus.success : ExitStatus.error
       try output.print(
-        CommandReport(document, summary: Self.summary(report, source: source), exitStatus: report.clean ? 0 : 1) {
+        CommandReport(document, summary: Self.summary(report, source: source), exitStatus: status) {
           (report.findings.map(Self.line) + [Self.summary(report, source: source)]).joined(separator: "\n")
         })
     }
@@ -158,10 +173,13 @@ extension HotSecrets {
         case .history: "\(Plural.count(report.files, "blob")) of \(Plural.count(report.commits, "commit"))"
         }
       let bytes = String(format: "%.1f MB", Double(report.bytes) / 1_000_000)
-      guard !report.clean else { return "scan: clean (\(what), \(bytes) read)" }
+      let unread = report.unreadable.isEmpty ? "" : "; \(Plural.count(report.unreadable.count, "path")) could not be read"
+      guard !report.clean else {
+        return "scan: clean (\(what), \(bytes) read\(unread))" + (unread.isEmpty ? "" : ": not proven clean")
+      }
       let secrets = Set(report.findings.map(\.address)).count
       return
-        "scan: \(Plural.count(report.findings.count, "finding")) of \(Plural.count(secrets, "secret")) (\(what), \(bytes) read): rotate them (docs/incident.md)"
+        "scan: \(Plural.count(report.findings.count, "finding")) of \(Plural.count(secrets, "secret")) (\(what), \(bytes) read\(unread)): rotate them (docs/incident.md)"
     }
 
     /// The git work tree ROOT is in, for --staged, --git-history and --install-hook.

@@ -46,12 +46,12 @@ public enum RestoreDrill {
     } catch {
       report.checks.append(BackupCheck("values decrypt", false, "\(error.localizedDescription)"))
     }
-    let chain = try restored.verifyAudit(checkpoints: checkpoints)
+    let chain = try restored.verifyAudit(checkpoints: checkpoints, throughSeq: backupHead.seq)
     report.checks.append(
       BackupCheck(
         "audit chain", chain.intact,
         chain.intact
-          ? "\(Plural.count(chain.entries, "entry", "entries")), hashes and MACs checked, \(Plural.count(chain.checkpoints, "checkpoint")) of \(checkpoints) verified"
+          ? "\(Plural.count(chain.entries, "entry", "entries")), hashes and MACs checked, \(Plural.count(chain.checkpoints, "checkpoint")) of \(checkpoints) up to the backup's head verified"
           : "broken at seq \(chain.firstBadSeq.map(String.init) ?? "?"): \(chain.checkpointError ?? chain.reason ?? "unknown")"))
     for policy in policies {
       let options = PolicyCheck.Options(live: false, mirrorDirectory: nil, asOf: asOf)

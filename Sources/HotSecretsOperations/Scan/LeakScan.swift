@@ -42,6 +42,9 @@ public struct LeakScanReport: Sendable {
   public var tooShort: [SecretAddress] = []
   /// Paths skipped as the plaintext mirror (git-ignored files under the mirror folder).
   public var skippedMirrorFiles = 0
+  /// Files and folders that could not be read, with why: the scan went on without them, so a
+  /// clean result does not cover them.
+  public var unreadable: [String] = []
 
   public var clean: Bool { findings.isEmpty }
 }
@@ -99,6 +102,10 @@ public final class LeakScanner: @unchecked Sendable {
       if let encoded = try Self.percentEncoded(stored.value) {
         patterns.append(encoded)
         owners.append((index, .url))
+        if let lower = try Self.percentEncoded(stored.value, lowercase: true), !lower.constantTimeEquals(encoded) {
+          patterns.append(lower)
+          owners.append((index, .url))
+        }
       }
     }
     matcher = try ValueMatcher(patterns: patterns)
@@ -107,16 +114,21 @@ public final class LeakScanner: @unchecked Sendable {
     tooShort = short
   }
 
-  /// `value` percent-encoded into secure memory, or nil when encoding changes nothing.
-  static func percentEncoded(_ value: SecretBytes) throws -> SecretBytes? {
+  /// `value` percent-encoded into secure memory (upper- or lower-case hex), or nil when encoding
+  /// changes nothing.
+  static func percentEncoded(_ value: SecretBytes, lowercase: Bool = false) throws -> SecretBytes? {
     let unreserved = { (b: UInt8) in
       (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2E
         || b == 0x5F || b == 0x7E
     }
-    let escaped = value.withUnsafeBytes { $0.filter { !unreserved($0) }.count }
+    let escaped = value.withUnsafeBytes { bytes in
+      var count = 0
+      for b in bytes where !unreserved(b) { count += 1 }
+      return count
+    }
     guard escaped > 0 else { return nil }
     let out = try SecretBytes(count: value.count + 2 * escaped)
-    let hex = Array("0123456789ABCDEF".utf8)
+    let hex = Array((lowercase ? "0123456789abcdef" : "0123456789ABCDEF").utf8)
     value.withUnsafeBytes { input in
       out.withUnsafeMutableBytes { output in
         var j = 0
@@ -136,32 +148,56 @@ public final class LeakScanner: @unchecked Sendable {
     return out
   }
 
-  /// The findings in `bytes`, reported under `path` (and `commit`).
-  func findings(in bytes: UnsafeRawBufferPointer, path: String, commit: String? = nil) -> [LeakFinding] {
-    var hits: [(pattern: Int, offset: Int)] = []
-    matcher.matches(in: bytes) { hits.append(($0, $1)) }
-    guard !hits.isEmpty else { return [] }
-    // Lines and columns, counted once up to each hit (hits come in offset order).
+  /// Where line counting stands in one file read in pieces: the line number and absolute offset of
+  /// the line's start at absolute offset `position`.
+  struct LineCursor {
     var line = 1
     var lineStart = 0
     var position = 0
-    var result: [LeakFinding] = []
-    for hit in hits {
-      while position < hit.offset {
-        if bytes[position] == 0x0A {
+
+    /// Moves to absolute offset `target`, counting the newlines of `bytes` (which start at
+    /// absolute offset `base`) on the way.
+    mutating func advance(to target: Int, in bytes: UnsafeRawBufferPointer, base: Int) {
+      while position < target {
+        if bytes[position - base] == 0x0A {
           line += 1
           lineStart = position + 1
         }
         position += 1
       }
+    }
+  }
+
+  /// The findings in `bytes`, reported under `path` (and `commit`). For a file read in pieces,
+  /// `bytes` starts at absolute offset `base`, its first `carried` bytes were the end of the
+  /// previous piece (a match lying wholly in them was reported then), and `cursor` carries the
+  /// line count from piece to piece.
+  func findings(
+    in bytes: UnsafeRawBufferPointer, path: String, commit: String? = nil, base: Int = 0, carried: Int = 0,
+    cursor: inout LineCursor
+  ) -> [LeakFinding] {
+    var hits: [(pattern: Int, offset: Int)] = []
+    matcher.matches(in: bytes) { pattern, offset in
+      if offset + self.matcher.length(of: pattern) > carried { hits.append((pattern, offset)) }
+    }
+    var result: [LeakFinding] = []
+    // Lines and columns, counted once up to each hit (hits come in offset order).
+    for hit in hits {
+      cursor.advance(to: base + hit.offset, in: bytes, base: base)
       let owner = owners[hit.pattern]
       let value = values[owner.value]
       result.append(
         LeakFinding(
-          path: path, line: line, column: hit.offset - lineStart + 1, address: value.address, version: value.version,
-          isCurrent: value.isCurrent, encoding: owner.encoding, commit: commit))
+          path: path, line: cursor.line, column: base + hit.offset - cursor.lineStart + 1, address: value.address,
+          version: value.version, isCurrent: value.isCurrent, encoding: owner.encoding, commit: commit))
     }
     return result
+  }
+
+  /// The findings in `bytes`, one whole file or blob, reported under `path` (and `commit`).
+  func findings(in bytes: UnsafeRawBufferPointer, path: String, commit: String? = nil) -> [LeakFinding] {
+    var cursor = LineCursor()
+    return findings(in: bytes, path: path, commit: commit, cursor: &cursor)
   }
 
   // MARK: - The working tree
@@ -194,7 +230,7 @@ public final class LeakScanner: @unchecked Sendable {
     let skip = { (path: String) in !skipping.isEmpty && skipping.contains(GitIgnoreGuard.absolutePath(path)) }
     var report = LeakScanReport()
     report.tooShort = tooShort
-    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    var buffer = [UInt8](repeating: 0, count: max(1 << 20, matcher.longestPattern * 4))
     let prefix = root == "." ? "" : root.hasSuffix("/") ? root : root + "/"
     func shown(_ path: String) -> String {
       var path = path
@@ -206,33 +242,55 @@ public final class LeakScanner: @unchecked Sendable {
         report.skippedMirrorFiles += 1
         return
       }
-      let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+      // O_NONBLOCK: a file swapped for a FIFO meanwhile cannot block the scan; only a regular
+      // file is read.
+      let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
       guard fd >= 0 else {
-        throw LeakScanError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        report.unreadable.append("\(shown(path)): \(String(cString: strerror(errno)))")
+        return
       }
       defer { close(fd) }
       var info = stat()
-      guard fstat(fd, &info) == 0 else { throw LeakScanError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+      guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+        report.unreadable.append("\(shown(path)): not a regular file")
+        return
+      }
       let size = Int(info.st_size)
       report.files += 1
       report.bytes += size
       guard size >= ValueMatcher.window else { return }
-      if size <= buffer.count {
-        let count = buffer.withUnsafeMutableBytes { FileDescriptorIO.readFully(fd, into: $0, count: size) }
-        buffer.withUnsafeBytes { report.findings += findings(in: UnsafeRawBufferPointer(rebasing: $0[..<count]), path: shown(path)) }
-        // What was read may hold a value: it does not outlive the scan.
-        buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, count) }
-      } else {
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
-          throw LeakScanError.unreadable(path: path, reason: String(cString: strerror(errno)))
+      // Streamed through one buffer, each piece overlapping the last by the longest pattern less
+      // one byte (a file that grows or shrinks meanwhile is read as it is; nothing is mapped, so a
+      // truncation cannot fault). What was read may hold a value: it is zeroed after each file.
+      let overlap = max(0, matcher.longestPattern - 1)
+      var cursor = LineCursor()
+      var base = 0
+      var carried = 0
+      let name = shown(path)
+      defer { buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, $0.count) } }
+      while true {
+        let count = buffer.withUnsafeMutableBytes {
+          FileDescriptorIO.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[carried...]), count: $0.count - carried)
         }
-        defer { munmap(mapped, size) }
-        report.findings += findings(in: UnsafeRawBufferPointer(start: mapped, count: size), path: shown(path))
+        let filled = carried + count
+        buffer.withUnsafeBytes {
+          report.findings += findings(
+            in: UnsafeRawBufferPointer(rebasing: $0[..<filled]), path: name, base: base, carried: carried, cursor: &cursor)
+        }
+        if filled < buffer.count || count == 0 { break }
+        let keep = min(overlap, filled)
+        buffer.withUnsafeMutableBytes { raw in
+          cursor.advance(to: base + filled - keep, in: UnsafeRawBufferPointer(rebasing: raw[..<filled]), base: base)
+          raw.baseAddress!.copyMemory(from: raw.baseAddress! + filled - keep, byteCount: keep)
+        }
+        base += filled - keep
+        carried = keep
       }
     }
     func walk(_ folder: String) throws {
       guard let directory = opendir(folder) else {
-        throw LeakScanError.unreadable(path: folder, reason: String(cString: strerror(errno)))
+        report.unreadable.append("\(shown(folder)): \(String(cString: strerror(errno)))")
+        return
       }
       defer { closedir(directory) }
       var entries: [(name: String, type: UInt8)] = []
@@ -280,14 +338,29 @@ public final class LeakScanner: @unchecked Sendable {
   public func scanStaged(workTree: String) throws -> LeakScanReport {
     var report = LeakScanReport()
     report.tooShort = tooShort
+    // The index a commit records: git gives a pre-commit hook its own (`commit -a`, `commit PATH`)
+    // in GIT_INDEX_FILE.
+    let index = ProcessInfo.processInfo.environment["GIT_INDEX_FILE"].map { ["GIT_INDEX_FILE": $0] } ?? [:]
     let (status, output) = try git(
-      ["-C", workTree, "diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACMRT"])
+      ["-C", workTree, "diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--diff-filter=ACMRT"],
+      environment: index)
     guard status == 0 else { throw LeakScanError.gitFailed(command: "diff") }
-    let paths = output.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-    try readBlobs(workTree: workTree, names: paths.map { ":" + $0 }) { index, content in
+    // ":MODE MODE OLD NEW STATUS" then the path, each NUL-terminated; read by blob id, so no path
+    // (a newline in it, bytes that are not UTF-8) can confuse the request.
+    var staged: [(blob: String, path: String)] = []
+    let tokens = output.split(separator: 0, omittingEmptySubsequences: false)
+    var i = 0
+    while i + 1 < tokens.count {
+      let fields = tokens[i].dropFirst().split(separator: 0x20)
+      if tokens[i].first == UInt8(ascii: ":"), fields.count >= 5, String(decoding: fields[1], as: UTF8.self).hasPrefix("100") {
+        staged.append((String(decoding: fields[3], as: UTF8.self), String(decoding: tokens[i + 1], as: UTF8.self)))
+      }
+      i += 2
+    }
+    try readBlobs(workTree: workTree, names: staged.map(\.blob)) { index, content in
       report.files += 1
       report.bytes += content.count
-      report.findings += findings(in: content, path: paths[index])
+      report.findings += findings(in: content, path: staged[index].path)
     }
     return report
   }
@@ -302,7 +375,8 @@ public final class LeakScanner: @unchecked Sendable {
     report.commits = commitList.split(separator: 0x0A).count
     guard report.commits > 0 else { return report }
     let (status, raw) = try git(
-      ["-C", workTree, "diff-tree", "--stdin", "--root", "-r", "--no-renames", "--raw", "--no-abbrev", "-z"],
+      // -m: a merge's changes against each parent, so a blob only a merge introduced is seen too.
+      ["-C", workTree, "diff-tree", "--stdin", "--root", "-m", "-r", "--no-renames", "--raw", "--no-abbrev", "-z"],
       input: commitList)
     guard status == 0 else { throw LeakScanError.gitFailed(command: "diff-tree") }
     // Tokens: a commit id, then per changed path ":MODE MODE OLD NEW STATUS" and the path.
@@ -336,9 +410,11 @@ public final class LeakScanner: @unchecked Sendable {
     return report
   }
 
-  private func git(_ arguments: [String], input: [UInt8] = []) throws -> (Int32, [UInt8]) {
+  private func git(_ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:]) throws
+    -> (Int32, [UInt8])
+  {
     do {
-      return try GitCommand.run(arguments, input: input)
+      return try GitCommand.run(arguments, input: input, environment: environment)
     } catch {
       throw LeakScanError.gitFailed(command: arguments.dropFirst(2).first ?? "")
     }
@@ -358,9 +434,12 @@ public final class LeakScanner: @unchecked Sendable {
       do {
         for index in names.indices {
           guard let header = try reader.line() else { throw LeakScanError.gitFailed(command: "cat-file") }
-          // "<id> <type> <size>", or "<name> missing".
+          // "<id> <type> <size>", or "<name> missing": an object that cannot be read is an error,
+          // never a clean result.
           let fields = header.split(separator: 0x20)
-          guard fields.count == 3, let size = Int(String(decoding: fields[2], as: UTF8.self)) else { continue }
+          guard fields.count == 3, let size = Int(String(decoding: fields[2], as: UTF8.self)) else {
+            throw LeakScanError.gitFailed(command: "cat-file")
+          }
           try reader.bytes(size + 1) { content in try body(index, UnsafeRawBufferPointer(rebasing: content[..<size])) }
         }
       } catch {

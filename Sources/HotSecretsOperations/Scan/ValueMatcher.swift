@@ -27,6 +27,12 @@ package final class ValueMatcher: @unchecked Sendable {
 
   package var patternCount: Int { offsets.count - 1 }
 
+  /// The length of pattern `index`.
+  package func length(of index: Int) -> Int { offsets[index + 1] - offsets[index] }
+
+  /// The longest pattern's length (0 without patterns).
+  package var longestPattern: Int { (0..<patternCount).map(length(of:)).max() ?? 0 }
+
   private static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
 
   /// A matcher for `patterns`, each at least `window` bytes long.

@@ -45,16 +45,22 @@ package enum GitCommand {
   /// Runs `git ARGUMENTS` with `input` on its stdin (written from another thread, so a git that
   /// answers while it reads cannot deadlock), giving its exit status and everything it wrote on
   /// stdout; stderr is discarded. Throws `Unavailable` when git is missing or cannot start.
-  package static func run(_ arguments: [String], input: [UInt8] = []) throws -> (status: Int32, output: [UInt8]) {
+  package static func run(
+    _ arguments: [String], input: [UInt8] = [], environment extra: [String: String] = [:]
+  ) throws -> (status: Int32, output: [UInt8]) {
     var output: [UInt8] = []
-    let status = try stream(arguments, input: input) { fd in output = FileDescriptorIO.readAll(fd) ?? [] }
+    let status = try stream(arguments, input: input, environment: extra) { fd in output = FileDescriptorIO.readAll(fd) ?? [] }
     return (status, output)
   }
 
   /// Runs `git ARGUMENTS` as `run` does, handing `read` git's stdout to consume as it comes;
   /// returns git's exit status once `read` is done and git has exited. git is started with
   /// `posix_spawn` and gets only its three standard descriptors (stderr: /dev/null).
-  package static func stream(_ arguments: [String], input: [UInt8], read: (Int32) throws -> Void) throws -> Int32 {
+  /// `extra` adds variables on top of `environmentNames` (e.g. the `GIT_INDEX_FILE` git gives a
+  /// pre-commit hook).
+  package static func stream(
+    _ arguments: [String], input: [UInt8], environment extra: [String: String] = [:], read: (Int32) throws -> Void
+  ) throws -> Int32 {
     guard let executable else { throw Unavailable() }
     var toGit: [Int32] = [-1, -1]
     var fromGit: [Int32] = [-1, -1]
@@ -72,7 +78,9 @@ package enum GitCommand {
     posix_spawn_file_actions_adddup2(&actions, fromGit[1], 1)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    let envp = environment(ProcessInfo.processInfo.environment).sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    let envp =
+      environment(ProcessInfo.processInfo.environment).merging(extra) { $1 }.sorted { $0.key < $1.key }
+      .map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { for pointer in argv + envp { free(pointer) } }
     var pid: pid_t = 0
     let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
@@ -98,8 +106,10 @@ package enum GitCommand {
     feeding.start()
     var failure: Error?
     do { try read(fromGit[0]) } catch { failure = error }
-    // Drain what `read` left, so git never blocks on a full pipe before exiting.
-    _ = FileDescriptorIO.readAll(fromGit[0])
+    // Drain what `read` left, so git never blocks on a full pipe before exiting (it may be a
+    // blob's content: zeroed).
+    var rest = FileDescriptorIO.readAll(fromGit[0]) ?? []
+    rest.withUnsafeMutableBytes { if let base = $0.baseAddress { _ = memset(base, 0, $0.count) } }
     close(fromGit[0])
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0, errno == EINTR {}

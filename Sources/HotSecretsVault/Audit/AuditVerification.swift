@@ -47,11 +47,23 @@ extension VaultSession {
     try database.read { tx in try verifyAudit(checkpoints: path, in: tx) }
   }
 
+  /// `verifyAudit(checkpoints:)` of a copy taken when the chain ended at `seq` (a backup): the
+  /// checkpoints signed later — of entries the copy cannot hold — are left out, not reported as a
+  /// truncation.
+  public func verifyAudit(checkpoints path: String, throughSeq seq: Int64?) throws -> AuditChain.Verification {
+    try database.read { tx in try verifyAudit(checkpoints: path, in: tx, throughSeq: seq ?? 0) }
+  }
+
   /// `verifyAudit(checkpoints:)` inside the caller's transaction; `visit` sees every entry in seq order.
+  /// With `throughSeq`, only the checkpoints of entries up to that seq are checked.
   package func verifyAudit(
-    checkpoints path: String, in tx: any StoreTransaction, visit: ((AuditEntry) throws -> Void)? = nil
+    checkpoints path: String, in tx: any StoreTransaction, throughSeq: Int64? = nil,
+    visit: ((AuditEntry) throws -> Void)? = nil
   ) throws -> AuditChain.Verification {
-    let lines = try AuditCheckpoints.readLines(path) ?? []
+    var lines = try AuditCheckpoints.readLines(path) ?? []
+    if let throughSeq {
+      lines = lines.filter { line in (try? AuditCheckpoint.parse(utf8: line)).map { $0.seq <= throughSeq } ?? true }
+    }
     var result = try AuditChain.verify(in: tx, keys: keys, visit: visit)
     if !lines.isEmpty {
       var signingKey: [UInt8]?
