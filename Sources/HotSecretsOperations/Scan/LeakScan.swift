@@ -267,12 +267,14 @@ public final class LeakScanner: @unchecked Sendable {
       var base = 0
       var carried = 0
       let name = shown(path)
-      defer { buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, $0.count) } }
+      var used = 0
+      defer { buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, used) } }
       while true {
         let count = buffer.withUnsafeMutableBytes {
           FileDescriptorIO.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[carried...]), count: $0.count - carried)
         }
         let filled = carried + count
+        used = max(used, filled)
         buffer.withUnsafeBytes {
           report.findings += findings(
             in: UnsafeRawBufferPointer(rebasing: $0[..<filled]), path: name, base: base, carried: carried, cursor: &cursor)
