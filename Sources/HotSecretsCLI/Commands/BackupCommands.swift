@@ -88,8 +88,7 @@ extension HotSecrets {
           checks += VaultBackup.checkContents(try VaultBackup.contents(of: copy), manifest: manifest)
           guard checks.allSatisfy(\.passed) else { return }
           let target = try VaultOptions.store(
-            at: destination, schema: schema, creating: true,
-            busyTimeout: ProcessEnvironment.value(ProcessEnvironment.busyTimeout).flatMap(Double.init) ?? 10)
+            at: destination, schema: schema, creating: true, busyTimeout: VaultOptions.environmentBusyTimeout)
           do {
             _ = try VaultCopy.copy(from: copy, to: target)
           } catch {
@@ -101,7 +100,7 @@ extension HotSecrets {
           }
         }
       }
-      try output.print(BackupFiles.report(checks: checks, manifest: manifest, action: "restore \(file) to \(destination)"))
+      try output.print(BackupFiles.report(checks: checks, sha256: manifest.sha256, action: "restore \(file) to \(destination)"))
     }
   }
 
@@ -142,63 +141,66 @@ extension HotSecrets {
         file = VaultLocation.join(scratch, "fresh-backup.db")
         _ = try BackupFiles.write(session: live, to: file)
       }
+      let (report, manifest) = try await drill(file, live: live, scratch: scratch)
+      // Every drill that got as far as a report is evidence, a failed one too.
+      try live.recordDrill(report, backup: manifest)
+      let result = BackupFiles.report(
+        checks: report.checks, sha256: manifest?.sha256, action: "drill of \(from ?? "a fresh backup")")
+      try output.print(
+        CommandReport(
+          DrillJSON(
+            backup: .init(file: from ?? "(fresh, removed)", sha256: manifest?.sha256, created_at: manifest?.created_at),
+            passed: report.passed, checks: report.checks, values_decrypted: report.valuesDecrypted,
+            verify: report.verify),
+          summary: result.summary, exitStatus: result.exitStatus, text: result.text))
+    }
+
+    /// The drill's checks of `file`, as far as they get: each stage runs only when every check
+    /// before it passed. The manifest is nil when it could not be read.
+    private func drill(_ file: String, live: VaultSession, scratch: String) async throws -> (DrillReport, BackupManifest?) {
       var report = DrillReport()
       let manifest: BackupManifest
       do {
         manifest = try VaultBackup.manifest(of: file)
       } catch {
-        // A backup without a readable manifest fails the drill, and the failure is evidence too.
         report.checks = [BackupCheck("manifest", false, ErrorMessage.describe(error))]
-        try live.recordDrill(report, backup: nil)
-        return try output.print(
-          CommandReport(
-            DrillJSON(
-              backup: .init(file: file, sha256: "", created_at: ""), passed: false, checks: report.checks,
-              values_decrypted: 0, verify: []),
-            summary: "drill of \(file): FAILED (manifest)", exitStatus: ExitStatus.checkFailed
-          ) { "  FAIL  manifest  \(report.checks[0].detail)\ndrill of \(file): FAILED (manifest)" })
+        return (report, nil)
       }
-      let anchor = try VaultSignature.publicKey(of: live.database).map { ($0, "this vault") }
-      report.checks = VaultBackup.checkFile(file, manifest: manifest, anchor: anchor)
+      // The key derived from the live vault's sealed signing key, not the public key stored beside
+      // it, which someone who can write the file without its key could replace.
+      report.checks = VaultBackup.checkFile(file, manifest: manifest, anchor: (try live.signingPublicKey(), "this vault"))
       report.checks.append(
         BackupCheck(
           "same vault", manifest.vault_id == live.vaultID,
-          manifest.vault_id == live.vaultID ? "a backup of this vault" : "a backup of vault \(manifest.vault_id), not of this one (\(live.vaultID))"))
-      if report.passed {
-        let restoredPath = VaultLocation.join(scratch, "restored.db")
-        try Data(contentsOf: URL(fileURLWithPath: file)).write(to: URL(fileURLWithPath: restoredPath))
-        let copy = try SQLiteStore.open(path: restoredPath)
-        report.checks += VaultBackup.checkContents(try VaultBackup.contents(of: copy), manifest: manifest)
-        if report.passed {
-          let restored: VaultSession
-          do {
-            restored = try VaultAccess.unlock(copy, with: try vault.unlockMethod(), user: ProcessEnvironment.userName)
-          } catch {
-            report.checks.append(BackupCheck("unlock", false, "the restored copy does not open with your key: \(ErrorMessage.describe(error))"))
-            try live.recordDrill(report, backup: manifest)
-            return try output.print(BackupFiles.report(checks: report.checks, manifest: manifest, action: "drill of \(from ?? "a fresh backup")"))
-          }
-          let drill = try await RestoreDrill.run(
-            restored: restored, live: live, checkpoints: AuditCheckpoints.path(explicit: nil, root: vault.root),
-            policies: try policies(), backupHead: (manifest.audit_head_seq, manifest.audit_head_hash))
-          report.checks += drill.checks
-          report.valuesDecrypted = drill.valuesDecrypted
-          report.verify = drill.verify
-        }
+          manifest.vault_id == live.vaultID
+            ? "a backup of this vault" : "a backup of vault \(manifest.vault_id), not of this one (\(live.vaultID))"))
+      guard report.passed else { return (report, manifest) }
+      let copy = try BackupFiles.duplicate(of: file, into: scratch)
+      report.checks += VaultBackup.checkContents(try VaultBackup.contents(of: copy), manifest: manifest)
+      guard report.passed else { return (report, manifest) }
+      let restored: VaultSession
+      do {
+        restored = try VaultAccess.unlock(copy, with: try vault.unlockMethod(), user: ProcessEnvironment.userName)
+      } catch {
+        report.checks.append(
+          BackupCheck("unlock", false, "the restored copy does not open with your key: \(ErrorMessage.describe(error))"))
+        return (report, manifest)
       }
-      try live.recordDrill(report, backup: manifest)
-      var result = BackupFiles.report(checks: report.checks, manifest: manifest, action: "drill of \(from ?? "a fresh backup")")
-      result = CommandReport(
-        DrillJSON(
-          backup: .init(file: from ?? "(fresh, removed)", sha256: manifest.sha256, created_at: manifest.created_at),
-          passed: report.passed, checks: report.checks, values_decrypted: report.valuesDecrypted, verify: report.verify),
-        summary: result.summary, exitStatus: result.exitStatus, text: result.text)
-      try output.print(result)
+      let checked = try await RestoreDrill.run(
+        restored: restored, live: live, checkpoints: AuditCheckpoints.path(explicit: nil, root: vault.root),
+        policies: try policies(), backupHead: (manifest.audit_head_seq, manifest.audit_head_hash))
+      report.checks += checked.checks
+      report.valuesDecrypted = checked.valuesDecrypted
+      report.verify = checked.verify
+      return (report, manifest)
     }
 
     struct DrillJSON: Encodable {
       struct Backup: Encodable {
-        let file, sha256, created_at: String
+        let file: String
+        /// Null when the manifest could not be read.
+        @NullEncoded var sha256: String?
+        @NullEncoded var created_at: String?
       }
       let backup: Backup
       let passed: Bool
@@ -232,7 +234,7 @@ enum BackupFiles {
       throw VaultError.vaultExists(path: path)
     }
     // The copy must hold the key that signs its manifest.
-    try session.ensureSigningKey()
+    _ = try session.signingPublicKey()
     let source: String
     if let store = session.database as? SQLiteStore {
       try store.backup(toNewFile: file)
@@ -259,12 +261,17 @@ enum BackupFiles {
   static func withDuplicate<T>(of file: String, _ body: (SQLiteStore) throws -> T) throws -> T {
     let scratch = try scratchFolder()
     defer { try? FileManager.default.removeItem(atPath: scratch) }
-    let path = VaultLocation.join(scratch, "duplicate.db")
+    return try body(try duplicate(of: file, into: scratch))
+  }
+
+  /// The vault in a duplicate of `file` made in `folder` (see `withDuplicate`).
+  static func duplicate(of file: String, into folder: String) throws -> SQLiteStore {
+    let path = VaultLocation.join(folder, "duplicate.db")
     guard let bytes = FileManager.default.contents(atPath: file) else {
       throw VaultError.io(path: file, reason: "cannot read the backup")
     }
     try bytes.write(to: URL(fileURLWithPath: path))
-    return try body(try SQLiteStore.open(path: path))
+    return try SQLiteStore.open(path: path)
   }
 
   /// A new private folder under the temporary directory.
@@ -279,11 +286,12 @@ enum BackupFiles {
   struct ReportJSON: Encodable {
     let passed: Bool
     let checks: [BackupCheck]
-    let sha256: String
+    @NullEncoded var sha256: String?
   }
 
-  /// One line per check (`ok` or `FAIL`, its name, what it found), then a verdict.
-  static func report(checks: [BackupCheck], manifest: BackupManifest, action: String) -> CommandReport {
+  /// One line per check (`ok` or `FAIL`, its name, what it found), then a verdict; `sha256` is the
+  /// backup's, as its manifest gives it.
+  static func report(checks: [BackupCheck], sha256: String?, action: String) -> CommandReport {
     let passed = checks.allSatisfy(\.passed)
     let failed = checks.filter { !$0.passed }.map(\.name)
     let summary =
@@ -291,7 +299,7 @@ enum BackupFiles {
       ? "\(action): passed (\(Plural.count(checks.count, "check")))"
       : "\(action): FAILED (\(failed.joined(separator: ", ")))"
     return CommandReport(
-      ReportJSON(passed: passed, checks: checks, sha256: manifest.sha256), summary: summary,
+      ReportJSON(passed: passed, checks: checks, sha256: sha256), summary: summary,
       exitStatus: passed ? ExitStatus.success : ExitStatus.checkFailed
     ) {
       let width = checks.map(\.name.count).max() ?? 0

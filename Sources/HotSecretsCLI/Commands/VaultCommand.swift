@@ -49,7 +49,7 @@ extension HotSecrets {
       }
 
       func run() throws {
-        let busy = ProcessEnvironment.value(ProcessEnvironment.busyTimeout).flatMap(Double.init) ?? 10
+        let busy = VaultOptions.environmentBusyTimeout
         let source = try VaultOptions.store(at: from, schema: fromSchema, creating: false, busyTimeout: busy)
         let destination = try VaultOptions.store(at: to, schema: toSchema, creating: true, busyTimeout: busy)
         let copied: [VaultCopy.TableSummary]

@@ -33,7 +33,10 @@ struct VaultOptions: ParsableArguments {
     VaultLocation.resolve(explicit: vault, environment: ProcessEnvironment.value(ProcessEnvironment.vault), root: root)
   }
 
-  var busyTimeout: Double {
+  var busyTimeout: Double { Self.environmentBusyTimeout }
+
+  /// Seconds a writer waits for another's write lock: $HOTSECRETS_BUSY_TIMEOUT, else 10.
+  static var environmentBusyTimeout: Double {
     ProcessEnvironment.value(ProcessEnvironment.busyTimeout).flatMap(Double.init) ?? 10
   }
 

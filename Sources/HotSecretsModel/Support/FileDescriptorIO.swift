@@ -18,6 +18,19 @@ public enum FileDescriptorIO {
     }
   }
 
+  /// Reads up to `count` bytes into `buffer`, retrying short reads and EINTR; the number read
+  /// (fewer at end of file or on an error).
+  public static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, count: Int) -> Int {
+    var total = 0
+    while total < count {
+      let n = read(fd, buffer.baseAddress! + total, count - total)
+      if n < 0, errno == EINTR { continue }
+      if n <= 0 { break }
+      total += n
+    }
+    return total
+  }
+
   /// Writes all of `bytes`; false on a write error.
   @discardableResult
   public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {

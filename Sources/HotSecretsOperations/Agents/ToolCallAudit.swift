@@ -38,15 +38,12 @@ extension VaultSession {
     tool: String, environment: String?, client: AgentClient, arguments: [String: CanonicalJSON],
     outcome: ToolCallOutcome
   ) throws {
-    try database.write { tx in
-      try AuditChain.append(
-        AuditEvent(
-          action: .mcp(tool: tool), subject: environment,
-          detail: .object([
-            "client": .object(["name": .string(client.name), "version": .string(client.version)]),
-            "arguments": .object(arguments), "outcome": .string(outcome.rawValue),
-          ])),
-        actor: actor, keys: keys, at: now(), in: tx)
-    }
+    try recordAudit(
+      AuditEvent(
+        action: .mcp(tool: tool), subject: environment,
+        detail: .object([
+          "client": .object(["name": .string(client.name), "version": .string(client.version)]),
+          "arguments": .object(arguments), "outcome": .string(outcome.rawValue),
+        ])))
   }
 }

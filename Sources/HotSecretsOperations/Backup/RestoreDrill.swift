@@ -85,19 +85,6 @@ public enum RestoreDrill {
 }
 
 extension VaultSession {
-  /// Appends the `backup` audit entry: the copy's file name, SHA-256, and audit head.
-  public func recordBackup(_ manifest: BackupManifest) throws {
-    var detail: [String: CanonicalJSON] = [
-      "file": .string(manifest.file), "sha256": .string(manifest.sha256), "source": .string(manifest.source),
-      "bytes": .int(manifest.bytes),
-    ]
-    if let seq = manifest.audit_head_seq { detail["audit_head_seq"] = .int(Int(seq)) }
-    try database.write { tx in
-      try AuditChain.append(
-        AuditEvent(action: .backup, detail: .object(detail)), actor: actor, keys: keys, at: now(), in: tx)
-    }
-  }
-
   /// Appends the `drill` audit entry: which backup (SHA-256, creation time), the result, and the
   /// names of the checks that failed.
   public func recordDrill(_ report: DrillReport, backup: BackupManifest?) throws {
@@ -110,9 +97,6 @@ extension VaultSession {
       detail["backup_sha256"] = .string(backup.sha256)
       detail["backup_created_at"] = .string(backup.created_at)
     }
-    try database.write { tx in
-      try AuditChain.append(
-        AuditEvent(action: .drill, detail: .object(detail)), actor: actor, keys: keys, at: now(), in: tx)
-    }
+    try recordAudit(AuditEvent(action: .drill, detail: .object(detail)))
   }
 }

@@ -96,14 +96,8 @@ public enum VaultBackup {
       throw VaultError.corruptVault("the copy holds vault \(manifest.vault_id), not \(session.vaultID)")
     }
     // The key is named inside what it signs.
-    try session.ensureSigningKey()
-    guard let publicKey = try VaultSignature.publicKey(of: session.database) else {
-      throw VaultError.corruptVault("the vault has no signing key")
-    }
-    manifest.public_key = Base64.encode(publicKey)
-    let (signature, signer) = try session.sign(document: try manifest.signedBytes(), domain: signatureDomain)
-    guard signer == publicKey else { throw VaultError.corruptVault("the stored signing public key does not match the signing key") }
-    manifest.signature = Base64.encode(signature)
+    manifest.public_key = Base64.encode(try session.signingPublicKey())
+    manifest.signature = Base64.encode(try session.sign(document: try manifest.signedBytes(), domain: signatureDomain))
     let path = manifestPath(of: file)
     try Data(try StableJSON.encode(manifest)).write(to: URL(fileURLWithPath: path), options: .withoutOverwriting)
     chmod(path, 0o644)
@@ -190,5 +184,17 @@ public enum VaultBackup {
           ? "\(contents.tables.count) tables, \(rows) rows, each table's digest as signed"
           : "differ from the manifest in: " + differing.joined(separator: ", ")))
     return checks
+  }
+}
+
+extension VaultSession {
+  /// Appends the `backup` audit entry: the copy's file name, SHA-256, and audit head.
+  public func recordBackup(_ manifest: BackupManifest) throws {
+    var detail: [String: CanonicalJSON] = [
+      "file": .string(manifest.file), "sha256": .string(manifest.sha256), "source": .string(manifest.source),
+      "bytes": .int(manifest.bytes),
+    ]
+    if let seq = manifest.audit_head_seq { detail["audit_head_seq"] = .int(Int(seq)) }
+    try recordAudit(AuditEvent(action: .backup, detail: .object(detail)))
   }
 }

@@ -38,8 +38,6 @@ public struct LeakScanReport: Sendable {
   public var bytes = 0
   /// Commits walked (`--git-history`).
   public var commits = 0
-  /// Values too short to look for: a string under `ValueMatcher.window` bytes occurs by chance.
-  public var tooShort: [SecretAddress] = []
   /// Paths skipped as the plaintext mirror (git-ignored files under the mirror folder).
   public var skippedMirrorFiles = 0
   /// Files and folders that could not be read, with why: the scan went on without them, so a
@@ -51,7 +49,6 @@ public struct LeakScanReport: Sendable {
 
 /// Why a scan could not run.
 public enum LeakScanError: Error, LocalizedError, Equatable {
-  case notAGitWorkTree(path: String)
   case gitFailed(command: String)
   case unreadable(path: String, reason: String)
   /// A pre-commit hook that is not hotsecrets' own is in the way.
@@ -59,7 +56,6 @@ public enum LeakScanError: Error, LocalizedError, Equatable {
 
   public var errorDescription: String? {
     switch self {
-    case .notAGitWorkTree(let path): "\(path) is not in a git work tree"
     case .gitFailed(let command): "git \(command) failed (is git installed, and is this a repository with commits?)"
     case .unreadable(let path, let reason): "\(path): \(reason)"
     case .foreignHook(let path): "\(path) exists and is not hotsecrets' hook"
@@ -76,7 +72,7 @@ public final class LeakScanner: @unchecked Sendable {
   /// For each pattern: the stored value it comes from, and the encoding.
   private let owners: [(value: Int, encoding: LeakEncoding)]
   private let values: [(address: SecretAddress, version: Int, isCurrent: Bool)]
-  /// Values skipped as too short.
+  /// Current values not looked for: a string under `ValueMatcher.window` bytes occurs by chance.
   public let tooShort: [SecretAddress]
 
   /// A scanner for `values`: each one's exact bytes, base64 and URL-safe base64 (unpadded, so
@@ -229,7 +225,6 @@ public final class LeakScanner: @unchecked Sendable {
   public func scanFiles(_ paths: [String], root: String, skipping: Set<String>) throws -> LeakScanReport {
     let skip = { (path: String) in !skipping.isEmpty && skipping.contains(GitIgnoreGuard.absolutePath(path)) }
     var report = LeakScanReport()
-    report.tooShort = tooShort
     var buffer = [UInt8](repeating: 0, count: max(1 << 20, matcher.longestPattern * 4))
     let prefix = root == "." ? "" : root.hasSuffix("/") ? root : root + "/"
     func shown(_ path: String) -> String {
@@ -237,7 +232,7 @@ public final class LeakScanner: @unchecked Sendable {
       if path.hasPrefix("./") { path.removeFirst(2) }
       return !prefix.isEmpty && path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
-    func scanFile(_ path: String) throws {
+    func scanFile(_ path: String) {
       if skip(path) {
         report.skippedMirrorFiles += 1
         return
@@ -289,7 +284,7 @@ public final class LeakScanner: @unchecked Sendable {
         carried = keep
       }
     }
-    func walk(_ folder: String) throws {
+    func walk(_ folder: String) {
       guard let directory = opendir(folder) else {
         report.unreadable.append("\(shown(folder)): \(String(cString: strerror(errno)))")
         return
@@ -312,9 +307,9 @@ public final class LeakScanner: @unchecked Sendable {
           kind = info.st_mode & S_IFMT == S_IFDIR ? Int32(DT_DIR) : info.st_mode & S_IFMT == S_IFREG ? Int32(DT_REG) : 0
         }
         if kind == Int32(DT_DIR) {
-          try walk(path)
+          walk(path)
         } else if kind == Int32(DT_REG) {
-          try scanFile(path)
+          scanFile(path)
         }
       }
     }
@@ -324,12 +319,11 @@ public final class LeakScanner: @unchecked Sendable {
         throw LeakScanError.unreadable(path: path, reason: String(cString: strerror(errno)))
       }
       if info.st_mode & S_IFMT == S_IFDIR {
-        try walk(path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path)
+        walk(path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path)
       } else if info.st_mode & S_IFMT == S_IFREG {
-        try scanFile(path)
+        scanFile(path)
       }
     }
-    buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, $0.count) }
     return report
   }
 
@@ -339,7 +333,6 @@ public final class LeakScanner: @unchecked Sendable {
   /// renamed or type-changed file's staged content (the index, not the file on disk).
   public func scanStaged(workTree: String) throws -> LeakScanReport {
     var report = LeakScanReport()
-    report.tooShort = tooShort
     // The index a commit records: git gives a pre-commit hook its own (`commit -a`, `commit PATH`)
     // in GIT_INDEX_FILE.
     let index = ProcessInfo.processInfo.environment["GIT_INDEX_FILE"].map { ["GIT_INDEX_FILE": $0] } ?? [:]
@@ -371,7 +364,6 @@ public final class LeakScanner: @unchecked Sendable {
   /// where it first appears (commits oldest first).
   public func scanHistory(workTree: String) throws -> LeakScanReport {
     var report = LeakScanReport()
-    report.tooShort = tooShort
     let (listed, commitList) = try git(["-C", workTree, "rev-list", "--all", "--reverse"])
     guard listed == 0 else { throw LeakScanError.gitFailed(command: "rev-list") }
     report.commits = commitList.split(separator: 0x0A).count
@@ -422,8 +414,8 @@ public final class LeakScanner: @unchecked Sendable {
     }
   }
 
-  /// The contents of the objects `names` (`:path` for the index, or blob ids), through one
-  /// `git cat-file --batch`, handed to `body` one at a time with their index in `names`.
+  /// The contents of the blobs `names` (ids), through one `git cat-file --batch`, handed to `body`
+  /// one at a time with their index in `names`. A blob git cannot read is an error.
   private func readBlobs(
     workTree: String, names: [String], _ body: (Int, UnsafeRawBufferPointer) throws -> Void
   ) throws {
@@ -511,19 +503,5 @@ struct BufferedReader {
     try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
     buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress! + start, 0, count) }
     start += count
-  }
-}
-
-extension FileDescriptorIO {
-  /// Reads up to `count` bytes into `buffer`, retrying short reads and EINTR; the number read.
-  static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, count: Int) -> Int {
-    var total = 0
-    while total < count {
-      let n = read(fd, buffer.baseAddress! + total, count - total)
-      if n < 0, errno == EINTR { continue }
-      if n <= 0 { break }
-      total += n
-    }
-    return total
   }
 }

@@ -27,10 +27,6 @@ extension VaultSession {
       "found": .array(found.map(CanonicalJSON.string)),
     ]
     if source == .history { detail["commits"] = .int(report.commits) }
-    try database.write { tx in
-      try AuditChain.append(
-        AuditEvent(action: .scan, subject: environment, detail: .object(detail)), actor: actor, keys: keys, at: now(),
-        in: tx)
-    }
+    try recordAudit(AuditEvent(action: .scan, subject: environment, detail: .object(detail)))
   }
 }

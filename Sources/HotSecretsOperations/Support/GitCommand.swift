@@ -55,7 +55,8 @@ package enum GitCommand {
 
   /// Runs `git ARGUMENTS` as `run` does, handing `read` git's stdout to consume as it comes;
   /// returns git's exit status once `read` is done and git has exited. git is started with
-  /// `posix_spawn` and gets only its three standard descriptors (stderr: /dev/null).
+  /// `posix_spawn`: stdin and stdout are pipes, stderr is /dev/null, and no other descriptor of
+  /// this process reaches it (the pipes' own ends, like the vault's, are close-on-exec).
   /// `extra` adds variables on top of `environmentNames` (e.g. the `GIT_INDEX_FILE` git gives a
   /// pre-commit hook).
   package static func stream(

@@ -185,11 +185,8 @@ public struct SecretsSync: Sendable {
     if let machine = restart.failedMachine { detail["failed_machine"] = .string(machine) }
     if let failure = restart.failure { detail["failure"] = .string(failure) }
     do {
-      try session.database.write { tx in
-        try AuditChain.append(
-          AuditEvent(action: .syncRestart, subject: target.description, detail: .object(detail)),
-          actor: session.actor, keys: session.keys, at: session.now(), in: tx)
-      }
+      try session.recordAudit(
+        AuditEvent(action: .syncRestart, subject: target.description, detail: .object(detail)))
     } catch {
       report.error = "restarted, but the vault could not record it: \(RemoteReason.of(error))"
     }

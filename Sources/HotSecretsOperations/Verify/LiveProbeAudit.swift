@@ -18,12 +18,9 @@ extension VaultSession {
         sent.append(.string(name.description))
       }
     }
-    try database.write { tx in
-      try AuditChain.append(
-        AuditEvent(
-          action: .verifyLive, subject: environment,
-          detail: .object(["sent": .array(sent), "connected": .array(connected)])),
-        actor: actor, keys: keys, at: now(), in: tx)
-    }
+    try recordAudit(
+      AuditEvent(
+        action: .verifyLive, subject: environment,
+        detail: .object(["sent": .array(sent), "connected": .array(connected)])))
   }
 }

@@ -151,3 +151,12 @@ public enum AuditChain {
       headSeq: count > 0 ? expectedSeq - 1 : nil, headHash: count > 0 ? prev : nil, authenticated: keys != nil)
   }
 }
+
+extension VaultSession {
+  /// Appends `event` as one audit entry, in a write transaction of its own: for what a command did
+  /// outside the store (a live probe, an agent's tool call, a scan, a backup, a drill). Throws
+  /// storage errors, and `rekeyedMeanwhile` when this session's key was replaced.
+  package func recordAudit(_ event: AuditEvent) throws {
+    try database.write { tx in _ = try AuditChain.append(event, actor: actor, keys: keys, at: now(), in: tx) }
+  }
+}

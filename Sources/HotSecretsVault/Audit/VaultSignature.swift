@@ -15,12 +15,6 @@ public enum VaultSignature {
     Ed25519.verify(signature: signature, message: message(document, domain: domain), publicKey: publicKey)
   }
 
-  /// The signing public key stored in `store`, nil when the vault has none yet. Needs no unlock
-  /// (it is only as trustworthy as the store: compare it with an anchor, e.g. the checkpoints file).
-  public static func publicKey(of store: any VaultStore) throws -> [UInt8]? {
-    try store.read { tx in try SigningKey.publicKey(in: tx) }
-  }
-
   /// The signing key of the checkpoints file at `path`: the key of its last line, nil when the file
   /// is missing or holds no checkpoint. The file is committed to git, so this key is anchored
   /// outside any copy of the vault.
@@ -34,20 +28,22 @@ public enum VaultSignature {
 }
 
 extension VaultSession {
-  /// Signs `document` in `domain` with the vault's signing key, creating that key (and its
-  /// `signing-key-create` audit entry) when the vault has none. Returns the signature and the
-  /// public key.
-  public func sign(document: [UInt8], domain: String) throws -> (signature: [UInt8], publicKey: [UInt8]) {
+  /// Signs `document` in `domain` with the vault's signing key (`signingPublicKey`'s), creating
+  /// that key (and its `signing-key-create` audit entry) when the vault has none.
+  public func sign(document: [UInt8], domain: String) throws -> [UInt8] {
     let date = now()
     let pair = try database.write { tx in
       try SigningKey.loadOrCreate(keys: keys, vaultID: vaultID, actor: actor, at: date, in: tx).pair
     }
-    return (try Ed25519.sign(VaultSignature.message(document, domain: domain), secretKey: pair.secretKey), pair.publicKey)
+    return try Ed25519.sign(VaultSignature.message(document, domain: domain), secretKey: pair.secretKey)
   }
 
-  /// Creates the vault's signing key now when it has none (so that a copy made next holds it).
-  public func ensureSigningKey() throws {
+  /// The vault's signing public key, the key created (and audited) first when the vault has none:
+  /// so that a copy made next holds it, and a document can name the key that signs it.
+  public func signingPublicKey() throws -> [UInt8] {
     let date = now()
-    _ = try database.write { tx in try SigningKey.loadOrCreate(keys: keys, vaultID: vaultID, actor: actor, at: date, in: tx) }
+    return try database.write { tx in
+      try SigningKey.loadOrCreate(keys: keys, vaultID: vaultID, actor: actor, at: date, in: tx).pair.publicKey
+    }
   }
 }

@@ -18,9 +18,8 @@ extension VaultSession {
   /// them, and must not let a value leave the process.
   public func storedValues(environment: String?, allVersions: Bool) throws -> [StoredValue] {
     try database.read { tx in
-      var environments = Set<String>()
-      for row in try tx.secrets.rows(in: environment, ciphertexts: false) { environments.insert(row.address.environment) }
-      if let environment { environments.insert(environment) }
+      let environments: Set<String> =
+        try environment.map { [$0] } ?? Set(tx.secrets.rows(in: nil, ciphertexts: false).map(\.address.environment))
       var result: [StoredValue] = []
       var current = Set<String>()
       for name in environments.sorted() {
